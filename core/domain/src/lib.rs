@@ -1,0 +1,5 @@
+#![doc = include_str!("../README.md")]
+
+pub mod money;
+
+pub use money::{Money, MoneyError};
