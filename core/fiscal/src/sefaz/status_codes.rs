@@ -17,9 +17,8 @@ pub struct StatusInfo {
 #[derive(serde::Deserialize)]
 struct Row {
     cod: String,
-    msg: String,
-    #[serde(default)]
-    correct: String,
+    msg: Option<String>,
+    correct: Option<String>,
 }
 
 fn table() -> &'static HashMap<u16, StatusInfo> {
@@ -34,8 +33,8 @@ fn table() -> &'static HashMap<u16, StatusInfo> {
                     code,
                     StatusInfo {
                         code,
-                        message: r.msg,
-                        correction: r.correct,
+                        message: r.msg.unwrap_or_default(),
+                        correction: r.correct.unwrap_or_default(),
                     },
                 ))
             })

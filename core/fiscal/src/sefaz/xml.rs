@@ -109,15 +109,12 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             }
         };
         let namespace = match resolved {
-            ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.as_ref()).into_owned()),
+            ResolveResult::Bound(ns) => Some(ns.as_ref().to_string()),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(prefix) => {
                 return Err(XmlError::Malformed {
                     position: reader.buffer_position(),
-                    reason: format!(
-                        "undeclared namespace prefix `{}`",
-                        String::from_utf8_lossy(&prefix)
-                    ),
+                    reason: format!("undeclared namespace prefix `{}`", prefix),
                 });
             }
         };
@@ -143,19 +140,16 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                         continue;
                     }
                     let value = attribute
-                        .unescape_value()
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map_err(|err| XmlError::Malformed {
                             position: reader.buffer_position(),
                             reason: err.to_string(),
                         })?;
-                    attributes.push((
-                        String::from_utf8_lossy(key.local_name().as_ref()).into_owned(),
-                        value.into_owned(),
-                    ));
+                    attributes.push((key.local_name().as_ref().to_string(), value.into_owned()));
                 }
                 let element = Element {
                     namespace,
-                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                    name: e.local_name().as_ref().to_string(),
                     attributes,
                     text: String::new(),
                     children: Vec::new(),
@@ -185,28 +179,17 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 close(&mut stack, &mut root, element);
             }
             Event::Text(t) => {
-                let decoded = t.decode().map_err(|err| XmlError::Malformed {
-                    position: reader.buffer_position(),
-                    reason: err.to_string(),
-                })?;
-                push_text(&mut stack, &decoded, &reader)?;
+                push_text(&mut stack, &t, &reader)?;
             }
             Event::CData(t) => {
-                let decoded = t.decode().map_err(|err| XmlError::Malformed {
-                    position: reader.buffer_position(),
-                    reason: err.to_string(),
-                })?;
-                push_text(&mut stack, &decoded, &reader)?;
+                push_text(&mut stack, &t, &reader)?;
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
                     Ok(None) => {
-                        let name = r.decode().map_err(|err| XmlError::Malformed {
-                            position: reader.buffer_position(),
-                            reason: err.to_string(),
-                        })?;
-                        quick_xml::escape::resolve_predefined_entity(&name)
+                        let name: &str = &r;
+                        quick_xml::escape::resolve_predefined_entity(name)
                             .ok_or_else(|| XmlError::Malformed {
                                 position: reader.buffer_position(),
                                 reason: format!("unknown entity `&{name};`"),
