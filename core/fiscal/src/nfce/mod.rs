@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod deadline;
+pub mod events;
 pub mod input;
 pub mod key;
 pub mod qr;
@@ -11,6 +12,11 @@ pub(crate) mod writer;
 
 pub use build::{SignedNfce, build_and_sign, resign_correction};
 pub use deadline::{DeadlineRule, DeadlineStatus, deadline_status};
+pub use events::{
+    Cancellation, CancellationWindow, EventError, Inutilizacao, SignedEvent, SignedInutilizacao,
+    SubstitutionCancellation, build_cancellation, build_inutilizacao,
+    build_substitution_cancellation, env_evento_xml,
+};
 pub use input::*;
 pub use key::{AccessKey, AccessKeyError, AccessKeyParts};
 pub use qr::{QrError, QrVersion};
