@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn compiled_table_matches_shared_data() {
-        let shared = crate::sefaz::test_support::shared_dir().join("nfce/data/cstat.json");
+        let shared = crate::test_support::shared_dir().join("nfce/data/cstat.json");
         let text = std::fs::read_to_string(shared).expect("shared cStat table");
         assert_eq!(text, BUILTIN_TABLE);
     }

@@ -38,6 +38,18 @@ pub struct PendingNote {
     pub consult_first: bool,
 }
 
+impl PendingNote {
+    /// A freshly signed note (never sent before).
+    pub fn from_signed(note: &crate::nfce::SignedNfce) -> Self {
+        Self {
+            access_key: note.access_key.as_str().to_string(),
+            signed_xml: note.xml.clone(),
+            issued_at: note.issued_at.with_timezone(&Utc),
+            consult_first: false,
+        }
+    }
+}
+
 /// The outcome of one note.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteReport {
