@@ -3,6 +3,7 @@
 pub mod build;
 pub mod deadline;
 pub mod events;
+pub mod from_domain;
 pub mod input;
 pub mod key;
 pub mod qr;
