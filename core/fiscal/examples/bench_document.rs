@@ -23,7 +23,10 @@ fn round(mut f: impl FnMut()) -> (f64, Vec<Duration>) {
         f();
         latencies.push(t.elapsed());
     }
-    (latencies.len() as f64 / start.elapsed().as_secs_f64(), latencies)
+    (
+        latencies.len() as f64 / start.elapsed().as_secs_f64(),
+        latencies,
+    )
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -62,11 +65,9 @@ fn main() {
         black_box(build_and_sign(&input, &cert).expect("the sample note builds"));
     };
     let raw_sign = || {
-        let mut signer = openssl::sign::Signer::new(
-            openssl::hash::MessageDigest::sha1(),
-            cert.private_key(),
-        )
-        .expect("signer");
+        let mut signer =
+            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha1(), cert.private_key())
+                .expect("signer");
         signer.update(&message).expect("update");
         black_box(signer.sign_to_vec().expect("sign"));
     };

@@ -6,6 +6,7 @@ pub mod events;
 pub mod from_domain;
 pub mod input;
 pub mod key;
+pub mod lote;
 pub mod qr;
 pub mod state;
 pub(crate) mod text;
@@ -20,6 +21,7 @@ pub use events::{
 };
 pub use input::*;
 pub use key::{AccessKey, AccessKeyError, AccessKeyParts};
+pub use lote::{envi_nfe_xml, nfe_proc_xml};
 pub use qr::{QrError, QrVersion};
 pub use state::{StateRules, Uf, UnknownUf};
 
