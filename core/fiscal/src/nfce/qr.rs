@@ -181,7 +181,7 @@ mod tests {
         let consumer = ConsumerId::Cpf("12345678909".into());
         let offline = OfflineQrData {
             day_of_month: 9,
-            total: Money::from_centavos(123_45),
+            total: Money::from_centavos(12_345),
             digest_value: "",
             consumer: Some(&consumer),
         };
