@@ -836,8 +836,8 @@ pub fn build_and_sign(
     let offline = input.emission.is_offline().then(|| OfflineQrData {
         day_of_month: input.issued_at.day(),
         total,
-        digest_value: &signed.digest_value,
-        consumer: input.consumer.as_ref().map(|c| &c.id),
+        digest_value: signed.digest_value.clone(),
+        consumer: input.consumer.as_ref().map(|c| c.id.clone()),
     });
     let parameters = match qr_version {
         QrVersion::V2 => {
