@@ -503,3 +503,46 @@ fn weighed_items_round_half_even_to_the_centavo() {
     );
     assert_eq!(signed.total, Money::from_centavos(3_738));
 }
+
+#[test]
+fn document_snapshot_is_stable() {
+    // RSA PKCS#1 v1.5 is deterministic, so with a fixed cNF the whole signed document is: any
+    // change to the layout shows up here and must be a deliberate act
+    // (TENDA_UPDATE_SNAPSHOTS=1 rewrites the file).
+    let mut input = sample_input(1234, 2);
+    input.access_code = Some(12_345_670);
+    input.consumer = Some(Consumer {
+        id: ConsumerId::Cpf("52998224725".into()),
+        name: None,
+    });
+    let signed = build(&input);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/nfce-homologation-2-items.xml");
+    if std::env::var_os("TENDA_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &signed.xml).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).expect("snapshot file");
+    assert_eq!(signed.xml, expected);
+    check(&signed);
+}
+
+#[test]
+fn certificate_and_notes_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<crate::A1Certificate>();
+    send_sync::<SignedNfce>();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let signed = build(&sample_input(1000 + t, 3));
+                check(&signed);
+                signed.access_key
+            })
+        })
+        .collect();
+    let keys: std::collections::HashSet<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert_eq!(keys.len(), 4);
+}
