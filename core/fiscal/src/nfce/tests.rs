@@ -546,3 +546,28 @@ fn certificate_and_notes_cross_threads() {
         .collect();
     assert_eq!(keys.len(), 4);
 }
+
+#[test]
+fn any_character_in_a_name_gives_a_valid_note_or_a_field_error() {
+    // Whatever a catalog holds, the builder never emits a document the schema rejects and
+    // never panics: each character is written, folded, or refused by name.
+    let specials = [
+        '\u{feff}', '\u{200b}', '\u{202e}', '\u{2028}', '\u{fffd}', '\u{301}', '€', '“',
+    ];
+    let characters = (0u32..=0x17F).filter_map(char::from_u32).chain(specials);
+    let mut written = 0;
+    for c in characters {
+        let mut input = sample_input(1, 2);
+        input.items[1].description = format!("Item {c} fim");
+        match build_and_sign(&input, test_certificate()) {
+            Ok(signed) => {
+                validate(Schema::Nfe, &signed.xml)
+                    .unwrap_or_else(|e| panic!("U+{:04X} produced an invalid note: {e}", c as u32));
+                written += 1;
+            }
+            Err(NfceError::InvalidField { field, .. }) => assert_eq!(field, "det[2].prod.xProd"),
+            Err(other) => panic!("U+{:04X}: {other:?}", c as u32),
+        }
+    }
+    assert!(written > 180, "printable Latin-1 is written: {written}");
+}
