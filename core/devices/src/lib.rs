@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod card;
 mod codepage_tables;
 pub mod escpos;
 pub mod layout;

@@ -192,3 +192,35 @@ pub async fn connect_with_retry(
         }
     }
 }
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    async fn connect(&self) -> Result<LinkInfo, TransportError> {
+        (**self).connect().await
+    }
+    async fn disconnect(&self) {
+        (**self).disconnect().await
+    }
+    async fn write(&self, chunk: &[u8]) -> Result<(), TransportError> {
+        (**self).write(chunk).await
+    }
+    async fn read(&self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        (**self).read(timeout).await
+    }
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    async fn connect(&self) -> Result<LinkInfo, TransportError> {
+        (**self).connect().await
+    }
+    async fn disconnect(&self) {
+        (**self).disconnect().await
+    }
+    async fn write(&self, chunk: &[u8]) -> Result<(), TransportError> {
+        (**self).write(chunk).await
+    }
+    async fn read(&self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        (**self).read(timeout).await
+    }
+}
