@@ -24,9 +24,14 @@ pub struct PrintedReceipt {
 }
 
 impl PrintedReceipt {
-    /// Whether any line contains `needle`.
+    /// The lines joined with spaces (wrapped text reads as one sentence again).
+    pub fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+
+    /// Whether the printed text contains `needle` (possibly wrapped over lines).
     pub fn mentions(&self, needle: &str) -> bool {
-        self.lines.iter().any(|l| l.contains(needle))
+        self.text().contains(needle)
     }
 }
 
