@@ -192,10 +192,8 @@ fn indented_lines(text: &str, page: CodePage, width: usize) -> Vec<String> {
         .min(width / 4);
     let clean = printable(text, page);
     let mut lines = wrap(&clean, width - indent);
-    if indent > 0 {
-        if let Some(first) = lines.first_mut() {
-            first.insert_str(0, &" ".repeat(indent));
-        }
+    if let Some(first) = lines.first_mut().filter(|_| indent > 0) {
+        first.insert_str(0, &" ".repeat(indent));
     }
     lines
 }

@@ -1,5 +1,7 @@
 //! Card payments through the reader driver and the simulated reader: online authorization,
 //! faults on the link, and store-and-forward with its limits.
+// Amounts in centavos are written reais_centavos (200_01 = R$ 200,01).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -499,3 +499,29 @@ async fn write_with_response_links_use_their_larger_mtu() {
             .any(|i| matches!(i, DecodeIssue::UnknownCommand(_)))
     );
 }
+
+#[tokio::test]
+async fn printer_without_status_support_still_prints_and_still_reprints_after_a_drop() {
+    let profile = PrinterProfile::mm58();
+    let sim = SimulatedPrinter::new(&profile);
+    let p = EscPosPrinter::new(
+        sim.clone(),
+        profile.clone(),
+        PrinterSettings {
+            printer_reports_status: false,
+            ..settings()
+        },
+    );
+    let job = danfe_job(
+        &profile,
+        Emission::Normal,
+        FiscalEnvironment::Production,
+        DanfeOptions::default(),
+    );
+    sim.drop_link_after(500);
+    let report = p.print(&job).await.expect("reprinted");
+    assert!(report.voided_partial && report.attempts == 2);
+    let receipts = sim.receipts();
+    assert!(receipts[0].mentions("DESCONSIDERE O CUPOM ACIMA"));
+    assert_eq!(receipts[1].qr_codes.len(), 1);
+}

@@ -151,7 +151,9 @@ impl FrameBuffer {
     }
 
     /// The next complete message, if one has arrived.
-    pub fn next<M: for<'de> Deserialize<'de>>(&mut self) -> Option<Result<M, ProtocolError>> {
+    pub fn next_message<M: for<'de> Deserialize<'de>>(
+        &mut self,
+    ) -> Option<Result<M, ProtocolError>> {
         if self.buf.is_empty() {
             return None;
         }
@@ -198,12 +200,12 @@ mod tests {
         let mut fb = FrameBuffer::default();
         for chunk in bytes.chunks(5) {
             assert!(
-                fb.next::<HostMessage>().is_none(),
+                fb.next_message::<HostMessage>().is_none(),
                 "incomplete frame yields nothing"
             );
             fb.push(chunk);
         }
-        let got: HostMessage = fb.next().expect("complete").expect("valid");
+        let got: HostMessage = fb.next_message().expect("complete").expect("valid");
         assert!(got == msg);
         assert!(format!("{got:?}").contains("redacted"));
     }

@@ -234,14 +234,12 @@ impl SimulatedPrinter {
                         s.drawer_kicks += 1;
                     }
                     let uses_paper = matches!(p, Printed::Line(_) | Printed::Qr(_));
-                    if uses_paper {
-                        if let Some(left) = s.paper_left_lines.as_mut() {
-                            if *left == 0 {
-                                s.paper_out = true;
-                                continue;
-                            }
-                            *left -= 1;
+                    if let Some(left) = s.paper_left_lines.as_mut().filter(|_| uses_paper) {
+                        if *left == 0 {
+                            s.paper_out = true;
+                            continue;
                         }
+                        *left -= 1;
                     }
                     s.paper.push(p);
                 }
