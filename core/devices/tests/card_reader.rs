@@ -482,3 +482,49 @@ fn base64_of(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+#[test]
+fn stored_offline_payment_format_snapshot() {
+    // Stored on disk between sessions: a format change must be deliberate.
+    let p = tenda_devices::card::StoredOfflinePayment {
+        payment_id: Uuid::from_u128(7),
+        sale_reference: "SALE-7".into(),
+        amount: Money::from_centavos(1234),
+        kind: CardKind::Debit,
+        card: tenda_devices::card::CardSummary {
+            brand: "ELO".into(),
+            last4: "0001".into(),
+        },
+        captured_at: Utc
+            .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+            .single()
+            .expect("valid date"),
+        risk_accepted_by: "user-ana".into(),
+        sealed: tenda_devices::card::SealedCardData {
+            nonce: vec![0; 12],
+            ciphertext: vec![0xAB, 0xCD],
+        },
+        status: tenda_devices::card::ForwardStatus::Pending,
+    };
+    assert_eq!(
+        serde_json::to_string(&p).expect("serializes"),
+        r#"{"payment_id":"00000000-0000-0000-0000-000000000007","sale_reference":"SALE-7","amount":1234,"kind":"Debit","card":{"brand":"ELO","last4":"0001"},"captured_at":"2026-11-23T10:00:00Z","risk_accepted_by":"user-ana","sealed":{"nonce":"000000000000000000000000","ciphertext":"abcd"},"status":"Pending"}"#
+    );
+}
+
+#[test]
+fn traits_are_usable_as_objects() {
+    // The point of sale holds peripherals behind trait objects.
+    let sim = SimulatedCardReader::new();
+    let transport: Box<dyn tenda_devices::Transport> = Box::new(sim);
+    let reader: Box<dyn CardReader> = Box::new(LinkCardReader::new(transport, settings()));
+    drop(reader);
+    let profile = tenda_devices::PrinterProfile::mm58();
+    let printer: Box<dyn tenda_devices::ReceiptPrinter> =
+        Box::new(tenda_devices::EscPosPrinter::new(
+            Arc::new(tenda_devices::sim::SimulatedPrinter::new(&profile)),
+            profile,
+            tenda_devices::PrinterSettings::default(),
+        ));
+    drop(printer);
+}
