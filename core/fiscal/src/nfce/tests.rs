@@ -16,7 +16,7 @@ fn build(input: &NfceInput) -> SignedNfce {
 
 /// Schema-valid and signature-valid, signed by the emitter.
 fn check(signed: &SignedNfce) {
-    if let Err(e) = validate(Schema::Nfe, &signed.xml) {
+    if let Err(e) = signed.validate_schema() {
         panic!("{e}\n{}", signed.xml);
     }
     let verified = verify(&signed.xml).expect("signature verifies");
@@ -441,6 +441,7 @@ fn bad_input_is_refused_by_field_without_panicking() {
             }];
         }),
         ("det", |i| i.items.clear()),
+        ("emit.CRT", |i| i.emitter.crt = Crt::Mei),
     ];
     for (field, mutate) in cases {
         let mut input = sample_input(700, 2);
