@@ -3,8 +3,10 @@
 pub mod build;
 pub mod deadline;
 pub mod events;
+pub mod from_domain;
 pub mod input;
 pub mod key;
+pub mod lote;
 pub mod qr;
 pub mod state;
 pub(crate) mod text;
@@ -19,6 +21,7 @@ pub use events::{
 };
 pub use input::*;
 pub use key::{AccessKey, AccessKeyError, AccessKeyParts};
+pub use lote::{envi_nfe_xml, nfe_proc_xml};
 pub use qr::{QrError, QrVersion};
 pub use state::{StateRules, Uf, UnknownUf};
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::xml;
 
-const BUILTIN_TABLE: &str = include_str!("wsnfe_4.00_mod65.xml");
+const BUILTIN_TABLE: &str = include_str!("../../data/wsnfe_4.00_mod65.xml");
 
 pub use crate::nfce::{Environment, Uf};
 

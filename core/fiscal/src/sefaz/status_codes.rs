@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const BUILTIN_TABLE: &str = include_str!("cstat.json");
+const BUILTIN_TABLE: &str = include_str!("../../data/cstat.json");
 
 /// What the public table says about a `cStat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
