@@ -437,6 +437,26 @@ async fn timeout_after_commit_consults_before_resending() {
 }
 
 #[tokio::test]
+async fn doubtful_note_unknown_to_sefaz_is_consulted_then_sent() {
+    let f = fixture().await;
+    let mut pending = PendingNote::from_signed(&note(&f.cert, 16));
+    pending.consult_first = true;
+    let report = Transmitter::new(f.client.clone(), policy())
+        .transmit(vec![pending])
+        .await;
+    assert!(
+        matches!(only(&report), NoteOutcome::Authorized(_)),
+        "{report:?}"
+    );
+    assert_eq!(
+        calls(&f.sim, "Consult"),
+        1,
+        "consulted first (217: not there)"
+    );
+    assert_eq!(calls(&f.sim, "Authorization"), 1, "then sent once");
+}
+
+#[tokio::test]
 async fn unreachable_sefaz_defers_without_doubt() {
     let f = fixture().await;
     f.sim.stop();
