@@ -737,13 +737,13 @@ impl Authority {
                 ),
             ));
         }
-        if let Some((rejected_digest, resends)) = registry.rejected.get_mut(key) {
-            if rejected_digest == digest {
-                *resends += 1;
-                if *resends > self.config.max_unchanged_resends {
-                    registry.blocked_until = Some(Instant::now() + self.config.block_for);
-                    return reject(656);
-                }
+        if let Some((rejected_digest, resends)) = registry.rejected.get_mut(key)
+            && rejected_digest == digest
+        {
+            *resends += 1;
+            if *resends > self.config.max_unchanged_resends {
+                registry.blocked_until = Some(Instant::now() + self.config.block_for);
+                return reject(656);
             }
         }
         let late = text(ide, "tpEmis") == "9"
@@ -886,15 +886,15 @@ impl Authority {
                     .map(|p| el("nProt", p))
                     .unwrap_or_default(),
             );
-            if protocol.is_some() {
-                if let Some(note) = registry.notes.get_mut(&key) {
-                    note.cancelled = true;
-                    note.events.push(format!(
-                        r#"<procEventoNFe versao="1.00">{}{}</procEventoNFe>"#,
-                        raw.replacen(&format!(r#" xmlns="{NFE_NS}""#), "", 1),
-                        ret
-                    ));
-                }
+            if protocol.is_some()
+                && let Some(note) = registry.notes.get_mut(&key)
+            {
+                note.cancelled = true;
+                note.events.push(format!(
+                    r#"<procEventoNFe versao="1.00">{}{}</procEventoNFe>"#,
+                    raw.replacen(&format!(r#" xmlns="{NFE_NS}""#), "", 1),
+                    ret
+                ));
             }
             results.push_str(&ret);
         }

@@ -635,10 +635,10 @@ impl Transmitter {
                 ..deferral
             }));
         }
-        if let Some(protocol) = &query.protocol {
-            if matches!(protocol.status.code, 100 | 150) || is_denial(protocol.status.code) {
-                return Some(self.accept_protocol(note, protocol));
-            }
+        if let Some(protocol) = &query.protocol
+            && (matches!(protocol.status.code, 100 | 150) || is_denial(protocol.status.code))
+        {
+            return Some(self.accept_protocol(note, protocol));
         }
         Some(NoteOutcome::Deferred(self.deferral(
             DeferralReason::Unsettled {
@@ -708,15 +708,15 @@ impl Transmitter {
 
     fn accept_protocol(&self, note: &PendingNote, protocol: &NoteProtocol) -> NoteOutcome {
         let ours = nfe_proc::digest_value(&note.signed_xml);
-        if let (Some(theirs), Some(ours)) = (protocol.digest_value.as_deref(), ours) {
-            if theirs != ours {
-                // SEFAZ authorized a different XML under this key; ours must not be issued.
-                return NoteOutcome::AlreadyAuthorized {
-                    authorized_key: note.access_key.clone(),
-                    protocol_number: protocol.protocol_number.clone(),
-                    status: protocol.status.clone(),
-                };
-            }
+        if let (Some(theirs), Some(ours)) = (protocol.digest_value.as_deref(), ours)
+            && theirs != ours
+        {
+            // SEFAZ authorized a different XML under this key; ours must not be issued.
+            return NoteOutcome::AlreadyAuthorized {
+                authorized_key: note.access_key.clone(),
+                protocol_number: protocol.protocol_number.clone(),
+                status: protocol.status.clone(),
+            };
         }
         self.lock_state().rejected.remove(&note.access_key);
         let authorization = Authorization {

@@ -225,7 +225,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     }
 }
 
-fn close(stack: &mut Vec<Element>, root: &mut Option<Element>, element: Element) {
+fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
         None => *root = Some(element),
@@ -291,10 +291,10 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
 /// Removes a leading `<?xml …?>` declaration (and a BOM) so a document can be embedded.
 pub fn strip_declaration(xml: &str) -> &str {
     let xml = xml.trim_start_matches('\u{feff}').trim_start();
-    if xml.starts_with("<?xml") {
-        if let Some(end) = xml.find("?>") {
-            return xml[end + 2..].trim_start();
-        }
+    if xml.starts_with("<?xml")
+        && let Some(end) = xml.find("?>")
+    {
+        return xml[end + 2..].trim_start();
     }
     xml
 }
