@@ -39,9 +39,10 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         );
         // Rows as the core schema had them.
         conn.batch_execute(
-            "INSERT INTO products VALUES (x'01900000000070008000000000000001', 'PAO', NULL, NULL, 'Pão Francês', 'KG', 1499,
+            "INSERT INTO products (id, sku, gtin, gtin_kind, name, unit, price, fiscal, active, version) VALUES (x'01900000000070008000000000000001', 'PAO', NULL, NULL, 'Pão Francês', 'KG', 1499,
                '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}',
                1, 7);
+             INSERT INTO products_fts (rowid, name) SELECT seq, name FROM products;
              INSERT INTO sales VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000003',
                x'01900000000070008000000000000004', NULL, NULL, NULL, '2026-01-02T10:00:00.000000Z', 1499, 0, 1499, 0, 'completed');
              INSERT INTO sale_lines VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000001', 'PAO', NULL,

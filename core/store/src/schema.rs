@@ -10,6 +10,7 @@ diesel::table! {
 
 diesel::table! {
     products (id) {
+        seq -> BigInt,
         id -> Binary,
         sku -> Text,
         gtin -> Nullable<Text>,
