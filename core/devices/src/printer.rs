@@ -256,7 +256,7 @@ impl<T: Transport> ReceiptPrinter for EscPosPrinter<T> {
                 Err(e) if attempts == 1 => return Err(PrinterError::Unreachable(e)),
                 Err(e) => return Err(interrupted(&mut st, e)),
             };
-            if !self.settings.printer_reports_status {
+            if !self.settings.printer_reports_status || !link.can_read {
                 let voided_partial = st.partial_on_paper;
                 let mut bytes = Vec::with_capacity(job_bytes.len() + notice.len());
                 if voided_partial {

@@ -54,6 +54,7 @@ struct State {
     largest_chunk: usize,
     connects: u32,
     drawer_kicks: u32,
+    write_only: bool,
 }
 
 /// A simulated printer. Clones share the same printer: give one to the driver, keep one to
@@ -88,6 +89,7 @@ impl SimulatedPrinter {
                 largest_chunk: 0,
                 connects: 0,
                 drawer_kicks: 0,
+                write_only: false,
             })),
             notify: Arc::new(Notify::new()),
         }
@@ -104,6 +106,11 @@ impl SimulatedPrinter {
         let mut s = self.lock();
         s.mtu = mtu;
         s.write_mode = write_mode;
+    }
+
+    /// A printer without a notify characteristic: it never answers status queries.
+    pub fn set_write_only(&self, write_only: bool) {
+        self.lock().write_only = write_only;
     }
 
     pub fn set_paper_out(&self, out: bool) {
@@ -221,6 +228,7 @@ impl SimulatedPrinter {
             match event {
                 Decoded::Init => {}
                 Decoded::Issue(i) => s.issues.push(i),
+                Decoded::Query(_) if s.write_only => {}
                 Decoded::Query(q) => {
                     let b = Self::answer(s, q);
                     s.notifications.push_back(vec![b]);
@@ -267,6 +275,7 @@ impl Transport for SimulatedPrinter {
             peripheral: "Simulated printer".into(),
             mtu: s.mtu,
             write_mode: s.write_mode,
+            can_read: !s.write_only,
         })
     }
 
