@@ -549,3 +549,21 @@ async fn write_only_printer_prints_without_status_checks() {
     assert_eq!(sim.receipts().len(), 1);
     assert_eq!(sim.receipts()[0].qr_codes.len(), 1);
 }
+
+#[tokio::test]
+async fn printer_that_ignores_status_queries_is_reported_before_anything_prints() {
+    let profile = PrinterProfile::mm58();
+    let (sim, p) = printer(&profile);
+    sim.set_status_silent(true);
+    let job = danfe_job(
+        &profile,
+        Emission::Normal,
+        FiscalEnvironment::Production,
+        DanfeOptions::default(),
+    );
+    let err = p.print(&job).await.expect_err("no status");
+    assert!(matches!(err, PrinterError::NoStatusAnswer), "{err:?}");
+    assert_eq!(err.code(), "printer_no_status");
+    assert!(!err.left_partial_receipt(), "nothing was sent");
+    assert!(sim.printed().is_empty());
+}
