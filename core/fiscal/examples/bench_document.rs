@@ -2,6 +2,10 @@
 //! beside the raw RSA-2048 SHA-1 signing rate measured in the same run. Prints one
 //! `<name>: <value> <unit>` line per figure.
 //!
+//! The three workloads run in small interleaved batches so that all of them see the same
+//! machine load; besides wall-clock rates, rates per CPU-second of this thread (from
+//! /proc/thread-self/schedstat) are printed, which a busy machine disturbs far less.
+//!
 //! Usage: bench_document <pfx> <password>
 
 use std::hint::black_box;
@@ -11,32 +15,53 @@ use tenda_fiscal::A1Certificate;
 use tenda_fiscal::nfce::{Emission, NfceInput, build_and_sign};
 use tenda_fiscal::samples::sample_input;
 
-const ROUNDS: usize = 5;
-const ROUND_TIME: Duration = Duration::from_millis(600);
+const BATCH: usize = 20;
+const TIME_PER_WORKLOAD: Duration = Duration::from_secs(3);
 
-/// Runs `f` repeatedly for about `ROUND_TIME`; returns operations per second and latencies.
-fn round(mut f: impl FnMut()) -> (f64, Vec<Duration>) {
-    let mut latencies = Vec::with_capacity(4096);
-    let start = Instant::now();
-    while start.elapsed() < ROUND_TIME {
-        let t = Instant::now();
-        f();
-        latencies.push(t.elapsed());
+/// CPU time consumed by this thread, when the kernel exposes it.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+#[derive(Default)]
+struct Workload {
+    operations: usize,
+    wall: Duration,
+    cpu: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Workload {
+    fn batch(&mut self, mut operation: impl FnMut()) {
+        let cpu_start = thread_cpu_time();
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            let t = Instant::now();
+            operation();
+            self.latencies.push(t.elapsed());
+        }
+        self.wall += start.elapsed();
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_time()) {
+            self.cpu += b.saturating_sub(a);
+        }
+        self.operations += BATCH;
     }
-    (
-        latencies.len() as f64 / start.elapsed().as_secs_f64(),
-        latencies,
-    )
-}
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
+    fn rate(&self) -> f64 {
+        self.operations as f64 / self.wall.as_secs_f64()
+    }
 
-fn p99(mut latencies: Vec<Duration>) -> Duration {
-    latencies.sort();
-    latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)]
+    fn cpu_rate(&self) -> Option<f64> {
+        (!self.cpu.is_zero()).then(|| self.operations as f64 / self.cpu.as_secs_f64())
+    }
+
+    fn p99_ms(&mut self) -> f64 {
+        self.latencies.sort();
+        let index = (self.latencies.len() * 99 / 100).min(self.latencies.len() - 1);
+        self.latencies[index].as_secs_f64() * 1e3
+    }
 }
 
 fn main() {
@@ -72,36 +97,47 @@ fn main() {
         black_box(signer.sign_to_vec().expect("sign"));
     };
 
-    // Warm up, then alternate rounds so both figures see the same machine load.
-    round(|| note(&online));
-    let (mut raw_rates, mut note_rates, mut offline_rates) = (vec![], vec![], vec![]);
-    let (mut note_latencies, mut offline_latencies) = (vec![], vec![]);
-    for _ in 0..ROUNDS {
-        raw_rates.push(round(raw_sign).0);
-        let (rate, latencies) = round(|| note(&online));
-        note_rates.push(rate);
-        note_latencies.extend(latencies);
-        let (rate, latencies) = round(|| note(&offline));
-        offline_rates.push(rate);
-        offline_latencies.extend(latencies);
+    // Warm-up (page in code and data, settle the CPU frequency).
+    let mut warmup = Workload::default();
+    warmup.batch(|| note(&online));
+
+    let (mut raw, mut notes, mut offline_notes) = (
+        Workload::default(),
+        Workload::default(),
+        Workload::default(),
+    );
+    let total = TIME_PER_WORKLOAD * 3;
+    let start = Instant::now();
+    while start.elapsed() < total {
+        raw.batch(raw_sign);
+        notes.batch(|| note(&online));
+        offline_notes.batch(|| note(&offline));
     }
-    let raw = median(raw_rates);
-    let notes = median(note_rates);
-    let offline_notes = median(offline_rates);
-    println!("fiscal_raw_rsa2048_sha1_sign: {raw:.0} signs/s");
-    println!("fiscal_nfce_10_items_build_sign_qr: {notes:.0} notes/s");
+
+    println!("fiscal_raw_rsa2048_sha1_sign: {:.0} signs/s", raw.rate());
+    println!(
+        "fiscal_nfce_10_items_build_sign_qr: {:.0} notes/s",
+        notes.rate()
+    );
     println!(
         "fiscal_nfce_10_items_build_sign_qr_p99: {:.3} ms",
-        p99(note_latencies).as_secs_f64() * 1e3
+        notes.p99_ms()
     );
     println!(
         "fiscal_nfce_10_items_vs_raw_sign: {:.0} %",
-        notes / raw * 100.0
+        notes.rate() / raw.rate() * 100.0
     );
+    if let (Some(raw_cpu), Some(notes_cpu)) = (raw.cpu_rate(), notes.cpu_rate()) {
+        println!("fiscal_raw_rsa2048_sha1_sign_per_cpu_second: {raw_cpu:.0} signs/s");
+        println!("fiscal_nfce_10_items_build_sign_qr_per_cpu_second: {notes_cpu:.0} notes/s");
+    }
     // Offline (contingency) with QR v3 signs twice: the document and the QR fields.
-    println!("fiscal_nfce_10_items_offline_qr_v3: {offline_notes:.0} notes/s");
+    println!(
+        "fiscal_nfce_10_items_offline_qr_v3: {:.0} notes/s",
+        offline_notes.rate()
+    );
     println!(
         "fiscal_nfce_10_items_offline_qr_v3_p99: {:.3} ms",
-        p99(offline_latencies).as_secs_f64() * 1e3
+        offline_notes.p99_ms()
     );
 }

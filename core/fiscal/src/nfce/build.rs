@@ -45,6 +45,14 @@ pub struct SignedNfce {
     pub transmission_deadline: Option<DateTime<FixedOffset>>,
 }
 
+impl SignedNfce {
+    /// Checks the document against the official schema (e.g. before transmission, where a
+    /// schema error would come back as rejection 225).
+    pub fn validate_schema(&self) -> Result<(), crate::xsd::SchemaError> {
+        crate::xsd::validate(crate::xsd::Schema::Nfe, &self.xml)
+    }
+}
+
 /// Per-item figures computed once and used by the item and the totals.
 struct ItemFigures {
     gross: Money,
@@ -540,6 +548,13 @@ fn validate_emitter(e: &EmitterSettings) -> Result<(), NfceError> {
         return Err(NfceError::invalid(
             "emit.CNPJ",
             "not a valid CNPJ (14 characters, check digits)",
+        ));
+    }
+    if e.crt == Crt::Mei {
+        // CRT 4 arrived after the PL_009_V4 schema package, whose enumeration stops at 3.
+        return Err(NfceError::invalid(
+            "emit.CRT",
+            "CRT 4 (MEI) is not accepted by layout PL_009_V4; MEI emitters use CRT 1",
         ));
     }
     if e.series > 999 {
