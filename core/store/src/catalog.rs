@@ -240,20 +240,24 @@ pub(crate) fn apply_stock_delta(
             stock_deltas::at.eq(ts(at)),
         ))
         .execute(conn)?;
-    diesel::insert_into(stock_levels::table)
-        .values((
-            stock_levels::product_id.eq(&pid),
-            stock_levels::server_quantity.eq(0i64),
-            stock_levels::quantity.eq(d.delta.thousandths()),
-            stock_levels::updated_at.eq(ts(at)),
-        ))
-        .on_conflict(stock_levels::product_id)
-        .do_update()
+    // UPDATE, then INSERT the first time: statements diesel keeps prepared (an upsert is
+    // parsed again on every call, and a sale makes one per product).
+    let moved = diesel::update(stock_levels::table.filter(stock_levels::product_id.eq(&pid)))
         .set((
             stock_levels::quantity.eq(stock_levels::quantity + d.delta.thousandths()),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .execute(conn)?;
+    if moved == 0 {
+        diesel::insert_into(stock_levels::table)
+            .values((
+                stock_levels::product_id.eq(&pid),
+                stock_levels::server_quantity.eq(0i64),
+                stock_levels::quantity.eq(d.delta.thousandths()),
+                stock_levels::updated_at.eq(ts(at)),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -203,3 +203,18 @@ diesel::table! {
         protocol -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    cash_movements (id) {
+        id -> BigInt,
+        session_id -> Binary,
+        kind -> Text,
+        amount -> BigInt,
+        actor -> Text,
+        note -> Nullable<Text>,
+        at -> Text,
+        outbox_seq -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(sales, sale_payments);
