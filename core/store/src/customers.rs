@@ -188,6 +188,47 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Registers a new customer at the till, with its `CustomerRegistered` mutation and audit
+    /// entry in one transaction. A customer starts with a zero balance. Returns the outbox number.
+    pub fn register_customer(
+        &mut self,
+        customer: &Customer,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        if !customer.balance.is_zero() {
+            return Err(Error::InvalidInput {
+                field: "balance",
+                reason: "a new customer starts at zero".into(),
+            });
+        }
+        self.write(|c| {
+            if load_customer(c, customer.id)?.is_some() {
+                return Err(Error::Duplicate { field: "id" });
+            }
+            upsert_customer(c, customer, false)?;
+            let seq = append_outbox(
+                c,
+                &Mutation::CustomerRegistered {
+                    customer: customer.clone(),
+                    actor,
+                    at,
+                },
+            )?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: "customer.register".into(),
+                    subject: format!("customer:{}", customer.id),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+
     /// The customer pays (part of) the account: the balance rises by `amount`, with its outbox
     /// mutation and audit entry in one transaction. Returns the outbox number.
     pub fn receive_customer_payment(

@@ -89,6 +89,16 @@ fn nothing_is_in_clear_in_the_database_wal_or_backup() {
 }
 
 #[test]
+fn the_clear_text_scan_does_find_clear_text() {
+    // Control: the scan above would catch an unencrypted file.
+    let plain = format!("header {CUSTOMER_NAME} {CPF} trailer");
+    assert!(
+        std::panic::catch_unwind(|| assert_no_clear_text(plain.as_bytes(), "control")).is_err()
+    );
+    assert_no_clear_text(b"nothing to see", "control");
+}
+
+#[test]
 fn a_wrong_key_is_a_clear_error_and_leaves_the_file_untouched() {
     let (ts, _, _) = populated();
     let TempStore {
