@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod registers;
 pub mod sales;
 mod schema;
+pub mod secrets;
 mod store;
 pub mod users;
 

@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 3);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 4);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -95,6 +95,9 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("secrets revert");
+    assert!(!table_names(&mut conn).contains(&"secrets".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("registers revert");
     assert!(!table_names(&mut conn).contains(&"cash_movements".to_owned()));
@@ -159,6 +162,11 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(String, i64)>(c)
         .expect("counters");
+    secrets::table
+        .select(secrets::all_columns)
+        .limit(0)
+        .load::<(String, Vec<u8>, String)>(c)
+        .expect("secrets");
     cash_movements::table
         .select(cash_movements::all_columns)
         .limit(0)

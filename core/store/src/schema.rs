@@ -218,3 +218,11 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(sales, sale_payments);
+
+diesel::table! {
+    secrets (name) {
+        name -> Text,
+        value -> Binary,
+        updated_at -> Text,
+    }
+}
