@@ -178,6 +178,7 @@ diesel::table! {
         access_key -> Nullable<Text>,
         recorded_at -> BigInt,
         received_at -> BigInt,
+        voided_at -> Nullable<BigInt>,
         payload -> Text,
     }
 }
@@ -207,10 +208,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    device_audit (device_id,device_seq) {
+    device_records (device_id, device_seq) {
         device_id -> Text,
         device_seq -> BigInt,
         store_id -> Text,
+        kind -> Text,
         payload -> Text,
         received_at -> BigInt,
     }
@@ -268,7 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales,
     sale_lines,
     cash_movements,
-    device_audit,
+    device_records,
     flags,
     settings,
     audit_log,

@@ -149,6 +149,7 @@ CREATE TABLE sales (
   access_key TEXT,
   recorded_at BIGINT NOT NULL,
   received_at BIGINT NOT NULL,
+  voided_at BIGINT,
   payload TEXT NOT NULL,
   UNIQUE (store_id, folio)
 );
@@ -172,11 +173,13 @@ CREATE TABLE cash_movements (
   payload TEXT NOT NULL,
   received_at BIGINT NOT NULL
 );
--- Audit entries recorded on devices, kept as pushed (their hash chain verifies end to end).
-CREATE TABLE device_audit (
+-- Device records kept as pushed: audit entries (their hash chain verifies end to end) and
+-- fiscal number voids.
+CREATE TABLE device_records (
   device_id TEXT NOT NULL,
   device_seq BIGINT NOT NULL,
   store_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
   payload TEXT NOT NULL,
   received_at BIGINT NOT NULL,
   PRIMARY KEY (device_id, device_seq)
