@@ -434,7 +434,7 @@ fn fetch(
                     customers::name,
                     customers::tax_id,
                     customers::phone,
-                    customers::credit_limit_cents,
+                    customers::overdraft_limit_cents,
                     customers::active,
                     customers::version,
                 ))
@@ -456,14 +456,14 @@ fn fetch(
             let changes = rows
                 .into_iter()
                 .map(
-                    |(id, name, tax_id, phone, credit_limit_cents, active, version)| {
+                    |(id, name, tax_id, phone, overdraft_limit_cents, active, version)| {
                         Ok(Change::Customer(CustomerRecord {
                             balance_cents: balances.get(&id).copied().unwrap_or(0),
                             id: uuid(&id)?,
                             name,
                             tax_id,
                             phone,
-                            credit_limit_cents,
+                            overdraft_limit_cents,
                             active,
                             version: u(version),
                         }))
@@ -521,7 +521,7 @@ fn fetch(
                         customer_balances::customer_id,
                         customer_balances::balance_cents,
                         customer_balances::version,
-                        customers::credit_limit_cents.nullable(),
+                        customers::overdraft_limit_cents.nullable(),
                     ))
                     .load(c))?;
             let last = rows.last().map(|r| r.0.clone());
@@ -531,7 +531,7 @@ fn fetch(
                     Ok(Change::Balance(BalanceRecord {
                         customer_id: uuid(&id)?,
                         balance_cents,
-                        credit_limit_cents: limit.unwrap_or(0),
+                        overdraft_limit_cents: limit.unwrap_or(0),
                         version: u(version),
                     }))
                 })

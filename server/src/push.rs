@@ -497,7 +497,7 @@ pub fn push(
                 after.extend(rows);
                 let rows: Vec<(String, i64)> = customers::table
                     .filter(customers::id.eq_any(chunk))
-                    .select((customers::id, customers::credit_limit_cents))
+                    .select((customers::id, customers::overdraft_limit_cents))
                     .load(c)?;
                 limits.extend(rows);
             }

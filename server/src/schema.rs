@@ -108,7 +108,7 @@ diesel::table! {
         name -> Text,
         tax_id -> Nullable<Text>,
         phone -> Nullable<Text>,
-        credit_limit_cents -> BigInt,
+        overdraft_limit_cents -> BigInt,
         active -> Bool,
         version -> BigInt,
         updated_at -> BigInt,

@@ -205,7 +205,7 @@ pub struct CustomerRecord {
     pub tax_id: Option<String>,
     pub phone: Option<String>,
     /// How much the customer may owe on account, in centavos.
-    pub credit_limit_cents: i64,
+    pub overdraft_limit_cents: i64,
     /// What the customer owes now (sum of all balance deltas), in centavos.
     pub balance_cents: i64,
     pub active: bool,
@@ -224,7 +224,7 @@ pub struct StockLevelRecord {
 pub struct BalanceRecord {
     pub customer_id: Uuid,
     pub balance_cents: i64,
-    pub credit_limit_cents: i64,
+    pub overdraft_limit_cents: i64,
     pub version: u64,
 }
 

@@ -86,7 +86,7 @@ CREATE TABLE customers (
   name TEXT NOT NULL,
   tax_id TEXT,
   phone TEXT,
-  credit_limit_cents BIGINT NOT NULL,
+  overdraft_limit_cents BIGINT NOT NULL,
   active BOOLEAN NOT NULL,
   version BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
