@@ -501,16 +501,17 @@ pub fn push(
                     .load(c)?;
                 limits.extend(rows);
             }
+            // Balances are negative while the customer owes; the limit says how far below zero.
             let mut running: HashMap<&str, i64> = balance_by_customer
                 .iter()
                 .map(|(k, d)| (*k, after.get(*k).copied().unwrap_or(0) - d))
                 .collect();
             for d in &new_balance {
-                let owed = running.entry(d.customer_id.as_str()).or_default();
-                *owed += d.delta_cents;
+                let balance = running.entry(d.customer_id.as_str()).or_default();
+                *balance += d.delta_cents;
                 // Unknown customers have no credit at all.
                 let limit = limits.get(&d.customer_id).copied().unwrap_or(0);
-                if *owed > limit && d.delta_cents > 0 {
+                if *balance < -limit && d.delta_cents < 0 {
                     if let Some(sale) = &d.sale_id {
                         flag_rows.push(NewFlag {
                             id: Uuid::now_v7().to_string(),
@@ -519,7 +520,7 @@ pub fn push(
                             kind: "overdraft".into(),
                             subject_id: d.customer_id.clone(),
                             sale_id: sale.clone(),
-                            amount_after: *owed,
+                            amount_after: *balance,
                             created_at: now,
                         });
                     }

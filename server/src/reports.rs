@@ -29,7 +29,7 @@ pub struct OversoldItem {
     pub sales: Vec<FlaggedSale>,
 }
 
-/// A customer owing more than the overdraft limit, with the sales on account that did it.
+/// A customer whose balance is below minus the overdraft limit, with the sales on account that did it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverdraftItem {
     pub customer_id: String,
@@ -127,7 +127,7 @@ pub fn overdraft(conn: &mut Conn, store: &str) -> Result<Vec<OverdraftItem>, Err
     }
     Ok(rows
         .into_iter()
-        .filter(|(_, balance, _, limit)| *balance > limit.unwrap_or(0))
+        .filter(|(_, balance, _, limit)| *balance < -limit.unwrap_or(0))
         .map(
             |(customer_id, balance_cents, customer_name, limit)| OverdraftItem {
                 sales: by_customer.remove(&customer_id).unwrap_or_default(),

@@ -23,6 +23,7 @@ diesel::table! {
         id -> Text,
         store_id -> Text,
         name -> Text,
+        login -> Text,
         role -> Text,
         credential_hash -> Text,
         active -> Bool,

@@ -17,10 +17,12 @@ CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
   store_id TEXT NOT NULL REFERENCES stores(id),
   name TEXT NOT NULL,
+  login TEXT NOT NULL,
   role TEXT NOT NULL,
   credential_hash TEXT NOT NULL,
   active BOOLEAN NOT NULL,
-  version BIGINT NOT NULL
+  version BIGINT NOT NULL,
+  UNIQUE (store_id, login)
 );
 CREATE INDEX users_by_version ON users(store_id, version);
 CREATE TABLE api_tokens (
@@ -86,6 +88,7 @@ CREATE TABLE customers (
   name TEXT NOT NULL,
   tax_id TEXT,
   phone TEXT,
+  -- How far below zero the balance may go (balances are negative while the customer owes).
   overdraft_limit_cents BIGINT NOT NULL,
   active BOOLEAN NOT NULL,
   version BIGINT NOT NULL,
