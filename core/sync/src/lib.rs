@@ -5,5 +5,7 @@ pub mod fingerprint;
 
 #[cfg(feature = "engine")]
 pub mod engine;
+#[cfg(feature = "engine")]
+pub mod pinning;
 
 pub use protocol::PROTOCOL_VERSION;

@@ -76,6 +76,16 @@ pub struct PushedMutation {
     pub payload: serde_json::Value,
 }
 
+impl PushedMutation {
+    /// The wire form of a device outbox entry.
+    pub fn from_entry(entry: &tenda_domain::OutboxEntry) -> Result<Self, serde_json::Error> {
+        let mut value = serde_json::to_value(entry)?;
+        let payload = value.get_mut("payload").map(serde_json::Value::take).unwrap_or_default();
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        Ok(PushedMutation { seq: entry.seq, kind, payload })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
