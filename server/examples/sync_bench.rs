@@ -25,13 +25,19 @@ async fn push_bench(backend: Backend, label: &str) {
     let t = TestServer::start(backend).await;
     let mut catalog = Vec::new();
     for i in 0..200 {
-        catalog.push((t.create_product(&format!("B{i:04}"), &format!("Bench {i}"), 100 + i).await, 100 + i));
+        catalog.push((
+            t.create_product(&format!("B{i:04}"), &format!("Bench {i}"), 100 + i)
+                .await,
+            100 + i,
+        ));
     }
     let device = t.enroll(t.branch_id, 1, "Bench").await;
     let mutations: Vec<PushedMutation> = (1..=SALES)
         .map(|seq| {
             let start = (seq as usize * 5) % catalog.len();
-            let lines: Vec<_> = (0..5).map(|k| catalog[(start + k) % catalog.len()]).collect();
+            let lines: Vec<_> = (0..5)
+                .map(|k| catalog[(start + k) % catalog.len()])
+                .collect();
             wire(&sale_entry(device.device_id, seq, &lines, 1).0)
         })
         .collect();
@@ -47,10 +53,20 @@ async fn push_bench(backend: Backend, label: &str) {
     let elapsed = started.elapsed();
     assert_eq!(applied, SALES);
     assert_eq!(folios as u64, SALES);
-    assert_eq!(t.count("SELECT COUNT(*) AS n FROM sales").await, SALES as i64, "exactly once");
-    assert_eq!(t.count("SELECT COUNT(*) AS n FROM sale_lines").await, 5 * SALES as i64);
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sales").await,
+        SALES as i64,
+        "exactly once"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sale_lines").await,
+        5 * SALES as i64
+    );
     println!("push_10k_sales_5_lines_{label}: {} ms", elapsed.as_millis());
-    println!("push_rate_{label}: {:.0} sales/s", SALES as f64 / elapsed.as_secs_f64());
+    println!(
+        "push_rate_{label}: {:.0} sales/s",
+        SALES as f64 / elapsed.as_secs_f64()
+    );
     t.server.shutdown().await;
 }
 
@@ -87,10 +103,13 @@ async fn pull_bench() {
     // Seed the server's catalog directly (the back office's CSV import does the same per row).
     let db = t.server.db.clone();
     let store_id = t.store_id.to_string();
-    let fiscal = serde_json::to_string(&tenda_domain::FiscalData::simples_nacional("19052090")).expect("json");
+    let fiscal = serde_json::to_string(&tenda_domain::FiscalData::simples_nacional("19052090"))
+        .expect("json");
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get().expect("conn");
-        let tenda_server::db::Conn::Sqlite(c) = &mut conn else { unreachable!("bench seeds SQLite") };
+        let tenda_server::db::Conn::Sqlite(c) = &mut conn else {
+            unreachable!("bench seeds SQLite")
+        };
         let c: &mut diesel::SqliteConnection = c;
         diesel::Connection::transaction::<_, diesel::result::Error, _>(c, |c| {
             let rows: Vec<_> = (0..PRODUCTS)
@@ -111,7 +130,9 @@ async fn pull_bench() {
                 })
                 .collect();
             for chunk in rows.chunks(2_000) {
-                diesel::insert_into(products::table).values(chunk).execute(c)?;
+                diesel::insert_into(products::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
             let rows: Vec<_> = (0..CUSTOMERS)
                 .map(|i| {
@@ -129,7 +150,9 @@ async fn pull_bench() {
                 })
                 .collect();
             for chunk in rows.chunks(3_000) {
-                diesel::insert_into(customers::table).values(chunk).execute(c)?;
+                diesel::insert_into(customers::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
             diesel::update(tenda_server::schema::stores::table)
                 .set(tenda_server::schema::stores::change_seq.eq(2i64))
@@ -143,22 +166,43 @@ async fn pull_bench() {
 
     let device = t.enroll(t.branch_id, 1, "Bench").await;
     let dir = tempfile::tempdir().expect("dir");
-    let store = Arc::new(Mutex::new(Store::open(dir.path().join("device.db"), &DbKey::generate()).expect("store")));
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.path().join("device.db"), &DbKey::generate()).expect("store"),
+    ));
     let progress = Arc::new(Progress::default());
-    let mut config = EngineConfig::new(t.server.base_url.clone(), device.device_id, device.credential.clone());
+    let mut config = EngineConfig::new(
+        t.server.base_url.clone(),
+        device.device_id,
+        device.credential.clone(),
+    );
     config.pull_page = 5_000;
     let started = Instant::now();
     let handle = engine::start(config, store.clone(), progress.clone()).expect("engine");
     while progress.finished.load(Ordering::Relaxed) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(600), "pull did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "pull did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
     handle.stop().await;
-    println!("pull_300k_products_50k_customers_encrypted: {} ms", elapsed.as_millis());
-    println!("pull_rate: {:.0} records/s", (PRODUCTS + CUSTOMERS) as f64 / elapsed.as_secs_f64());
-    println!("pull_progress_events: {} events", progress.events.load(Ordering::Relaxed));
-    println!("pull_total_announced: {} records", progress.total.load(Ordering::Relaxed));
+    println!(
+        "pull_300k_products_50k_customers_encrypted: {} ms",
+        elapsed.as_millis()
+    );
+    println!(
+        "pull_rate: {:.0} records/s",
+        (PRODUCTS + CUSTOMERS) as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "pull_progress_events: {} events",
+        progress.events.load(Ordering::Relaxed)
+    );
+    println!(
+        "pull_total_announced: {} records",
+        progress.total.load(Ordering::Relaxed)
+    );
 }
 
 use diesel::ExpressionMethods;
@@ -166,7 +210,9 @@ use diesel::ExpressionMethods;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     push_bench(Backend::sqlite(), "sqlite").await;
-    let cluster = tokio::task::spawn_blocking(PgCluster::start).await.expect("cluster");
+    let cluster = tokio::task::spawn_blocking(PgCluster::start)
+        .await
+        .expect("cluster");
     push_bench(cluster.fresh_database(), "postgres").await;
     drop(cluster);
     pull_bench().await;

@@ -109,7 +109,10 @@ impl ProductInput {
             ));
         }
         if tenda_domain::Unit::from_code(&self.unit).is_err() {
-            return Err(Error::invalid(f("unit"), "use a unit code such as UN, KG, L, M or CX"));
+            return Err(Error::invalid(
+                f("unit"),
+                "use a unit code such as UN, KG, L, M or CX",
+            ));
         }
         if self.price_cents < 0 {
             return Err(Error::invalid(
@@ -169,10 +172,17 @@ pub fn parse_catalog_csv(text: &str) -> Result<Vec<ProductInput>, Error> {
         .map(|h| h.to_ascii_lowercase())
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(sku), Some(name), Some(unit), Some(price), Some(ncm)) =
-        (col("sku"), col("name"), col("unit"), col("price"), col("ncm"))
-    else {
-        return Err(Error::invalid("csv", "the header needs sku, name, unit, price and ncm columns"));
+    let (Some(sku), Some(name), Some(unit), Some(price), Some(ncm)) = (
+        col("sku"),
+        col("name"),
+        col("unit"),
+        col("price"),
+        col("ncm"),
+    ) else {
+        return Err(Error::invalid(
+            "csv",
+            "the header needs sku, name, unit, price and ncm columns",
+        ));
     };
     let (cfop, cest) = (col("cfop"), col("cest"));
     let gtin = col("gtin");
@@ -281,7 +291,9 @@ macro_rules! impl_catalog_tx {
                             products::name.eq(p.name.trim()),
                             products::unit.eq(p.unit.trim()),
                             products::price_cents.eq(p.price_cents),
-                            products::fiscal.eq(serde_json::to_string(&p.fiscal).expect("fiscal data serializes")),
+                            products::fiscal
+                                .eq(serde_json::to_string(&p.fiscal)
+                                    .expect("fiscal data serializes")),
                             products::active.eq(p.active),
                             products::version.eq(version),
                             products::updated_at.eq(now),
@@ -330,7 +342,8 @@ macro_rules! impl_catalog_tx {
                     products::name.eq(p.name.trim()),
                     products::unit.eq(p.unit.trim()),
                     products::price_cents.eq(p.price_cents),
-                    products::fiscal.eq(serde_json::to_string(&p.fiscal).expect("fiscal data serializes")),
+                    products::fiscal
+                        .eq(serde_json::to_string(&p.fiscal).expect("fiscal data serializes")),
                     products::active.eq(p.active),
                     products::version.eq(version),
                     products::updated_at.eq(now_ms()),
@@ -410,7 +423,8 @@ macro_rules! impl_catalog_tx {
                         customers::name.eq(excluded(customers::name)),
                         customers::tax_id.eq(excluded(customers::tax_id)),
                         customers::phone.eq(excluded(customers::phone)),
-                        customers::overdraft_limit_cents.eq(excluded(customers::overdraft_limit_cents)),
+                        customers::overdraft_limit_cents
+                            .eq(excluded(customers::overdraft_limit_cents)),
                         customers::active.eq(excluded(customers::active)),
                         customers::version.eq(excluded(customers::version)),
                         customers::updated_at.eq(excluded(customers::updated_at)),

@@ -18,11 +18,11 @@ use tenda_store::{PullChange, Store};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::pinning::{PinnedClient, client_for};
 use crate::protocol::{
     Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PROTOCOL_VERSION, PullPage,
     PullRequest, PullScope, PushRequest, PushResponse, PushedMutation, SaleFolio, paths,
 };
-use crate::pinning::{PinnedClient, client_for};
 
 /// What the engine needs to reach its server.
 #[derive(Debug, Clone)]
@@ -49,7 +49,11 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    pub fn new(base_url: impl Into<String>, device_id: Uuid, credential: impl Into<String>) -> Self {
+    pub fn new(
+        base_url: impl Into<String>,
+        device_id: Uuid,
+        credential: impl Into<String>,
+    ) -> Self {
         EngineConfig {
             base_url: base_url.into(),
             device_id,
@@ -71,17 +75,34 @@ impl EngineConfig {
 pub enum SyncEvent {
     Online,
     /// The server could not be reached or answered with a server error; the engine retries.
-    Offline { reason: String, retry_in: Duration },
+    Offline {
+        reason: String,
+        retry_in: Duration,
+    },
     /// Mutations waiting to be pushed.
-    Pending { count: u64 },
-    PushProgress { applied_through: u64, pending: u64 },
+    Pending {
+        count: u64,
+    },
+    PushProgress {
+        applied_through: u64,
+        pending: u64,
+    },
     /// Folios the server gave to sales (the device keeps its local numbers).
     Folios(Vec<SaleFolio>),
     /// `total` comes from the first page of a round.
-    PullProgress { received: u64, total: Option<u64> },
-    PullFinished { applied: u64, rejected: u64 },
+    PullProgress {
+        received: u64,
+        total: Option<u64>,
+    },
+    PullFinished {
+        applied: u64,
+        rejected: u64,
+    },
     /// The server refused this device (revoked, wrong credential, bad data); retrying slowly.
-    Refused { code: ErrorCode, message: String },
+    Refused {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Receives [`SyncEvent`]s (called from the engine's task; keep it quick).
@@ -121,7 +142,9 @@ impl EngineError {
     fn is_transient(&self) -> bool {
         match self {
             EngineError::Offline(_) | EngineError::Protocol(_) => true,
-            EngineError::Refused { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            EngineError::Refused { status, .. } => {
+                *status >= 500 || *status == 408 || *status == 429
+            }
             _ => false,
         }
     }
@@ -137,7 +160,11 @@ pub async fn enroll(
     expected_fingerprint: Option<&str>,
 ) -> Result<(EnrollResponse, Option<String>), EngineError> {
     let client = client_for(base_url, expected_fingerprint, Duration::from_secs(30))?;
-    let req = EnrollRequest { protocol: PROTOCOL_VERSION, code: code.to_owned(), device_name: device_name.to_owned() };
+    let req = EnrollRequest {
+        protocol: PROTOCOL_VERSION,
+        code: code.to_owned(),
+        device_name: device_name.to_owned(),
+    };
     let resp: EnrollResponse = post(&client, base_url, paths::ENROLL, None, &req).await?;
     Ok((resp, client.seen_fingerprint()))
 }
@@ -157,10 +184,14 @@ async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
     let status = resp.status();
     let bytes = resp.bytes().await.map_err(EngineError::Offline)?;
     if status.is_success() {
-        serde_json::from_slice(&bytes).map_err(|e| EngineError::Protocol(format!("unreadable reply: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::Protocol(format!("unreadable reply: {e}")))
     } else {
         match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(EngineError::Refused { status: status.as_u16(), body }),
+            Ok(body) => Err(EngineError::Refused {
+                status: status.as_u16(),
+                body,
+            }),
             Err(_) => Err(EngineError::Refused {
                 status: status.as_u16(),
                 body: ErrorBody {
@@ -221,13 +252,29 @@ pub fn start(
     listener: Arc<dyn SyncListener>,
 ) -> Result<SyncHandle, EngineError> {
     if config.base_url.starts_with("https://") && config.pinned_fingerprint.is_none() {
-        return Err(EngineError::Config("an https server needs the certificate fingerprint pinned at enrollment".into()));
+        return Err(EngineError::Config(
+            "an https server needs the certificate fingerprint pinned at enrollment".into(),
+        ));
     }
-    let client = client_for(&config.base_url, config.pinned_fingerprint.as_deref(), config.request_timeout)?;
+    let client = client_for(
+        &config.base_url,
+        config.pinned_fingerprint.as_deref(),
+        config.request_timeout,
+    )?;
     let wake = Arc::new(Notify::new());
-    let engine = Engine { config, client, store, listener, balance_cursor: None, last_balance_refresh: None };
+    let engine = Engine {
+        config,
+        client,
+        store,
+        listener,
+        balance_cursor: None,
+        last_balance_refresh: None,
+    };
     let task = tokio::spawn(engine.run(wake.clone()));
-    Ok(SyncHandle { wake, task: Some(task) })
+    Ok(SyncHandle {
+        wake,
+        task: Some(task),
+    })
 }
 
 /// The delay before retry number `failures` (1-based): exponential, capped, with full jitter
@@ -267,12 +314,18 @@ impl Engine {
                     };
                     if let EngineError::Refused { body, .. } = &e {
                         if !transient {
-                            self.listener.on_event(SyncEvent::Refused { code: body.code, message: body.message.clone() });
+                            self.listener.on_event(SyncEvent::Refused {
+                                code: body.code,
+                                message: body.message.clone(),
+                            });
                         }
                     }
                     if transient || online != Some(false) {
                         online = Some(false);
-                        self.listener.on_event(SyncEvent::Offline { reason: e.to_string(), retry_in: delay });
+                        self.listener.on_event(SyncEvent::Offline {
+                            reason: e.to_string(),
+                            retry_in: delay,
+                        });
                     }
                     tokio::select! {
                         _ = wake.notified() => {}
@@ -289,7 +342,9 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut guard)
         })
         .await
@@ -300,7 +355,9 @@ impl Engine {
     async fn cycle(&mut self) -> Result<(), EngineError> {
         self.push_all().await?;
         self.pull_round(None).await?;
-        let due = self.last_balance_refresh.is_none_or(|t| t.elapsed() >= self.config.balance_refresh);
+        let due = self
+            .last_balance_refresh
+            .is_none_or(|t| t.elapsed() >= self.config.balance_refresh);
         if due {
             self.pull_round(Some(PullScope::Balances)).await?;
             self.last_balance_refresh = Some(tokio::time::Instant::now());
@@ -311,7 +368,8 @@ impl Engine {
     async fn push_all(&mut self) -> Result<(), EngineError> {
         let batch = self.config.push_batch.max(1);
         let pending = self.local(|s| s.outbox_pending_count()).await?;
-        self.listener.on_event(SyncEvent::Pending { count: pending });
+        self.listener
+            .on_event(SyncEvent::Pending { count: pending });
         let mut resend_after: Option<u64> = None;
         loop {
             let entries = match resend_after.take() {
@@ -326,10 +384,22 @@ impl Engine {
                 .iter()
                 .map(PushedMutation::from_entry)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| EngineError::Protocol(format!("outbox entry does not serialize: {e}")))?;
-            let req = PushRequest { protocol: PROTOCOL_VERSION, device: self.config.device_id, mutations };
-            let result: Result<PushResponse, EngineError> =
-                post(&self.client, &self.config.base_url, paths::PUSH, Some(&self.config.credential), &req).await;
+                .map_err(|e| {
+                    EngineError::Protocol(format!("outbox entry does not serialize: {e}"))
+                })?;
+            let req = PushRequest {
+                protocol: PROTOCOL_VERSION,
+                device: self.config.device_id,
+                mutations,
+            };
+            let result: Result<PushResponse, EngineError> = post(
+                &self.client,
+                &self.config.base_url,
+                paths::PUSH,
+                Some(&self.config.credential),
+                &req,
+            )
+            .await;
             match result {
                 Ok(resp) => {
                     let through = resp.applied_through;
@@ -342,9 +412,20 @@ impl Engine {
                     if !resp.folios.is_empty() {
                         self.listener.on_event(SyncEvent::Folios(resp.folios));
                     }
-                    self.listener.on_event(SyncEvent::PushProgress { applied_through: through, pending });
+                    self.listener.on_event(SyncEvent::PushProgress {
+                        applied_through: through,
+                        pending,
+                    });
                 }
-                Err(EngineError::Refused { body: ErrorBody { code: ErrorCode::SequenceGap, expected_seq: Some(expected), .. }, .. }) => {
+                Err(EngineError::Refused {
+                    body:
+                        ErrorBody {
+                            code: ErrorCode::SequenceGap,
+                            expected_seq: Some(expected),
+                            ..
+                        },
+                    ..
+                }) => {
                     if expected > first {
                         // The server has more than we knew (a reply was lost): catch up locally.
                         let through = expected - 1;
@@ -380,8 +461,14 @@ impl Engine {
                 page_size: Some(self.config.pull_page),
                 only: scope,
             };
-            let page: PullPage =
-                post(&self.client, &self.config.base_url, paths::PULL, Some(&self.config.credential), &req).await?;
+            let page: PullPage = post(
+                &self.client,
+                &self.config.base_url,
+                paths::PULL,
+                Some(&self.config.credential),
+                &req,
+            )
+            .await?;
             if let Some(t) = page.totals {
                 total = Some(t.total());
             }
@@ -400,13 +487,17 @@ impl Engine {
                 .local(move |s| {
                     s.apply_changes(changes, &mut |p| {
                         let done = p.applied + p.skipped_older + p.rejected;
-                        listener.on_event(SyncEvent::PullProgress { received: before + done, total });
+                        listener.on_event(SyncEvent::PullProgress {
+                            received: before + done,
+                            total,
+                        });
                     })
                 })
                 .await?;
             applied += report.applied;
             rejected += report.rejected.len() as u64;
-            self.listener.on_event(SyncEvent::PullProgress { received, total });
+            self.listener
+                .on_event(SyncEvent::PullProgress { received, total });
             cursor = Some(page.cursor);
             if !page.more {
                 break;
@@ -416,7 +507,8 @@ impl Engine {
             self.balance_cursor = cursor;
         }
         if received > 0 {
-            self.listener.on_event(SyncEvent::PullFinished { applied, rejected });
+            self.listener
+                .on_event(SyncEvent::PullFinished { applied, rejected });
         }
         Ok(())
     }

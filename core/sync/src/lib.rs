@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-pub mod protocol;
 pub mod fingerprint;
+pub mod protocol;
 
 #[cfg(feature = "engine")]
 pub mod engine;

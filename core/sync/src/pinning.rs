@@ -58,7 +58,12 @@ impl ServerCertVerifier for PinVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -67,23 +72,40 @@ impl ServerCertVerifier for PinVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
 /// A client for `base_url`; for `https` it accepts only the certificate matching `pin`
 /// (or, with no pin, any certificate — enrollment only — remembering its fingerprint).
-pub fn client_for(base_url: &str, pin: Option<&str>, timeout: Duration) -> Result<PinnedClient, EngineError> {
+pub fn client_for(
+    base_url: &str,
+    pin: Option<&str>,
+    timeout: Duration,
+) -> Result<PinnedClient, EngineError> {
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(EngineError::Config(format!("`{base_url}` is not an http(s) URL")));
+        return Err(EngineError::Config(format!(
+            "`{base_url}` is not an http(s) URL"
+        )));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let seen = Arc::new(Mutex::new(None));
-    let verifier = Arc::new(PinVerifier { pin: pin.map(str::to_owned), seen: seen.clone(), provider: provider.clone() });
+    let verifier = Arc::new(PinVerifier {
+        pin: pin.map(str::to_owned),
+        seen: seen.clone(),
+        provider: provider.clone(),
+    });
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| EngineError::Tls(e.to_string()))?
