@@ -580,3 +580,81 @@ pub fn to_store_changes(changes: Vec<Change>) -> (Vec<PullChange>, u64) {
     }
     (out, bad)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ProductRecord, StockLevelRecord, UserRecord};
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let (min, max) = (Duration::from_millis(100), Duration::from_secs(2));
+        for failures in 1..40 {
+            let d = backoff_delay(failures, min, max);
+            let ceiling = min.saturating_mul(1 << (failures - 1).min(20)).min(max);
+            // Full jitter in the upper half: never more than the ceiling, never less than half.
+            assert!(
+                d <= ceiling && d >= ceiling / 2,
+                "failure {failures}: {d:?} vs {ceiling:?}"
+            );
+        }
+        let samples: std::collections::HashSet<_> =
+            (0..50).map(|_| backoff_delay(5, min, max)).collect();
+        assert!(samples.len() > 1, "devices must not retry in lockstep");
+    }
+
+    #[test]
+    fn wire_records_become_store_changes_and_bad_ones_are_counted() {
+        let fiscal = serde_json::to_value(FiscalData::simples_nacional("19052090")).expect("json");
+        let good = ProductRecord {
+            id: Uuid::now_v7(),
+            sku: "A".into(),
+            gtin: Some("7891000315507".into()),
+            name: "Arroz".into(),
+            unit: "KG".into(),
+            price_cents: 2_590,
+            fiscal,
+            active: true,
+            version: 7,
+        };
+        let bad = ProductRecord {
+            fiscal: serde_json::json!({"ncm": 5}),
+            ..good.clone()
+        };
+        let user = UserRecord {
+            id: Uuid::now_v7(),
+            name: "Caio".into(),
+            login: "caio".into(),
+            role: "manager".into(),
+            credential_hash: "$argon2id$x".into(),
+            active: true,
+            version: 3,
+        };
+        let level = StockLevelRecord {
+            product_id: good.id,
+            quantity: -1_000,
+            version: 9,
+        };
+        let (changes, rejected) = to_store_changes(vec![
+            Change::Product(good.clone()),
+            Change::Product(bad),
+            Change::User(user),
+            Change::StockLevel(level),
+        ]);
+        assert_eq!(rejected, 1, "the product without readable fiscal data");
+        match &changes[0] {
+            PullChange::Product(p) => {
+                assert_eq!(
+                    (p.unit, p.price.centavos(), p.version),
+                    (Unit::Kilogram, 2_590, 7)
+                );
+                assert!(p.gtin.is_some());
+            }
+            other => panic!("expected a product, got {other:?}"),
+        }
+        assert!(matches!(&changes[1], PullChange::User(u) if u.role == Role::Manager));
+        assert!(
+            matches!(&changes[2], PullChange::StockLevel { quantity, .. } if quantity.thousandths() == -1_000)
+        );
+    }
+}
