@@ -85,7 +85,7 @@ impl SyncListener for Progress {
                 self.events.fetch_add(1, Ordering::Relaxed);
                 self.last_received.store(received, Ordering::Relaxed);
                 if let Some(t) = total {
-                    self.total.store(t, Ordering::Relaxed);
+                    self.total.fetch_max(t, Ordering::Relaxed);
                 }
             }
             SyncEvent::PullFinished { applied, .. } => {
