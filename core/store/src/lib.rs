@@ -10,8 +10,10 @@ mod error;
 pub mod fiscal;
 pub mod keys;
 pub mod outbox;
+pub mod registers;
 pub mod sales;
 mod schema;
+pub mod secrets;
 mod store;
 pub mod users;
 
@@ -27,5 +29,6 @@ pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{MIGRATIONS, Store};

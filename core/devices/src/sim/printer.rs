@@ -48,12 +48,15 @@ struct State {
     paper_out: bool,
     cover_open: bool,
     paper_left_lines: Option<u32>,
+    cover_opens_after: Option<u32>,
     drop_after_bytes: Option<usize>,
     refuse_connects: u32,
     bytes_received: usize,
     largest_chunk: usize,
     connects: u32,
     drawer_kicks: u32,
+    write_only: bool,
+    status_silent: bool,
 }
 
 /// A simulated printer. Clones share the same printer: give one to the driver, keep one to
@@ -82,12 +85,15 @@ impl SimulatedPrinter {
                 paper_out: false,
                 cover_open: false,
                 paper_left_lines: None,
+                cover_opens_after: None,
                 drop_after_bytes: None,
                 refuse_connects: 0,
                 bytes_received: 0,
                 largest_chunk: 0,
                 connects: 0,
                 drawer_kicks: 0,
+                write_only: false,
+                status_silent: false,
             })),
             notify: Arc::new(Notify::new()),
         }
@@ -106,6 +112,17 @@ impl SimulatedPrinter {
         s.write_mode = write_mode;
     }
 
+    /// A printer without a notify characteristic: it never answers status queries.
+    pub fn set_write_only(&self, write_only: bool) {
+        self.lock().write_only = write_only;
+    }
+
+    /// A printer that has a notify characteristic but ignores status queries (a model without
+    /// status support, or firmware stuck).
+    pub fn set_status_silent(&self, silent: bool) {
+        self.lock().status_silent = silent;
+    }
+
     pub fn set_paper_out(&self, out: bool) {
         let mut s = self.lock();
         s.paper_out = out;
@@ -121,6 +138,11 @@ impl SimulatedPrinter {
     /// The roll ends after `lines` more printed lines.
     pub fn run_out_of_paper_after(&self, lines: u32) {
         self.lock().paper_left_lines = Some(lines);
+    }
+
+    /// Someone opens the cover after `lines` more printed lines.
+    pub fn open_cover_after(&self, lines: u32) {
+        self.lock().cover_opens_after = Some(lines);
     }
 
     /// The link drops once `bytes` more bytes have arrived (those bytes are printed).
@@ -221,6 +243,7 @@ impl SimulatedPrinter {
             match event {
                 Decoded::Init => {}
                 Decoded::Issue(i) => s.issues.push(i),
+                Decoded::Query(_) if s.write_only || s.status_silent => {}
                 Decoded::Query(q) => {
                     let b = Self::answer(s, q);
                     s.notifications.push_back(vec![b]);
@@ -234,6 +257,14 @@ impl SimulatedPrinter {
                         s.drawer_kicks += 1;
                     }
                     let uses_paper = matches!(p, Printed::Line(_) | Printed::Qr(_));
+                    if let Some(left) = s.cover_opens_after.as_mut().filter(|_| uses_paper) {
+                        if *left == 0 {
+                            s.cover_open = true;
+                            s.cover_opens_after = None;
+                            continue;
+                        }
+                        *left -= 1;
+                    }
                     if let Some(left) = s.paper_left_lines.as_mut().filter(|_| uses_paper) {
                         if *left == 0 {
                             s.paper_out = true;
@@ -267,6 +298,7 @@ impl Transport for SimulatedPrinter {
             peripheral: "Simulated printer".into(),
             mtu: s.mtu,
             write_mode: s.write_mode,
+            can_read: !s.write_only,
         })
     }
 
