@@ -1,1 +1,5 @@
 #![doc = include_str!("../README.md")]
+
+pub mod contingency;
+pub mod credentials;
+pub mod register;
