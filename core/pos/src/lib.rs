@@ -2,4 +2,8 @@
 
 pub mod contingency;
 pub mod credentials;
+pub mod error;
 pub mod register;
+pub mod status;
+
+pub use error::{PosError, PosResult};
