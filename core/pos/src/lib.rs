@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod contingency;
+pub mod checkout;
 pub mod credentials;
 pub mod error;
 pub mod register;

@@ -1,0 +1,3 @@
+//! Checkout: turning what the seller scans and the customer pays into one committed sale.
+
+pub mod scale_label;
