@@ -1,10 +1,11 @@
 #![doc = include_str!("../README.md")]
 
-pub mod contingency;
 pub mod checkout;
+pub mod contingency;
 pub mod credentials;
 pub mod error;
 pub mod register;
 pub mod status;
+pub mod transmission;
 
 pub use error::{PosError, PosResult};
