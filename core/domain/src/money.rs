@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// An amount of money in centavos (1/100 of the currency unit). May be negative (refunds,
 /// deltas, balances).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -43,11 +45,17 @@ impl Money {
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_add(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_sub(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_sub(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
@@ -56,19 +64,28 @@ impl Money {
 
     /// Multiplies by an integer factor (e.g. a count of units).
     pub fn checked_mul(self, factor: i64) -> Result<Money, MoneyError> {
-        self.0.checked_mul(factor).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_mul(factor)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// `self * numerator / denominator`, rounded half to even. Used for weighed quantities
     /// (price per kg × grams / 1000), percentages and tax rates, so that repeated roundings do
     /// not drift in one direction.
-    pub fn mul_ratio_half_even(self, numerator: i64, denominator: i64) -> Result<Money, MoneyError> {
+    pub fn mul_ratio_half_even(
+        self,
+        numerator: i64,
+        denominator: i64,
+    ) -> Result<Money, MoneyError> {
         if denominator == 0 {
             return Err(MoneyError::EmptySplit);
         }
         let product = i128::from(self.0) * i128::from(numerator);
         let rounded = div_round_half_even(product, i128::from(denominator));
-        i64::try_from(rounded).map(Money).map_err(|_| MoneyError::Overflow)
+        i64::try_from(rounded)
+            .map(Money)
+            .map_err(|_| MoneyError::Overflow)
     }
 
     /// Splits `self` across `weights` proportionally so that the parts add up exactly to
@@ -106,7 +123,11 @@ impl Money {
         }
         parts
             .into_iter()
-            .map(|p| i64::try_from(p).map(Money).map_err(|_| MoneyError::Overflow))
+            .map(|p| {
+                i64::try_from(p)
+                    .map(Money)
+                    .map_err(|_| MoneyError::Overflow)
+            })
             .collect()
     }
 
@@ -117,7 +138,11 @@ impl Money {
 }
 
 fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
-    let (n, d) = if denominator < 0 { (-numerator, -denominator) } else { (numerator, denominator) };
+    let (n, d) = if denominator < 0 {
+        (-numerator, -denominator)
+    } else {
+        (numerator, denominator)
+    };
     let q = n.div_euclid(d);
     let r = n.rem_euclid(d);
     match (2 * r).cmp(&d) {
@@ -172,7 +197,10 @@ impl FromStr for Money {
             1 => frac_part.parse::<i64>().map_err(|_| invalid())? * 10,
             _ => frac_part.parse().map_err(|_| invalid())?,
         };
-        let centavos = units.checked_mul(100).and_then(|c| c.checked_add(frac)).ok_or(MoneyError::Overflow)?;
+        let centavos = units
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(frac))
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money(if negative { -centavos } else { centavos }))
     }
 }
@@ -189,7 +217,13 @@ mod tests {
 
     #[test]
     fn parses_and_formats_round_trip() {
-        for (text, centavos) in [("12.34", 1234), ("0.05", 5), ("-1.50", -150), ("7", 700), ("3,9", 390)] {
+        for (text, centavos) in [
+            ("12.34", 1234),
+            ("0.05", 5),
+            ("-1.50", -150),
+            ("7", 700),
+            ("3,9", 390),
+        ] {
             let m: Money = text.parse().expect("valid amount");
             assert_eq!(m.centavos(), centavos, "{text}");
         }
@@ -207,35 +241,74 @@ mod tests {
     #[test]
     fn overflow_is_an_error_not_a_wrap() {
         let max = Money::from_centavos(i64::MAX);
-        assert_eq!(max.checked_add(Money::from_centavos(1)), Err(MoneyError::Overflow));
+        assert_eq!(
+            max.checked_add(Money::from_centavos(1)),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(max.checked_mul(2), Err(MoneyError::Overflow));
-        assert_eq!(Money::from_centavos(i64::MIN).checked_neg(), Err(MoneyError::Overflow));
-        assert_eq!("99999999999999999999".parse::<Money>(), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::from_centavos(i64::MIN).checked_neg(),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            "99999999999999999999".parse::<Money>(),
+            Err(MoneyError::Overflow)
+        );
     }
 
     #[test]
     fn ratio_rounds_half_to_even() {
         // 0.5 centavo rounds to the even neighbour: 2.5 → 2, 3.5 → 4.
-        assert_eq!(Money::from_centavos(5).mul_ratio_half_even(1, 2), Ok(Money::from_centavos(2)));
-        assert_eq!(Money::from_centavos(7).mul_ratio_half_even(1, 2), Ok(Money::from_centavos(4)));
-        assert_eq!(Money::from_centavos(-5).mul_ratio_half_even(1, 2), Ok(Money::from_centavos(-2)));
+        assert_eq!(
+            Money::from_centavos(5).mul_ratio_half_even(1, 2),
+            Ok(Money::from_centavos(2))
+        );
+        assert_eq!(
+            Money::from_centavos(7).mul_ratio_half_even(1, 2),
+            Ok(Money::from_centavos(4))
+        );
+        assert_eq!(
+            Money::from_centavos(-5).mul_ratio_half_even(1, 2),
+            Ok(Money::from_centavos(-2))
+        );
         // 1.999 kg at 10.00/kg = 19.99
-        assert_eq!(Money::from_centavos(1000).mul_ratio_half_even(1999, 1000), Ok(Money::from_centavos(1999)));
+        assert_eq!(
+            Money::from_centavos(1000).mul_ratio_half_even(1999, 1000),
+            Ok(Money::from_centavos(1999))
+        );
     }
 
     #[test]
     fn split_always_adds_up_to_the_centavo() {
         // 10.00 discount over three equal lines cannot split evenly: one line takes the extra centavo.
         let weights = [Money::from_centavos(100); 3];
-        let parts = Money::from_centavos(1000).split_by_weights(&weights).expect("non-empty");
+        let parts = Money::from_centavos(1000)
+            .split_by_weights(&weights)
+            .expect("non-empty");
         assert_eq!(parts.iter().map(|m| m.centavos()).sum::<i64>(), 1000);
-        assert_eq!(parts, vec![Money::from_centavos(334), Money::from_centavos(333), Money::from_centavos(333)]);
+        assert_eq!(
+            parts,
+            vec![
+                Money::from_centavos(334),
+                Money::from_centavos(333),
+                Money::from_centavos(333)
+            ]
+        );
 
-        let weights = [Money::from_centavos(999), Money::from_centavos(1), Money::from_centavos(12345)];
+        let weights = [
+            Money::from_centavos(999),
+            Money::from_centavos(1),
+            Money::from_centavos(12345),
+        ];
         for amount in [1, 7, 99, 1001, 55555] {
-            let parts = Money::from_centavos(amount).split_by_weights(&weights).expect("non-empty");
+            let parts = Money::from_centavos(amount)
+                .split_by_weights(&weights)
+                .expect("non-empty");
             assert_eq!(parts.iter().map(|m| m.centavos()).sum::<i64>(), amount);
         }
-        assert_eq!(Money::from_centavos(1).split_by_weights(&[]), Err(MoneyError::EmptySplit));
+        assert_eq!(
+            Money::from_centavos(1).split_by_weights(&[]),
+            Err(MoneyError::EmptySplit)
+        );
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod authorize;
 pub mod checkout;
 pub mod contingency;
 pub mod credentials;

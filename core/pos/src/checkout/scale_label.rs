@@ -22,7 +22,10 @@ pub struct ScaleLabelFormat {
 
 impl Default for ScaleLabelFormat {
     fn default() -> Self {
-        ScaleLabelFormat { code_digits: 5, value: ScaleValue::Weight }
+        ScaleLabelFormat {
+            code_digits: 5,
+            value: ScaleValue::Weight,
+        }
     }
 }
 
@@ -63,10 +66,15 @@ impl ScaleLabelFormat {
         let digits: Vec<u8> = bytes.iter().map(|b| b - b'0').collect();
         let expected = ean13_check_digit(&digits[..12]);
         if digits[12] != expected {
-            return Err(ScaleLabelError::CheckDigit { expected, found: digits[12] });
+            return Err(ScaleLabelError::CheckDigit {
+                expected,
+                found: digits[12],
+            });
         }
         let code_end = 1 + usize::from(self.code_digits);
-        let amount = digits[code_end..12].iter().fold(0i64, |acc, d| acc * 10 + i64::from(*d));
+        let amount = digits[code_end..12]
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(*d));
         if amount == 0 {
             return Err(ScaleLabelError::ZeroAmount);
         }
@@ -95,7 +103,8 @@ pub fn grams_for_price(price_per_kg_centavos: i64, label_price_centavos: i64) ->
         };
         i64::try_from(q).unwrap_or(i64::MAX)
     };
-    let estimate = (i128::from(label_price_centavos) * 1000 + i128::from(price_per_kg_centavos) / 2)
+    let estimate = (i128::from(label_price_centavos) * 1000
+        + i128::from(price_per_kg_centavos) / 2)
         / i128::from(price_per_kg_centavos);
     let estimate = i64::try_from(estimate).ok()?;
     (estimate - 3..=estimate + 3)
@@ -125,27 +134,57 @@ mod tests {
     #[test]
     fn weight_label_decodes_code_and_grams() {
         let label = with_check("200123001250"); // code 00123, 1.250 kg
-        let parsed = ScaleLabelFormat::default().parse(&label).expect("valid").expect("is a label");
-        assert_eq!(parsed, ScaleLabel { code: "00123".into(), value: ScaleValue::Weight, amount: 1250 });
+        let parsed = ScaleLabelFormat::default()
+            .parse(&label)
+            .expect("valid")
+            .expect("is a label");
+        assert_eq!(
+            parsed,
+            ScaleLabel {
+                code: "00123".into(),
+                value: ScaleValue::Weight,
+                amount: 1250
+            }
+        );
     }
 
     #[test]
     fn price_label_with_four_digit_code() {
-        let f = ScaleLabelFormat { code_digits: 4, value: ScaleValue::Price };
-        let parsed = f.parse(&with_check("201230001599")).expect("valid").expect("label");
-        assert_eq!((parsed.code.as_str(), parsed.amount), ("0123", 1599), "R$ 15.99 printed");
+        let f = ScaleLabelFormat {
+            code_digits: 4,
+            value: ScaleValue::Price,
+        };
+        let parsed = f
+            .parse(&with_check("201230001599"))
+            .expect("valid")
+            .expect("label");
+        assert_eq!(
+            (parsed.code.as_str(), parsed.amount),
+            ("0123", 1599),
+            "R$ 15.99 printed"
+        );
     }
 
     #[test]
     fn ordinary_barcodes_are_not_labels_and_damaged_labels_are_errors() {
-        assert_eq!(ScaleLabelFormat::default().parse("7891000100103"), Ok(None), "a GTIN from prefix 789");
+        assert_eq!(
+            ScaleLabelFormat::default().parse("7891000100103"),
+            Ok(None),
+            "a GTIN from prefix 789"
+        );
         assert_eq!(ScaleLabelFormat::default().parse("ABC"), Ok(None));
         let mut bad = with_check("200123001250");
         let last = bad.pop().expect("13 chars");
         let wrong = if last == '0' { '1' } else { '0' };
         bad.push(wrong);
-        assert!(matches!(ScaleLabelFormat::default().parse(&bad), Err(ScaleLabelError::CheckDigit { .. })));
-        assert_eq!(ScaleLabelFormat::default().parse(&with_check("200123000000")), Err(ScaleLabelError::ZeroAmount));
+        assert!(matches!(
+            ScaleLabelFormat::default().parse(&bad),
+            Err(ScaleLabelError::CheckDigit { .. })
+        ));
+        assert_eq!(
+            ScaleLabelFormat::default().parse(&with_check("200123000000")),
+            Err(ScaleLabelError::ZeroAmount)
+        );
     }
 
     #[test]
