@@ -6,6 +6,7 @@ pub mod contingency;
 pub mod credentials;
 pub mod error;
 pub mod register;
+pub mod reports;
 pub mod status;
 pub mod transmission;
 
