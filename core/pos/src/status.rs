@@ -193,3 +193,93 @@ mod tests {
         assert!(!pix.reason.is_empty());
     }
 }
+
+/// Holds the current status and tells every listener when it changes.
+#[derive(Default)]
+pub struct StatusHub {
+    inner: std::sync::Mutex<HubInner>,
+}
+
+#[derive(Default)]
+struct HubInner {
+    status: PosStatus,
+    listeners: Vec<std::sync::Arc<dyn StatusListener>>,
+}
+
+impl StatusHub {
+    pub fn current(&self) -> PosStatus {
+        self.lock().status.clone()
+    }
+
+    /// Registers a listener and sends it the current status at once.
+    pub fn subscribe(&self, listener: std::sync::Arc<dyn StatusListener>) {
+        let status = {
+            let mut inner = self.lock();
+            inner.listeners.push(listener.clone());
+            inner.status.clone()
+        };
+        listener.on_status(status);
+    }
+
+    /// Applies `change`; listeners hear about it only if something changed. Listeners are called
+    /// outside the lock so they may read the status again.
+    pub fn update(&self, change: impl FnOnce(&mut PosStatus)) {
+        let (status, listeners) = {
+            let mut inner = self.lock();
+            let before = inner.status.clone();
+            change(&mut inner.status);
+            inner.status.unavailable = match inner.status.link {
+                LinkState::Online => Vec::new(),
+                LinkState::Offline => offline_limitations(),
+            };
+            if inner.status == before {
+                return;
+            }
+            (inner.status.clone(), inner.listeners.clone())
+        };
+        for l in listeners {
+            l.on_status(status.clone());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubInner> {
+        // A listener that panicked must not take the register down with it.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod hub_tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<PosStatus>>);
+    impl StatusListener for Recorder {
+        fn on_status(&self, status: PosStatus) {
+            self.0.lock().expect("not poisoned").push(status);
+        }
+    }
+
+    #[test]
+    fn listeners_hear_changes_only() {
+        let hub = StatusHub::default();
+        let rec = Arc::new(Recorder::default());
+        hub.subscribe(rec.clone());
+        hub.update(|s| s.link = LinkState::Online);
+        hub.update(|s| s.link = LinkState::Online); // no change, no event
+        hub.update(|s| s.pending_sync = 3);
+        let seen = rec.0.lock().expect("not poisoned");
+        assert_eq!(seen.len(), 3, "initial + two real changes");
+        assert!(
+            seen[1].unavailable.is_empty(),
+            "online: nothing is unavailable"
+        );
+        assert!(
+            !seen[0].unavailable.is_empty(),
+            "starts offline with the list of limits"
+        );
+    }
+}
