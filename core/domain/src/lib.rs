@@ -14,6 +14,7 @@ pub mod roles;
 pub mod sale;
 pub mod stock;
 pub mod tax_id;
+pub mod user;
 
 pub use audit::{Actor, AuditEvent, Outcome};
 pub use customer::{AccountError, Customer};
@@ -33,3 +34,4 @@ pub use sale::{
 };
 pub use stock::{BalanceDelta, BalanceReason, StockDelta, StockLevel, StockReason};
 pub use tax_id::{Cnpj, Cpf, TaxId, TaxIdError};
+pub use user::User;

@@ -1,1 +1,31 @@
 #![doc = include_str!("../README.md")]
+
+pub mod audit;
+pub mod backup;
+pub mod bulk;
+pub mod catalog;
+pub mod csv_import;
+pub mod customers;
+mod error;
+pub mod fiscal;
+pub mod keys;
+pub mod outbox;
+pub mod sales;
+mod schema;
+mod store;
+pub mod users;
+
+#[cfg(test)]
+mod migration_tests;
+
+pub use audit::{AuditEntry, AuditVerification, ChainBreak};
+pub use backup::{BackupError, BackupInfo, BackupKey};
+pub use bulk::{LoadProgress, LoadReport, PullChange, RejectedChange};
+pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
+pub use error::{Error, Result};
+pub use fiscal::{
+    FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
+};
+pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
+pub use store::{MIGRATIONS, Store};

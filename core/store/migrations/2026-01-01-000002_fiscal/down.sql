@@ -1,0 +1,3 @@
+DROP TABLE fiscal_numbers;
+DROP TABLE fiscal_counters;
+DROP TABLE fiscal_documents;

@@ -1,0 +1,272 @@
+//! The hash-chained audit log. Each entry's hash covers the previous entry's hash and every
+//! field of the entry, so editing, inserting or deleting any entry breaks the chain at that
+//! point; `audit_head` holds the last link, so deleting the newest entries is caught too.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+use tenda_domain::{Actor, AuditEvent, Mutation, Outcome};
+
+use crate::error::{Result, corrupt};
+use crate::outbox::append_outbox;
+use crate::schema::{audit_head, audit_log};
+use crate::store::{Store, parse_ts, ts};
+
+/// The hash before the first entry.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// A stored audit entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub actor: Actor,
+    pub action: String,
+    pub subject: String,
+    pub outcome: Outcome,
+    pub at: DateTime<Utc>,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+/// Why the chain does not verify, at which entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// An entry's fields do not hash to its stored hash (edited).
+    HashMismatch,
+    /// An entry's previous hash is not the hash of the entry before it (inserted or reordered).
+    BrokenLink,
+    /// The entry with this number is missing (deleted).
+    Missing,
+    /// The newest entries are gone or the head does not match the last entry.
+    HeadMismatch,
+    /// A stored field cannot be read.
+    Unreadable,
+}
+
+/// Result of [`Store::verify_audit_chain`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditVerification {
+    /// Every entry verified; `entries` of them.
+    Intact { entries: u64 },
+    /// The first entry (by sequence number) at which the chain breaks.
+    Broken { seq: u64, reason: ChainBreak },
+}
+
+fn put(h: &mut Sha256, field: &str) {
+    h.update((field.len() as u64).to_be_bytes());
+    h.update(field.as_bytes());
+}
+
+/// SHA-256 over the previous hash and the length-prefixed fields.
+pub fn entry_hash(
+    prev: &[u8; 32],
+    seq: u64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    outcome: &str,
+    at: &str,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"tenda-audit-v1");
+    h.update(prev);
+    h.update(seq.to_be_bytes());
+    for f in [actor, action, subject, outcome, at] {
+        put(&mut h, f);
+    }
+    h.finalize().into()
+}
+
+/// Appends an entry (and its `AuditAppended` outbox mutation) inside the caller's transaction.
+pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<AuditEntry> {
+    let head: Option<(i64, Vec<u8>)> = audit_head::table
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)
+        .optional()?;
+    let (prev_seq, prev_hash) = match head {
+        Some((s, h)) => (
+            s,
+            <[u8; 32]>::try_from(h.as_slice()).map_err(|_| corrupt("audit head", "hash length"))?,
+        ),
+        None => (0, GENESIS_HASH),
+    };
+    let seq = prev_seq + 1;
+    let at = ts(event.at);
+    let actor = event.actor.code();
+    let seq_u = u64::try_from(seq).map_err(|_| corrupt("audit head", "negative sequence"))?;
+    let hash = entry_hash(
+        &prev_hash,
+        seq_u,
+        &actor,
+        &event.action,
+        &event.subject,
+        event.outcome.code(),
+        &at,
+    );
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::seq.eq(seq),
+            audit_log::actor.eq(&actor),
+            audit_log::action.eq(&event.action),
+            audit_log::subject.eq(&event.subject),
+            audit_log::outcome.eq(event.outcome.code()),
+            audit_log::at.eq(&at),
+            audit_log::prev_hash.eq(prev_hash.as_slice()),
+            audit_log::hash.eq(hash.as_slice()),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(audit_head::table)
+        .values((
+            audit_head::id.eq(1),
+            audit_head::seq.eq(seq),
+            audit_head::hash.eq(hash.as_slice()),
+        ))
+        .on_conflict(audit_head::id)
+        .do_update()
+        .set((
+            audit_head::seq.eq(seq),
+            audit_head::hash.eq(hash.as_slice()),
+        ))
+        .execute(conn)?;
+    let entry = AuditEntry {
+        seq: seq_u,
+        actor: event.actor,
+        action: event.action.clone(),
+        subject: event.subject.clone(),
+        outcome: event.outcome,
+        at: parse_ts("audit time", &at)?,
+        prev_hash,
+        hash,
+    };
+    append_outbox(
+        conn,
+        &Mutation::AuditAppended {
+            seq: entry.seq,
+            actor: entry.actor,
+            action: entry.action.clone(),
+            subject: entry.subject.clone(),
+            outcome: entry.outcome,
+            at: entry.at,
+            prev_hash: hex::encode(prev_hash),
+            hash: hex::encode(hash),
+        },
+    )?;
+    Ok(entry)
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+);
+
+impl Store {
+    /// Records an audit event on its own (for actions that change nothing else, e.g. a denied
+    /// attempt or a sign-in).
+    pub fn audit(&mut self, event: &AuditEvent) -> Result<AuditEntry> {
+        self.write(|c| append_audit(c, event))
+    }
+
+    /// Audit entries with `seq > after`, oldest first, at most `limit`.
+    pub fn audit_entries(&mut self, after: u64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<Row> = audit_log::table
+            .filter(audit_log::seq.gt(i64::try_from(after).unwrap_or(i64::MAX)))
+            .order(audit_log::seq)
+            .limit(i64::from(limit))
+            .load(&mut self.conn)?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Walks the whole chain and reports the first entry where it breaks.
+    pub fn verify_audit_chain(&mut self) -> Result<AuditVerification> {
+        let mut expected_seq: u64 = 1;
+        let mut prev = GENESIS_HASH;
+        let mut after: i64 = 0;
+        loop {
+            let rows: Vec<Row> = audit_log::table
+                .filter(audit_log::seq.gt(after))
+                .order(audit_log::seq)
+                .limit(10_000)
+                .load(&mut self.conn)?;
+            if rows.is_empty() {
+                break;
+            }
+            for (seq, actor, action, subject, outcome, at, prev_hash, hash) in rows {
+                after = seq;
+                let seq_u = u64::try_from(seq).unwrap_or(0);
+                if seq_u != expected_seq {
+                    return Ok(AuditVerification::Broken {
+                        seq: expected_seq,
+                        reason: ChainBreak::Missing,
+                    });
+                }
+                let (Ok(stored_prev), Ok(stored_hash)) = (
+                    <[u8; 32]>::try_from(prev_hash.as_slice()),
+                    <[u8; 32]>::try_from(hash.as_slice()),
+                ) else {
+                    return Ok(AuditVerification::Broken {
+                        seq: seq_u,
+                        reason: ChainBreak::Unreadable,
+                    });
+                };
+                if stored_prev != prev {
+                    return Ok(AuditVerification::Broken {
+                        seq: seq_u,
+                        reason: ChainBreak::BrokenLink,
+                    });
+                }
+                if entry_hash(&prev, seq_u, &actor, &action, &subject, &outcome, &at) != stored_hash
+                {
+                    return Ok(AuditVerification::Broken {
+                        seq: seq_u,
+                        reason: ChainBreak::HashMismatch,
+                    });
+                }
+                prev = stored_hash;
+                expected_seq += 1;
+            }
+        }
+        let head: Option<(i64, Vec<u8>)> = audit_head::table
+            .select((audit_head::seq, audit_head::hash))
+            .first(&mut self.conn)
+            .optional()?;
+        let last = expected_seq - 1;
+        let head_ok = match head {
+            None => last == 0,
+            Some((s, h)) => u64::try_from(s).ok() == Some(last) && h.as_slice() == prev.as_slice(),
+        };
+        if !head_ok {
+            // The entry after the last one present is where the chain stops short.
+            return Ok(AuditVerification::Broken {
+                seq: last + 1,
+                reason: ChainBreak::HeadMismatch,
+            });
+        }
+        Ok(AuditVerification::Intact { entries: last })
+    }
+}
+
+fn decode(r: Row) -> Result<AuditEntry> {
+    let (seq, actor, action, subject, outcome, at, prev_hash, hash) = r;
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|_| corrupt("audit entry", "negative sequence"))?,
+        actor: Actor::from_code(&actor).ok_or_else(|| corrupt("audit entry", "actor"))?,
+        action,
+        subject,
+        outcome: Outcome::from_code(&outcome).ok_or_else(|| corrupt("audit entry", "outcome"))?,
+        at: parse_ts("audit entry", &at)?,
+        prev_hash: prev_hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("audit entry", "hash length"))?,
+        hash: hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("audit entry", "hash length"))?,
+    })
+}

@@ -1,0 +1,363 @@
+//! Catalog repository: products, barcode/SKU lookup, accent-insensitive name search, stock.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use tenda_domain::{
+    Actor, AuditEvent, FiscalData, Gtin, GtinKind, Mutation, Outcome, Product, ProductId, Quantity,
+    StockDelta, StockReason, Unit,
+};
+
+use crate::audit::append_audit;
+use crate::error::{Error, Result, corrupt};
+use crate::outbox::{append_outbox, pushed_through};
+use crate::schema::{products, stock_deltas, stock_levels};
+use crate::store::{Store, ts};
+
+#[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
+#[diesel(table_name = products)]
+pub(crate) struct ProductRow {
+    pub id: Vec<u8>,
+    pub sku: String,
+    pub gtin: Option<String>,
+    pub gtin_kind: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub price: i64,
+    pub fiscal: String,
+    pub active: bool,
+    pub version: i64,
+}
+
+fn kind_code(kind: GtinKind) -> &'static str {
+    match kind {
+        GtinKind::Ean8 => "ean8",
+        GtinKind::Gtin12 => "gtin12",
+        GtinKind::Ean13 => "ean13",
+        GtinKind::Gtin14 => "gtin14",
+        GtinKind::Internal => "internal",
+    }
+}
+
+pub(crate) fn unit_from_code(code: &str) -> Result<Unit> {
+    Unit::from_code(code).map_err(|e| corrupt("unit", e))
+}
+
+impl ProductRow {
+    pub(crate) fn encode(p: &Product) -> Result<ProductRow> {
+        Ok(ProductRow {
+            id: p.id.as_bytes().to_vec(),
+            sku: p.sku.trim().to_owned(),
+            gtin: p.gtin.as_ref().map(|g| g.as_str().to_owned()),
+            gtin_kind: p.gtin.as_ref().map(|g| kind_code(g.kind()).to_owned()),
+            name: p.name.trim().to_owned(),
+            unit: p.unit.code().to_owned(),
+            price: p.price.centavos(),
+            fiscal: serde_json::to_string(&p.fiscal).map_err(|e| corrupt("fiscal data", e))?,
+            active: p.active,
+            version: p.version,
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<Product> {
+        let gtin = match (self.gtin, self.gtin_kind.as_deref()) {
+            (Some(code), Some("internal")) => {
+                Some(Gtin::internal(&code).map_err(|e| corrupt("gtin", e))?)
+            }
+            (Some(code), _) => Some(Gtin::parse(&code).map_err(|e| corrupt("gtin", e))?),
+            (None, _) => None,
+        };
+        let fiscal: FiscalData =
+            serde_json::from_str(&self.fiscal).map_err(|e| corrupt("fiscal data", e))?;
+        Ok(Product {
+            id: ProductId::from_slice(&self.id).map_err(|e| corrupt("product id", e))?,
+            sku: self.sku,
+            gtin,
+            name: self.name,
+            unit: unit_from_code(&self.unit)?,
+            price: tenda_domain::Money::from_centavos(self.price),
+            fiscal,
+            active: self.active,
+            version: self.version,
+        })
+    }
+}
+
+/// Inserts or replaces a product inside the caller's transaction. With `only_newer`, a stored
+/// product with a higher version wins (last writer wins by server version).
+pub(crate) fn upsert_product(
+    conn: &mut SqliteConnection,
+    p: &Product,
+    only_newer: bool,
+) -> Result<bool> {
+    p.validate()?;
+    let row = ProductRow::encode(p)?;
+    if only_newer {
+        let stored: Option<i64> = products::table
+            .filter(products::id.eq(&row.id))
+            .select(products::version)
+            .first(conn)
+            .optional()?;
+        if stored.is_some_and(|v| v > p.version) {
+            return Ok(false);
+        }
+    }
+    diesel::insert_into(products::table)
+        .values(&row)
+        .on_conflict(products::id)
+        .do_update()
+        .set(&row)
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Turns what a user typed into an FTS5 query: every word must match as a prefix. Quotes keep
+/// FTS syntax characters in the input from being interpreted.
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(8)
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[derive(QueryableByName)]
+struct QuantityRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    q: Option<i64>,
+}
+
+/// Sum of local stock deltas not yet acknowledged by the server.
+pub(crate) fn pending_stock_delta(conn: &mut SqliteConnection, product: &[u8]) -> Result<i64> {
+    let through = i64::try_from(pushed_through(conn)?).unwrap_or(i64::MAX);
+    let row: QuantityRow = diesel::sql_query(
+        "SELECT sum(delta) AS q FROM stock_deltas WHERE product_id = ? AND outbox_seq > ?",
+    )
+    .bind::<diesel::sql_types::Binary, _>(product)
+    .bind::<BigInt, _>(through)
+    .get_result(conn)?;
+    Ok(row.q.unwrap_or(0))
+}
+
+/// Records a stock delta (row and level) inside the caller's transaction.
+pub(crate) fn apply_stock_delta(
+    conn: &mut SqliteConnection,
+    d: &StockDelta,
+    outbox_seq: u64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let pid = d.product_id.as_bytes().to_vec();
+    let sale_id = match &d.reason {
+        StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
+            Some(sale_id.as_bytes().to_vec())
+        }
+        _ => None,
+    };
+    diesel::insert_into(stock_deltas::table)
+        .values((
+            stock_deltas::product_id.eq(&pid),
+            stock_deltas::delta.eq(d.delta.thousandths()),
+            stock_deltas::reason
+                .eq(serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?),
+            stock_deltas::sale_id.eq(sale_id),
+            stock_deltas::outbox_seq.eq(i64::try_from(outbox_seq).unwrap_or(i64::MAX)),
+            stock_deltas::at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(stock_levels::table)
+        .values((
+            stock_levels::product_id.eq(&pid),
+            stock_levels::server_quantity.eq(0i64),
+            stock_levels::quantity.eq(d.delta.thousandths()),
+            stock_levels::updated_at.eq(ts(at)),
+        ))
+        .on_conflict(stock_levels::product_id)
+        .do_update()
+        .set((
+            stock_levels::quantity.eq(stock_levels::quantity + d.delta.thousandths()),
+            stock_levels::updated_at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets the server's stock level and recomputes the local one (server + unpushed deltas).
+pub(crate) fn set_server_stock(
+    conn: &mut SqliteConnection,
+    product: ProductId,
+    server: Quantity,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let pid = product.as_bytes().to_vec();
+    let local = server.thousandths() + pending_stock_delta(conn, &pid)?;
+    diesel::insert_into(stock_levels::table)
+        .values((
+            stock_levels::product_id.eq(&pid),
+            stock_levels::server_quantity.eq(server.thousandths()),
+            stock_levels::quantity.eq(local),
+            stock_levels::updated_at.eq(ts(at)),
+        ))
+        .on_conflict(stock_levels::product_id)
+        .do_update()
+        .set((
+            stock_levels::server_quantity.eq(server.thousandths()),
+            stock_levels::quantity.eq(local),
+            stock_levels::updated_at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds or replaces a product (matched by id). The SKU and GTIN must not belong to another
+    /// product.
+    pub fn save_product(&mut self, product: &Product) -> Result<()> {
+        self.write(|c| upsert_product(c, product, false).map(|_| ()))
+    }
+
+    pub fn product(&mut self, id: ProductId) -> Result<Option<Product>> {
+        let row: Option<ProductRow> = products::table
+            .filter(products::id.eq(id.as_bytes().to_vec()))
+            .select(ProductRow::as_select())
+            .first(&mut self.conn)
+            .optional()?;
+        row.map(ProductRow::decode).transpose()
+    }
+
+    /// Exact lookup of what a scanner read or a cashier typed: the GTIN/internal barcode first,
+    /// then the SKU.
+    pub fn product_by_code(&mut self, code: &str) -> Result<Option<Product>> {
+        let code = code.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let row: Option<ProductRow> = products::table
+            .filter(products::gtin.eq(code))
+            .select(ProductRow::as_select())
+            .first(&mut self.conn)
+            .optional()?;
+        let row = match row {
+            Some(r) => Some(r),
+            None => products::table
+                .filter(products::sku.eq(code))
+                .select(ProductRow::as_select())
+                .first(&mut self.conn)
+                .optional()?,
+        };
+        row.map(ProductRow::decode).transpose()
+    }
+
+    pub fn product_by_sku(&mut self, sku: &str) -> Result<Option<Product>> {
+        let row: Option<ProductRow> = products::table
+            .filter(products::sku.eq(sku.trim()))
+            .select(ProductRow::as_select())
+            .first(&mut self.conn)
+            .optional()?;
+        row.map(ProductRow::decode).transpose()
+    }
+
+    /// Name search, accent- and case-insensitive, every word a prefix ("pao fr" finds "Pão
+    /// Francês"), best matches first. Inactive products are left out.
+    pub fn search_products(&mut self, text: &str, limit: u32) -> Result<Vec<Product>> {
+        let Some(q) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<ProductRow> = diesel::sql_query(
+            "SELECT p.id, p.sku, p.gtin, p.gtin_kind, p.name, p.unit, p.price, p.fiscal, p.active, p.version \
+             FROM products_fts JOIN products p ON p.rowid = products_fts.rowid \
+             WHERE products_fts MATCH ? AND p.active ORDER BY products_fts.rank LIMIT ?",
+        )
+        .bind::<Text, _>(q)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(&mut self.conn)?;
+        rows.into_iter().map(ProductRow::decode).collect()
+    }
+
+    pub fn product_count(&mut self) -> Result<u64> {
+        let n: i64 = products::table.count().get_result(&mut self.conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Current stock as this device knows it (server level plus local changes).
+    pub fn stock_level(&mut self, product: ProductId) -> Result<Quantity> {
+        let q: Option<i64> = stock_levels::table
+            .filter(stock_levels::product_id.eq(product.as_bytes().to_vec()))
+            .select(stock_levels::quantity)
+            .first(&mut self.conn)
+            .optional()?;
+        Ok(Quantity::from_thousandths(q.unwrap_or(0)))
+    }
+
+    /// Adjusts stock outside a sale (receiving, loss, count), with its outbox mutation and audit
+    /// entry, in one transaction. Returns the outbox number.
+    pub fn adjust_stock(
+        &mut self,
+        delta: &StockDelta,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        if delta.delta == Quantity::ZERO {
+            return Err(Error::InvalidInput {
+                field: "delta",
+                reason: "must not be zero".into(),
+            });
+        }
+        if matches!(
+            delta.reason,
+            StockReason::Sale { .. } | StockReason::SaleVoided { .. }
+        ) {
+            return Err(Error::InvalidInput {
+                field: "reason",
+                reason: "sale deltas are recorded with the sale".into(),
+            });
+        }
+        self.write(|c| {
+            let exists: i64 = products::table
+                .filter(products::id.eq(delta.product_id.as_bytes().to_vec()))
+                .count()
+                .get_result(c)?;
+            if exists == 0 {
+                return Err(Error::NotFound("product"));
+            }
+            let seq = append_outbox(
+                c,
+                &Mutation::StockAdjusted {
+                    product_id: delta.product_id,
+                    delta: delta.delta,
+                    reason: delta.reason.clone(),
+                    actor,
+                    at,
+                },
+            )?;
+            apply_stock_delta(c, delta, seq, at)?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: "stock.adjust".into(),
+                    subject: format!("product:{}", delta.product_id),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_every_word_as_a_prefix() {
+        assert_eq!(fts_query("pao fr").as_deref(), Some("\"pao\"* \"fr\"*"));
+        assert_eq!(
+            fts_query("\"OR\" NEAR(").as_deref(),
+            Some("\"OR\"* \"NEAR\"*")
+        );
+        assert_eq!(fts_query("  -- "), None);
+    }
+}

@@ -1,0 +1,505 @@
+//! Fiscal documents (NFC-e) stored with their sales: numbering per (model, series), the signed
+//! XML and its status, and numbers reserved but never used (to be declared unused to SEFAZ).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use tenda_domain::{
+    Actor, AuditEvent, EmissionType, FiscalDocumentRef, FiscalStatus, Mutation, Outcome, SaleId,
+};
+
+use crate::audit::append_audit;
+use crate::error::{Error, Result, corrupt};
+use crate::outbox::append_outbox;
+use crate::schema::{fiscal_counters, fiscal_documents, fiscal_numbers};
+use crate::store::{Store, parse_ts, ts};
+
+/// Highest number an NFC-e may carry (`nNF` has 9 digits).
+pub const MAX_FISCAL_NUMBER: u32 = 999_999_999;
+
+/// A numbering sequence: model (65 = NFC-e) and series (each device owns its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FiscalSeries {
+    pub model: u8,
+    pub series: u16,
+}
+
+/// The document the caller signed for the number it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedFiscalDocument {
+    pub access_key: String,
+    pub emission: EmissionType,
+    pub status: FiscalStatus,
+    pub xml: String,
+    pub protocol: Option<String>,
+    /// When a contingency document must reach the tax authority.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// A signed document for a number obtained earlier with [`Store::reserve_fiscal_number`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedFiscalDocument {
+    pub series: FiscalSeries,
+    pub number: u32,
+    pub document: SignedFiscalDocument,
+}
+
+/// A stored fiscal document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FiscalDocument {
+    pub sale_id: SaleId,
+    pub series: FiscalSeries,
+    pub number: u32,
+    pub access_key: String,
+    pub emission: EmissionType,
+    pub status: FiscalStatus,
+    pub xml: String,
+    pub protocol: Option<String>,
+    pub rejection_code: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub issued_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FiscalDocument {
+    pub fn reference(&self) -> FiscalDocumentRef {
+        FiscalDocumentRef {
+            model: self.series.model,
+            series: self.series.series,
+            number: self.number,
+            access_key: self.access_key.clone(),
+            emission: self.emission,
+            status: self.status,
+        }
+    }
+}
+
+/// A change of a document's state after transmission, rejection, correction or cancellation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FiscalUpdate {
+    pub status: Option<FiscalStatus>,
+    pub protocol: Option<String>,
+    pub rejection_code: Option<String>,
+    pub rejection_reason: Option<String>,
+    /// A re-signed XML (correction after rejection keeps the number; contingency re-issue).
+    pub xml: Option<String>,
+    pub access_key: Option<String>,
+    pub emission: Option<EmissionType>,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+fn validate_signed(doc: &SignedFiscalDocument) -> Result<()> {
+    if doc.access_key.len() != 44 || !doc.access_key.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidInput {
+            field: "access_key",
+            reason: "must be 44 digits".into(),
+        });
+    }
+    if doc.xml.trim().is_empty() {
+        return Err(Error::InvalidInput {
+            field: "xml",
+            reason: "must not be empty".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Takes the next number of `series` inside the caller's transaction.
+pub(crate) fn take_number(
+    conn: &mut SqliteConnection,
+    s: FiscalSeries,
+    state: &str,
+    at: DateTime<Utc>,
+) -> Result<u32> {
+    let next: i32 = diesel::insert_into(fiscal_counters::table)
+        .values((
+            fiscal_counters::model.eq(i32::from(s.model)),
+            fiscal_counters::series.eq(i32::from(s.series)),
+            fiscal_counters::next_number.eq(2),
+        ))
+        .on_conflict((fiscal_counters::model, fiscal_counters::series))
+        .do_update()
+        .set(fiscal_counters::next_number.eq(fiscal_counters::next_number + 1))
+        .returning(fiscal_counters::next_number)
+        .get_result(conn)?;
+    let number = u32::try_from(next - 1).map_err(|_| corrupt("fiscal counter", "negative"))?;
+    if number > MAX_FISCAL_NUMBER {
+        return Err(Error::InvalidInput {
+            field: "series",
+            reason: "the series has run out of numbers".into(),
+        });
+    }
+    diesel::insert_into(fiscal_numbers::table)
+        .values((
+            fiscal_numbers::model.eq(i32::from(s.model)),
+            fiscal_numbers::series.eq(i32::from(s.series)),
+            fiscal_numbers::number.eq(i32::try_from(number).expect("≤ 999999999 fits i32")),
+            fiscal_numbers::state.eq(state),
+            fiscal_numbers::reserved_at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    Ok(number)
+}
+
+/// Marks a reserved number as used by a sale, inside the caller's transaction.
+pub(crate) fn use_reserved_number(
+    conn: &mut SqliteConnection,
+    s: FiscalSeries,
+    number: u32,
+) -> Result<()> {
+    let n = diesel::update(
+        fiscal_numbers::table
+            .filter(fiscal_numbers::model.eq(i32::from(s.model)))
+            .filter(fiscal_numbers::series.eq(i32::from(s.series)))
+            .filter(fiscal_numbers::number.eq(i32::try_from(number).unwrap_or(-1)))
+            .filter(fiscal_numbers::state.eq("reserved")),
+    )
+    .set(fiscal_numbers::state.eq("used"))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::FiscalNumberNotReserved {
+            series: s.series,
+            number,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn insert_document(
+    conn: &mut SqliteConnection,
+    sale_id: SaleId,
+    s: FiscalSeries,
+    number: u32,
+    doc: &SignedFiscalDocument,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    validate_signed(doc)?;
+    diesel::insert_into(fiscal_documents::table)
+        .values((
+            fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec()),
+            fiscal_documents::model.eq(i32::from(s.model)),
+            fiscal_documents::series.eq(i32::from(s.series)),
+            fiscal_documents::number.eq(i32::try_from(number).expect("≤ 999999999 fits i32")),
+            fiscal_documents::access_key.eq(&doc.access_key),
+            fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
+            fiscal_documents::status.eq(doc.status.code()),
+            fiscal_documents::xml.eq(&doc.xml),
+            fiscal_documents::protocol.eq(&doc.protocol),
+            fiscal_documents::issued_at.eq(ts(at)),
+            fiscal_documents::deadline.eq(doc.deadline.map(ts)),
+            fiscal_documents::updated_at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type DocRow = (
+    Vec<u8>,
+    i32,
+    i32,
+    i32,
+    String,
+    i32,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
+
+fn decode(r: DocRow) -> Result<FiscalDocument> {
+    let (
+        sale_id,
+        model,
+        series,
+        number,
+        access_key,
+        tp_emis,
+        status,
+        xml,
+        protocol,
+        rc,
+        rr,
+        issued,
+        deadline,
+        updated,
+    ) = r;
+    Ok(FiscalDocument {
+        sale_id: SaleId::from_slice(&sale_id).map_err(|e| corrupt("fiscal document", e))?,
+        series: FiscalSeries {
+            model: u8::try_from(model).map_err(|e| corrupt("fiscal model", e))?,
+            series: u16::try_from(series).map_err(|e| corrupt("fiscal series", e))?,
+        },
+        number: u32::try_from(number).map_err(|e| corrupt("fiscal number", e))?,
+        access_key,
+        emission: u8::try_from(tp_emis)
+            .ok()
+            .and_then(EmissionType::from_code)
+            .ok_or_else(|| corrupt("fiscal document", "tpEmis"))?,
+        status: FiscalStatus::from_code(&status)
+            .ok_or_else(|| corrupt("fiscal document", "status"))?,
+        xml,
+        protocol,
+        rejection_code: rc,
+        rejection_reason: rr,
+        issued_at: parse_ts("fiscal document", &issued)?,
+        deadline: deadline
+            .map(|d| parse_ts("fiscal deadline", &d))
+            .transpose()?,
+        updated_at: parse_ts("fiscal document", &updated)?,
+    })
+}
+
+pub(crate) fn load_document(
+    conn: &mut SqliteConnection,
+    sale_id: SaleId,
+) -> Result<Option<FiscalDocument>> {
+    let row: Option<DocRow> = fiscal_documents::table
+        .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec()))
+        .first(conn)
+        .optional()?;
+    row.map(decode).transpose()
+}
+
+impl Store {
+    /// Takes the next number of `series` for a document about to be signed, and records it as
+    /// reserved (committed at once). If the sale is never committed with it, the number shows in
+    /// [`Store::unused_fiscal_numbers`] for inutilização.
+    pub fn reserve_fiscal_number(&mut self, series: FiscalSeries) -> Result<u32> {
+        self.write(|c| take_number(c, series, "reserved", Utc::now()))
+    }
+
+    /// Sets where numbering continues (e.g. a series already used elsewhere). Never moves back.
+    pub fn set_next_fiscal_number(&mut self, series: FiscalSeries, next: u32) -> Result<()> {
+        if next == 0 || next > MAX_FISCAL_NUMBER {
+            return Err(Error::InvalidInput {
+                field: "next",
+                reason: "must be 1-999999999".into(),
+            });
+        }
+        self.write(|c| {
+            let current: Option<i32> = fiscal_counters::table
+                .filter(fiscal_counters::model.eq(i32::from(series.model)))
+                .filter(fiscal_counters::series.eq(i32::from(series.series)))
+                .select(fiscal_counters::next_number)
+                .first(c)
+                .optional()?;
+            let next = i32::try_from(next).expect("≤ 999999999 fits i32");
+            if current.is_some_and(|cur| cur > next) {
+                return Err(Error::InvalidInput {
+                    field: "next",
+                    reason: "numbering never goes back".into(),
+                });
+            }
+            diesel::replace_into(fiscal_counters::table)
+                .values((
+                    fiscal_counters::model.eq(i32::from(series.model)),
+                    fiscal_counters::series.eq(i32::from(series.series)),
+                    fiscal_counters::next_number.eq(next),
+                ))
+                .execute(c)?;
+            Ok(())
+        })
+    }
+
+    /// Numbers reserved and never used by a sale, lowest first: candidates for inutilização.
+    pub fn unused_fiscal_numbers(&mut self, series: FiscalSeries) -> Result<Vec<u32>> {
+        let v: Vec<i32> = fiscal_numbers::table
+            .filter(fiscal_numbers::model.eq(i32::from(series.model)))
+            .filter(fiscal_numbers::series.eq(i32::from(series.series)))
+            .filter(fiscal_numbers::state.eq("reserved"))
+            .order(fiscal_numbers::number)
+            .select(fiscal_numbers::number)
+            .load(&mut self.conn)?;
+        Ok(v.into_iter()
+            .filter_map(|n| u32::try_from(n).ok())
+            .collect())
+    }
+
+    /// Records that SEFAZ accepted the inutilização of `first..=last` (all must be reserved and
+    /// unused), with its outbox mutation and audit entry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_fiscal_numbers_voided(
+        &mut self,
+        series: FiscalSeries,
+        first: u32,
+        last: u32,
+        justification: &str,
+        protocol: Option<String>,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let len = justification.trim().chars().count();
+        if !(15..=255).contains(&len) {
+            return Err(Error::InvalidInput {
+                field: "justification",
+                reason: "must have 15-255 characters".into(),
+            });
+        }
+        if first > last {
+            return Err(Error::InvalidInput {
+                field: "first",
+                reason: "must not exceed last".into(),
+            });
+        }
+        self.write(|c| {
+            for n in first..=last {
+                let updated = diesel::update(
+                    fiscal_numbers::table
+                        .filter(fiscal_numbers::model.eq(i32::from(series.model)))
+                        .filter(fiscal_numbers::series.eq(i32::from(series.series)))
+                        .filter(fiscal_numbers::number.eq(i32::try_from(n).unwrap_or(-1)))
+                        .filter(fiscal_numbers::state.eq("reserved")),
+                )
+                .set((
+                    fiscal_numbers::state.eq("voided"),
+                    fiscal_numbers::protocol.eq(&protocol),
+                ))
+                .execute(c)?;
+                if updated == 0 {
+                    return Err(Error::FiscalNumberNotReserved {
+                        series: series.series,
+                        number: n,
+                    });
+                }
+            }
+            let seq = append_outbox(
+                c,
+                &Mutation::FiscalNumbersVoided {
+                    model: series.model,
+                    series: series.series,
+                    first,
+                    last,
+                    justification: justification.trim().to_owned(),
+                    protocol: protocol.clone(),
+                    at,
+                },
+            )?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: "fiscal.void_numbers".into(),
+                    subject: format!("series:{}:{}:{first}-{last}", series.model, series.series),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+
+    pub fn fiscal_document(&mut self, sale_id: SaleId) -> Result<Option<FiscalDocument>> {
+        load_document(&mut self.conn, sale_id)
+    }
+
+    /// Documents still to be transmitted (pending, contingency, rejected), oldest first.
+    pub fn fiscal_documents_awaiting_transmission(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<FiscalDocument>> {
+        let rows: Vec<DocRow> = fiscal_documents::table
+            .filter(
+                fiscal_documents::status.eq_any(
+                    FiscalStatus::ALL
+                        .into_iter()
+                        .filter(|s| s.awaits_transmission())
+                        .map(FiscalStatus::code),
+                ),
+            )
+            .order((fiscal_documents::issued_at, fiscal_documents::number))
+            .limit(i64::from(limit))
+            .load(&mut self.conn)?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Applies a change of a document's state, with its `FiscalStatusChanged` mutation and audit
+    /// entry, in one transaction. Returns the outbox number.
+    pub fn update_fiscal_document(
+        &mut self,
+        sale_id: SaleId,
+        update: &FiscalUpdate,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.write(|c| {
+            let mut doc = load_document(c, sale_id)?.ok_or(Error::NotFound("fiscal document"))?;
+            if let Some(s) = update.status {
+                doc.status = s;
+            }
+            if let Some(p) = &update.protocol {
+                doc.protocol = Some(p.clone());
+            }
+            if update.rejection_code.is_some() || update.rejection_reason.is_some() {
+                doc.rejection_code = update.rejection_code.clone();
+                doc.rejection_reason = update.rejection_reason.clone();
+            }
+            if let Some(x) = &update.xml {
+                doc.xml = x.clone();
+            }
+            if let Some(k) = &update.access_key {
+                doc.access_key = k.clone();
+            }
+            if let Some(e) = update.emission {
+                doc.emission = e;
+            }
+            if let Some(d) = update.deadline {
+                doc.deadline = Some(d);
+            }
+            validate_signed(&SignedFiscalDocument {
+                access_key: doc.access_key.clone(),
+                emission: doc.emission,
+                status: doc.status,
+                xml: doc.xml.clone(),
+                protocol: None,
+                deadline: None,
+            })?;
+            diesel::update(
+                fiscal_documents::table
+                    .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec())),
+            )
+            .set((
+                fiscal_documents::status.eq(doc.status.code()),
+                fiscal_documents::protocol.eq(&doc.protocol),
+                fiscal_documents::rejection_code.eq(&doc.rejection_code),
+                fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
+                fiscal_documents::xml.eq(&doc.xml),
+                fiscal_documents::access_key.eq(&doc.access_key),
+                fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
+                fiscal_documents::deadline.eq(doc.deadline.map(ts)),
+                fiscal_documents::updated_at.eq(ts(at)),
+            ))
+            .execute(c)?;
+            let reason = match (&doc.rejection_code, &doc.rejection_reason) {
+                (Some(code), Some(r)) => Some(format!("{code} {r}")),
+                (Some(code), None) => Some(code.clone()),
+                (None, r) => r.clone(),
+            };
+            let seq = append_outbox(
+                c,
+                &Mutation::FiscalStatusChanged {
+                    sale_id,
+                    access_key: doc.access_key.clone(),
+                    status: doc.status,
+                    protocol: doc.protocol.clone(),
+                    reason,
+                    at,
+                },
+            )?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: format!("fiscal.{}", doc.status.code()),
+                    subject: format!("sale:{sale_id}"),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+}

@@ -1,0 +1,449 @@
+//! Recording a sale: one `BEGIN IMMEDIATE` transaction holds the sale, its lines and payments,
+//! the stock and balance deltas, the fiscal document and its number, the outbox mutations and
+//! the audit entry. It commits durably (WAL, `synchronous = FULL`) or not at all.
+
+use diesel::prelude::*;
+use tenda_domain::{
+    Actor, AuditEvent, CustomerId, DeviceId, FiscalDocumentRef, Money, Mutation, Outcome, Payment,
+    PaymentMethod, Quantity, RegisterSessionId, Sale, SaleId, SaleLine, SaleRecorded, TaxId,
+    UserId,
+};
+
+use crate::audit::append_audit;
+use crate::catalog::{apply_stock_delta, unit_from_code};
+use crate::customers::{apply_balance_delta, load_customer};
+use crate::error::{Error, Result, corrupt};
+use crate::fiscal::{
+    FiscalDocument, FiscalSeries, IssuedFiscalDocument, SignedFiscalDocument, insert_document,
+    load_document, take_number, use_reserved_number,
+};
+use crate::outbox::append_outbox;
+use crate::schema::{sale_lines, sale_payments, sales};
+use crate::store::{Store, next_counter, parse_ts, stored_instant, ts};
+
+/// A sale to record and who records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleCommit {
+    pub sale: Sale,
+    pub actor: Actor,
+    pub register_session_id: Option<RegisterSessionId>,
+}
+
+/// What a committed sale got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedSale {
+    pub sale_id: SaleId,
+    /// The device's running sale number (1, 2, 3…).
+    pub local_number: u64,
+    /// Outbox number of its `SaleRecorded` mutation.
+    pub outbox_seq: u64,
+    /// Audit entry of the sale.
+    pub audit_seq: u64,
+    pub fiscal: Option<FiscalDocumentRef>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaleStatus {
+    Completed,
+    Voided,
+}
+
+/// A sale as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSale {
+    pub sale: Sale,
+    pub local_number: u64,
+    pub register_session_id: Option<RegisterSessionId>,
+    pub status: SaleStatus,
+    pub fiscal: Option<FiscalDocument>,
+}
+
+enum Fiscal<'a, F> {
+    None,
+    Sign(FiscalSeries, F),
+    Reserved(&'a IssuedFiscalDocument),
+}
+
+impl Store {
+    /// Records a sale without a fiscal document.
+    pub fn commit_sale(&mut self, commit: &SaleCommit) -> Result<CommittedSale> {
+        self.commit(
+            commit,
+            Fiscal::<fn(u32) -> Result<SignedFiscalDocument, String>>::None,
+        )
+    }
+
+    /// Records a sale with its fiscal document: the next number of `series` is taken inside the
+    /// sale's transaction and handed to `sign`, which returns the signed document. If signing
+    /// fails, nothing is recorded and the number is not spent.
+    pub fn commit_sale_with_fiscal<F>(
+        &mut self,
+        commit: &SaleCommit,
+        series: FiscalSeries,
+        sign: F,
+    ) -> Result<CommittedSale>
+    where
+        F: FnOnce(u32) -> Result<SignedFiscalDocument, String>,
+    {
+        self.commit(commit, Fiscal::Sign(series, sign))
+    }
+
+    /// Records a sale with a document signed for a number reserved earlier with
+    /// [`Store::reserve_fiscal_number`].
+    pub fn commit_sale_with_reserved_number(
+        &mut self,
+        commit: &SaleCommit,
+        issued: &IssuedFiscalDocument,
+    ) -> Result<CommittedSale> {
+        self.commit(
+            commit,
+            Fiscal::<fn(u32) -> Result<SignedFiscalDocument, String>>::Reserved(issued),
+        )
+    }
+
+    fn commit<F>(&mut self, commit: &SaleCommit, fiscal: Fiscal<'_, F>) -> Result<CommittedSale>
+    where
+        F: FnOnce(u32) -> Result<SignedFiscalDocument, String>,
+    {
+        let sale = &commit.sale;
+        sale.verify()?;
+        let stock = sale.stock_deltas().map_err(|e| Error::InvalidInput {
+            field: "quantity",
+            reason: e.to_string(),
+        })?;
+        let balances = sale.balance_deltas().map_err(|e| Error::InvalidInput {
+            field: "payments",
+            reason: e.to_string(),
+        })?;
+        let at = stored_instant(sale.created_at);
+        self.write(|c| {
+            for d in &balances {
+                let customer =
+                    load_customer(c, d.customer_id)?.ok_or(Error::NotFound("customer"))?;
+                customer
+                    .charge(d.delta.checked_neg().map_err(|e| Error::InvalidInput {
+                        field: "payments",
+                        reason: e.to_string(),
+                    })?)
+                    .map_err(Error::Account)?;
+            }
+            let local_number = next_counter(c, "sale_local_number")?;
+            insert_sale_rows(c, sale, local_number, commit.register_session_id)?;
+
+            let fiscal_ref = match fiscal {
+                Fiscal::None => None,
+                Fiscal::Sign(series, sign) => {
+                    let number = take_number(c, series, "used", at)?;
+                    let doc = sign(number).map_err(Error::FiscalSigning)?;
+                    insert_document(c, sale.id, series, number, &doc, at)?;
+                    Some(reference(series, number, &doc))
+                }
+                Fiscal::Reserved(issued) => {
+                    use_reserved_number(c, issued.series, issued.number)?;
+                    insert_document(
+                        c,
+                        sale.id,
+                        issued.series,
+                        issued.number,
+                        &issued.document,
+                        at,
+                    )?;
+                    Some(reference(issued.series, issued.number, &issued.document))
+                }
+            };
+
+            let outbox_seq = append_outbox(
+                c,
+                &Mutation::SaleRecorded(SaleRecorded {
+                    sale: sale.clone(),
+                    local_number: u64::try_from(local_number)
+                        .map_err(|_| corrupt("sale number", "negative"))?,
+                    register_session_id: commit.register_session_id,
+                    fiscal: fiscal_ref.clone(),
+                    stock_deltas: stock.clone(),
+                    balance_deltas: balances.clone(),
+                }),
+            )?;
+            for d in &stock {
+                apply_stock_delta(c, d, outbox_seq, at)?;
+            }
+            for d in &balances {
+                apply_balance_delta(c, d, outbox_seq, at)?;
+            }
+            let audit = append_audit(
+                c,
+                &AuditEvent {
+                    actor: commit.actor,
+                    action: "sale.record".into(),
+                    subject: format!("sale:{}", sale.id),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(CommittedSale {
+                sale_id: sale.id,
+                local_number: u64::try_from(local_number)
+                    .map_err(|_| corrupt("sale number", "negative"))?,
+                outbox_seq,
+                audit_seq: audit.seq,
+                fiscal: fiscal_ref,
+            })
+        })
+    }
+
+    /// A stored sale with its lines, payments and fiscal document.
+    pub fn sale(&mut self, id: SaleId) -> Result<Option<StoredSale>> {
+        load_sale(&mut self.conn, id)
+    }
+
+    /// Ids of stored sales in the order they were recorded, after local number `after`.
+    pub fn sale_ids_after(&mut self, after: u64, limit: u32) -> Result<Vec<SaleId>> {
+        let ids: Vec<Vec<u8>> = sales::table
+            .filter(sales::local_number.gt(i64::try_from(after).unwrap_or(i64::MAX)))
+            .order(sales::local_number)
+            .limit(i64::from(limit))
+            .select(sales::id)
+            .load(&mut self.conn)?;
+        ids.iter()
+            .map(|b| SaleId::from_slice(b).map_err(|e| corrupt("sale id", e)))
+            .collect()
+    }
+
+    pub fn sale_count(&mut self) -> Result<u64> {
+        let n: i64 = sales::table.count().get_result(&mut self.conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+fn reference(series: FiscalSeries, number: u32, doc: &SignedFiscalDocument) -> FiscalDocumentRef {
+    FiscalDocumentRef {
+        model: series.model,
+        series: series.series,
+        number,
+        access_key: doc.access_key.clone(),
+        emission: doc.emission,
+        status: doc.status,
+    }
+}
+
+fn insert_sale_rows(
+    c: &mut SqliteConnection,
+    sale: &Sale,
+    local_number: i64,
+    session: Option<RegisterSessionId>,
+) -> Result<()> {
+    let id = sale.id.as_bytes().to_vec();
+    diesel::insert_into(sales::table)
+        .values((
+            sales::id.eq(&id),
+            sales::local_number.eq(local_number),
+            sales::device_id.eq(sale.device_id.as_bytes().to_vec()),
+            sales::seller_id.eq(sale.seller_id.as_bytes().to_vec()),
+            sales::customer_id.eq(sale.customer_id.map(|c| c.as_bytes().to_vec())),
+            sales::consumer_tax_id.eq(sale.consumer_tax_id.as_ref().map(|t| t.as_str().to_owned())),
+            sales::register_session_id.eq(session.map(|s| s.as_bytes().to_vec())),
+            sales::created_at.eq(ts(sale.created_at)),
+            sales::gross.eq(sale.gross.centavos()),
+            sales::discount.eq(sale.discount.centavos()),
+            sales::total.eq(sale.total.centavos()),
+            sales::change.eq(sale.change.centavos()),
+            sales::status.eq("completed"),
+        ))
+        .execute(c)?;
+    let mut lines = Vec::with_capacity(sale.lines.len());
+    for l in &sale.lines {
+        lines.push((
+            sale_lines::sale_id.eq(id.clone()),
+            sale_lines::line_no.eq(i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
+                field: "line_no",
+                reason: "too large".into(),
+            })?),
+            sale_lines::product_id.eq(l.product_id.as_bytes().to_vec()),
+            sale_lines::sku.eq(l.sku.clone()),
+            sale_lines::gtin.eq(l
+                .gtin
+                .as_ref()
+                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes"))),
+            sale_lines::name.eq(l.name.clone()),
+            sale_lines::unit.eq(l.unit.code()),
+            sale_lines::quantity.eq(l.quantity.thousandths()),
+            sale_lines::unit_price.eq(l.unit_price.centavos()),
+            sale_lines::gross.eq(l.gross.centavos()),
+            sale_lines::discount.eq(l.discount.centavos()),
+            sale_lines::total.eq(l.total.centavos()),
+            sale_lines::fiscal
+                .eq(serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?),
+        ));
+    }
+    diesel::insert_into(sale_lines::table)
+        .values(lines)
+        .execute(c)?;
+    let mut payments = Vec::with_capacity(sale.payments.len());
+    for (i, p) in sale.payments.iter().enumerate() {
+        payments.push((
+            sale_payments::sale_id.eq(id.clone()),
+            sale_payments::idx.eq(i32::try_from(i).map_err(|_| Error::InvalidInput {
+                field: "payments",
+                reason: "too many".into(),
+            })?),
+            sale_payments::amount.eq(p.amount.centavos()),
+            sale_payments::method
+                .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
+        ));
+    }
+    if !payments.is_empty() {
+        diesel::insert_into(sale_payments::table)
+            .values(payments)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+type SaleRow = (
+    Vec<u8>,
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<Vec<u8>>,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+);
+type LineRow = (
+    Vec<u8>,
+    i32,
+    Vec<u8>,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+);
+
+pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<StoredSale>> {
+    let key = id.as_bytes().to_vec();
+    let Some(row): Option<SaleRow> = sales::table
+        .filter(sales::id.eq(&key))
+        .first(c)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let (
+        _,
+        local_number,
+        device,
+        seller,
+        customer,
+        tax_id,
+        session,
+        created_at,
+        gross,
+        discount,
+        total,
+        change,
+        status,
+    ) = row;
+    let lines: Vec<LineRow> = sale_lines::table
+        .filter(sale_lines::sale_id.eq(&key))
+        .order(sale_lines::line_no)
+        .load(c)?;
+    let payments: Vec<(Vec<u8>, i32, i64, String)> = sale_payments::table
+        .filter(sale_payments::sale_id.eq(&key))
+        .order(sale_payments::idx)
+        .load(c)?;
+    let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
+    let sale = Sale {
+        id,
+        device_id: DeviceId::from_slice(&device).map_err(bad("sale device"))?,
+        seller_id: UserId::from_slice(&seller).map_err(bad("sale seller"))?,
+        customer_id: customer
+            .map(|b| CustomerId::from_slice(&b))
+            .transpose()
+            .map_err(bad("sale customer"))?,
+        consumer_tax_id: tax_id
+            .map(|t| TaxId::parse(&t))
+            .transpose()
+            .map_err(|e| corrupt("sale tax id", e))?,
+        created_at: parse_ts("sale time", &created_at)?,
+        lines: lines
+            .into_iter()
+            .map(
+                |(
+                    _,
+                    line_no,
+                    product,
+                    sku,
+                    gtin,
+                    name,
+                    unit,
+                    q,
+                    price,
+                    gross,
+                    discount,
+                    total,
+                    fiscal,
+                )| {
+                    Ok(SaleLine {
+                        line_no: u32::try_from(line_no).map_err(|e| corrupt("sale line", e))?,
+                        product_id: tenda_domain::ProductId::from_slice(&product)
+                            .map_err(|e| corrupt("sale line", e))?,
+                        sku,
+                        gtin: gtin
+                            .map(|g| serde_json::from_str(&g))
+                            .transpose()
+                            .map_err(|e| corrupt("sale line gtin", e))?,
+                        name,
+                        unit: unit_from_code(&unit)?,
+                        quantity: Quantity::from_thousandths(q),
+                        unit_price: Money::from_centavos(price),
+                        gross: Money::from_centavos(gross),
+                        discount: Money::from_centavos(discount),
+                        total: Money::from_centavos(total),
+                        fiscal: serde_json::from_str(&fiscal)
+                            .map_err(|e| corrupt("sale line fiscal", e))?,
+                    })
+                },
+            )
+            .collect::<Result<Vec<_>>>()?,
+        gross: Money::from_centavos(gross),
+        discount: Money::from_centavos(discount),
+        total: Money::from_centavos(total),
+        payments: payments
+            .into_iter()
+            .map(|(_, _, amount, method)| {
+                let method: PaymentMethod =
+                    serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
+                Ok(Payment {
+                    amount: Money::from_centavos(amount),
+                    method,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        change: Money::from_centavos(change),
+    };
+    Ok(Some(StoredSale {
+        sale,
+        local_number: u64::try_from(local_number).map_err(|e| corrupt("sale number", e))?,
+        register_session_id: session
+            .map(|b| RegisterSessionId::from_slice(&b))
+            .transpose()
+            .map_err(bad("sale session"))?,
+        status: if status == "voided" {
+            SaleStatus::Voided
+        } else {
+            SaleStatus::Completed
+        },
+        fiscal: load_document(c, id)?,
+    }))
+}

@@ -1,0 +1,204 @@
+//! Table definitions (kept by hand beside `migrations/`; the migration tests check they agree).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Binary,
+        sku -> Text,
+        gtin -> Nullable<Text>,
+        gtin_kind -> Nullable<Text>,
+        name -> Text,
+        unit -> Text,
+        price -> BigInt,
+        fiscal -> Text,
+        active -> Bool,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Binary,
+        name -> Text,
+        tax_id -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        server_balance -> BigInt,
+        balance -> BigInt,
+        overdraft_limit -> BigInt,
+        active -> Bool,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Binary,
+        name -> Text,
+        login -> Text,
+        role -> Text,
+        credential_hash -> Text,
+        active -> Bool,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    stock_levels (product_id) {
+        product_id -> Binary,
+        server_quantity -> BigInt,
+        quantity -> BigInt,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    sales (id) {
+        id -> Binary,
+        local_number -> BigInt,
+        device_id -> Binary,
+        seller_id -> Binary,
+        customer_id -> Nullable<Binary>,
+        consumer_tax_id -> Nullable<Text>,
+        register_session_id -> Nullable<Binary>,
+        created_at -> Text,
+        gross -> BigInt,
+        discount -> BigInt,
+        total -> BigInt,
+        change -> BigInt,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    sale_lines (sale_id, line_no) {
+        sale_id -> Binary,
+        line_no -> Integer,
+        product_id -> Binary,
+        sku -> Text,
+        gtin -> Nullable<Text>,
+        name -> Text,
+        unit -> Text,
+        quantity -> BigInt,
+        unit_price -> BigInt,
+        gross -> BigInt,
+        discount -> BigInt,
+        total -> BigInt,
+        fiscal -> Text,
+    }
+}
+
+diesel::table! {
+    sale_payments (sale_id, idx) {
+        sale_id -> Binary,
+        idx -> Integer,
+        amount -> BigInt,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    stock_deltas (id) {
+        id -> BigInt,
+        product_id -> Binary,
+        delta -> BigInt,
+        reason -> Text,
+        sale_id -> Nullable<Binary>,
+        outbox_seq -> BigInt,
+        at -> Text,
+    }
+}
+
+diesel::table! {
+    balance_deltas (id) {
+        id -> BigInt,
+        customer_id -> Binary,
+        delta -> BigInt,
+        reason -> Text,
+        sale_id -> Nullable<Binary>,
+        outbox_seq -> BigInt,
+        at -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        outcome -> Text,
+        at -> Text,
+        prev_hash -> Binary,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    fiscal_documents (sale_id) {
+        sale_id -> Binary,
+        model -> Integer,
+        series -> Integer,
+        number -> Integer,
+        access_key -> Text,
+        tp_emis -> Integer,
+        status -> Text,
+        xml -> Text,
+        protocol -> Nullable<Text>,
+        rejection_code -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        issued_at -> Text,
+        deadline -> Nullable<Text>,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    fiscal_counters (model, series) {
+        model -> Integer,
+        series -> Integer,
+        next_number -> Integer,
+    }
+}
+
+diesel::table! {
+    fiscal_numbers (model, series, number) {
+        model -> Integer,
+        series -> Integer,
+        number -> Integer,
+        state -> Text,
+        reserved_at -> Text,
+        protocol -> Nullable<Text>,
+    }
+}

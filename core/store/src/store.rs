@@ -1,0 +1,178 @@
+//! Opening the encrypted database: key first, then the pragmas, then the migrations.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result, corrupt};
+use crate::keys::{DbKey, KeyVault};
+use crate::schema::counters;
+
+/// The schema, embedded in the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// One device's encrypted database. Not `Sync`: share it behind a mutex, or open a second
+/// `Store` on the same file (WAL lets readers and one writer work side by side).
+pub struct Store {
+    pub(crate) conn: SqliteConnection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Opens (creating if missing) an encrypted SQLite file and applies the key and the pragmas,
+/// without running migrations.
+pub(crate) fn open_connection(path: &Path, key: &DbKey) -> Result<SqliteConnection> {
+    let url = path.to_str().ok_or_else(|| Error::InvalidInput {
+        field: "path",
+        reason: "not valid UTF-8".into(),
+    })?;
+    let mut conn = SqliteConnection::establish(url).map_err(Error::Open)?;
+    // Silence SQLCipher's own stderr logging before anything can fail; the key must be the very
+    // first statement that touches the file.
+    conn.batch_execute("PRAGMA cipher_log_level = NONE;")?;
+    conn.batch_execute(&key.pragma())?;
+    // A wrong key only shows at the first read of the file.
+    let probe: std::result::Result<Vec<CountRow>, _> =
+        diesel::sql_query("SELECT count(*) AS n FROM sqlite_master").load(&mut conn);
+    match probe {
+        Ok(rows) => tracing::debug!(objects = rows.first().map_or(0, |r| r.n), "database opened"),
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("not a database")
+                || info.message().contains("encrypted") =>
+        {
+            return Err(Error::WrongKey);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens the database at `path` with `key`, creating and migrating it as needed. A wrong key
+    /// gives [`Error::WrongKey`] and leaves the file untouched.
+    pub fn open(path: impl AsRef<Path>, key: &DbKey) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = open_connection(&path, key)?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        Ok(Store { conn, path })
+    }
+
+    /// Opens the database with the key kept in `vault` under `account`, creating the key the
+    /// first time.
+    pub fn open_with_vault(
+        path: impl AsRef<Path>,
+        vault: &dyn KeyVault,
+        account: &str,
+    ) -> Result<Store> {
+        let key = vault.load_or_create(account)?;
+        Store::open(path, &key)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Forces the WAL into the main file (e.g. before copying the directory).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.conn
+            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
+    /// Versions of the applied migrations, oldest first.
+    pub fn applied_migrations(&mut self) -> Result<Vec<String>> {
+        let mut v: Vec<String> = self
+            .conn
+            .applied_migrations()
+            .map_err(|e| Error::Migration(e.to_string()))?
+            .into_iter()
+            .map(|m| m.to_string())
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut SqliteConnection) -> Result<T>,
+    ) -> Result<T> {
+        self.conn.immediate_transaction(f)
+    }
+}
+
+/// Bumps a named counter and returns its new value (1 the first time).
+pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
+    use crate::schema::counters::dsl;
+    let v = diesel::insert_into(counters::table)
+        .values((dsl::name.eq(name), dsl::value.eq(1i64)))
+        .on_conflict(dsl::name)
+        .do_update()
+        .set(dsl::value.eq(dsl::value + 1))
+        .returning(dsl::value)
+        .get_result(conn)?;
+    Ok(v)
+}
+
+pub(crate) fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
+    use crate::schema::counters::dsl;
+    Ok(counters::table
+        .filter(dsl::name.eq(name))
+        .select(dsl::value)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+pub(crate) fn set_counter(conn: &mut SqliteConnection, name: &str, value: i64) -> Result<()> {
+    use crate::schema::counters::dsl;
+    diesel::insert_into(counters::table)
+        .values((dsl::name.eq(name), dsl::value.eq(value)))
+        .on_conflict(dsl::name)
+        .do_update()
+        .set(dsl::value.eq(value))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Timestamps are stored as RFC 3339 UTC with microseconds, so the text (which the audit chain
+/// hashes) reads back to the same instant.
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(what: &'static str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| corrupt(what, e))
+}
+
+/// Truncates to what storage keeps (microseconds).
+pub(crate) fn stored_instant(at: DateTime<Utc>) -> DateTime<Utc> {
+    parse_ts("timestamp", &ts(at)).expect("our own RFC 3339 text parses")
+}
