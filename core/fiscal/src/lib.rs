@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod certificate;
+pub mod nfce;
+pub mod samples;
 pub mod xmldsig;
 pub mod xsd;
 
