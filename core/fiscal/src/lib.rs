@@ -3,6 +3,7 @@
 pub mod certificate;
 pub mod nfce;
 pub mod samples;
+pub mod sefaz;
 pub mod xmldsig;
 pub mod xsd;
 
@@ -10,3 +11,4 @@ pub use certificate::{A1Certificate, CertificateError};
 
 #[cfg(test)]
 pub(crate) mod test_support;
+
