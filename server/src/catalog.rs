@@ -1,0 +1,459 @@
+//! The store's catalog and customers as the back office writes them (server-authoritative;
+//! every write takes a new store change version so devices pull it).
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use uuid::Uuid;
+
+use crate::db::now_ms;
+use crate::error::Error;
+use crate::schema::{branch_prices, customers, products};
+
+/// A product as the back office sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub sku: String,
+    #[serde(default)]
+    pub gtin: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub price_cents: i64,
+    /// NCM, CFOP, CEST, origin and taxes, as the domain's `FiscalData` serializes.
+    #[serde(default)]
+    pub fiscal: serde_json::Value,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A product as the back office reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub sku: String,
+    pub gtin: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub price_cents: i64,
+    pub fiscal: serde_json::Value,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub name: String,
+    #[serde(default)]
+    pub tax_id: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub credit_limit_cents: i64,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub name: String,
+    pub tax_id: Option<String>,
+    pub phone: Option<String>,
+    pub credit_limit_cents: i64,
+    pub balance_cents: i64,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// GTIN-8/12/13/14 with a valid check digit.
+pub fn valid_gtin(g: &str) -> bool {
+    if !matches!(g.len(), 8 | 12 | 13 | 14) || !g.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = g.bytes().map(|b| u32::from(b - b'0')).collect();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
+impl ProductInput {
+    pub fn validate(&self, at: &str) -> Result<(), Error> {
+        let f = |name: &str| {
+            if at.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            }
+        };
+        if self.sku.trim().is_empty() || self.sku.len() > 60 {
+            return Err(Error::invalid(
+                f("sku"),
+                "give a code of 1 to 60 characters",
+            ));
+        }
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
+            return Err(Error::invalid(
+                f("name"),
+                "give a name of 1 to 120 characters",
+            ));
+        }
+        if self.unit.trim().is_empty() || self.unit.len() > 6 {
+            return Err(Error::invalid(
+                f("unit"),
+                "give a unit such as UN or KG (up to 6 characters)",
+            ));
+        }
+        if self.price_cents < 0 {
+            return Err(Error::invalid(
+                f("price_cents"),
+                "a price cannot be negative",
+            ));
+        }
+        if let Some(g) = &self.gtin {
+            if !valid_gtin(g) {
+                return Err(Error::invalid(
+                    f("gtin"),
+                    "not a GTIN-8/12/13/14 with a valid check digit",
+                ));
+            }
+        }
+        if !(self.fiscal.is_object() || self.fiscal.is_null()) {
+            return Err(Error::invalid(f("fiscal"), "fiscal data is a JSON object"));
+        }
+        Ok(())
+    }
+}
+
+impl CustomerInput {
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
+            return Err(Error::invalid("name", "give a name of 1 to 120 characters"));
+        }
+        if self.credit_limit_cents < 0 {
+            return Err(Error::invalid(
+                "credit_limit_cents",
+                "a credit limit cannot be negative",
+            ));
+        }
+        if let Some(t) = &self.tax_id {
+            if !matches!(t.len(), 11 | 14) || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(Error::invalid(
+                    "tax_id",
+                    "a CPF has 11 digits, a CNPJ 14 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a catalog CSV: header `sku,name,unit,price` plus optional `gtin`, `active` and any fiscal
+/// columns (`ncm`, `cfop`, `cest`, …, kept in `fiscal`). Prices are written `12.34`. Every bad
+/// row is reported by line; nothing is imported unless all rows are good.
+pub fn parse_catalog_csv(text: &str) -> Result<Vec<ProductInput>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::invalid("csv", format!("unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(sku), Some(name), Some(unit), Some(price)) =
+        (col("sku"), col("name"), col("unit"), col("price"))
+    else {
+        return Err(Error::invalid(
+            "csv",
+            "the header needs sku, name, unit and price columns",
+        ));
+    };
+    let gtin = col("gtin");
+    let active = col("active");
+    let known = [Some(sku), Some(name), Some(unit), Some(price), gtin, active];
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let get = |c: usize| record.get(c).unwrap_or("").to_owned();
+        let price_cents = match tenda_domain::Money::from_str(&get(price)) {
+            Ok(m) => m.centavos(),
+            Err(e) => {
+                problems.push(format!("line {line}: price: {e}"));
+                continue;
+            }
+        };
+        let mut fiscal = serde_json::Map::new();
+        for (c, h) in headers.iter().enumerate() {
+            if !known.contains(&Some(c)) && !get(c).is_empty() {
+                fiscal.insert(h.clone(), serde_json::Value::String(get(c)));
+            }
+        }
+        let p = ProductInput {
+            sku: get(sku),
+            gtin: gtin.map(get).filter(|g| !g.is_empty()),
+            name: get(name),
+            unit: get(unit),
+            price_cents,
+            fiscal: serde_json::Value::Object(fiscal),
+            active: active
+                .map(get)
+                .is_none_or(|a| !matches!(a.as_str(), "0" | "false" | "no" | "não")),
+        };
+        match p.validate("") {
+            Ok(()) => out.push(p),
+            Err(e) => problems.push(format!("line {line}: {e}")),
+        }
+        if problems.len() >= 20 {
+            break;
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::invalid("csv", problems.join("; ")));
+    }
+    Ok(out)
+}
+
+/// Catalog writes inside a caller's transaction, for both backends.
+pub trait CatalogTx {
+    /// Inserts or updates (by SKU) products, all with `version`; returns their ids in order.
+    fn upsert_products(
+        &mut self,
+        store_id: &str,
+        items: &[ProductInput],
+        version: i64,
+    ) -> Result<Vec<Uuid>, Error>;
+    fn update_product(
+        &mut self,
+        store_id: &str,
+        id: &str,
+        p: &ProductInput,
+        version: i64,
+    ) -> Result<(), Error>;
+    fn set_branch_price(
+        &mut self,
+        store_id: &str,
+        branch_id: &str,
+        product_id: &str,
+        price: i64,
+        version: i64,
+    ) -> Result<(), Error>;
+    fn upsert_customer(
+        &mut self,
+        store_id: &str,
+        id: &str,
+        c: &CustomerInput,
+        version: i64,
+    ) -> Result<(), Error>;
+}
+
+macro_rules! impl_catalog_tx {
+    ($conn:ty) => {
+        impl CatalogTx for $conn {
+            fn upsert_products(
+                &mut self,
+                store_id: &str,
+                items: &[ProductInput],
+                version: i64,
+            ) -> Result<Vec<Uuid>, Error> {
+                let now = now_ms();
+                let mut ids = Vec::with_capacity(items.len());
+                for p in items {
+                    let new_id = Uuid::now_v7();
+                    diesel::insert_into(products::table)
+                        .values((
+                            products::id.eq(new_id.to_string()),
+                            products::store_id.eq(store_id),
+                            products::sku.eq(p.sku.trim()),
+                            products::gtin.eq(&p.gtin),
+                            products::name.eq(p.name.trim()),
+                            products::unit.eq(p.unit.trim()),
+                            products::price_cents.eq(p.price_cents),
+                            products::fiscal.eq(p.fiscal.to_string()),
+                            products::active.eq(p.active),
+                            products::version.eq(version),
+                            products::updated_at.eq(now),
+                        ))
+                        .on_conflict((products::store_id, products::sku))
+                        .do_update()
+                        .set((
+                            products::gtin.eq(excluded(products::gtin)),
+                            products::name.eq(excluded(products::name)),
+                            products::unit.eq(excluded(products::unit)),
+                            products::price_cents.eq(excluded(products::price_cents)),
+                            products::fiscal.eq(excluded(products::fiscal)),
+                            products::active.eq(excluded(products::active)),
+                            products::version.eq(excluded(products::version)),
+                            products::updated_at.eq(excluded(products::updated_at)),
+                        ))
+                        .execute(self)?;
+                    let id: String = products::table
+                        .filter(products::store_id.eq(store_id))
+                        .filter(products::sku.eq(p.sku.trim()))
+                        .select(products::id)
+                        .first(self)?;
+                    ids.push(
+                        id.parse()
+                            .map_err(|_| Error::Internal("malformed product id".into()))?,
+                    );
+                }
+                Ok(ids)
+            }
+
+            fn update_product(
+                &mut self,
+                store_id: &str,
+                id: &str,
+                p: &ProductInput,
+                version: i64,
+            ) -> Result<(), Error> {
+                let n = diesel::update(
+                    products::table
+                        .filter(products::id.eq(id))
+                        .filter(products::store_id.eq(store_id)),
+                )
+                .set((
+                    products::sku.eq(p.sku.trim()),
+                    products::gtin.eq(&p.gtin),
+                    products::name.eq(p.name.trim()),
+                    products::unit.eq(p.unit.trim()),
+                    products::price_cents.eq(p.price_cents),
+                    products::fiscal.eq(p.fiscal.to_string()),
+                    products::active.eq(p.active),
+                    products::version.eq(version),
+                    products::updated_at.eq(now_ms()),
+                ))
+                .execute(self)?;
+                if n == 0 {
+                    return Err(Error::NotFound("product".into()));
+                }
+                Ok(())
+            }
+
+            fn set_branch_price(
+                &mut self,
+                store_id: &str,
+                branch_id: &str,
+                product_id: &str,
+                price: i64,
+                version: i64,
+            ) -> Result<(), Error> {
+                // Bumping the product's version makes devices of that branch pull the new price.
+                let n = diesel::update(
+                    products::table
+                        .filter(products::id.eq(product_id))
+                        .filter(products::store_id.eq(store_id)),
+                )
+                .set((
+                    products::version.eq(version),
+                    products::updated_at.eq(now_ms()),
+                ))
+                .execute(self)?;
+                if n == 0 {
+                    return Err(Error::NotFound("product".into()));
+                }
+                diesel::insert_into(branch_prices::table)
+                    .values((
+                        branch_prices::branch_id.eq(branch_id),
+                        branch_prices::product_id.eq(product_id),
+                        branch_prices::price_cents.eq(price),
+                    ))
+                    .on_conflict((branch_prices::branch_id, branch_prices::product_id))
+                    .do_update()
+                    .set(branch_prices::price_cents.eq(excluded(branch_prices::price_cents)))
+                    .execute(self)?;
+                Ok(())
+            }
+
+            fn upsert_customer(
+                &mut self,
+                store_id: &str,
+                id: &str,
+                c: &CustomerInput,
+                version: i64,
+            ) -> Result<(), Error> {
+                let owner: Option<String> = customers::table
+                    .find(id)
+                    .select(customers::store_id)
+                    .first(self)
+                    .optional()?;
+                if owner.as_deref().is_some_and(|s| s != store_id) {
+                    return Err(Error::NotFound("customer".into()));
+                }
+                diesel::insert_into(customers::table)
+                    .values((
+                        customers::id.eq(id),
+                        customers::store_id.eq(store_id),
+                        customers::name.eq(c.name.trim()),
+                        customers::tax_id.eq(&c.tax_id),
+                        customers::phone.eq(&c.phone),
+                        customers::credit_limit_cents.eq(c.credit_limit_cents),
+                        customers::active.eq(c.active),
+                        customers::version.eq(version),
+                        customers::updated_at.eq(now_ms()),
+                    ))
+                    .on_conflict(customers::id)
+                    .do_update()
+                    .set((
+                        customers::name.eq(excluded(customers::name)),
+                        customers::tax_id.eq(excluded(customers::tax_id)),
+                        customers::phone.eq(excluded(customers::phone)),
+                        customers::credit_limit_cents.eq(excluded(customers::credit_limit_cents)),
+                        customers::active.eq(excluded(customers::active)),
+                        customers::version.eq(excluded(customers::version)),
+                        customers::updated_at.eq(excluded(customers::updated_at)),
+                    ))
+                    .execute(self)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_catalog_tx!(diesel::sqlite::SqliteConnection);
+impl_catalog_tx!(diesel::pg::PgConnection);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gtin_check_digit() {
+        assert!(valid_gtin("7891000315507"));
+        assert!(!valid_gtin("7891000315508"), "wrong check digit");
+        assert!(!valid_gtin("12345"));
+    }
+
+    #[test]
+    fn csv_reports_every_bad_line_and_imports_nothing() {
+        let text =
+            "sku,name,unit,price,ncm\nA1,Arroz,UN,12.34,10063021\nB2,,UN,1.00,\nC3,Café,UN,abc,\n";
+        let err = parse_catalog_csv(text).expect_err("two bad lines");
+        let msg = err.to_string();
+        assert!(msg.contains("line 3") && msg.contains("line 4"), "{msg}");
+        let ok = parse_catalog_csv("sku,name,unit,price,ncm\nA1,Arroz,UN,12.34,10063021\n")
+            .expect("good csv");
+        assert_eq!(ok[0].price_cents, 1234);
+        assert_eq!(ok[0].fiscal["ncm"], "10063021");
+    }
+}

@@ -1,0 +1,179 @@
+//! The server's database: embedded SQLite by default, PostgreSQL for a `postgres://` URL.
+//!
+//! Both backends run the same migrations and the same diesel queries: each operation is written
+//! once inside [`with_conn!`] / [`write_tx!`], which expand it for the connection at hand.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+use crate::error::Error;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// A SQLite file (created if missing).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://user@host:port/db`).
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// `postgres://…` or `postgresql://…` selects PostgreSQL; anything else is a SQLite path.
+    pub fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Self::Postgres(s.to_owned())
+        } else {
+            Self::Sqlite(s.trim_start_matches("sqlite://").into())
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // WAL lets readers run beside the single writer; FULL makes each push durable on commit;
+        // busy_timeout makes writers queue instead of failing.
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool of connections to one of the two backends.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Pg(Pool<ConnectionManager<PgConnection>>),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite(_) => "Db::Sqlite",
+            Db::Pg(_) => "Db::Pg",
+        })
+    }
+}
+
+/// A connection taken from [`Db`].
+pub enum Conn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Pg(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database.
+    pub fn open(location: &DatabaseLocation) -> Result<Self, Error> {
+        let db = match location {
+            DatabaseLocation::Sqlite(path) => {
+                let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+                let pool = Pool::builder()
+                    .max_size(4)
+                    .connection_timeout(Duration::from_secs(30))
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(manager)
+                    .map_err(|e| {
+                        Error::Database(format!("cannot open the SQLite database: {e}"))
+                    })?;
+                Db::Sqlite(pool)
+            }
+            DatabaseLocation::Postgres(url) => {
+                let manager = ConnectionManager::<PgConnection>::new(url);
+                let pool = Pool::builder()
+                    .max_size(8)
+                    .connection_timeout(Duration::from_secs(30))
+                    .build(manager)
+                    .map_err(|e| Error::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+                Db::Pg(pool)
+            }
+        };
+        let mut conn = db.get()?;
+        let migrated = match &mut conn {
+            Conn::Sqlite(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
+            Conn::Pg(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
+        };
+        migrated.map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        Ok(db)
+    }
+
+    pub fn get(&self) -> Result<Conn, Error> {
+        match self {
+            Db::Sqlite(p) => p.get().map(Conn::Sqlite),
+            Db::Pg(p) => p.get().map(Conn::Pg),
+        }
+        .map_err(|e| Error::Database(format!("no database connection: {e}")))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    /// Runs blocking database work off the async runtime.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
+    }
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`): the body is written once and compiled for both backends.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(pooled) => {
+                let $c: &mut ::diesel::sqlite::SqliteConnection = &mut *pooled;
+                $body
+            }
+            $crate::db::Conn::Pg(pooled) => {
+                let $c: &mut ::diesel::pg::PgConnection = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Like [`with_conn!`] inside a write transaction (`BEGIN IMMEDIATE` on SQLite so writers queue
+/// up front instead of failing at commit). The body returns `Result<T, crate::error::Error>`.
+#[macro_export]
+macro_rules! write_tx {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(pooled) => {
+                let conn: &mut ::diesel::sqlite::SqliteConnection = &mut *pooled;
+                conn.immediate_transaction::<_, $crate::error::Error, _>(|$c| $body)
+            }
+            $crate::db::Conn::Pg(pooled) => {
+                let conn: &mut ::diesel::pg::PgConnection = &mut *pooled;
+                ::diesel::Connection::transaction::<_, $crate::error::Error, _>(conn, |$c| $body)
+            }
+        }
+    };
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

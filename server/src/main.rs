@@ -1,0 +1,130 @@
+//! `tenda-server`: serve, create a store, or write a self-signed certificate.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tenda_server::{DatabaseLocation, Db, ServerConfig, TlsFiles};
+
+#[derive(Parser)]
+#[command(name = "tenda-server", about = "Tenda sync and back-office server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync and back-office API.
+    Serve {
+        /// A SQLite file path, or a postgres:// URL.
+        #[arg(long, env = "TENDA_DATABASE", default_value = "tenda-server.db")]
+        database: String,
+        #[arg(long, env = "TENDA_LISTEN", default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// PEM certificate chain (with --key); required unless listening on loopback.
+        #[arg(long, env = "TENDA_CERT", requires = "key")]
+        cert: Option<PathBuf>,
+        #[arg(long, env = "TENDA_KEY", requires = "cert")]
+        key: Option<PathBuf>,
+    },
+    /// Create a store with its first branch and owner; prints the ids as JSON.
+    InitStore {
+        #[arg(long, env = "TENDA_DATABASE", default_value = "tenda-server.db")]
+        database: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "Matriz")]
+        branch: String,
+        #[arg(long)]
+        owner: String,
+        /// The owner's password (at least 8 characters).
+        #[arg(long, env = "TENDA_OWNER_PASSWORD")]
+        owner_password: String,
+    },
+    /// Write a self-signed certificate (cert.pem, key.pem) for the given host names or IPs.
+    SelfSignedCert {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tenda-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
+    match cli.command {
+        Command::Serve {
+            database,
+            listen,
+            cert,
+            key,
+        } => {
+            let tls = match (cert, key) {
+                (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
+                _ => None,
+            };
+            let server = tenda_server::start(ServerConfig {
+                database: DatabaseLocation::parse(&database),
+                listen,
+                tls,
+            })
+            .await?;
+            if let Some(f) = &server.cert_fingerprint {
+                println!("certificate sha256 fingerprint: {f}");
+            }
+            println!("listening on {}", server.base_url);
+            let stopper = server.stopper();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            server.wait().await
+        }
+        Command::InitStore {
+            database,
+            name,
+            branch,
+            owner,
+            owner_password,
+        } => {
+            let location = DatabaseLocation::parse(&database);
+            let created = tokio::task::spawn_blocking(move || {
+                let db = Db::open(&location)?;
+                let mut conn = db.get()?;
+                tenda_server::create_store(&mut conn, &name, &branch, &owner, &owner_password)
+            })
+            .await
+            .map_err(|e| tenda_server::Error::Internal(e.to_string()))??;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&created)
+                    .map_err(|e| tenda_server::Error::Internal(e.to_string()))?
+            );
+            Ok(())
+        }
+        Command::SelfSignedCert { dir, hosts } => {
+            let files = tenda_server::tls::write_self_signed(&dir, &hosts)?;
+            println!(
+                "wrote {} and {}",
+                files.cert_pem.display(),
+                files.key_pem.display()
+            );
+            Ok(())
+        }
+    }
+}
