@@ -1,1 +1,170 @@
+//! Migration tests: each migration is applied on top of a database holding rows written by the
+//! schema before it, and every migration reverts and re-applies cleanly.
 
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+
+use crate::keys::DbKey;
+use crate::schema::*;
+use crate::store::{MIGRATIONS, Store, open_connection};
+
+fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '__diesel%' AND name NOT LIKE 'products_fts_%' ORDER BY name",
+    )
+    .load(conn)
+    .expect("lists tables");
+    rows.into_iter().map(|n| n.name).collect()
+}
+
+#[test]
+fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("m.db");
+    let key = DbKey::generate();
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        conn.run_next_migration(MIGRATIONS)
+            .expect("core migration applies");
+        assert!(
+            !table_names(&mut conn).contains(&"fiscal_documents".to_owned()),
+            "only the first migration ran"
+        );
+        // Rows as the core schema had them.
+        conn.batch_execute(
+            "INSERT INTO products VALUES (x'01900000000070008000000000000001', 'PAO', NULL, NULL, 'Pão Francês', 'KG', 1499,
+               '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}',
+               1, 7);
+             INSERT INTO sales VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000003',
+               x'01900000000070008000000000000004', NULL, NULL, NULL, '2026-01-02T10:00:00.000000Z', 1499, 0, 1499, 0, 'completed');
+             INSERT INTO sale_lines VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000001', 'PAO', NULL,
+               'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499,
+               '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}');
+             INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 1499, '{\"method\":\"pix\",\"txid\":null}');",
+        )
+        .expect("old rows insert");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 2);
+    let p = store.product_by_sku("PAO").expect("reads").expect("kept");
+    assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
+    assert_eq!(
+        store.search_products("pao", 5).expect("searches").len(),
+        1,
+        "the FTS index kept the old row"
+    );
+    let sale_id = "01900000-0000-7000-8000-000000000002"
+        .parse()
+        .expect("valid id");
+    let sale = store.sale(sale_id).expect("reads").expect("kept");
+    assert_eq!(sale.sale.verify(), Ok(()));
+    assert_eq!(sale.fiscal, None, "old sales have no fiscal document");
+    let series = crate::FiscalSeries {
+        model: 65,
+        series: 1,
+    };
+    assert_eq!(
+        store
+            .reserve_fiscal_number(series)
+            .expect("new tables work"),
+        1
+    );
+}
+
+#[test]
+fn every_migration_reverts_and_applies_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("r.db");
+    let key = DbKey::generate();
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.run_pending_migrations(MIGRATIONS).expect("applies");
+    let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("fiscal reverts");
+    assert!(!table_names(&mut conn).contains(&"fiscal_counters".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("core reverts");
+    assert_eq!(
+        table_names(&mut conn),
+        Vec::<String>::new(),
+        "down migrations drop everything they created"
+    );
+    conn.run_pending_migrations(MIGRATIONS)
+        .expect("applies again");
+    assert_eq!(table_names(&mut conn), all);
+}
+
+#[test]
+fn the_table_definitions_match_the_migrated_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(dir.path().join("s.db"), &DbKey::generate()).expect("opens");
+    let c = &mut store.conn;
+    // Selecting every declared column fails if a column is missing or misnamed.
+    settings::table
+        .select(settings::all_columns)
+        .limit(0)
+        .load::<(String, String, i64)>(c)
+        .expect("settings");
+    products::table
+        .select(crate::catalog::ProductRow::as_select())
+        .limit(0)
+        .load(c)
+        .expect("products");
+    customers::table
+        .select(crate::customers::CustomerRow::as_select())
+        .limit(0)
+        .load(c)
+        .expect("customers");
+    users::table
+        .select(users::all_columns)
+        .limit(0)
+        .load::<(Vec<u8>, String, String, String, String, bool, i64)>(c)
+        .expect("users");
+    stock_levels::table
+        .select(stock_levels::all_columns)
+        .limit(0)
+        .load::<(Vec<u8>, i64, i64, String)>(c)
+        .expect("stock");
+    outbox::table
+        .select(outbox::all_columns)
+        .limit(0)
+        .load::<(i64, String, String, String)>(c)
+        .expect("outbox");
+    audit_head::table
+        .select(audit_head::all_columns)
+        .limit(0)
+        .load::<(i32, i64, Vec<u8>)>(c)
+        .expect("audit head");
+    counters::table
+        .select(counters::all_columns)
+        .limit(0)
+        .load::<(String, i64)>(c)
+        .expect("counters");
+    fiscal_counters::table
+        .select(fiscal_counters::all_columns)
+        .limit(0)
+        .load::<(i32, i32, i32)>(c)
+        .expect("fiscal counters");
+    fiscal_numbers::table
+        .select(fiscal_numbers::all_columns)
+        .limit(0)
+        .load::<(i32, i32, i32, String, String, Option<String>)>(c)
+        .expect("fiscal numbers");
+    stock_deltas::table
+        .select(stock_deltas::all_columns)
+        .limit(0)
+        .load::<(i64, Vec<u8>, i64, String, Option<Vec<u8>>, i64, String)>(c)
+        .expect("stock deltas");
+    balance_deltas::table
+        .select(balance_deltas::all_columns)
+        .limit(0)
+        .load::<(i64, Vec<u8>, i64, String, Option<Vec<u8>>, i64, String)>(c)
+        .expect("balance deltas");
+}

@@ -114,3 +114,17 @@ pub fn commit_of(sale: Sale) -> SaleCommit {
         register_session_id: None,
     }
 }
+
+/// Runs SQL on the database file directly, with the key, as someone holding the key could.
+pub fn execute_raw(path: &std::path::Path, key: &DbKey, sql: &str) {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let mut conn =
+        diesel::SqliteConnection::establish(path.to_str().expect("utf-8 path")).expect("opens");
+    conn.batch_execute(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA busy_timeout = 5000;",
+        key.to_hex()
+    ))
+    .expect("keys");
+    conn.batch_execute(sql).expect("raw SQL runs");
+}
