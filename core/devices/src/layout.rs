@@ -183,6 +183,21 @@ impl PrintJob {
     }
 }
 
+/// Sanitizes and wraps `text`, keeping its leading spaces (up to a quarter line) as indent.
+fn indented_lines(text: &str, page: CodePage, width: usize) -> Vec<String> {
+    let indent = text
+        .chars()
+        .take_while(|c| *c == ' ')
+        .count()
+        .min(width / 4);
+    let clean = printable(text, page);
+    let mut lines = wrap(&clean, width - indent);
+    if let Some(first) = lines.first_mut().filter(|_| indent > 0) {
+        first.insert_str(0, &" ".repeat(indent));
+    }
+    lines
+}
+
 /// Builds a [`PrintDocument`]: sanitizes and wraps text for the profile, so every line fits.
 #[derive(Clone, Debug)]
 pub struct DocumentBuilder {
@@ -207,10 +222,10 @@ impl DocumentBuilder {
         if style.double_width { cols / 2 } else { cols }
     }
 
-    /// Text, wrapped to as many lines as it needs.
+    /// Text, wrapped to as many lines as it needs. Leading spaces indent the first line.
     pub fn text(&mut self, text: &str, style: TextStyle) -> &mut Self {
-        let clean = printable(text, self.profile.page());
-        for line in wrap(&clean, self.width_for(style)) {
+        let width = self.width_for(style);
+        for line in indented_lines(text, self.profile.page(), width) {
             self.blocks.push(Block::Line { text: line, style });
         }
         self
@@ -221,10 +236,9 @@ impl DocumentBuilder {
     pub fn pair(&mut self, left: &str, right: &str, style: TextStyle) -> &mut Self {
         let width = self.width_for(style);
         let page = self.profile.page();
-        let left = printable(left, page);
         let right: String = printable(right, page).chars().take(width).collect();
         let right_len = right.chars().count();
-        let mut lines = wrap(&left, width);
+        let mut lines = indented_lines(left, page, width);
         let last = lines.pop().unwrap_or_default();
         for l in lines {
             self.blocks.push(Block::Line {

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "ble")]
+pub mod ble;
 pub mod card;
 mod codepage_tables;
 pub mod escpos;

@@ -109,6 +109,9 @@ pub struct PrinterSettings {
     pub resend_attempts: u32,
     /// Printed before a reprint, so the partial receipt above it is not taken for a valid one.
     pub interrupted_notice: Vec<String>,
+    /// Whether the printer answers status queries (`DLE EOT`, `GS r`). Almost all do; for one
+    /// that does not, paper-out and cover-open cannot be detected and jobs are sent unchecked.
+    pub printer_reports_status: bool,
 }
 
 impl Default for PrinterSettings {
@@ -123,6 +126,7 @@ impl Default for PrinterSettings {
                 "DESCONSIDERE O CUPOM ACIMA".into(),
                 "REIMPRESSÃO COMPLETA A SEGUIR".into(),
             ],
+            printer_reports_status: true,
         }
     }
 }
@@ -252,6 +256,29 @@ impl<T: Transport> ReceiptPrinter for EscPosPrinter<T> {
                 Err(e) if attempts == 1 => return Err(PrinterError::Unreachable(e)),
                 Err(e) => return Err(interrupted(&mut st, e)),
             };
+            if !self.settings.printer_reports_status {
+                let voided_partial = st.partial_on_paper;
+                let mut bytes = Vec::with_capacity(job_bytes.len() + notice.len());
+                if voided_partial {
+                    bytes.extend_from_slice(&notice);
+                }
+                bytes.extend_from_slice(&job_bytes);
+                if let Err(e) =
+                    write_all(&self.transport, &link, &bytes, self.settings.pacing).await
+                {
+                    let err = interrupted(&mut st, e.source);
+                    if attempts > self.settings.resend_attempts {
+                        return Err(err);
+                    }
+                    continue;
+                }
+                st.partial_on_paper = false;
+                return Ok(PrintReport {
+                    attempts,
+                    voided_partial,
+                    bytes: bytes.len(),
+                });
+            }
             // Before sending: a printer with no paper or an open cover prints nothing.
             let before = match self.read_status(&link).await {
                 Ok(Some(s)) => s,

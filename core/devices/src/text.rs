@@ -272,7 +272,7 @@ impl MoneyFormat {
         let units = (abs / 100).to_string();
         let mut grouped = String::with_capacity(units.len() + units.len() / 3 + 4);
         for (i, d) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i) % 3 == 0 {
+            if i > 0 && (units.len() - i).is_multiple_of(3) {
                 grouped.push(self.thousands_separator);
             }
             grouped.push(d);

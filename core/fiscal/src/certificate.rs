@@ -72,7 +72,7 @@ impl fmt::Debug for A1Certificate {
     }
 }
 
-fn load_legacy_provider() {
+pub(crate) fn load_legacy_provider() {
     static LEGACY: Once = Once::new();
     LEGACY.call_once(|| {
         // The provider must stay loaded for the whole process (older .pfx files use RC2/3DES),

@@ -54,7 +54,7 @@ pub fn sample_item(n: usize, icms: IcmsSituation) -> NfceItem {
     let simples = matches!(icms, IcmsSituation::Csosn(_));
     NfceItem {
         code: format!("P{n:04}"),
-        gtin: (n % 2 == 0).then(|| "7891000100103".to_owned()),
+        gtin: n.is_multiple_of(2).then(|| "7891000100103".to_owned()),
         description: format!("Produto de teste nº {n} – embalagem “econômica”"),
         ncm: "19059090".into(),
         cest: matches!(
@@ -70,8 +70,12 @@ pub fn sample_item(n: usize, icms: IcmsSituation) -> NfceItem {
         } else {
             5102
         },
-        unit: if n % 3 == 0 { "KG".into() } else { "UN".into() },
-        quantity_thousandths: if n % 3 == 0 {
+        unit: if n.is_multiple_of(3) {
+            "KG".into()
+        } else {
+            "UN".into()
+        },
+        quantity_thousandths: if n.is_multiple_of(3) {
             1_250
         } else {
             1_000 * (n as i64 % 4 + 1)

@@ -72,6 +72,8 @@ pub fn make_pfx(cnpj: &str, from_days: i64, to_days: i64, legacy: bool, password
     let mut pkcs12 = Pkcs12::builder();
     pkcs12.name("teste").pkey(&key).cert(&cert);
     if legacy {
+        // Writing RC2 needs OpenSSL's legacy provider, which the loader brings in.
+        crate::certificate::load_legacy_provider();
         pkcs12
             .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
             .cert_algorithm(Nid::PBE_WITHSHA1AND40BITRC2_CBC)
@@ -82,4 +84,22 @@ pub fn make_pfx(cnpj: &str, from_days: i64, to_days: i64, legacy: bool, password
         .expect("pkcs12")
         .to_der()
         .expect("der")
+}
+
+#[test]
+fn legacy_fixture_really_uses_rc2() {
+    // Guards the legacy-format test: the generated file must be the old RC2/SHA-1 kind.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("legacy.pfx");
+    std::fs::write(&path, make_pfx("11222333000181", -1, 10, true, "pw")).expect("write");
+    let out = std::process::Command::new("openssl")
+        .args([
+            "pkcs12", "-info", "-noout", "-legacy", "-passin", "pass:pw", "-in",
+        ])
+        .arg(&path)
+        .output()
+        .expect("openssl CLI (libssl's package) is installed");
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(report.contains("RC2"), "{report}");
+    assert!(report.contains("MAC: sha1"), "{report}");
 }

@@ -212,13 +212,11 @@ pub fn validate(schema: Schema, xml: &str) -> Result<(), SchemaError> {
     }
     VALIDATORS.with(|cell| {
         let mut validators = cell.borrow_mut();
-        if !validators.contains_key(&schema) {
-            validators.insert(schema, SchemaValidator::new(schema)?);
-        }
-        validators
-            .get_mut(&schema)
-            .expect("inserted just above")
-            .validate(xml)
+        let validator = match validators.entry(schema) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(SchemaValidator::new(schema)?),
+        };
+        validator.validate(xml)
     })
 }
 

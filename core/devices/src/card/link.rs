@@ -191,7 +191,7 @@ impl<T: Transport> LinkCardReader<T> {
         timeout: Duration,
     ) -> Result<Option<ReaderMessage>, TransportError> {
         loop {
-            match io.frames.next::<ReaderMessage>() {
+            match io.frames.next_message::<ReaderMessage>() {
                 Some(Ok(m)) => return Ok(Some(m)),
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "unreadable frame from the card reader; skipped");

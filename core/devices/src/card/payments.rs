@@ -70,8 +70,8 @@ pub struct OfflineLimits {
 impl Default for OfflineLimits {
     fn default() -> Self {
         OfflineLimits {
-            per_payment: Money::from_centavos(300_00),
-            total_pending: Money::from_centavos(1_500_00),
+            per_payment: Money::from_centavos(30_000),    // R$ 300,00
+            total_pending: Money::from_centavos(150_000), // R$ 1.500,00
             max_pending: 20,
             max_age: Duration::from_secs(24 * 3600),
         }

@@ -151,7 +151,9 @@ impl FrameBuffer {
     }
 
     /// The next complete message, if one has arrived.
-    pub fn next<M: for<'de> Deserialize<'de>>(&mut self) -> Option<Result<M, ProtocolError>> {
+    pub fn next_message<M: for<'de> Deserialize<'de>>(
+        &mut self,
+    ) -> Option<Result<M, ProtocolError>> {
         if self.buf.is_empty() {
             return None;
         }
@@ -198,13 +200,56 @@ mod tests {
         let mut fb = FrameBuffer::default();
         for chunk in bytes.chunks(5) {
             assert!(
-                fb.next::<HostMessage>().is_none(),
+                fb.next_message::<HostMessage>().is_none(),
                 "incomplete frame yields nothing"
             );
             fb.push(chunk);
         }
-        let got: HostMessage = fb.next().expect("complete").expect("valid");
+        let got: HostMessage = fb.next_message().expect("complete").expect("valid");
         assert!(got == msg);
         assert!(format!("{got:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn wire_format_snapshot() {
+        // The reader protocol is a wire format: changing it must be a deliberate act.
+        let id = Uuid::from_u128(1);
+        let pay = HostMessage::Pay {
+            payment_id: id,
+            amount: 1050,
+            kind: CardKind::Credit,
+            installments: 1,
+            offline: true,
+        };
+        assert_eq!(
+            serde_json::to_string(&pay).expect("serializes"),
+            r#"{"type":"pay","payment_id":"00000000-0000-0000-0000-000000000001","amount":1050,"kind":"Credit","installments":1,"offline":true}"#
+        );
+        let result = ReaderMessage::Result {
+            payment_id: id,
+            result: WireResult::Approved {
+                authorization_code: "A1".into(),
+                brand: "VISA".into(),
+                last4: "4242".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&result).expect("serializes"),
+            r#"{"type":"result","payment_id":"00000000-0000-0000-0000-000000000001","result":{"outcome":"approved","authorization_code":"A1","brand":"VISA","last4":"4242"}}"#
+        );
+        let state = ReaderMessage::State {
+            payment_id: id,
+            state: WireState::Finished {
+                result: WireResult::TimedOut,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&state).expect("serializes"),
+            r#"{"type":"state","payment_id":"00000000-0000-0000-0000-000000000001","state":{"state":"finished","result":{"outcome":"timed_out"}}}"#
+        );
+        assert_eq!(
+            frame(&HostMessage::Hello).expect("frames"),
+            b"\x02\x00\x10{\"type\":\"hello\"}".to_vec()
+        );
     }
 }

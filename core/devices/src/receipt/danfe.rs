@@ -49,6 +49,28 @@ fn validate(danfe: &Danfe) -> Result<(), LayoutError> {
             "a normally issued NFC-e is printed only once authorized",
         ));
     }
+    if danfe.items.is_empty() {
+        return Err(invalid("items", "an NFC-e has at least one item"));
+    }
+    if danfe.totals.amount_due.is_negative() || danfe.change.is_negative() {
+        return Err(invalid(
+            "totals",
+            "amount due and change cannot be negative",
+        ));
+    }
+    if let Some(i) = danfe
+        .items
+        .iter()
+        .position(|i| i.total.is_negative() || i.discount.is_negative())
+    {
+        return Err(invalid(
+            "items",
+            format!("item {} has a negative total or discount", i + 1),
+        ));
+    }
+    if danfe.payments.iter().any(|p| p.amount.is_negative()) {
+        return Err(invalid("payments", "payment amounts cannot be negative"));
+    }
     if danfe.payments.is_empty() {
         return Err(invalid("payments", "an NFC-e has at least one payment"));
     }

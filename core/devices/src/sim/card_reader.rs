@@ -353,7 +353,7 @@ impl Transport for SimulatedCardReader {
             }
             s.frames.push(chunk);
             let mut drop_link = false;
-            while let Some(msg) = s.frames.next::<HostMessage>() {
+            while let Some(msg) = s.frames.next_message::<HostMessage>() {
                 match msg {
                     Ok(m) => drop_link |= Self::handle(&mut s, m),
                     Err(_) => Self::push(

@@ -24,9 +24,14 @@ pub struct PrintedReceipt {
 }
 
 impl PrintedReceipt {
-    /// Whether any line contains `needle`.
+    /// The lines joined with spaces (wrapped text reads as one sentence again).
+    pub fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+
+    /// Whether the printed text contains `needle` (possibly wrapped over lines).
     pub fn mentions(&self, needle: &str) -> bool {
-        self.lines.iter().any(|l| l.contains(needle))
+        self.text().contains(needle)
     }
 }
 
@@ -229,14 +234,12 @@ impl SimulatedPrinter {
                         s.drawer_kicks += 1;
                     }
                     let uses_paper = matches!(p, Printed::Line(_) | Printed::Qr(_));
-                    if uses_paper {
-                        if let Some(left) = s.paper_left_lines.as_mut() {
-                            if *left == 0 {
-                                s.paper_out = true;
-                                continue;
-                            }
-                            *left -= 1;
+                    if let Some(left) = s.paper_left_lines.as_mut().filter(|_| uses_paper) {
+                        if *left == 0 {
+                            s.paper_out = true;
+                            continue;
                         }
+                        *left -= 1;
                     }
                     s.paper.push(p);
                 }

@@ -58,9 +58,32 @@ pub fn sample_danfe(items: usize, emission: Emission, environment: FiscalEnviron
     let amount_due = items_total
         .checked_sub(discount)
         .expect("sample totals are small");
-    let card = amount_due
-        .checked_sub(Money::from_centavos(5_000))
-        .expect("sample totals are large enough");
+    let fifty = Money::from_centavos(5_000);
+    // Above R$ 50: R$ 100 cash with R$ 50 change plus the rest by card; below: R$ 50 cash.
+    let (payments, change) = if amount_due > fifty {
+        let card = amount_due.checked_sub(fifty).expect("positive");
+        (
+            vec![
+                ReceiptPayment {
+                    method: "Dinheiro".into(),
+                    amount: Money::from_centavos(10_000),
+                },
+                ReceiptPayment {
+                    method: "Cartão de Débito".into(),
+                    amount: card,
+                },
+            ],
+            fifty,
+        )
+    } else {
+        (
+            vec![ReceiptPayment {
+                method: "Dinheiro".into(),
+                amount: fifty,
+            }],
+            fifty.checked_sub(amount_due).expect("small"),
+        )
+    };
     let (authorization, qr_code) = match emission {
         Emission::Normal => (
             Some(Authorization {
@@ -93,17 +116,8 @@ pub fn sample_danfe(items: usize, emission: Emission, environment: FiscalEnviron
             surcharge: Money::ZERO,
             amount_due,
         },
-        payments: vec![
-            ReceiptPayment {
-                method: "Dinheiro".into(),
-                amount: Money::from_centavos(10_000),
-            },
-            ReceiptPayment {
-                method: "Cartão de Débito".into(),
-                amount: card,
-            },
-        ],
-        change: Money::from_centavos(5_000),
+        payments,
+        change,
         consultation_url: "www.nfce.se.gov.br/nfce/consulta".into(),
         access_key: access_key.into(),
         qr_code: qr_code.into(),

@@ -45,6 +45,14 @@ pub struct SignedNfce {
     pub transmission_deadline: Option<DateTime<FixedOffset>>,
 }
 
+impl SignedNfce {
+    /// Checks the document against the official schema (e.g. before transmission, where a
+    /// schema error would come back as rejection 225).
+    pub fn validate_schema(&self) -> Result<(), crate::xsd::SchemaError> {
+        crate::xsd::validate(crate::xsd::Schema::Nfe, &self.xml)
+    }
+}
+
 /// Per-item figures computed once and used by the item and the totals.
 struct ItemFigures {
     gross: Money,
@@ -542,6 +550,13 @@ fn validate_emitter(e: &EmitterSettings) -> Result<(), NfceError> {
             "not a valid CNPJ (14 characters, check digits)",
         ));
     }
+    if e.crt == Crt::Mei {
+        // CRT 4 arrived after the PL_009_V4 schema package, whose enumeration stops at 3.
+        return Err(NfceError::invalid(
+            "emit.CRT",
+            "CRT 4 (MEI) is not accepted by layout PL_009_V4; MEI emitters use CRT 1",
+        ));
+    }
     if e.series > 999 {
         return Err(NfceError::invalid("ide.serie", "must be 0..999"));
     }
@@ -836,8 +851,8 @@ pub fn build_and_sign(
     let offline = input.emission.is_offline().then(|| OfflineQrData {
         day_of_month: input.issued_at.day(),
         total,
-        digest_value: &signed.digest_value,
-        consumer: input.consumer.as_ref().map(|c| &c.id),
+        digest_value: signed.digest_value.clone(),
+        consumer: input.consumer.as_ref().map(|c| c.id.clone()),
     });
     let parameters = match qr_version {
         QrVersion::V2 => {

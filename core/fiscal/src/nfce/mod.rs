@@ -2,8 +2,11 @@
 
 pub mod build;
 pub mod deadline;
+pub mod events;
+pub mod from_domain;
 pub mod input;
 pub mod key;
+pub mod lote;
 pub mod qr;
 pub mod state;
 pub(crate) mod text;
@@ -11,8 +14,14 @@ pub(crate) mod writer;
 
 pub use build::{SignedNfce, build_and_sign, resign_correction};
 pub use deadline::{DeadlineRule, DeadlineStatus, deadline_status};
+pub use events::{
+    Cancellation, CancellationWindow, EventError, Inutilizacao, SignedEvent, SignedInutilizacao,
+    SubstitutionCancellation, build_cancellation, build_inutilizacao,
+    build_substitution_cancellation, env_evento_xml,
+};
 pub use input::*;
 pub use key::{AccessKey, AccessKeyError, AccessKeyParts};
+pub use lote::{envi_nfe_xml, nfe_proc_xml};
 pub use qr::{QrError, QrVersion};
 pub use state::{StateRules, Uf, UnknownUf};
 

@@ -29,16 +29,16 @@ pub enum QrError {
 }
 
 /// What an offline QR carries besides the key.
-#[derive(Clone, Debug)]
-pub struct OfflineQrData<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineQrData {
     /// Day of the month of dhEmi.
     pub day_of_month: u32,
     /// vNF.
     pub total: Money,
     /// The note's DigestValue (base64), for v2.
-    pub digest_value: &'a str,
+    pub digest_value: String,
     /// The recipient, for v3.
-    pub consumer: Option<&'a ConsumerId>,
+    pub consumer: Option<ConsumerId>,
 }
 
 fn upper_hex(bytes: &[u8]) -> String {
@@ -67,7 +67,7 @@ pub fn qr_v2_parameters(
     key: &AccessKey,
     environment: Environment,
     csc: &Csc,
-    offline: Option<&OfflineQrData<'_>>,
+    offline: Option<&OfflineQrData>,
 ) -> Result<String, QrError> {
     let mut p = format!("{key}|2|{}", environment.code());
     if let Some(off) = offline {
@@ -90,12 +90,12 @@ pub fn qr_v2_parameters(
 pub fn qr_v3_parameters(
     key: &AccessKey,
     environment: Environment,
-    offline: Option<&OfflineQrData<'_>>,
+    offline: Option<&OfflineQrData>,
     certificate: &A1Certificate,
 ) -> Result<String, QrError> {
     let mut p = format!("{key}|3|{}", environment.code());
     if let Some(off) = offline {
-        let (kind, document) = match off.consumer {
+        let (kind, document) = match &off.consumer {
             Some(ConsumerId::Cnpj(d)) => ("1", d.as_str()),
             Some(ConsumerId::Cpf(d)) => ("2", d.as_str()),
             Some(ConsumerId::Foreign(_)) => ("3", ""),
@@ -159,7 +159,7 @@ mod tests {
         let offline = OfflineQrData {
             day_of_month: 2,
             total: Money::from_centavos(6090),
-            digest_value: "yzGYhUx1/XYYzksWB+fPR3Qc50c=",
+            digest_value: "yzGYhUx1/XYYzksWB+fPR3Qc50c=".into(),
             consumer: None,
         };
         assert_eq!(
@@ -181,9 +181,9 @@ mod tests {
         let consumer = ConsumerId::Cpf("12345678909".into());
         let offline = OfflineQrData {
             day_of_month: 9,
-            total: Money::from_centavos(123_45),
-            digest_value: "",
-            consumer: Some(&consumer),
+            total: Money::from_centavos(12_345),
+            digest_value: String::new(),
+            consumer: Some(consumer),
         };
         let p = qr_v3_parameters(
             &key,
@@ -222,7 +222,7 @@ mod tests {
         let offline = OfflineQrData {
             day_of_month: 30,
             total: Money::from_centavos(5),
-            digest_value: "",
+            digest_value: String::new(),
             consumer: None,
         };
         let p = qr_v3_parameters(

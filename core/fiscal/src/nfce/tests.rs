@@ -16,7 +16,7 @@ fn build(input: &NfceInput) -> SignedNfce {
 
 /// Schema-valid and signature-valid, signed by the emitter.
 fn check(signed: &SignedNfce) {
-    if let Err(e) = validate(Schema::Nfe, &signed.xml) {
+    if let Err(e) = signed.validate_schema() {
         panic!("{e}\n{}", signed.xml);
     }
     let verified = verify(&signed.xml).expect("signature verifies");
@@ -441,6 +441,7 @@ fn bad_input_is_refused_by_field_without_panicking() {
             }];
         }),
         ("det", |i| i.items.clear()),
+        ("emit.CRT", |i| i.emitter.crt = Crt::Mei),
     ];
     for (field, mutate) in cases {
         let mut input = sample_input(700, 2);
@@ -502,4 +503,72 @@ fn weighed_items_round_half_even_to_the_centavo() {
             .contains("<qCom>1.2500</qCom><vUnCom>29.90</vUnCom><vProd>37.38</vProd>")
     );
     assert_eq!(signed.total, Money::from_centavos(3_738));
+}
+
+#[test]
+fn document_snapshot_is_stable() {
+    // RSA PKCS#1 v1.5 is deterministic, so with a fixed cNF the whole signed document is: any
+    // change to the layout shows up here and must be a deliberate act
+    // (TENDA_UPDATE_SNAPSHOTS=1 rewrites the file).
+    let mut input = sample_input(1234, 2);
+    input.access_code = Some(12_345_670);
+    input.consumer = Some(Consumer {
+        id: ConsumerId::Cpf("52998224725".into()),
+        name: None,
+    });
+    let signed = build(&input);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/nfce-homologation-2-items.xml");
+    if std::env::var_os("TENDA_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &signed.xml).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).expect("snapshot file");
+    assert_eq!(signed.xml, expected);
+    check(&signed);
+}
+
+#[test]
+fn certificate_and_notes_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<crate::A1Certificate>();
+    send_sync::<SignedNfce>();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let signed = build(&sample_input(1000 + t, 3));
+                check(&signed);
+                signed.access_key
+            })
+        })
+        .collect();
+    let keys: std::collections::HashSet<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert_eq!(keys.len(), 4);
+}
+
+#[test]
+fn any_character_in_a_name_gives_a_valid_note_or_a_field_error() {
+    // Whatever a catalog holds, the builder never emits a document the schema rejects and
+    // never panics: each character is written, folded, or refused by name.
+    let specials = [
+        '\u{feff}', '\u{200b}', '\u{202e}', '\u{2028}', '\u{fffd}', '\u{301}', '€', '“',
+    ];
+    let characters = (0u32..=0x17F).filter_map(char::from_u32).chain(specials);
+    let mut written = 0;
+    for c in characters {
+        let mut input = sample_input(1, 2);
+        input.items[1].description = format!("Item {c} fim");
+        match build_and_sign(&input, test_certificate()) {
+            Ok(signed) => {
+                validate(Schema::Nfe, &signed.xml)
+                    .unwrap_or_else(|e| panic!("U+{:04X} produced an invalid note: {e}", c as u32));
+                written += 1;
+            }
+            Err(NfceError::InvalidField { field, .. }) => assert_eq!(field, "det[2].prod.xProd"),
+            Err(other) => panic!("U+{:04X}: {other:?}", c as u32),
+        }
+    }
+    assert!(written > 180, "printable Latin-1 is written: {written}");
 }
