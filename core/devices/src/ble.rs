@@ -315,6 +315,7 @@ impl Transport for BleTransport {
             Ok(Ok(Some(p))) => p.local_name.unwrap_or_else(|| self.peripheral_id.clone()),
             _ => self.peripheral_id.clone(),
         };
+        let can_read = notifications.is_some();
         *self.notifications.lock().await = notifications;
         *self.conn.lock().await = Some(Connection {
             peripheral,
@@ -328,6 +329,7 @@ impl Transport for BleTransport {
                 WriteType::WithResponse => WriteMode::WithResponse,
                 WriteType::WithoutResponse => WriteMode::WithoutResponse,
             },
+            can_read,
         })
     }
 
@@ -373,8 +375,16 @@ impl Transport for BleTransport {
     }
 
     async fn read(&self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        if self.conn.lock().await.is_none() {
+            return Err(TransportError::NotConnected);
+        }
         let mut guard = self.notifications.lock().await;
-        let stream = guard.as_mut().ok_or(TransportError::NotConnected)?;
+        let Some(stream) = guard.as_mut() else {
+            // A write-only peripheral never sends anything.
+            drop(guard);
+            tokio::time::sleep(timeout).await;
+            return Ok(None);
+        };
         match tokio::time::timeout(timeout, stream.next()).await {
             Ok(Some(n)) => Ok(Some(n.value)),
             Ok(None) => {

@@ -46,6 +46,10 @@ pub enum PrinterError {
     /// The job was sent but the printer did not confirm it: check the paper, reprint if needed.
     #[error("the printer did not confirm the receipt")]
     Unconfirmed,
+    /// The printer does not answer status queries; nothing was printed. Check it is on; for a
+    /// model without status support, turn `printer_reports_status` off.
+    #[error("the printer does not answer status queries")]
+    NoStatusAnswer,
     #[error("the receipt cannot be encoded")]
     Encode(#[from] EncodeError),
 }
@@ -62,6 +66,7 @@ impl PrinterError {
             PrinterError::Unreachable(_) => "printer_unreachable",
             PrinterError::Interrupted { .. } => "printer_interrupted",
             PrinterError::Unconfirmed => "printer_unconfirmed",
+            PrinterError::NoStatusAnswer => "printer_no_status",
             PrinterError::Encode(_) => "receipt_unencodable",
         }
     }
@@ -231,7 +236,7 @@ impl<T: Transport> ReceiptPrinter for EscPosPrinter<T> {
             .map_err(PrinterError::Unreachable)?;
         match self.read_status(&link).await {
             Ok(Some(s)) => Ok(s),
-            Ok(None) => Err(PrinterError::Unconfirmed),
+            Ok(None) => Err(PrinterError::NoStatusAnswer),
             Err(e) => {
                 st.link = None;
                 Err(PrinterError::Unreachable(e))
@@ -256,7 +261,7 @@ impl<T: Transport> ReceiptPrinter for EscPosPrinter<T> {
                 Err(e) if attempts == 1 => return Err(PrinterError::Unreachable(e)),
                 Err(e) => return Err(interrupted(&mut st, e)),
             };
-            if !self.settings.printer_reports_status {
+            if !self.settings.printer_reports_status || !link.can_read {
                 let voided_partial = st.partial_on_paper;
                 let mut bytes = Vec::with_capacity(job_bytes.len() + notice.len());
                 if voided_partial {
@@ -282,7 +287,7 @@ impl<T: Transport> ReceiptPrinter for EscPosPrinter<T> {
             // Before sending: a printer with no paper or an open cover prints nothing.
             let before = match self.read_status(&link).await {
                 Ok(Some(s)) => s,
-                Ok(None) => return Err(PrinterError::Unconfirmed),
+                Ok(None) => return Err(PrinterError::NoStatusAnswer),
                 Err(e) if attempts <= self.settings.resend_attempts => {
                     st.link = None;
                     tracing::debug!(error = %e, "printer link lost before the job; retrying");

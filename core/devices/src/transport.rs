@@ -83,6 +83,9 @@ pub struct LinkInfo {
     /// ATT MTU; each write carries at most `mtu - 3` bytes.
     pub mtu: u16,
     pub write_mode: WriteMode,
+    /// Whether the peripheral can send data back (a notify characteristic). Without it,
+    /// printer status cannot be read.
+    pub can_read: bool,
 }
 
 impl LinkInfo {

@@ -485,7 +485,7 @@ fn base64_of(b: &[u8]) -> String {
 
 #[test]
 fn stored_offline_payment_format_snapshot() {
-    // Stored on disk between sessions: a format change must be deliberate.
+    // Stored on disk between app runs: a format change must be deliberate.
     let p = tenda_devices::card::StoredOfflinePayment {
         payment_id: Uuid::from_u128(7),
         sale_reference: "SALE-7".into(),
@@ -508,7 +508,7 @@ fn stored_offline_payment_format_snapshot() {
     };
     assert_eq!(
         serde_json::to_string(&p).expect("serializes"),
-        r#"{"payment_id":"00000000-0000-0000-0000-000000000007","sale_reference":"SALE-7","amount":1234,"kind":"Debit","card":{"brand":"ELO","last4":"0001"},"captured_at":"2026-11-23T10:00:00Z","risk_accepted_by":"user-ana","sealed":{"nonce":"000000000000000000000000","ciphertext":"abcd"},"status":"Pending"}"#
+        r#"{"payment_id":"00000000-0000-0000-0000-000000000007","sale_reference":"SALE-7","amount":1234,"kind":"debit","card":{"brand":"ELO","last4":"0001"},"captured_at":"2026-11-23T10:00:00Z","risk_accepted_by":"user-ana","sealed":{"nonce":"000000000000000000000000","ciphertext":"abcd"},"status":"Pending"}"#
     );
 }
 

@@ -525,3 +525,45 @@ async fn printer_without_status_support_still_prints_and_still_reprints_after_a_
     assert!(receipts[0].mentions("DESCONSIDERE O CUPOM ACIMA"));
     assert_eq!(receipts[1].qr_codes.len(), 1);
 }
+
+#[tokio::test]
+async fn write_only_printer_prints_without_status_checks() {
+    // Some cheap printers expose no notify characteristic: status cannot be read, but printing
+    // must still work (and not wait for answers that never come).
+    let profile = PrinterProfile::mm58();
+    let sim = SimulatedPrinter::new(&profile);
+    sim.set_write_only(true);
+    let p = EscPosPrinter::new(sim.clone(), profile.clone(), settings());
+    let job = danfe_job(
+        &profile,
+        Emission::Normal,
+        FiscalEnvironment::Production,
+        DanfeOptions::default(),
+    );
+    let started = std::time::Instant::now();
+    p.print(&job).await.expect("prints");
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "no status timeouts were waited for"
+    );
+    assert_eq!(sim.receipts().len(), 1);
+    assert_eq!(sim.receipts()[0].qr_codes.len(), 1);
+}
+
+#[tokio::test]
+async fn printer_that_ignores_status_queries_is_reported_before_anything_prints() {
+    let profile = PrinterProfile::mm58();
+    let (sim, p) = printer(&profile);
+    sim.set_status_silent(true);
+    let job = danfe_job(
+        &profile,
+        Emission::Normal,
+        FiscalEnvironment::Production,
+        DanfeOptions::default(),
+    );
+    let err = p.print(&job).await.expect_err("no status");
+    assert!(matches!(err, PrinterError::NoStatusAnswer), "{err:?}");
+    assert_eq!(err.code(), "printer_no_status");
+    assert!(!err.left_partial_receipt(), "nothing was sent");
+    assert!(sim.printed().is_empty());
+}

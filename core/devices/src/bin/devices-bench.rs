@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use tenda_devices::escpos::encode_job;
 use tenda_devices::preview::{render_job_png, render_png};
-use tenda_devices::receipt::layout_danfe;
-use tenda_devices::sim::sample_danfe;
+use tenda_devices::receipt::{layout_danfe, layout_ticket};
+use tenda_devices::sim::{sample_danfe, sample_ticket};
 use tenda_devices::{DanfeOptions, Emission, FiscalEnvironment, PrinterProfile};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -88,6 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let path = dir.join("danfe-contingency-homologation-2-copies-58mm.png");
         std::fs::write(&path, render_job_png(&job)?)?;
+        eprintln!("preview: {}", path.display());
+        let ticket = layout_ticket(&sample_ticket(), &PrinterProfile::mm58())?;
+        let path = dir.join("sale-ticket-58mm.png");
+        std::fs::write(&path, render_job_png(&ticket)?)?;
         eprintln!("preview: {}", path.display());
     }
     Ok(())

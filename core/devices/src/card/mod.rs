@@ -29,11 +29,8 @@ pub use store::{
 
 use crate::transport::TransportError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CardKind {
-    Credit,
-    Debit,
-}
+/// Credit or debit: the domain's own kind, so a payment maps straight onto the sale.
+pub use tenda_domain::CardKind;
 
 /// One card payment to take. `payment_id` is the idempotency key: the same id is never
 /// charged twice, whatever happens to the link.

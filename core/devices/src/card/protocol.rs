@@ -223,7 +223,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&pay).expect("serializes"),
-            r#"{"type":"pay","payment_id":"00000000-0000-0000-0000-000000000001","amount":1050,"kind":"Credit","installments":1,"offline":true}"#
+            r#"{"type":"pay","payment_id":"00000000-0000-0000-0000-000000000001","amount":1050,"kind":"credit","installments":1,"offline":true}"#
         );
         let result = ReaderMessage::Result {
             payment_id: id,

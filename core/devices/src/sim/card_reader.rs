@@ -330,6 +330,7 @@ impl Transport for SimulatedCardReader {
             peripheral: "Simulated card reader".into(),
             mtu: s.mtu,
             write_mode: WriteMode::WithResponse,
+            can_read: true,
         })
     }
 

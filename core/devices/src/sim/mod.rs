@@ -8,4 +8,4 @@ mod sample;
 
 pub use card_reader::{SimCardBehaviour, SimCharge, SimForwardBehaviour, SimulatedCardReader};
 pub use printer::{PrintedReceipt, SimulatedPrinter};
-pub use sample::sample_danfe;
+pub use sample::{sample_danfe, sample_ticket};

@@ -54,6 +54,8 @@ struct State {
     largest_chunk: usize,
     connects: u32,
     drawer_kicks: u32,
+    write_only: bool,
+    status_silent: bool,
 }
 
 /// A simulated printer. Clones share the same printer: give one to the driver, keep one to
@@ -88,6 +90,8 @@ impl SimulatedPrinter {
                 largest_chunk: 0,
                 connects: 0,
                 drawer_kicks: 0,
+                write_only: false,
+                status_silent: false,
             })),
             notify: Arc::new(Notify::new()),
         }
@@ -104,6 +108,17 @@ impl SimulatedPrinter {
         let mut s = self.lock();
         s.mtu = mtu;
         s.write_mode = write_mode;
+    }
+
+    /// A printer without a notify characteristic: it never answers status queries.
+    pub fn set_write_only(&self, write_only: bool) {
+        self.lock().write_only = write_only;
+    }
+
+    /// A printer that has a notify characteristic but ignores status queries (a model without
+    /// status support, or firmware stuck).
+    pub fn set_status_silent(&self, silent: bool) {
+        self.lock().status_silent = silent;
     }
 
     pub fn set_paper_out(&self, out: bool) {
@@ -221,6 +236,7 @@ impl SimulatedPrinter {
             match event {
                 Decoded::Init => {}
                 Decoded::Issue(i) => s.issues.push(i),
+                Decoded::Query(_) if s.write_only || s.status_silent => {}
                 Decoded::Query(q) => {
                     let b = Self::answer(s, q);
                     s.notifications.push_back(vec![b]);
@@ -267,6 +283,7 @@ impl Transport for SimulatedPrinter {
             peripheral: "Simulated printer".into(),
             mtu: s.mtu,
             write_mode: s.write_mode,
+            can_read: !s.write_only,
         })
     }
 

@@ -147,3 +147,59 @@ pub fn sample_danfe(items: usize, emission: Emission, environment: FiscalEnviron
         }),
     }
 }
+
+/// A plain sale ticket (Spanish, for a store without a fiscal receipt), paid in cash.
+pub fn sample_ticket() -> crate::receipt::SaleTicket {
+    let items = vec![
+        ReceiptItem {
+            code: "1".into(),
+            description: "Empanada de carne".into(),
+            quantity_thousandths: 6000,
+            unit: "UN".into(),
+            unit_price: Money::from_centavos(250),
+            total: Money::from_centavos(1500),
+            discount: Money::ZERO,
+        },
+        ReceiptItem {
+            code: "2".into(),
+            description: "Queso fresco".into(),
+            quantity_thousandths: 350,
+            unit: "KG".into(),
+            unit_price: Money::from_centavos(2_000),
+            total: Money::from_centavos(700),
+            discount: Money::from_centavos(50),
+        },
+    ];
+    crate::receipt::SaleTicket {
+        store_name: "Almacén Don José".into(),
+        store_details: vec![
+            "Av. Corrientes 1234 - CABA".into(),
+            "CUIT 30-12345678-9".into(),
+        ],
+        title: "TICKET DE VENTA".into(),
+        sale_reference: "0001-00000042".into(),
+        issued_at: "23/11/2026 10:20".into(),
+        seller: Some("Ana".into()),
+        customer: None,
+        items,
+        totals: ReceiptTotals {
+            items_total: Money::from_centavos(2_200),
+            discount: Money::from_centavos(50),
+            surcharge: Money::ZERO,
+            amount_due: Money::from_centavos(2_150),
+        },
+        payments: vec![ReceiptPayment {
+            method: "Efectivo".into(),
+            amount: Money::from_centavos(3_000),
+        }],
+        change: Money::from_centavos(850),
+        footer: vec!["¡Gracias por su compra!".into()],
+        money_format: crate::text::MoneyFormat {
+            symbol: "$".into(),
+            decimal_separator: ',',
+            thousands_separator: '.',
+        },
+        labels: crate::receipt::TicketLabels::spanish(),
+        open_drawer: true,
+    }
+}
