@@ -112,7 +112,7 @@ where
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     store_id: Uuid,
-    user_id: Uuid,
+    login: String,
     password: String,
 }
 
@@ -130,13 +130,13 @@ async fn login(
 ) -> Result<Json<LoginResponse>, Error> {
     st.db
         .run(move |conn| {
-            let row: Option<(String, String, bool)> = with_conn!(&mut *conn, |c| users::table
-                .filter(users::id.eq(req.user_id.to_string()))
+            let row: Option<(String, String, String, bool)> = with_conn!(&mut *conn, |c| users::table
+                .filter(users::login.eq(req.login.trim()))
                 .filter(users::store_id.eq(req.store_id.to_string()))
-                .select((users::credential_hash, users::role, users::active))
+                .select((users::id, users::credential_hash, users::role, users::active))
                 .first(c)
                 .optional())?;
-            let Some((hash, role, active)) = row else {
+            let Some((user_id, hash, role, active)) = row else {
                 return Err(Error::Unauthorized("wrong user or password".into()));
             };
             if !active || !verify_password(&req.password, &hash) {
@@ -148,14 +148,14 @@ async fn login(
                 diesel::insert_into(api_tokens::table)
                     .values((
                         api_tokens::token_hash.eq(secret_hash(&token)),
-                        api_tokens::user_id.eq(req.user_id.to_string()),
+                        api_tokens::user_id.eq(&user_id),
                         api_tokens::created_at.eq(now_ms()),
                         api_tokens::expires_at.eq(expires_at),
                     ))
                     .execute(c)?;
                 c.audit(
                     &req.store_id.to_string(),
-                    &req.user_id.to_string(),
+                    &user_id,
                     "login",
                     "session",
                     "ok",
@@ -163,7 +163,7 @@ async fn login(
             })?;
             Ok(LoginResponse {
                 token,
-                user_id: req.user_id,
+                user_id: id(&user_id)?,
                 role,
                 expires_at,
             })
@@ -550,7 +550,7 @@ async fn list_customers(
                     customers::name,
                     customers::tax_id,
                     customers::phone,
-                    customers::credit_limit_cents,
+                    customers::overdraft_limit_cents,
                     customers::active,
                     customers::version,
                     customer_balances::balance_cents.nullable(),
@@ -563,7 +563,7 @@ async fn list_customers(
                         name: r.1,
                         tax_id: r.2,
                         phone: r.3,
-                        credit_limit_cents: r.4,
+                        overdraft_limit_cents: r.4,
                         active: r.5,
                         version: r.6,
                         balance_cents: r.7.unwrap_or(0),
@@ -623,6 +623,7 @@ async fn update_customer(
 pub struct UserView {
     pub id: Uuid,
     pub name: String,
+    pub login: String,
     pub role: String,
     pub active: bool,
     pub version: i64,
@@ -633,12 +634,13 @@ async fn list_users(
     h: HeaderMap,
 ) -> Result<Json<Vec<UserView>>, Error> {
     as_user(&st, &h, Permission::WriteUsers, "read.users", |conn, u| {
-        let rows: Vec<(String, String, String, bool, i64)> = with_conn!(conn, |c| users::table
+        let rows: Vec<(String, String, String, String, bool, i64)> = with_conn!(conn, |c| users::table
             .filter(users::store_id.eq(&u.store_id))
             .order(users::name.asc())
             .select((
                 users::id,
                 users::name,
+                users::login,
                 users::role,
                 users::active,
                 users::version
@@ -649,9 +651,10 @@ async fn list_users(
                 Ok(UserView {
                     id: id(&r.0)?,
                     name: r.1,
-                    role: r.2,
-                    active: r.3,
-                    version: r.4,
+                    login: r.2,
+                    role: r.3,
+                    active: r.4,
+                    version: r.5,
                 })
             })
             .collect()
@@ -664,6 +667,7 @@ async fn list_users(
 #[serde(deny_unknown_fields)]
 struct UserInput {
     name: String,
+    login: String,
     role: String,
     /// The PIN or password; omitted on update to keep the current one.
     #[serde(default)]
@@ -692,6 +696,10 @@ async fn save_user(
         let name = input.name.trim().to_owned();
         if name.is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
+        }
+        let login = input.login.trim().to_owned();
+        if login.is_empty() || login.len() > 60 || login.chars().any(char::is_whitespace) {
+            return Err(Error::invalid("login", "1 to 60 characters without spaces"));
         }
         let hash = match &input.secret {
             Some(s) if s.chars().count() < 4 => {
@@ -722,6 +730,7 @@ async fn save_user(
                 )
                 .set((
                     users::name.eq(&name),
+                    users::login.eq(&login),
                     users::role.eq(role.as_str()),
                     users::active.eq(input.active),
                     users::version.eq(v),
@@ -741,6 +750,7 @@ async fn save_user(
                         users::id.eq(target.to_string()),
                         users::store_id.eq(&u.store_id),
                         users::name.eq(&name),
+                        users::login.eq(&login),
                         users::role.eq(role.as_str()),
                         users::credential_hash.eq(hash.clone().unwrap_or_default()),
                         users::active.eq(input.active),
@@ -754,6 +764,7 @@ async fn save_user(
         Ok(UserView {
             id: target,
             name,
+            login,
             role: role.as_str().into(),
             active: input.active,
             version,

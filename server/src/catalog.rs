@@ -55,7 +55,7 @@ pub struct CustomerInput {
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
-    pub credit_limit_cents: i64,
+    pub overdraft_limit_cents: i64,
     #[serde(default = "yes")]
     pub active: bool,
 }
@@ -66,7 +66,7 @@ pub struct CustomerView {
     pub name: String,
     pub tax_id: Option<String>,
     pub phone: Option<String>,
-    pub credit_limit_cents: i64,
+    pub overdraft_limit_cents: i64,
     pub balance_cents: i64,
     pub active: bool,
     pub version: i64,
@@ -141,10 +141,10 @@ impl CustomerInput {
         if self.name.trim().is_empty() || self.name.chars().count() > 120 {
             return Err(Error::invalid("name", "give a name of 1 to 120 characters"));
         }
-        if self.credit_limit_cents < 0 {
+        if self.overdraft_limit_cents < 0 {
             return Err(Error::invalid(
-                "credit_limit_cents",
-                "a credit limit cannot be negative",
+                "overdraft_limit_cents",
+                "a overdraft limit cannot be negative",
             ));
         }
         if let Some(t) = &self.tax_id {
@@ -407,7 +407,7 @@ macro_rules! impl_catalog_tx {
                         customers::name.eq(c.name.trim()),
                         customers::tax_id.eq(&c.tax_id),
                         customers::phone.eq(&c.phone),
-                        customers::credit_limit_cents.eq(c.credit_limit_cents),
+                        customers::overdraft_limit_cents.eq(c.overdraft_limit_cents),
                         customers::active.eq(c.active),
                         customers::version.eq(version),
                         customers::updated_at.eq(now_ms()),
@@ -418,7 +418,7 @@ macro_rules! impl_catalog_tx {
                         customers::name.eq(excluded(customers::name)),
                         customers::tax_id.eq(excluded(customers::tax_id)),
                         customers::phone.eq(excluded(customers::phone)),
-                        customers::credit_limit_cents.eq(excluded(customers::credit_limit_cents)),
+                        customers::overdraft_limit_cents.eq(excluded(customers::overdraft_limit_cents)),
                         customers::active.eq(excluded(customers::active)),
                         customers::version.eq(excluded(customers::version)),
                         customers::updated_at.eq(excluded(customers::updated_at)),

@@ -25,12 +25,14 @@ pub fn create_store(
     store_name: &str,
     branch_name: &str,
     owner_name: &str,
+    owner_login: &str,
     owner_password: &str,
 ) -> Result<CreatedStore, Error> {
     for (field, v) in [
         ("store_name", store_name),
         ("branch_name", branch_name),
         ("owner_name", owner_name),
+        ("owner_login", owner_login),
     ] {
         if v.trim().is_empty() {
             return Err(Error::invalid(field, "must not be empty"));
@@ -72,6 +74,7 @@ pub fn create_store(
                 users::id.eq(created.owner_id.to_string()),
                 users::store_id.eq(created.store_id.to_string()),
                 users::name.eq(owner_name.trim()),
+                users::login.eq(owner_login.trim()),
                 users::role.eq("owner"),
                 users::credential_hash.eq(&hash),
                 users::active.eq(true),

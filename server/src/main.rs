@@ -37,6 +37,9 @@ enum Command {
         branch: String,
         #[arg(long)]
         owner: String,
+        /// What the owner types to log in.
+        #[arg(long)]
+        owner_login: String,
         /// The owner's password (at least 8 characters).
         #[arg(long, env = "TENDA_OWNER_PASSWORD")]
         owner_password: String,
@@ -100,13 +103,14 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
             name,
             branch,
             owner,
+            owner_login,
             owner_password,
         } => {
             let location = DatabaseLocation::parse(&database);
             let created = tokio::task::spawn_blocking(move || {
                 let db = Db::open(&location)?;
                 let mut conn = db.get()?;
-                tenda_server::create_store(&mut conn, &name, &branch, &owner, &owner_password)
+                tenda_server::create_store(&mut conn, &name, &branch, &owner, &owner_login, &owner_password)
             })
             .await
             .map_err(|e| tenda_server::Error::Internal(e.to_string()))??;

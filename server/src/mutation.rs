@@ -1,222 +1,166 @@
-//! What the server reads from each pushed outbox mutation.
-//!
-//! The payloads are `tenda_domain::outbox::Mutation` as devices serialize them; the server reads
-//! the fields it keeps ledgers and reports on and stores the whole payload beside them, so nothing
-//! a device sent is lost. Every mutation is validated before anything is written.
+//! Reads each pushed outbox entry as a `tenda_domain::outbox::Mutation` and turns it into the
+//! ledger entries and records the server keeps. Every mutation of a push is read and validated
+//! before anything is written.
 
-use serde::Deserialize;
+use tenda_domain::outbox::Mutation;
+use tenda_domain::payment::PaymentMethod;
+use tenda_domain::stock::{BalanceReason, StockReason};
 use tenda_sync::protocol::PushedMutation;
 use uuid::Uuid;
 
 use crate::error::Error;
 
-/// A mutation understood by the server.
+/// A new sale as the server stores it (its lines travel beside it).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    Sale(SaleRecorded),
-    FiscalStatus(FiscalStatusChanged),
-    Stock(StockAdjusted),
-    Cash(CashMovement),
-    Audit(serde_json::Value),
-    /// A balance payment or adjustment on a customer's account.
-    Balance(BalanceAdjusted),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SaleLine {
-    pub product_id: Uuid,
-    /// Thousandths of the product's unit; negative for a returned item.
-    pub quantity: i64,
-    #[serde(alias = "unit_price_cents")]
-    pub unit_price: i64,
-    #[serde(alias = "total_cents")]
-    pub total: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SalePayment {
-    /// `Cash`, `Card`, `Pix`, `CustomerAccount`, … (a tagged object's tag is accepted too).
-    pub method: serde_json::Value,
-    #[serde(alias = "amount_cents")]
-    pub amount: i64,
-}
-
-impl SalePayment {
-    fn method_name(&self) -> String {
-        match &self.method {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Object(m) => m
-                .get("type")
-                .and_then(|t| t.as_str())
-                .map(str::to_owned)
-                .or_else(|| m.keys().next().cloned())
-                .unwrap_or_default(),
-            _ => String::new(),
-        }
-    }
-
-    pub fn is_on_account(&self) -> bool {
-        let m = self.method_name();
-        m == "CustomerAccount" || m == "customer_account"
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct FiscalDoc {
-    pub status: String,
-    #[serde(default)]
-    pub access_key: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SaleRecorded {
-    /// The client UUID of the sale: a second push of the same sale is recognized by it.
-    #[serde(alias = "sale_id")]
+pub struct SaleInfo {
     pub id: Uuid,
-    #[serde(default)]
-    pub local_number: Option<serde_json::Value>,
-    #[serde(default)]
+    pub local_number: String,
     pub customer_id: Option<Uuid>,
-    pub lines: Vec<SaleLine>,
-    #[serde(default)]
-    pub payments: Vec<SalePayment>,
-    #[serde(alias = "total_cents")]
-    pub total: i64,
-    #[serde(default)]
-    pub fiscal: Option<FiscalDoc>,
-    /// Unix milliseconds on the device's clock.
-    #[serde(default)]
-    pub recorded_at: Option<i64>,
-}
-
-impl SaleRecorded {
-    pub fn on_account_cents(&self) -> i64 {
-        self.payments
-            .iter()
-            .filter(|p| p.is_on_account())
-            .map(|p| p.amount)
-            .sum()
-    }
-
-    pub fn local_number_text(&self) -> Option<String> {
-        self.local_number.as_ref().map(|v| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct FiscalStatusChanged {
-    pub sale_id: Uuid,
-    pub status: String,
-    #[serde(default)]
+    pub total_cents: i64,
+    pub on_account_cents: i64,
+    pub fiscal_status: String,
     pub access_key: Option<String>,
+    pub recorded_at: i64,
+    /// (product, quantity in thousandths, unit price, line total)
+    pub lines: Vec<(Uuid, i64, i64, i64)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct StockAdjusted {
-    pub product_id: Uuid,
-    /// Thousandths of a unit, signed.
-    pub delta: i64,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CashMovement {
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    /// `opening`, `withdrawal`, `supply`, `closing`, …
-    pub kind: String,
-    #[serde(alias = "amount_cents")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    pub subject: Uuid,
     pub amount: i64,
+    /// The sale the delta belongs to (a sale's deltas are applied once, with the sale).
+    pub sale_id: Option<Uuid>,
+    pub reason: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct BalanceAdjusted {
-    pub customer_id: Uuid,
-    /// Signed centavos added to what the customer owes (a payment received is negative).
-    #[serde(alias = "delta_cents")]
-    pub delta: i64,
-    #[serde(default)]
-    pub reason: Option<String>,
+/// What one mutation does on the server.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Effects {
+    pub sale: Option<SaleInfo>,
+    pub voided_sale: Option<Uuid>,
+    /// (sale, status, access key)
+    pub fiscal_status: Option<(Uuid, String, String)>,
+    pub stock: Vec<Delta>,
+    pub balance: Vec<Delta>,
+    /// (id, kind, amount)
+    pub cash: Option<(Uuid, String, i64)>,
+    /// Kept as pushed in `device_records` (audit trail entries, fiscal number voids).
+    pub record: bool,
 }
 
-const MAX_LINES: usize = 1_000;
+fn snake(v: &impl serde::Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
 
-fn parse<T: serde::de::DeserializeOwned>(index: usize, m: &PushedMutation) -> Result<T, Error> {
-    // The payload may be the variant's content, or the whole externally tagged enum.
-    let payload = match &m.payload {
-        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key(&m.kind) => {
-            o.get(&m.kind).cloned().unwrap_or_default()
+fn stock_reason(r: &StockReason) -> (&'static str, Option<Uuid>) {
+    match r {
+        StockReason::Sale { sale_id } => ("sale", Some(sale_id.as_uuid())),
+        StockReason::SaleVoided { sale_id } => ("sale voided", Some(sale_id.as_uuid())),
+        StockReason::Receiving => ("receiving", None),
+        StockReason::Loss => ("loss", None),
+        StockReason::Count => ("count", None),
+    }
+}
+
+fn balance_reason(r: &BalanceReason) -> (&'static str, Option<Uuid>) {
+    match r {
+        BalanceReason::Sale { sale_id } => ("sale on account", Some(sale_id.as_uuid())),
+        BalanceReason::SaleVoided { sale_id } => ("sale voided", Some(sale_id.as_uuid())),
+        BalanceReason::PaymentReceived => ("payment received", None),
+        BalanceReason::Adjustment => ("adjustment", None),
+    }
+}
+
+/// Reads and validates one pushed mutation; `index` names it in errors.
+pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects), Error> {
+    let field = |f: &str| format!("mutations[{index}].payload{f}");
+    let wire = serde_json::json!({"kind": m.kind, "payload": m.payload});
+    let mutation: Mutation = serde_json::from_value(wire).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("unknown variant") {
+            Error::invalid(format!("mutations[{index}].kind"), format!("unknown mutation kind `{}`", m.kind))
+        } else {
+            Error::invalid(field(""), format!("{} is malformed: {msg}", m.kind))
         }
-        other => other.clone(),
-    };
-    serde_json::from_value(payload).map_err(|e| {
-        Error::invalid(
-            format!("mutations[{index}].payload"),
-            format!("{} ({e})", m.kind),
-        )
-    })
-}
-
-/// Reads and validates one mutation; `index` names it in errors.
-pub fn understand(index: usize, m: &PushedMutation) -> Result<Applied, Error> {
-    let field = |f: &str| format!("mutations[{index}].payload.{f}");
-    let applied = match m.kind.as_str() {
-        "SaleRecorded" => {
-            let sale: SaleRecorded = parse(index, m)?;
+    })?;
+    let mut fx = Effects::default();
+    match &mutation {
+        Mutation::SaleRecorded(r) => {
+            let sale = &r.sale;
             if sale.lines.is_empty() {
-                return Err(Error::invalid(
-                    field("lines"),
-                    "a sale needs at least one line",
-                ));
+                return Err(Error::invalid(field(".sale.lines"), "a sale needs at least one line"));
             }
-            if sale.lines.len() > MAX_LINES {
-                return Err(Error::invalid(
-                    field("lines"),
-                    format!("more than {MAX_LINES} lines"),
-                ));
-            }
-            let lines_sum = sale
+            let sum = sale
                 .lines
                 .iter()
-                .try_fold(0i64, |acc, l| acc.checked_add(l.total))
-                .ok_or_else(|| Error::invalid(field("lines"), "line totals overflow"))?;
-            if lines_sum != sale.total {
+                .try_fold(0i64, |acc, l| acc.checked_add(l.total.centavos()))
+                .ok_or_else(|| Error::invalid(field(".sale.lines"), "line totals overflow"))?;
+            if sum != sale.total.centavos() {
                 return Err(Error::invalid(
-                    field("total"),
-                    format!(
-                        "total {} differs from the sum of the lines {lines_sum}",
-                        sale.total
-                    ),
+                    field(".sale.total"),
+                    format!("total {} differs from the sum of the lines {sum}", sale.total.centavos()),
                 ));
             }
-            if sale.on_account_cents() != 0 && sale.customer_id.is_none() {
-                return Err(Error::invalid(
-                    field("customer_id"),
-                    "a sale on account needs a customer",
-                ));
+            let on_account: i64 = sale
+                .payments
+                .iter()
+                .filter(|p| matches!(p.method, PaymentMethod::CustomerAccount { .. }))
+                .map(|p| p.amount.centavos())
+                .sum();
+            fx.sale = Some(SaleInfo {
+                id: sale.id.as_uuid(),
+                local_number: r.local_number.to_string(),
+                customer_id: sale.customer_id.map(|c| c.as_uuid()),
+                total_cents: sale.total.centavos(),
+                on_account_cents: on_account,
+                fiscal_status: r.fiscal.as_ref().map_or_else(|| "none".to_owned(), |f| snake(&f.status)),
+                access_key: r.fiscal.as_ref().map(|f| f.access_key.clone()),
+                recorded_at: sale.created_at.timestamp_millis(),
+                lines: sale
+                    .lines
+                    .iter()
+                    .map(|l| (l.product_id.as_uuid(), l.quantity.thousandths(), l.unit_price.centavos(), l.total.centavos()))
+                    .collect(),
+            });
+            for d in &r.stock_deltas {
+                let (reason, _) = stock_reason(&d.reason);
+                fx.stock.push(Delta { subject: d.product_id.as_uuid(), amount: d.delta.thousandths(), sale_id: Some(sale.id.as_uuid()), reason });
             }
-            Applied::Sale(sale)
-        }
-        "FiscalStatusChanged" => Applied::FiscalStatus(parse(index, m)?),
-        "StockAdjusted" => Applied::Stock(parse(index, m)?),
-        "CashMovement" => Applied::Cash(parse(index, m)?),
-        "BalanceAdjusted" | "CustomerPayment" => Applied::Balance(parse(index, m)?),
-        "AuditAppended" => {
-            if !m.payload.is_object() {
-                return Err(Error::invalid(field(""), "an audit entry is a JSON object"));
+            for d in &r.balance_deltas {
+                let (reason, _) = balance_reason(&d.reason);
+                fx.balance.push(Delta { subject: d.customer_id.as_uuid(), amount: d.delta.centavos(), sale_id: Some(sale.id.as_uuid()), reason });
             }
-            Applied::Audit(m.payload.clone())
         }
-        other => {
-            return Err(Error::invalid(
-                format!("mutations[{index}].kind"),
-                format!("unknown mutation kind `{other}`"),
-            ));
+        Mutation::SaleVoided { sale_id, stock_deltas, balance_deltas, .. } => {
+            fx.voided_sale = Some(sale_id.as_uuid());
+            for d in stock_deltas {
+                fx.stock.push(Delta { subject: d.product_id.as_uuid(), amount: d.delta.thousandths(), sale_id: None, reason: "sale voided" });
+            }
+            for d in balance_deltas {
+                fx.balance.push(Delta { subject: d.customer_id.as_uuid(), amount: d.delta.centavos(), sale_id: None, reason: "sale voided" });
+            }
         }
-    };
-    Ok(applied)
+        Mutation::FiscalStatusChanged { sale_id, access_key, status, .. } => {
+            fx.fiscal_status = Some((sale_id.as_uuid(), snake(status), access_key.clone()));
+        }
+        Mutation::StockAdjusted { product_id, delta, reason, .. } => {
+            let (reason, sale) = stock_reason(reason);
+            fx.stock.push(Delta { subject: product_id.as_uuid(), amount: delta.thousandths(), sale_id: sale, reason });
+        }
+        Mutation::CustomerBalanceAdjusted { customer_id, delta, reason, .. } => {
+            let (reason, sale) = balance_reason(reason);
+            fx.balance.push(Delta { subject: customer_id.as_uuid(), amount: delta.centavos(), sale_id: sale, reason });
+        }
+        Mutation::CashMovement { movement, amount, .. } => {
+            fx.cash = Some((Uuid::now_v7(), snake(movement), amount.centavos()));
+        }
+        Mutation::FiscalNumbersVoided { .. } | Mutation::AuditAppended { .. } => fx.record = true,
+        _ => fx.record = true,
+    }
+    Ok((mutation, fx))
 }

@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 use std::collections::HashMap;
 use tenda_sync::protocol::{
-    BalanceRecord, Change, CustomerRecord, MAX_PULL_PAGE, PROTOCOL_VERSION, ProductRecord,
+    Change, CustomerRecord, MAX_PULL_PAGE, PROTOCOL_VERSION, ProductRecord,
     PullPage, PullRequest, PullScope, PullTotals, SettingRecord, StockLevelRecord, UserRecord,
 };
 
@@ -327,7 +327,7 @@ fn fetch(
             (changes, last)
         }
         Kind::Users => {
-            let rows: Vec<(String, String, String, String, bool, i64)> =
+            let rows: Vec<(String, String, String, String, String, bool, i64)> =
                 with_conn!(&mut *conn, |c| users::table
                     .filter(
                         users::store_id
@@ -341,6 +341,7 @@ fn fetch(
                     .select((
                         users::id,
                         users::name,
+                        users::login,
                         users::role,
                         users::credential_hash,
                         users::active,
@@ -350,10 +351,11 @@ fn fetch(
             let last = rows.last().map(|r| r.0.clone());
             let changes = rows
                 .into_iter()
-                .map(|(id, name, role, credential_hash, active, version)| {
+                .map(|(id, name, login, role, credential_hash, active, version)| {
                     Ok(Change::User(UserRecord {
                         id: uuid(&id)?,
                         name,
+                        login,
                         role,
                         credential_hash,
                         active,
@@ -434,41 +436,42 @@ fn fetch(
                     customers::name,
                     customers::tax_id,
                     customers::phone,
-                    customers::credit_limit_cents,
+                    customers::overdraft_limit_cents,
                     customers::active,
                     customers::version,
                 ))
                 .load(c))?;
             let last = rows.last().map(|r| r.0.clone());
             let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-            let mut balances: HashMap<String, i64> = HashMap::new();
+            let mut balances: HashMap<String, (i64, i64)> = HashMap::new();
             for chunk in ids.chunks(1_000) {
-                let found: Vec<(String, i64)> =
+                let found: Vec<(String, i64, i64)> =
                     with_conn!(&mut *conn, |c| customer_balances::table
                         .filter(customer_balances::customer_id.eq_any(chunk))
                         .select((
                             customer_balances::customer_id,
-                            customer_balances::balance_cents
+                            customer_balances::balance_cents,
+                            customer_balances::version
                         ))
                         .load(c))?;
-                balances.extend(found);
+                balances.extend(found.into_iter().map(|(id, b, v)| (id, (b, v))));
             }
             let changes = rows
                 .into_iter()
-                .map(
-                    |(id, name, tax_id, phone, credit_limit_cents, active, version)| {
-                        Ok(Change::Customer(CustomerRecord {
-                            balance_cents: balances.get(&id).copied().unwrap_or(0),
-                            id: uuid(&id)?,
-                            name,
-                            tax_id,
-                            phone,
-                            credit_limit_cents,
-                            active,
-                            version: u(version),
-                        }))
-                    },
-                )
+                .map(|(id, name, tax_id, phone, overdraft_limit_cents, active, version)| {
+                    let (balance_cents, balance_version) = balances.get(&id).copied().unwrap_or((0, 0));
+                    Ok(Change::Customer(CustomerRecord {
+                        balance_cents,
+                        id: uuid(&id)?,
+                        name,
+                        tax_id,
+                        phone,
+                        overdraft_limit_cents,
+                        active,
+                        // A balance change must win over the device's copy too.
+                        version: u(version.max(balance_version)),
+                    }))
+                })
                 .collect::<Result<_, Error>>()?;
             (changes, last)
         }
@@ -503,36 +506,47 @@ fn fetch(
             (changes, last)
         }
         Kind::Balances => {
-            let rows: Vec<(String, i64, i64, Option<i64>)> =
-                with_conn!(&mut *conn, |c| customer_balances::table
-                    .left_join(
-                        customers::table.on(customers::id.eq(customer_balances::customer_id))
-                    )
-                    .filter(
-                        customer_balances::store_id
-                            .eq(store)
-                            .and(customer_balances::version.gt(s))
-                            .and(customer_balances::version.le(t)),
-                    )
-                    .filter(customer_balances::customer_id.gt(after))
-                    .order(customer_balances::customer_id.asc())
-                    .limit(limit)
-                    .select((
-                        customer_balances::customer_id,
-                        customer_balances::balance_cents,
-                        customer_balances::version,
-                        customers::credit_limit_cents.nullable(),
-                    ))
-                    .load(c))?;
+            // The periodic balance refresh: whole customer records, so the device applies them
+            // like any other customer change (versions are the newer of record and balance).
+            let rows: Vec<(String, i64, i64, CustomerRow)> = with_conn!(&mut *conn, |c| customer_balances::table
+                .inner_join(customers::table.on(customers::id.eq(customer_balances::customer_id)))
+                .filter(
+                    customer_balances::store_id
+                        .eq(store)
+                        .and(customer_balances::version.gt(s))
+                        .and(customer_balances::version.le(t)),
+                )
+                .filter(customer_balances::customer_id.gt(after))
+                .order(customer_balances::customer_id.asc())
+                .limit(limit)
+                .select((
+                    customer_balances::customer_id,
+                    customer_balances::balance_cents,
+                    customer_balances::version,
+                    (
+                        customers::id,
+                        customers::name,
+                        customers::tax_id,
+                        customers::phone,
+                        customers::overdraft_limit_cents,
+                        customers::active,
+                        customers::version,
+                    ),
+                ))
+                .load(c))?;
             let last = rows.last().map(|r| r.0.clone());
             let changes = rows
                 .into_iter()
-                .map(|(id, balance_cents, version, limit)| {
-                    Ok(Change::Balance(BalanceRecord {
-                        customer_id: uuid(&id)?,
+                .map(|(_, balance_cents, balance_version, (id, name, tax_id, phone, overdraft_limit_cents, active, version))| {
+                    Ok(Change::Customer(CustomerRecord {
                         balance_cents,
-                        credit_limit_cents: limit.unwrap_or(0),
-                        version: u(version),
+                        id: uuid(&id)?,
+                        name,
+                        tax_id,
+                        phone,
+                        overdraft_limit_cents,
+                        active,
+                        version: u(version.max(balance_version)),
                     }))
                 })
                 .collect::<Result<_, Error>>()?;

@@ -16,9 +16,9 @@ use uuid::Uuid;
 use crate::auth::AuthedDevice;
 use crate::db::{Conn, now_ms};
 use crate::error::Error;
-use crate::mutation::{Applied, understand};
+use crate::mutation::{Effects, understand};
 use crate::schema::{
-    applied_mutations, balance_deltas, cash_movements, customer_balances, customers, device_audit,
+    applied_mutations, balance_deltas, cash_movements, customer_balances, customers, device_records,
     devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
 };
 use crate::write_tx;
@@ -105,7 +105,7 @@ struct NewFlag {
 }
 
 /// Checks the request's shape and numbering, and reads every mutation, before any write.
-fn validate(req: &PushRequest, device: &AuthedDevice) -> Result<Vec<Applied>, Error> {
+fn validate(req: &PushRequest, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -140,7 +140,7 @@ fn validate(req: &PushRequest, device: &AuthedDevice) -> Result<Vec<Applied>, Er
     req.mutations
         .iter()
         .enumerate()
-        .map(|(i, m)| understand(i, m))
+        .map(|(i, m)| understand(i, m).map(|(_, fx)| fx))
         .collect()
 }
 
@@ -167,7 +167,7 @@ pub fn push(
         let last_seq =
             u64::try_from(last_seq).map_err(|_| Error::Internal("negative seq".into()))?;
         let expected = last_seq + 1;
-        let fresh: Vec<(usize, &Applied)> = req
+        let fresh: Vec<(usize, &Effects)> = req
             .mutations
             .iter()
             .zip(&understood)
@@ -184,10 +184,7 @@ pub fn push(
 
         let sale_ids_in_request: Vec<String> = understood
             .iter()
-            .filter_map(|a| match a {
-                Applied::Sale(s) => Some(s.id.to_string()),
-                _ => None,
-            })
+            .filter_map(|fx| fx.sale.as_ref().map(|s| s.id.to_string()))
             .collect();
         let mut known: HashMap<String, i64> = HashMap::new();
         for chunk in sale_ids_in_request.chunks(500) {
@@ -218,12 +215,11 @@ pub fn push(
         let mut new_sale_ids: HashSet<String> = HashSet::new();
         let new_sales_count = fresh
             .iter()
-            .filter(|(_, a)| match a {
-                Applied::Sale(s) => {
+            .filter(|(_, fx)| {
+                fx.sale.as_ref().is_some_and(|s| {
                     let id = s.id.to_string();
                     !known.contains_key(&id) && new_sale_ids.insert(id)
-                }
-                _ => false,
+                })
             })
             .count() as i64;
 
@@ -250,7 +246,8 @@ pub fn push(
         let mut cash_rows = Vec::new();
         let mut audit_rows = Vec::new();
         let mut inserted: HashSet<String> = HashSet::new();
-        for (i, applied) in &fresh {
+        let mut voids = Vec::new();
+        for (i, fx) in &fresh {
             let m = &req.mutations[*i];
             let seq = i64::try_from(m.seq).map_err(|_| Error::invalid("seq", "too large"))?;
             applied_rows.push(NewApplied {
@@ -259,105 +256,79 @@ pub fn push(
                 kind: m.kind.clone(),
                 applied_at: now,
             });
-            match applied {
-                Applied::Sale(s) => {
-                    let sid = s.id.to_string();
-                    if !new_sale_ids.contains(&sid) || !inserted.insert(sid.clone()) {
-                        continue; // already on the server: the sale stands once
-                    }
-                    known.insert(sid.clone(), folio);
-                    for (n, l) in s.lines.iter().enumerate() {
-                        new_lines.push(NewLine {
-                            sale_id: sid.clone(),
-                            line_no: n as i64 + 1,
-                            product_id: l.product_id.to_string(),
-                            quantity: l.quantity,
-                            unit_price_cents: l.unit_price,
-                            total_cents: l.total,
-                        });
-                        new_stock.push(NewStockDelta {
-                            id: Uuid::now_v7().to_string(),
-                            store_id: device.store_id.clone(),
-                            branch_id: device.branch_id.clone(),
-                            product_id: l.product_id.to_string(),
-                            delta: -l.quantity,
-                            sale_id: Some(sid.clone()),
-                            reason: "sale".into(),
-                            version,
-                            created_at: now,
-                        });
-                    }
-                    let on_account = s.on_account_cents();
-                    if on_account != 0 {
-                        if let Some(customer) = s.customer_id {
-                            new_balance.push(NewBalanceDelta {
-                                id: Uuid::now_v7().to_string(),
-                                store_id: device.store_id.clone(),
-                                branch_id: device.branch_id.clone(),
-                                customer_id: customer.to_string(),
-                                delta_cents: on_account,
-                                sale_id: Some(sid.clone()),
-                                reason: "sale on account".into(),
-                                version,
-                                created_at: now,
-                            });
-                        }
-                    }
-                    new_sales.push(NewSale {
-                        id: sid,
-                        store_id: device.store_id.clone(),
-                        branch_id: device.branch_id.clone(),
-                        device_id: device.id.clone(),
-                        device_seq: seq,
-                        folio,
-                        local_number: s.local_number_text(),
-                        customer_id: s.customer_id.map(|c| c.to_string()),
-                        total_cents: s.total,
-                        on_account_cents: on_account,
-                        fiscal_status: s
-                            .fiscal
-                            .as_ref()
-                            .map_or_else(|| "none".into(), |f| f.status.clone()),
-                        access_key: s.fiscal.as_ref().and_then(|f| f.access_key.clone()),
-                        recorded_at: s.recorded_at.unwrap_or(now),
-                        received_at: now,
-                        payload: m.payload.to_string(),
-                    });
-                    folio += 1;
+            if let Some(s) = &fx.sale {
+                let sid = s.id.to_string();
+                if !new_sale_ids.contains(&sid) || !inserted.insert(sid.clone()) {
+                    // Already on the server: the sale and its deltas stand once.
+                    continue;
                 }
-                Applied::Stock(a) => new_stock.push(NewStockDelta {
+                known.insert(sid.clone(), folio);
+                for (n, (product, quantity, unit_price, total)) in s.lines.iter().enumerate() {
+                    new_lines.push(NewLine {
+                        sale_id: sid.clone(),
+                        line_no: n as i64 + 1,
+                        product_id: product.to_string(),
+                        quantity: *quantity,
+                        unit_price_cents: *unit_price,
+                        total_cents: *total,
+                    });
+                }
+                new_sales.push(NewSale {
+                    id: sid,
+                    store_id: device.store_id.clone(),
+                    branch_id: device.branch_id.clone(),
+                    device_id: device.id.clone(),
+                    device_seq: seq,
+                    folio,
+                    local_number: Some(s.local_number.clone()),
+                    customer_id: s.customer_id.map(|c| c.to_string()),
+                    total_cents: s.total_cents,
+                    on_account_cents: s.on_account_cents,
+                    fiscal_status: s.fiscal_status.clone(),
+                    access_key: s.access_key.clone(),
+                    recorded_at: s.recorded_at,
+                    received_at: now,
+                    payload: m.payload.to_string(),
+                });
+                folio += 1;
+            }
+            for d in &fx.stock {
+                new_stock.push(NewStockDelta {
                     id: Uuid::now_v7().to_string(),
                     store_id: device.store_id.clone(),
                     branch_id: device.branch_id.clone(),
-                    product_id: a.product_id.to_string(),
-                    delta: a.delta,
-                    sale_id: None,
-                    reason: a.reason.clone().unwrap_or_else(|| "adjustment".into()),
+                    product_id: d.subject.to_string(),
+                    delta: d.amount,
+                    sale_id: d.sale_id.map(|s| s.to_string()),
+                    reason: d.reason.to_owned(),
                     version,
                     created_at: now,
-                }),
-                Applied::Balance(b) => new_balance.push(NewBalanceDelta {
+                });
+            }
+            for d in &fx.balance {
+                new_balance.push(NewBalanceDelta {
                     id: Uuid::now_v7().to_string(),
                     store_id: device.store_id.clone(),
                     branch_id: device.branch_id.clone(),
-                    customer_id: b.customer_id.to_string(),
-                    delta_cents: b.delta,
-                    sale_id: None,
-                    reason: b
-                        .reason
-                        .clone()
-                        .unwrap_or_else(|| "account adjustment".into()),
+                    customer_id: d.subject.to_string(),
+                    delta_cents: d.amount,
+                    sale_id: d.sale_id.map(|s| s.to_string()),
+                    reason: d.reason.to_owned(),
                     version,
                     created_at: now,
-                }),
-                Applied::FiscalStatus(f) => fiscal_updates.push(f.clone()),
-                Applied::Cash(cm) => cash_rows.push((
-                    cm.id.unwrap_or_else(Uuid::now_v7).to_string(),
-                    cm.kind.clone(),
-                    cm.amount,
-                    m.payload.to_string(),
-                )),
-                Applied::Audit(p) => audit_rows.push((seq, p.to_string())),
+                });
+            }
+            if let Some(f) = &fx.fiscal_status {
+                fiscal_updates.push(f.clone());
+            }
+            if let Some(v) = fx.voided_sale {
+                voids.push(v.to_string());
+            }
+            if let Some((id, kind, amount)) = &fx.cash {
+                cash_rows.push((id.to_string(), kind.clone(), *amount, m.payload.to_string()));
+            }
+            if fx.record {
+                audit_rows.push((seq, m.kind.clone(), m.payload.to_string()));
             }
         }
 
@@ -384,20 +355,22 @@ pub fn push(
                 .values(chunk)
                 .execute(c)?;
         }
-        for f in &fiscal_updates {
+        for (sale_id, status, access_key) in &fiscal_updates {
             let n = diesel::update(
                 sales::table
-                    .filter(sales::id.eq(f.sale_id.to_string()))
+                    .filter(sales::id.eq(sale_id.to_string()))
                     .filter(sales::store_id.eq(&device.store_id)),
             )
-            .set((
-                sales::fiscal_status.eq(&f.status),
-                sales::access_key.eq(&f.access_key),
-            ))
+            .set((sales::fiscal_status.eq(status), sales::access_key.eq(Some(access_key))))
             .execute(c)?;
             if n == 0 {
-                tracing::warn!(sale = %f.sale_id, "fiscal status for a sale the server does not have");
+                tracing::warn!(sale = %sale_id, "fiscal status for a sale the server does not have");
             }
+        }
+        for sale_id in &voids {
+            diesel::update(sales::table.filter(sales::id.eq(sale_id)).filter(sales::store_id.eq(&device.store_id)))
+                .set(sales::voided_at.eq(Some(now)))
+                .execute(c)?;
         }
         for (id, kind, amount, payload) in cash_rows {
             diesel::insert_into(cash_movements::table)
@@ -414,14 +387,15 @@ pub fn push(
                 .on_conflict_do_nothing()
                 .execute(c)?;
         }
-        for (seq, payload) in audit_rows {
-            diesel::insert_into(device_audit::table)
+        for (seq, kind, payload) in audit_rows {
+            diesel::insert_into(device_records::table)
                 .values((
-                    device_audit::device_id.eq(&device.id),
-                    device_audit::device_seq.eq(seq),
-                    device_audit::store_id.eq(&device.store_id),
-                    device_audit::payload.eq(payload),
-                    device_audit::received_at.eq(now),
+                    device_records::device_id.eq(&device.id),
+                    device_records::device_seq.eq(seq),
+                    device_records::store_id.eq(&device.store_id),
+                    device_records::kind.eq(kind),
+                    device_records::payload.eq(payload),
+                    device_records::received_at.eq(now),
                 ))
                 .execute(c)?;
         }
@@ -523,20 +497,21 @@ pub fn push(
                 after.extend(rows);
                 let rows: Vec<(String, i64)> = customers::table
                     .filter(customers::id.eq_any(chunk))
-                    .select((customers::id, customers::credit_limit_cents))
+                    .select((customers::id, customers::overdraft_limit_cents))
                     .load(c)?;
                 limits.extend(rows);
             }
+            // Balances are negative while the customer owes; the limit says how far below zero.
             let mut running: HashMap<&str, i64> = balance_by_customer
                 .iter()
                 .map(|(k, d)| (*k, after.get(*k).copied().unwrap_or(0) - d))
                 .collect();
             for d in &new_balance {
-                let owed = running.entry(d.customer_id.as_str()).or_default();
-                *owed += d.delta_cents;
+                let balance = running.entry(d.customer_id.as_str()).or_default();
+                *balance += d.delta_cents;
                 // Unknown customers have no credit at all.
                 let limit = limits.get(&d.customer_id).copied().unwrap_or(0);
-                if *owed > limit && d.delta_cents > 0 {
+                if *balance < -limit && d.delta_cents < 0 {
                     if let Some(sale) = &d.sale_id {
                         flag_rows.push(NewFlag {
                             id: Uuid::now_v7().to_string(),
@@ -545,7 +520,7 @@ pub fn push(
                             kind: "overdraft".into(),
                             subject_id: d.customer_id.clone(),
                             sale_id: sale.clone(),
-                            amount_after: *owed,
+                            amount_after: *balance,
                             created_at: now,
                         });
                     }

@@ -29,13 +29,13 @@ pub struct OversoldItem {
     pub sales: Vec<FlaggedSale>,
 }
 
-/// A customer owing more than the credit limit, with the sales on account that did it.
+/// A customer whose balance is below minus the overdraft limit, with the sales on account that did it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverdraftItem {
     pub customer_id: String,
     pub customer_name: Option<String>,
     pub balance_cents: i64,
-    pub credit_limit_cents: i64,
+    pub overdraft_limit_cents: i64,
     pub sales: Vec<FlaggedSale>,
 }
 
@@ -117,7 +117,7 @@ pub fn overdraft(conn: &mut Conn, store: &str) -> Result<Vec<OverdraftItem>, Err
                 customer_balances::customer_id,
                 customer_balances::balance_cents,
                 customers::name.nullable(),
-                customers::credit_limit_cents.nullable(),
+                customers::overdraft_limit_cents.nullable(),
             ))
             .load(c))?;
     let flagged = flagged(conn, store, "overdraft")?;
@@ -127,14 +127,14 @@ pub fn overdraft(conn: &mut Conn, store: &str) -> Result<Vec<OverdraftItem>, Err
     }
     Ok(rows
         .into_iter()
-        .filter(|(_, balance, _, limit)| *balance > limit.unwrap_or(0))
+        .filter(|(_, balance, _, limit)| *balance < -limit.unwrap_or(0))
         .map(
             |(customer_id, balance_cents, customer_name, limit)| OverdraftItem {
                 sales: by_customer.remove(&customer_id).unwrap_or_default(),
                 customer_id,
                 customer_name,
                 balance_cents,
-                credit_limit_cents: limit.unwrap_or(0),
+                overdraft_limit_cents: limit.unwrap_or(0),
             },
         )
         .collect())

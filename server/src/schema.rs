@@ -23,6 +23,7 @@ diesel::table! {
         id -> Text,
         store_id -> Text,
         name -> Text,
+        login -> Text,
         role -> Text,
         credential_hash -> Text,
         active -> Bool,
@@ -108,7 +109,7 @@ diesel::table! {
         name -> Text,
         tax_id -> Nullable<Text>,
         phone -> Nullable<Text>,
-        credit_limit_cents -> BigInt,
+        overdraft_limit_cents -> BigInt,
         active -> Bool,
         version -> BigInt,
         updated_at -> BigInt,
@@ -178,6 +179,7 @@ diesel::table! {
         access_key -> Nullable<Text>,
         recorded_at -> BigInt,
         received_at -> BigInt,
+        voided_at -> Nullable<BigInt>,
         payload -> Text,
     }
 }
@@ -207,10 +209,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    device_audit (device_id,device_seq) {
+    device_records (device_id, device_seq) {
         device_id -> Text,
         device_seq -> BigInt,
         store_id -> Text,
+        kind -> Text,
         payload -> Text,
         received_at -> BigInt,
     }
@@ -268,7 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales,
     sale_lines,
     cash_movements,
-    device_audit,
+    device_records,
     flags,
     settings,
     audit_log,

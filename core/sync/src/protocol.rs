@@ -70,7 +70,7 @@ pub struct DeviceSettings {
 #[serde(deny_unknown_fields)]
 pub struct PushedMutation {
     pub seq: u64,
-    /// The mutation's tag (`SaleRecorded`, `StockAdjusted`, …).
+    /// The mutation's tag (`sale_recorded`, `stock_adjusted`, …).
     pub kind: String,
     /// The mutation's content, as `tenda_domain::outbox::Mutation` serializes it.
     pub payload: serde_json::Value,
@@ -110,7 +110,7 @@ pub struct PullRequest {
     pub cursor: Option<String>,
     /// Wanted page size; the server caps it at [`MAX_PULL_PAGE`].
     pub page_size: Option<u32>,
-    /// Only balances of customers (the periodic refresh), not the whole change set.
+    /// Only customers whose balance changed (the periodic refresh), not the whole change set.
     #[serde(default)]
     pub only: Option<PullScope>,
 }
@@ -159,7 +159,6 @@ pub enum Change {
     Product(ProductRecord),
     Customer(CustomerRecord),
     StockLevel(StockLevelRecord),
-    Balance(BalanceRecord),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +172,8 @@ pub struct SettingRecord {
 pub struct UserRecord {
     pub id: Uuid,
     pub name: String,
+    /// What the user types to log in on a device.
+    pub login: String,
     /// `seller`, `manager` or `owner`.
     pub role: String,
     /// PHC string (argon2id) of the user's PIN, verified on the device offline.
@@ -204,9 +205,9 @@ pub struct CustomerRecord {
     /// CPF or CNPJ digits, if known.
     pub tax_id: Option<String>,
     pub phone: Option<String>,
-    /// How much the customer may owe on account, in centavos.
-    pub credit_limit_cents: i64,
-    /// What the customer owes now (sum of all balance deltas), in centavos.
+    /// How far below zero the balance may go, in centavos.
+    pub overdraft_limit_cents: i64,
+    /// Sum of all balance deltas, in centavos; negative while the customer owes.
     pub balance_cents: i64,
     pub active: bool,
     pub version: u64,
@@ -217,14 +218,6 @@ pub struct StockLevelRecord {
     pub product_id: Uuid,
     /// Sum of every stock delta of this branch, in thousandths of the product's unit.
     pub quantity: i64,
-    pub version: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BalanceRecord {
-    pub customer_id: Uuid,
-    pub balance_cents: i64,
-    pub credit_limit_cents: i64,
     pub version: u64,
 }
 
@@ -306,13 +299,13 @@ mod tests {
             device: Uuid::nil(),
             mutations: vec![PushedMutation {
                 seq: 7,
-                kind: "StockAdjusted".into(),
+                kind: "stock_adjusted".into(),
                 payload: serde_json::json!({"delta": -3}),
             }],
         };
         assert_eq!(
             serde_json::to_string(&req).expect("serializable"),
-            r#"{"protocol":1,"device":"00000000-0000-0000-0000-000000000000","mutations":[{"seq":7,"kind":"StockAdjusted","payload":{"delta":-3}}]}"#
+            r#"{"protocol":1,"device":"00000000-0000-0000-0000-000000000000","mutations":[{"seq":7,"kind":"stock_adjusted","payload":{"delta":-3}}]}"#
         );
     }
 

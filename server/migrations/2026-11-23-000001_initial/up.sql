@@ -17,10 +17,12 @@ CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
   store_id TEXT NOT NULL REFERENCES stores(id),
   name TEXT NOT NULL,
+  login TEXT NOT NULL,
   role TEXT NOT NULL,
   credential_hash TEXT NOT NULL,
   active BOOLEAN NOT NULL,
-  version BIGINT NOT NULL
+  version BIGINT NOT NULL,
+  UNIQUE (store_id, login)
 );
 CREATE INDEX users_by_version ON users(store_id, version);
 CREATE TABLE api_tokens (
@@ -86,7 +88,8 @@ CREATE TABLE customers (
   name TEXT NOT NULL,
   tax_id TEXT,
   phone TEXT,
-  credit_limit_cents BIGINT NOT NULL,
+  -- How far below zero the balance may go (balances are negative while the customer owes).
+  overdraft_limit_cents BIGINT NOT NULL,
   active BOOLEAN NOT NULL,
   version BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
@@ -149,6 +152,7 @@ CREATE TABLE sales (
   access_key TEXT,
   recorded_at BIGINT NOT NULL,
   received_at BIGINT NOT NULL,
+  voided_at BIGINT,
   payload TEXT NOT NULL,
   UNIQUE (store_id, folio)
 );
@@ -172,11 +176,13 @@ CREATE TABLE cash_movements (
   payload TEXT NOT NULL,
   received_at BIGINT NOT NULL
 );
--- Audit entries recorded on devices, kept as pushed (their hash chain verifies end to end).
-CREATE TABLE device_audit (
+-- Device records kept as pushed: audit entries (their hash chain verifies end to end) and
+-- fiscal number voids.
+CREATE TABLE device_records (
   device_id TEXT NOT NULL,
   device_seq BIGINT NOT NULL,
   store_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
   payload TEXT NOT NULL,
   received_at BIGINT NOT NULL,
   PRIMARY KEY (device_id, device_seq)
