@@ -10,6 +10,7 @@ mod error;
 pub mod fiscal;
 pub mod keys;
 pub mod outbox;
+pub mod record;
 pub mod sales;
 mod schema;
 mod store;
@@ -27,5 +28,6 @@ pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use record::{LocalChange, RecordedChange};
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{MIGRATIONS, Store};

@@ -89,7 +89,10 @@ mod tests {
         // One mutation for the cash movement, one for the audit entry it carries to the server.
         assert_eq!(r.outbox_seqs, vec![1]);
         assert_eq!(r.audit_seqs, vec![1]);
-        assert_eq!(store.setting_json("pos.register").expect("read").as_deref(), Some("{\"open\":true}"));
+        assert_eq!(
+            store.setting_json("pos.register").expect("read").as_deref(),
+            Some("{\"open\":true}")
+        );
 
         // A bad setting aborts everything: no second audit entry, no mutation.
         let bad = LocalChange {
@@ -99,7 +102,11 @@ mod tests {
         };
         assert!(store.record_local_change(&bad).is_err());
         assert_eq!(store.audit_entries(0, 10).expect("read").len(), 1);
-        assert_eq!(store.outbox_last_seq().expect("read"), 2, "cash movement + its audit only");
+        assert_eq!(
+            store.outbox_last_seq().expect("read"),
+            2,
+            "cash movement + its audit only"
+        );
         assert!(store.verify_audit_chain().is_ok());
     }
 }
