@@ -43,11 +43,13 @@ fn user(login: &str, role: Role, pin: &str) -> User {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx")).expect("test certificate");
+    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
+        .expect("test certificate");
 
     let mut config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
     config.contingency.max_notes = 1_000_000;
-    let pos = Pos::create(dir.path().join("device.db"), &DbKey::generate(), &config).expect("device store");
+    let pos = Pos::create(dir.path().join("device.db"), &DbKey::generate(), &config)
+        .expect("device store");
     let owner = user("dona", Role::Owner, "9999");
     let seller = user("bia", Role::Seller, "1111");
     let products: Vec<Product> = (0..5)
@@ -70,13 +72,24 @@ fn main() {
             s.save_product(p).expect("product");
         }
     });
-    let owner_ok = Approval { login: "dona".into(), secret: Secret::Pin("9999".into()) };
-    pos.install_certificate(&pfx, "minhasenha", &owner_ok).expect("certificate installs");
-    pos.sign_in("bia", &Secret::Pin("1111".into())).expect("seller signs in");
-    pos.open_register(Money::from_centavos(100_00), Some(&owner_ok)).expect("register opens");
-    pos.enter_contingency("Queda do link de internet da loja", Some(&owner_ok)).expect("contingency");
+    let owner_ok = Approval {
+        login: "dona".into(),
+        secret: Secret::Pin("9999".into()),
+    };
+    pos.install_certificate(&pfx, "minhasenha", &owner_ok)
+        .expect("certificate installs");
+    pos.sign_in("bia", &Secret::Pin("1111".into()))
+        .expect("seller signs in");
+    pos.open_register(Money::from_centavos(100_00), Some(&owner_ok))
+        .expect("register opens");
+    pos.enter_contingency("Queda do link de internet da loja", Some(&owner_ok))
+        .expect("contingency");
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut times = Vec::with_capacity(SALES);
     for i in 0..SALES + WARMUP {
         let start = Instant::now();
@@ -85,7 +98,10 @@ fn main() {
         }
         let total = pos.ticket().expect("ticket").total;
         let outcome = rt
-            .block_on(pos.checkout(vec![PaymentRequest::Cash { amount: total, tendered: Money::from_centavos(100_00) }]))
+            .block_on(pos.checkout(vec![PaymentRequest::Cash {
+                amount: total,
+                tendered: Money::from_centavos(100_00),
+            }]))
             .expect("checkout");
         let elapsed = start.elapsed();
         assert!(outcome.receipt_bytes > 0 && outcome.note.is_some());
@@ -97,15 +113,25 @@ fn main() {
 
     // The floor: one durable SQLCipher commit and one RSA-2048 SHA-1 signature, same machine,
     // same run.
-    let mut floor_store = Store::open(dir.path().join("floor.db"), &DbKey::generate()).expect("floor store");
-    let cert = tenda_fiscal::A1Certificate::from_pkcs12_der(&pfx, "minhasenha").expect("certificate");
+    let mut floor_store =
+        Store::open(dir.path().join("floor.db"), &DbKey::generate()).expect("floor store");
+    let cert =
+        tenda_fiscal::A1Certificate::from_pkcs12_der(&pfx, "minhasenha").expect("certificate");
     let data = vec![b'x'; 1500];
     let mut floor = Vec::with_capacity(SALES);
     for i in 0..SALES + WARMUP {
         let start = Instant::now();
-        let change = LocalChange { settings: vec![("bench.floor".into(), i.to_string())], mutations: vec![], audit: vec![] };
-        floor_store.record_local_change(&change).expect("durable commit");
-        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha1(), cert.private_key()).expect("signer");
+        let change = LocalChange {
+            settings: vec![("bench.floor".into(), i.to_string())],
+            mutations: vec![],
+            audit: vec![],
+        };
+        floor_store
+            .record_local_change(&change)
+            .expect("durable commit");
+        let mut signer =
+            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha1(), cert.private_key())
+                .expect("signer");
         signer.update(&data).expect("hash");
         let sig = signer.sign_to_vec().expect("sign");
         assert_eq!(sig.len(), 256);
@@ -121,6 +147,9 @@ fn main() {
     println!("checkout_offline_p99: {:.3} ms", percentile(&times, 0.99));
     let floor50 = percentile(&floor, 0.5);
     println!("floor_commit_plus_sign_p50: {floor50:.3} ms");
-    println!("floor_commit_plus_sign_p99: {:.3} ms", percentile(&floor, 0.99));
+    println!(
+        "floor_commit_plus_sign_p99: {:.3} ms",
+        percentile(&floor, 0.99)
+    );
     println!("checkout_over_floor_p50: {:.3} ms", p50 - floor50);
 }

@@ -3,6 +3,7 @@
 //! one, so nothing runs unauthorized, and the audit entry is built from it.
 
 use chrono::{DateTime, Utc};
+use tenda_domain::user::User;
 use tenda_domain::{Action, Actor, AuditEvent, Grant, Outcome, PermissionMatrix, Role, UserId};
 
 use crate::credentials::{LockoutPolicy, LoginAttempts, Secret, verify_secret};
@@ -16,13 +17,14 @@ pub struct Operator {
     pub role: Role,
 }
 
-/// A user's stored credentials (Argon2id PHC strings synced from the server).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredCredentials {
-    pub operator: Operator,
-    pub pin_hash: Option<String>,
-    pub password_hash: Option<String>,
-    pub active: bool,
+impl Operator {
+    pub fn of(user: &User) -> Operator {
+        Operator {
+            user_id: user.id,
+            name: user.name.clone(),
+            role: user.role,
+        }
+    }
 }
 
 /// Proof that `performer` may do `action` now — on their own permission, or with `approver`'s
@@ -122,10 +124,11 @@ pub fn authorize_with_override(
     })
 }
 
-/// Checks a PIN or password against the stored hash, applying the lockout. `attempts` is the
-/// user's persisted counter and is updated in place (the caller saves it, success or not).
+/// Checks a PIN or password against the user's stored Argon2id hash (synced from the server),
+/// applying the lockout. `attempts` is the user's persisted counter and is updated in place (the
+/// caller saves it, success or not).
 pub fn login(
-    user: &StoredCredentials,
+    user: &User,
     secret: &Secret,
     attempts: &mut LoginAttempts,
     policy: &LockoutPolicy,
@@ -141,26 +144,11 @@ pub fn login(
             until: until.to_rfc3339(),
         });
     }
-    let hash = match secret {
-        Secret::Pin(_) => user.pin_hash.as_deref(),
-        Secret::Password(_) => user.password_hash.as_deref(),
-    };
-    let Some(hash) = hash else {
-        let field = if matches!(secret, Secret::Pin(_)) {
-            "pin"
-        } else {
-            "password"
-        };
-        return Err(PosError::invalid(
-            field,
-            "this user has none set; use the other credential",
-        ));
-    };
     // A malformed secret counts as a failure too: it is still a guess.
-    let ok = secret.validate().is_ok() && verify_secret(secret, hash)?;
+    let ok = secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?;
     if ok {
         attempts.record_success();
-        return Ok(user.operator.clone());
+        return Ok(Operator::of(user));
     }
     if let Some(until) = attempts.record_failure(now, policy) {
         return Err(PosError::LockedOut {
@@ -229,12 +217,7 @@ mod tests {
 
     #[test]
     fn login_locks_out_after_five_wrong_pins() {
-        let user = StoredCredentials {
-            operator: op("Bia", Role::Seller),
-            pin_hash: Some(hash_secret(&Secret::Pin("1357".into())).expect("hash")),
-            password_hash: None,
-            active: true,
-        };
+        let user = user("Bia", Role::Seller, &Secret::Pin("1357".into()));
         let policy = LockoutPolicy::default();
         let mut attempts = LoginAttempts::default();
         for i in 0..4u32 {
@@ -284,18 +267,28 @@ mod tests {
         );
     }
 
-    #[test]
-    fn inactive_users_and_missing_credentials_are_refused_clearly() {
-        let mut user = StoredCredentials {
-            operator: op("Bia", Role::Seller),
-            pin_hash: None,
-            password_hash: None,
+    fn user(name: &str, role: Role, secret: &Secret) -> User {
+        User {
+            id: UserId::new(),
+            name: name.into(),
+            login: name.to_lowercase(),
+            role,
+            credential_hash: hash_secret(secret).expect("hash"),
             active: true,
-        };
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn inactive_users_are_refused_and_passwords_work_too() {
+        let pw = Secret::Password("correct horse".into());
+        let mut user = user("Bia", Role::Manager, &pw);
         let mut a = LoginAttempts::default();
         let p = LockoutPolicy::default();
-        let err = login(&user, &Secret::Pin("1234".into()), &mut a, &p, now()).expect_err("no pin");
-        assert_eq!(err.code(), "invalid_input");
+        assert_eq!(
+            login(&user, &pw, &mut a, &p, now()).expect("password").role,
+            Role::Manager
+        );
         user.active = false;
         let err =
             login(&user, &Secret::Pin("1234".into()), &mut a, &p, now()).expect_err("inactive");

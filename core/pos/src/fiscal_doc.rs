@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use tenda_devices::receipt as rc;
-use tenda_domain::{CardKind, FiscalStatus, IcmsTaxation, Money, PaymentMethod, Sale, TaxId};
+use tenda_domain::{CardKind, FiscalStatus, Money, PaymentMethod, Sale, TaxId};
 use tenda_fiscal::nfce::{
-    CardInfo, Consumer, ConsumerId, Csosn, Emission, EmitterSettings, Environment, Icms, IcmsCst,
-    IcmsSituation, NfceInput, NfceItem, NfcePayment, PaymentMethod as FiscalPayment, PisCofins,
+    Consumer, ConsumerId, Emission, EmitterSettings, Environment, Icms, NfceInput, NfceItem,
+    NfcePayment, PisCofins,
 };
 
 use crate::error::PosError;
@@ -18,40 +18,14 @@ pub fn local_time(at: DateTime<Utc>, offset_minutes: i32) -> DateTime<FixedOffse
     at.with_timezone(&offset)
 }
 
-fn icms(fiscal: &tenda_domain::FiscalData, line: usize) -> Result<Icms, PosError> {
-    let field = || format!("lines[{line}].fiscal.icms");
-    let situation = match &fiscal.icms {
-        IcmsTaxation::Csosn(c) => IcmsSituation::Csosn(match c.as_str() {
-            "102" => Csosn::C102,
-            "103" => Csosn::C103,
-            "300" => Csosn::C300,
-            "400" => Csosn::C400,
-            "500" => Csosn::C500,
-            "900" => Csosn::C900,
-            other => return Err(PosError::invalid(field(), format!("CSOSN {other} is not supported on NFC-e"))),
-        }),
-        IcmsTaxation::Cst(c) => IcmsSituation::Cst(match c.as_str() {
-            "00" => IcmsCst::C00,
-            "20" => IcmsCst::C20,
-            "40" => IcmsCst::C40,
-            "41" => IcmsCst::C41,
-            "60" => IcmsCst::C60,
-            other => return Err(PosError::invalid(field(), format!("CST {other} is not supported on NFC-e"))),
-        }),
-    };
-    Ok(Icms { origin: fiscal.origin, situation, rate_bp: fiscal.icms_rate_bp, base_reduction_bp: 0 })
-}
-
-fn pis_cofins(cst: &str, rate_bp: u32, field: String) -> Result<PisCofins, PosError> {
-    let cst: u8 = cst.parse().map_err(|_| PosError::invalid(field, format!("CST {cst} is not a number")))?;
-    Ok(PisCofins { cst, rate_bp })
-}
-
 /// How a note is issued: online or in offline contingency since `since` with `justification`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoteEmission {
     Normal,
-    Contingency { since: DateTime<Utc>, justification: String },
+    Contingency {
+        since: DateTime<Utc>,
+        justification: String,
+    },
 }
 
 /// Builds the NFC-e input for `sale` with number `number`.
@@ -67,14 +41,16 @@ pub fn nfce_input(
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let cfop: u16 = l
-                .fiscal
-                .cfop
-                .parse()
-                .map_err(|_| PosError::invalid(format!("lines[{i}].fiscal.cfop"), "not a number"))?;
+            let cfop: u16 = l.fiscal.cfop.parse().map_err(|_| {
+                PosError::invalid(format!("lines[{i}].fiscal.cfop"), "not a number")
+            })?;
             Ok(NfceItem {
                 code: l.sku.clone(),
-                gtin: l.gtin.as_ref().and_then(|g| g.fiscal_gtin()).map(str::to_owned),
+                gtin: l
+                    .gtin
+                    .as_ref()
+                    .and_then(|g| g.fiscal_gtin())
+                    .map(str::to_owned),
                 description: l.name.clone(),
                 ncm: l.fiscal.ncm.clone(),
                 cest: l.fiscal.cest.clone(),
@@ -84,44 +60,21 @@ pub fn nfce_input(
                 unit_price: l.unit_price,
                 discount: l.discount,
                 other_charges: Money::ZERO,
-                icms: icms(&l.fiscal, i)?,
-                pis: pis_cofins(&l.fiscal.pis_cst, l.fiscal.pis_rate_bp, format!("lines[{i}].fiscal.pis_cst"))?,
-                cofins: pis_cofins(
+                icms: Icms::from_fiscal(&l.fiscal).map_err(|e| line_error(i, &e))?,
+                pis: PisCofins::from_code("PIS", &l.fiscal.pis_cst, l.fiscal.pis_rate_bp)
+                    .map_err(|e| line_error(i, &e))?,
+                cofins: PisCofins::from_code(
+                    "COFINS",
                     &l.fiscal.cofins_cst,
                     l.fiscal.cofins_rate_bp,
-                    format!("lines[{i}].fiscal.cofins_cst"),
-                )?,
+                )
+                .map_err(|e| line_error(i, &e))?,
                 approximate_taxes: Money::ZERO,
                 additional_info: None,
             })
         })
         .collect::<Result<Vec<_>, PosError>>()?;
-    let payments = sale
-        .payments
-        .iter()
-        .map(|p| {
-            let (method, amount) = match &p.method {
-                // vPag of cash is what was handed over; the builder derives vTroco.
-                PaymentMethod::Cash { tendered, .. } => (FiscalPayment::Cash, *tendered),
-                PaymentMethod::Card { kind, brand, authorization, .. } => {
-                    let info = CardInfo {
-                        integrated: true,
-                        acquirer_cnpj: None,
-                        brand: brand.as_deref().map(card_brand_code),
-                        authorization: authorization.clone(),
-                    };
-                    let method = match kind {
-                        CardKind::Credit => FiscalPayment::CreditCard(info),
-                        CardKind::Debit => FiscalPayment::DebitCard(info),
-                    };
-                    (method, p.amount)
-                }
-                PaymentMethod::Pix { .. } => (FiscalPayment::Pix(None), p.amount),
-                PaymentMethod::CustomerAccount { .. } => (FiscalPayment::StoreCredit, p.amount),
-            };
-            NfcePayment { method, amount }
-        })
-        .collect();
+    let payments = sale.payments.iter().map(NfcePayment::from_domain).collect();
     let consumer = sale.consumer_tax_id.as_ref().map(|t| Consumer {
         id: match t {
             TaxId::Cpf(c) => ConsumerId::Cpf(c.as_str().to_owned()),
@@ -135,7 +88,10 @@ pub fn nfce_input(
         issued_at: local_time(sale.created_at, offset_minutes),
         emission: match emission {
             NoteEmission::Normal => Emission::Normal,
-            NoteEmission::Contingency { since, justification } => Emission::Offline {
+            NoteEmission::Contingency {
+                since,
+                justification,
+            } => Emission::Offline {
                 since: local_time(*since, offset_minutes),
                 justification: justification.clone(),
             },
@@ -149,21 +105,9 @@ pub fn nfce_input(
     })
 }
 
-/// tBand code for the brand name a terminal reports.
-fn card_brand_code(brand: &str) -> String {
-    match brand.to_ascii_uppercase().as_str() {
-        "VISA" => "01",
-        "MASTERCARD" | "MASTER" => "02",
-        "AMEX" | "AMERICAN EXPRESS" => "03",
-        "SOROCRED" => "04",
-        "DINERS" => "05",
-        "ELO" => "06",
-        "HIPERCARD" => "07",
-        "AURA" => "08",
-        "CABAL" => "09",
-        _ => "99",
-    }
-    .to_owned()
+/// A line's fiscal data that cannot go on the note, named so the manager can correct the product.
+fn line_error(line: usize, e: &tenda_fiscal::nfce::NfceError) -> PosError {
+    PosError::invalid(format!("lines[{line}].fiscal"), e.to_string())
 }
 
 fn printed_time(at: DateTime<FixedOffset>) -> String {
@@ -173,8 +117,14 @@ fn printed_time(at: DateTime<FixedOffset>) -> String {
 fn method_label(method: &PaymentMethod) -> &'static str {
     match method {
         PaymentMethod::Cash { .. } => "Dinheiro",
-        PaymentMethod::Card { kind: CardKind::Credit, .. } => "Cartão de Crédito",
-        PaymentMethod::Card { kind: CardKind::Debit, .. } => "Cartão de Débito",
+        PaymentMethod::Card {
+            kind: CardKind::Credit,
+            ..
+        } => "Cartão de Crédito",
+        PaymentMethod::Card {
+            kind: CardKind::Debit,
+            ..
+        } => "Cartão de Débito",
         PaymentMethod::Pix { .. } => "PIX",
         PaymentMethod::CustomerAccount { .. } => "Crédito Loja",
     }
@@ -202,7 +152,10 @@ pub fn danfe(sale: &Sale, note: &NoteForReceipt, emitter: &EmitterSettings) -> r
         "{}, {}{} - {} - {}/{}",
         a.street,
         a.number,
-        a.complement.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+        a.complement
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default(),
         a.district,
         a.city_name,
         a.uf.as_str()
@@ -211,7 +164,10 @@ pub fn danfe(sale: &Sale, note: &NoteForReceipt, emitter: &EmitterSettings) -> r
         .lines
         .iter()
         .map(|l| rc::ReceiptItem {
-            code: l.gtin.as_ref().map_or_else(|| l.sku.clone(), |g| g.as_str().to_owned()),
+            code: l
+                .gtin
+                .as_ref()
+                .map_or_else(|| l.sku.clone(), |g| g.as_str().to_owned()),
             description: l.name.clone(),
             quantity_thousandths: l.quantity.thousandths(),
             unit: l.unit.code().to_owned(),
@@ -264,7 +220,10 @@ pub fn danfe(sale: &Sale, note: &NoteForReceipt, emitter: &EmitterSettings) -> r
         issued_at: printed_time(note.issued_at),
         authorization: match (&note.protocol, note.authorized_at) {
             (Some(p), Some(at)) if note.status == FiscalStatus::Authorized => {
-                Some(rc::Authorization { protocol: p.clone(), authorized_at: printed_time(at) })
+                Some(rc::Authorization {
+                    protocol: p.clone(),
+                    authorized_at: printed_time(at),
+                })
             }
             _ => None,
         },
@@ -272,7 +231,11 @@ pub fn danfe(sale: &Sale, note: &NoteForReceipt, emitter: &EmitterSettings) -> r
             Environment::Production => rc::FiscalEnvironment::Production,
             Environment::Homologation => rc::FiscalEnvironment::Homologation,
         },
-        emission: if note.contingency { rc::Emission::OfflineContingency } else { rc::Emission::Normal },
+        emission: if note.contingency {
+            rc::Emission::OfflineContingency
+        } else {
+            rc::Emission::Normal
+        },
         fiscal_messages: Vec::new(),
         taxpayer_messages: Vec::new(),
         taxes: None,

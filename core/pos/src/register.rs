@@ -67,8 +67,17 @@ pub struct ClosingReport {
     pub total_difference: Money,
 }
 
+/// An open register session, kept in the device store and updated in each sale's transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterSession {
+    pub id: tenda_domain::RegisterSessionId,
+    pub opened_by: tenda_domain::UserId,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub tally: RegisterTally,
+}
+
 /// Running totals of a session.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterTally {
     pub float: Money,
     pub cash_in: Money,

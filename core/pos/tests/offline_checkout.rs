@@ -9,8 +9,8 @@ use tenda_devices::sim::SimulatedPrinter;
 use tenda_devices::transport::{Pacing, WriteMode};
 use tenda_devices::{EscPosPrinter, PrinterProfile, PrinterSettings};
 use tenda_domain::{
-    Customer, CustomerId, DeviceId, Discount, FiscalData, FiscalStatus, Money, Product, ProductId, Quantity, Role,
-    Unit, User, UserId,
+    Customer, CustomerId, DeviceId, Discount, FiscalData, FiscalStatus, Money, Product, ProductId,
+    Quantity, Role, Unit, User, UserId,
 };
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
@@ -58,7 +58,10 @@ struct Fixture {
 }
 
 fn manager() -> Approval {
-    Approval { login: "caio".into(), secret: Secret::Pin("2468".into()) }
+    Approval {
+        login: "caio".into(),
+        secret: Secret::Pin("2468".into()),
+    }
 }
 
 fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
@@ -102,34 +105,63 @@ fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
         version: 1,
     };
     pos.with_store(|s| {
-        s.save_user(&user("bia", Role::Seller, "1357")).expect("seller");
-        s.save_user(&user("caio", Role::Manager, "2468")).expect("manager");
-        s.save_user(&user("dona", Role::Owner, "9999")).expect("owner");
+        s.save_user(&user("bia", Role::Seller, "1357"))
+            .expect("seller");
+        s.save_user(&user("caio", Role::Manager, "2468"))
+            .expect("manager");
+        s.save_user(&user("dona", Role::Owner, "9999"))
+            .expect("owner");
         s.save_product(&coffee).expect("coffee");
         s.save_product(&bread).expect("bread");
         s.save_customer(&customer).expect("customer");
     });
-    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx")).expect("test pfx");
-    let owner = Approval { login: "dona".into(), secret: Secret::Pin("9999".into()) };
-    pos.install_certificate(&pfx, "minhasenha", &owner).expect("certificate");
+    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
+        .expect("test pfx");
+    let owner = Approval {
+        login: "dona".into(),
+        secret: Secret::Pin("9999".into()),
+    };
+    pos.install_certificate(&pfx, "minhasenha", &owner)
+        .expect("certificate");
 
     let profile = PrinterProfile::mm80();
     let printer = SimulatedPrinter::new(&profile);
     printer.set_link(512, WriteMode::WithResponse);
-    let settings = PrinterSettings { pacing: Pacing { between_chunks: Duration::ZERO }, ..Default::default() };
-    pos.set_printer(Arc::new(EscPosPrinter::new(printer.clone(), profile, settings)));
-    Fixture { _dir: dir, path, key, pos, printer, coffee, bread, customer }
+    let settings = PrinterSettings {
+        pacing: Pacing {
+            between_chunks: Duration::ZERO,
+        },
+        ..Default::default()
+    };
+    pos.set_printer(Arc::new(EscPosPrinter::new(
+        printer.clone(),
+        profile,
+        settings,
+    )));
+    Fixture {
+        _dir: dir,
+        path,
+        key,
+        pos,
+        printer,
+        coffee,
+        bread,
+        customer,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_sale_commits_signs_and_prints_in_contingency() {
     let f = fixture(|_| {});
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into())).expect("seller signs in");
-    pos.open_register(m(100_00), Some(&manager())).expect("manager opens the register");
+    pos.sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("seller signs in");
+    pos.open_register(m(100_00), Some(&manager()))
+        .expect("manager opens the register");
 
     // Ring up: coffee by barcode ×2, bread by scale label (1.250 kg of code 00123).
-    pos.scan("7891000100103", Some(Quantity::from_units(2).expect("2"))).expect("barcode");
+    pos.scan("7891000100103", Some(Quantity::from_units(2).expect("2")))
+        .expect("barcode");
     pos.scan("2001230012502", None).expect("scale label");
     let ticket = pos.ticket().expect("ticket");
     // 2 × 18.90 + 1.250 × 16.90 (21.125 → 21.12, half-even) = 58.92
@@ -137,50 +169,120 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
 
     // No SEFAZ and no manager decision yet: the sale is refused, clearly, and nothing is lost.
     let err = pos
-        .checkout(vec![PaymentRequest::Cash { amount: ticket.total, tendered: m(60_00) }])
+        .checkout(vec![PaymentRequest::Cash {
+            amount: ticket.total,
+            tendered: m(60_00),
+        }])
         .await
         .expect_err("contingency must be authorized first");
     assert_eq!(err, PosError::ContingencyRequired);
     assert_eq!(pos.status().sefaz, SefazMode::ContingencyRequired);
-    assert_eq!(pos.ticket().expect("ticket kept").lines.len(), 2, "the ticket survives the refusal");
+    assert_eq!(
+        pos.ticket().expect("ticket kept").lines.len(),
+        2,
+        "the ticket survives the refusal"
+    );
 
     // The manager types their PIN on the seller's session and a justification.
-    let short = pos.enter_contingency("sem net", Some(&manager())).expect_err("justification too short");
+    let short = pos
+        .enter_contingency("sem net", Some(&manager()))
+        .expect_err("justification too short");
     assert_eq!(short.code(), "invalid_input");
-    pos.enter_contingency("Internet da loja caiu as 10h", Some(&manager())).expect("contingency entered");
+    pos.enter_contingency("Internet da loja caiu as 10h", Some(&manager()))
+        .expect("contingency entered");
     assert_eq!(pos.status().sefaz, SefazMode::Contingency);
 
-    let pix = pos.checkout(vec![PaymentRequest::Pix { amount: ticket.total, txid: None }]).await.expect_err("offline");
-    assert!(matches!(pix, PosError::Offline { ref what, .. } if what == "pix"), "{pix:?}");
+    let pix = pos
+        .checkout(vec![PaymentRequest::Pix {
+            amount: ticket.total,
+            txid: None,
+        }])
+        .await
+        .expect_err("offline");
+    assert!(
+        matches!(pix, PosError::Offline { ref what, .. } if what == "pix"),
+        "{pix:?}"
+    );
 
     let outcome = pos
-        .checkout(vec![PaymentRequest::Cash { amount: ticket.total, tendered: m(60_00) }])
+        .checkout(vec![PaymentRequest::Cash {
+            amount: ticket.total,
+            tendered: m(60_00),
+        }])
         .await
         .expect("sale in contingency");
     assert_eq!(outcome.change, m(1_08));
     assert!(outcome.printed, "printed: {:?}", outcome.print_error);
     let note = outcome.note.clone().expect("an NFC-e");
     assert!(note.contingency && note.status == FiscalStatus::Contingency);
-    assert_eq!(&note.access_key[34..35], "9", "tpEmis=9 is inside the access key");
+    assert_eq!(
+        &note.access_key[34..35],
+        "9",
+        "tpEmis=9 is inside the access key"
+    );
 
     // The DANFE on paper says contingency and carries the note's QR byte for byte.
     let receipts = f.printer.receipts();
-    let last = receipts.iter().rev().find(|r| r.cut).expect("a cut receipt");
-    assert!(last.mentions("CONTING"), "contingency notice printed: {:?}", last.lines);
-    assert!(last.qr_codes.iter().any(|q| q.payload == note.qr_code.as_bytes()), "QR equals the note's");
+    let last = receipts
+        .iter()
+        .rev()
+        .find(|r| r.cut)
+        .expect("a cut receipt");
+    assert!(
+        last.mentions("CONTING"),
+        "contingency notice printed: {:?}",
+        last.lines
+    );
+    assert!(
+        last.qr_codes
+            .iter()
+            .any(|q| q.payload == note.qr_code.as_bytes()),
+        "QR equals the note's"
+    );
 
     // Everything is in the store: sale, signed XML, deltas, outbox, audit — and the chain holds.
-    let stored = pos.with_store(|s| s.sale(outcome.sale_id)).expect("read").expect("sale stored");
+    let stored = pos
+        .with_store(|s| s.sale(outcome.sale_id))
+        .expect("read")
+        .expect("sale stored");
     let doc = stored.fiscal.expect("fiscal document stored");
     assert_eq!(doc.status, FiscalStatus::Contingency);
-    assert!(doc.xml.contains("<tpEmis>9</tpEmis>") && doc.xml.contains("<xJust>Internet da loja caiu as 10h</xJust>"));
-    assert!(doc.deadline.is_some(), "a contingency note carries its deadline");
-    assert_eq!(pos.with_store(|s| s.stock_level(f.coffee.id)).expect("stock"), Quantity::from_thousandths(-2000));
-    assert!(matches!(pos.verify_audit().expect("verify"), AuditVerification::Intact { .. }));
-    let actions: Vec<String> =
-        pos.audit_entries(0, 1000).expect("audit").into_iter().map(|e| e.action).collect();
-    for expected in ["register.open", "session.approve", "contingency.transition", "authorize_contingency.override", "sale.record"] {
-        assert!(actions.iter().any(|a| a.starts_with(expected)), "{expected} audited in {actions:?}");
+    assert!(
+        doc.xml.contains("<tpEmis>9</tpEmis>")
+            && doc
+                .xml
+                .contains("<xJust>Internet da loja caiu as 10h</xJust>")
+    );
+    assert!(
+        doc.deadline.is_some(),
+        "a contingency note carries its deadline"
+    );
+    assert_eq!(
+        pos.with_store(|s| s.stock_level(f.coffee.id))
+            .expect("stock"),
+        Quantity::from_thousandths(-2000)
+    );
+    assert!(matches!(
+        pos.verify_audit().expect("verify"),
+        AuditVerification::Intact { .. }
+    ));
+    let actions: Vec<String> = pos
+        .audit_entries(0, 1000)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for expected in [
+        "open_register.override",
+        "session.approve",
+        "contingency.transition",
+        "authorize_contingency.override",
+        "sale.record",
+    ] {
+        assert!(
+            actions.iter().any(|a| a.starts_with(expected)),
+            "{expected} audited in {actions:?}"
+        );
     }
     let status = pos.status();
     assert_eq!(status.pending_notes, 1);
@@ -201,17 +303,24 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
 async fn discount_beyond_the_seller_limit_needs_and_audits_a_manager() {
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into())).expect("sign in");
+    pos.sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("sign in");
     pos.open_register(m(0), Some(&manager())).expect("open");
     pos.scan("CAF500", None).expect("sku");
-    let refused = pos.set_sale_discount(Some(Discount::Percent(1000)), None).expect_err("10% > 5% limit");
+    let refused = pos
+        .set_sale_discount(Some(Discount::Percent(1000)), None)
+        .expect_err("10% > 5% limit");
     assert_eq!(refused.code(), "forbidden");
-    pos.set_sale_discount(Some(Discount::Percent(1000)), Some(&manager())).expect("manager approves");
+    pos.set_sale_discount(Some(Discount::Percent(1000)), Some(&manager()))
+        .expect("manager approves");
     let total = pos.ticket().expect("ticket").total;
     assert_eq!(total, m(17_01), "18.90 − 10% (1.89)");
     // Automatic contingency per policy: the first offline sale enters it by itself.
     let outcome = pos
-        .checkout(vec![PaymentRequest::Cash { amount: total, tendered: total }])
+        .checkout(vec![PaymentRequest::Cash {
+            amount: total,
+            tendered: total,
+        }])
         .await
         .expect("automatic contingency sale");
     assert!(outcome.note.expect("note").contingency);
@@ -220,7 +329,12 @@ async fn discount_beyond_the_seller_limit_needs_and_audits_a_manager() {
         .iter()
         .find(|e| e.action == "discount_above_limit.override")
         .expect("the override is audited with the sale");
-    assert!(approval.subject.contains(&format!("sale:{}", outcome.sale_id)) && approval.subject.contains("approved_by=user:"));
+    assert!(
+        approval
+            .subject
+            .contains(&format!("sale:{}", outcome.sale_id))
+            && approval.subject.contains("approved_by=user:")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,10 +344,17 @@ async fn customer_account_uses_the_last_known_balance_and_closed_inventory_refus
         c.sell_without_stock_check = false;
     });
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into())).expect("sign in");
+    pos.sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("sign in");
     pos.open_register(m(0), Some(&manager())).expect("open");
     pos.scan("CAF500", None).expect("scan");
-    let err = pos.checkout(vec![PaymentRequest::Cash { amount: m(18_90), tendered: m(20_00) }]).await.expect_err("no stock");
+    let err = pos
+        .checkout(vec![PaymentRequest::Cash {
+            amount: m(18_90),
+            tendered: m(20_00),
+        }])
+        .await
+        .expect_err("no stock");
     assert_eq!(err.code(), "insufficient_stock");
     pos.with_store(|s| {
         s.adjust_stock(
@@ -247,27 +368,50 @@ async fn customer_account_uses_the_last_known_balance_and_closed_inventory_refus
         )
     })
     .expect("receive stock");
-    pos.set_quantity(0, Quantity::from_units(3).expect("3")).expect("qty");
+    pos.set_quantity(0, Quantity::from_units(3).expect("3"))
+        .expect("qty");
     pos.set_customer(Some(f.customer.id)).expect("customer");
     // 3 × 18.90 = 56.70 > 50.00 overdraft limit: refused on the last-known balance.
-    let over = pos.checkout(vec![PaymentRequest::CustomerAccount { amount: m(56_70) }]).await.expect_err("over limit");
+    let over = pos
+        .checkout(vec![PaymentRequest::CustomerAccount { amount: m(56_70) }])
+        .await
+        .expect_err("over limit");
     assert_eq!(over.code(), "limit_exceeded");
-    pos.set_quantity(0, Quantity::from_units(2).expect("2")).expect("qty");
-    pos.checkout(vec![PaymentRequest::CustomerAccount { amount: m(37_80) }]).await.expect("on account");
-    let c = pos.with_store(|s| s.customer(f.customer.id)).expect("read").expect("customer");
-    assert_eq!(c.balance, m(-37_80), "the balance delta is applied locally at once");
+    pos.set_quantity(0, Quantity::from_units(2).expect("2"))
+        .expect("qty");
+    pos.checkout(vec![PaymentRequest::CustomerAccount { amount: m(37_80) }])
+        .await
+        .expect("on account");
+    let c = pos
+        .with_store(|s| s.customer(f.customer.id))
+        .expect("read")
+        .expect("customer");
+    assert_eq!(
+        c.balance,
+        m(-37_80),
+        "the balance delta is applied locally at once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reopening_the_device_keeps_contingency_and_the_open_register() {
     let f = fixture(|_| {});
-    f.pos.sign_in("bia", &Secret::Pin("1357".into())).expect("sign in");
-    f.pos.open_register(m(50_00), Some(&manager())).expect("open");
-    f.pos.enter_contingency("Provedor de internet fora do ar", Some(&manager())).expect("contingency");
+    f.pos
+        .sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("sign in");
+    f.pos
+        .open_register(m(50_00), Some(&manager()))
+        .expect("open");
+    f.pos
+        .enter_contingency("Provedor de internet fora do ar", Some(&manager()))
+        .expect("contingency");
     let reopened = Pos::open(&f.path, &f.key).expect("reopen with the same key");
     assert_eq!(reopened.status().sefaz, SefazMode::Contingency);
     assert!(reopened.register_session().is_some());
-    assert!(reopened.signed_in().is_none(), "a restart signs everybody out");
+    assert!(
+        reopened.signed_in().is_none(),
+        "a restart signs everybody out"
+    );
     let wrong = Pos::open(&f.path, &DbKey::generate());
     assert!(wrong.is_err(), "the wrong key opens nothing");
 }
@@ -276,11 +420,32 @@ async fn reopening_the_device_keeps_contingency_and_the_open_register() {
 async fn five_wrong_pins_lock_the_user_out_and_are_audited() {
     let f = fixture(|_| {});
     for _ in 0..4 {
-        let e = f.pos.sign_in("bia", &Secret::Pin("0000".into())).expect_err("wrong");
+        let e = f
+            .pos
+            .sign_in("bia", &Secret::Pin("0000".into()))
+            .expect_err("wrong");
         assert_eq!(e.code(), "wrong_credentials");
     }
-    assert_eq!(f.pos.sign_in("bia", &Secret::Pin("0000".into())).expect_err("5th").code(), "locked_out");
-    assert_eq!(f.pos.sign_in("bia", &Secret::Pin("1357".into())).expect_err("locked").code(), "locked_out");
-    let denied = f.pos.audit_entries(0, 100).expect("audit").iter().filter(|e| e.outcome == tenda_domain::Outcome::Denied).count();
+    assert_eq!(
+        f.pos
+            .sign_in("bia", &Secret::Pin("0000".into()))
+            .expect_err("5th")
+            .code(),
+        "locked_out"
+    );
+    assert_eq!(
+        f.pos
+            .sign_in("bia", &Secret::Pin("1357".into()))
+            .expect_err("locked")
+            .code(),
+        "locked_out"
+    );
+    let denied = f
+        .pos
+        .audit_entries(0, 100)
+        .expect("audit")
+        .iter()
+        .filter(|e| e.outcome == tenda_domain::Outcome::Denied)
+        .count();
     assert_eq!(denied, 6, "every refused attempt is in the audit log");
 }

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use tenda_devices::{PrintJob, layout_danfe};
 use tenda_domain::{
-    Action, Actor, EmissionType, FiscalStatus, Money, Outcome, Payment, Quantity, Sale, SaleHeader, SaleId,
+    Action, Actor, EmissionType, FiscalStatus, Money, Outcome, Payment, Quantity, SaleHeader,
+    SaleId,
 };
 use tenda_fiscal::nfce::build_and_sign;
 use tenda_store::{FiscalSeries, LocalChange, SaleCommit, SignedFiscalDocument};
@@ -60,7 +61,9 @@ impl Pos {
         let pos = self.clone();
         let committed = tokio::task::spawn_blocking(move || pos.checkout_commit(&payments))
             .await
-            .map_err(|e| PosError::Internal { detail: format!("checkout task: {e}") })??;
+            .map_err(|e| PosError::Internal {
+                detail: format!("checkout task: {e}"),
+            })??;
         let mut outcome = committed.outcome;
         let printer = lock(&self.inner.printer).clone();
         if let (Some(printer), Some(job)) = (printer, committed.job) {
@@ -69,7 +72,9 @@ impl Pos {
                 Err(e) => {
                     outcome.print_error = Some(e.to_string());
                     self.inner.hub.update(|s| {
-                        s.printer = crate::status::PeripheralState::NeedsAttention { reason: e.to_string() }
+                        s.printer = crate::status::PeripheralState::NeedsAttention {
+                            reason: e.to_string(),
+                        }
                     });
                 }
             }
@@ -82,7 +87,11 @@ impl Pos {
         let sell = self.authorize_with(Action::Sell, None)?;
         let ticket = {
             let session = lock(&self.inner.session);
-            session.as_ref().ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?.ticket.clone()
+            session
+                .as_ref()
+                .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+                .ticket
+                .clone()
         };
         if ticket.cart.lines.is_empty() {
             return Err(cart_error(tenda_domain::CartError::Empty));
@@ -99,7 +108,9 @@ impl Pos {
                 lock(&self.inner.store)
                     .customer(id)
                     .map_err(storage)?
-                    .ok_or_else(|| PosError::NotFound { what: "customer".into() })?,
+                    .ok_or_else(|| PosError::NotFound {
+                        what: "customer".into(),
+                    })?,
             ),
             None => None,
         };
@@ -111,10 +122,15 @@ impl Pos {
             .iter()
             .enumerate()
             .map(|(i, r)| match r {
-                PaymentRequest::Cash { amount, tendered } => Payment::cash(*amount, *tendered).map_err(|e| payment_error(i, e)),
+                PaymentRequest::Cash { amount, tendered } => {
+                    Payment::cash(*amount, *tendered).map_err(|e| payment_error(i, e))
+                }
                 PaymentRequest::Pix { amount, txid } => Ok(Payment::pix(*amount, txid.clone())),
                 PaymentRequest::CustomerAccount { amount } => {
-                    let id = customer.as_ref().map(|c| c.id).ok_or_else(|| PosError::invalid("customer", "none chosen"))?;
+                    let id = customer
+                        .as_ref()
+                        .map(|c| c.id)
+                        .ok_or_else(|| PosError::invalid("customer", "none chosen"))?;
                     Ok(Payment::on_account(*amount, id))
                 }
                 PaymentRequest::Card { .. } => Err(PosError::Peripheral {
@@ -123,7 +139,12 @@ impl Pos {
                 }),
             })
             .collect::<PosResult<Vec<_>>>()?;
-        let header = SaleHeader { id: SaleId::new(), device_id: config.device_id, seller_id: sell.performer().user_id, created_at: at };
+        let header = SaleHeader {
+            id: SaleId::new(),
+            device_id: config.device_id,
+            seller_id: sell.performer().user_id,
+            created_at: at,
+        };
         let sale = ticket.cart.checkout(header, payments).map_err(sale_error)?;
 
         // How the note is issued. With SEFAZ unreachable, the state machine decides: automatic
@@ -134,7 +155,10 @@ impl Pos {
         let emission = match fiscal.emission(at, &config.contingency) {
             Ok(Emission::Online) => {
                 let (next, transition) = fiscal.apply(
-                    ContingencyEvent::SefazUnreachable { at, reason: "SEFAZ not reachable from this register".into() },
+                    ContingencyEvent::SefazUnreachable {
+                        at,
+                        reason: "SEFAZ not reachable from this register".into(),
+                    },
                     &config.contingency,
                 )?;
                 if let Some(t) = &transition {
@@ -142,8 +166,15 @@ impl Pos {
                 }
                 fiscal = next;
                 match fiscal.emission(at, &config.contingency) {
-                    Ok(Emission::Contingency { entered_at, justification }) => (entered_at, justification),
-                    Ok(Emission::Online) => return Err(PosError::Internal { detail: "still online after unreachable".into() }),
+                    Ok(Emission::Contingency {
+                        entered_at,
+                        justification,
+                    }) => (entered_at, justification),
+                    Ok(Emission::Online) => {
+                        return Err(PosError::Internal {
+                            detail: "still online after unreachable".into(),
+                        });
+                    }
                     Err(e) => {
                         // Persist "contingency required" so the screens show it, then refuse.
                         let mut store = lock(&self.inner.store);
@@ -152,14 +183,23 @@ impl Pos {
                     }
                 }
             }
-            Ok(Emission::Contingency { entered_at, justification }) => (entered_at, justification),
+            Ok(Emission::Contingency {
+                entered_at,
+                justification,
+            }) => (entered_at, justification),
             Err(e) => return Err(e.into()),
         };
-        let (next, _) = fiscal.apply(ContingencyEvent::ContingencyNoteIssued { at }, &config.contingency)?;
+        let (next, _) = fiscal.apply(
+            ContingencyEvent::ContingencyNoteIssued { at },
+            &config.contingency,
+        )?;
         fiscal = next;
 
         for p in &sale.payments {
-            register.tally.add(&RegisterMovement::SalePayment { kind: payment_kind(&p.method), amount: p.amount })?;
+            register.tally.add(&RegisterMovement::SalePayment {
+                kind: payment_kind(&p.method),
+                amount: p.amount,
+            })?;
         }
         register.tally.sales_count += 1;
         for approval in &ticket.approvals {
@@ -174,13 +214,23 @@ impl Pos {
             audit,
         };
 
-        let certificate = lock(&self.inner.certificate)
-            .clone()
-            .ok_or_else(|| PosError::state("checkout", "the store's A1 certificate is not installed"))?;
-        let note_emission = NoteEmission::Contingency { since: emission.0, justification: emission.1 };
-        let series = FiscalSeries { model: 65, series: config.emitter.series };
+        let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
+            PosError::state("checkout", "the store's A1 certificate is not installed")
+        })?;
+        let note_emission = NoteEmission::Contingency {
+            since: emission.0,
+            justification: emission.1,
+        };
+        let series = FiscalSeries {
+            model: 65,
+            series: config.emitter.series,
+        };
         let mut signed_note = None;
-        let commit = SaleCommit { sale: sale.clone(), actor: Actor::User(sell.performer().user_id), register_session_id: Some(register.id) };
+        let commit = SaleCommit {
+            sale: sale.clone(),
+            actor: Actor::User(sell.performer().user_id),
+            register_session_id: Some(register.id),
+        };
         let committed = {
             let mut store = lock(&self.inner.store);
             store
@@ -188,9 +238,16 @@ impl Pos {
                     &commit,
                     series,
                     |number| {
-                        let input = nfce_input(&sale, &config.emitter, number, &note_emission, config.utc_offset_minutes)
-                            .map_err(|e| e.to_string())?;
-                        let note = build_and_sign(&input, &certificate).map_err(|e| fiscal_error_text(&e))?;
+                        let input = nfce_input(
+                            &sale,
+                            &config.emitter,
+                            number,
+                            &note_emission,
+                            config.utc_offset_minutes,
+                        )
+                        .map_err(|e| e.to_string())?;
+                        let note = build_and_sign(&input, &certificate)
+                            .map_err(|e| fiscal_error_text(&e))?;
                         let doc = SignedFiscalDocument {
                             access_key: note.access_key.as_str().to_owned(),
                             emission: EmissionType::OfflineContingency,
@@ -206,7 +263,9 @@ impl Pos {
                 )
                 .map_err(storage)?
         };
-        let note = signed_note.ok_or_else(|| PosError::Internal { detail: "note signed but not returned".into() })?;
+        let note = signed_note.ok_or_else(|| PosError::Internal {
+            detail: "note signed but not returned".into(),
+        })?;
 
         // The commit is durable: now update what the screens see and clear the ticket.
         *lock(&self.inner.register) = Some(register);
@@ -236,10 +295,19 @@ impl Pos {
             protocol: None,
             authorized_at: None,
         };
-        let job = layout_danfe(&danfe(&sale, &receipt, &config.emitter), &config.printer_profile, &config.danfe)
-            .map_err(|e| PosError::Peripheral { device: "printer".into(), reason: e.to_string() })?;
-        let bytes = tenda_devices::escpos::encode_job(&job)
-            .map_err(|e| PosError::Peripheral { device: "printer".into(), reason: e.to_string() })?;
+        let job = layout_danfe(
+            &danfe(&sale, &receipt, &config.emitter),
+            &config.printer_profile,
+            &config.danfe,
+        )
+        .map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })?;
+        let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })?;
         Ok(Committed {
             outcome: SaleOutcome {
                 sale_id: committed.sale_id,
@@ -265,10 +333,15 @@ impl Pos {
 
     /// Closed inventory: every line must be covered by the known stock.
     fn check_stock(&self, cart: &tenda_domain::Cart) -> PosResult<()> {
-        let mut needed: std::collections::BTreeMap<tenda_domain::ProductId, (String, Quantity)> = Default::default();
+        let mut needed: std::collections::BTreeMap<tenda_domain::ProductId, (String, Quantity)> =
+            Default::default();
         for l in &cart.lines {
-            let e = needed.entry(l.product_id).or_insert((l.name.clone(), Quantity::ZERO));
-            e.1 = e.1.checked_add(l.quantity).map_err(|e| PosError::invalid("quantity", e.to_string()))?;
+            let e = needed
+                .entry(l.product_id)
+                .or_insert((l.name.clone(), Quantity::ZERO));
+            e.1 =
+                e.1.checked_add(l.quantity)
+                    .map_err(|e| PosError::invalid("quantity", e.to_string()))?;
         }
         let mut store = lock(&self.inner.store);
         for (id, (name, qty)) in needed {
@@ -285,9 +358,16 @@ fn sale_error(e: tenda_domain::SaleError) -> PosError {
     match e {
         S::Cart(c) => cart_error(c),
         S::Payment { index, source } => payment_error(index, source),
-        S::Underpaid { missing } => PosError::invalid("payments", format!("{missing} still to pay")),
-        S::Overpaid { excess } => PosError::invalid("payments", format!("{excess} more than the total (only cash gives change)")),
-        S::Account(a) => PosError::LimitExceeded { limit: format!("customer_credit: {a}") },
+        S::Underpaid { missing } => {
+            PosError::invalid("payments", format!("{missing} still to pay"))
+        }
+        S::Overpaid { excess } => PosError::invalid(
+            "payments",
+            format!("{excess} more than the total (only cash gives change)"),
+        ),
+        S::Account(a) => PosError::LimitExceeded {
+            limit: format!("customer_credit: {a}"),
+        },
         other => PosError::invalid("sale", other.to_string()),
     }
 }

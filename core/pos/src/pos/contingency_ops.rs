@@ -16,25 +16,44 @@ impl Pos {
     /// SEFAZ (or the link) did not answer, and a consult failed too.
     pub fn sefaz_unreachable(&self, reason: &str) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
-        self.apply_fiscal_event(ContingencyEvent::SefazUnreachable { at: now(), reason: reason.to_owned() }, device, vec![])
+        self.apply_fiscal_event(
+            ContingencyEvent::SefazUnreachable {
+                at: now(),
+                reason: reason.to_owned(),
+            },
+            device,
+            vec![],
+        )
     }
 
     /// SEFAZ answers again; `backlog` contingency notes are still to be transmitted.
     pub fn sefaz_available(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
-        self.apply_fiscal_event(ContingencyEvent::SefazAvailable { at: now(), backlog }, device, vec![])
+        self.apply_fiscal_event(
+            ContingencyEvent::SefazAvailable { at: now(), backlog },
+            device,
+            vec![],
+        )
     }
 
     /// The transmission worker's progress on the backlog.
     pub fn backlog_changed(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
-        self.apply_fiscal_event(ContingencyEvent::BacklogChanged { at: now(), backlog }, device, vec![])
+        self.apply_fiscal_event(
+            ContingencyEvent::BacklogChanged { at: now(), backlog },
+            device,
+            vec![],
+        )
     }
 
     /// A manager enters contingency with their credentials and a justification (15–256
     /// characters, printed on every contingency note). On a seller's session, the manager's
     /// approval is audited with both people.
-    pub fn enter_contingency(&self, justification: &str, approval: Option<&Approval>) -> PosResult<FiscalState> {
+    pub fn enter_contingency(
+        &self,
+        justification: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<FiscalState> {
         let auth = self.authorize_with(Action::AuthorizeContingency, approval)?;
         let manager = auth.approver().unwrap_or(auth.performer()).clone();
         let at = now();

@@ -80,20 +80,32 @@ pub(crate) fn storage(e: tenda_store::Error) -> PosError {
     use tenda_store::Error as E;
     match e {
         E::InvalidInput { field, reason } => PosError::invalid(field, reason),
-        E::NotFound(what) => PosError::NotFound { what: what.to_owned() },
-        E::Account(a) => PosError::LimitExceeded { limit: format!("customer_credit: {a}") },
-        other => PosError::Storage { detail: other.to_string() },
+        E::NotFound(what) => PosError::NotFound {
+            what: what.to_owned(),
+        },
+        E::Account(a) => PosError::LimitExceeded {
+            limit: format!("customer_credit: {a}"),
+        },
+        other => PosError::Storage {
+            detail: other.to_string(),
+        },
     }
 }
 
 pub(crate) fn json<T: serde::Serialize>(value: &T) -> PosResult<String> {
-    serde_json::to_string(value).map_err(|e| PosError::Internal { detail: e.to_string() })
+    serde_json::to_string(value).map_err(|e| PosError::Internal {
+        detail: e.to_string(),
+    })
 }
 
 impl Pos {
     /// Opens the device's encrypted store (the key comes from the OS keystore through `vault`)
     /// with the configuration saved at enrollment.
-    pub fn open_with_vault(path: impl AsRef<Path>, vault: &dyn KeyVault, account: &str) -> PosResult<Pos> {
+    pub fn open_with_vault(
+        path: impl AsRef<Path>,
+        vault: &dyn KeyVault,
+        account: &str,
+    ) -> PosResult<Pos> {
         let store = Store::open_with_vault(path, vault, account).map_err(storage)?;
         Pos::from_store(store)
     }
@@ -114,10 +126,19 @@ impl Pos {
         let config: PosConfig = store
             .setting(keys::CONFIG)
             .map_err(storage)?
-            .ok_or_else(|| PosError::state("open", "this device is not set up yet (enroll it first)"))?;
-        let fiscal: FiscalState = store.setting(keys::FISCAL_STATE).map_err(storage)?.unwrap_or(FiscalState::Normal);
-        let register: Option<RegisterSession> = store.setting(keys::REGISTER).map_err(storage)?.flatten();
-        let certificate = match store.setting::<StoredCertificate>(keys::CERTIFICATE).map_err(storage)? {
+            .ok_or_else(|| {
+                PosError::state("open", "this device is not set up yet (enroll it first)")
+            })?;
+        let fiscal: FiscalState = store
+            .setting(keys::FISCAL_STATE)
+            .map_err(storage)?
+            .unwrap_or(FiscalState::Normal);
+        let register: Option<RegisterSession> =
+            store.setting(keys::REGISTER).map_err(storage)?.flatten();
+        let certificate = match store
+            .setting::<StoredCertificate>(keys::CERTIFICATE)
+            .map_err(storage)?
+        {
             Some(c) => Some(Arc::new(load_certificate(&c)?)),
             None => None,
         };
@@ -148,19 +169,30 @@ impl Pos {
     }
 
     /// Installs the store's A1 certificate (kept inside the encrypted database). Owner only.
-    pub fn install_certificate(&self, pfx: &[u8], password: &str, owner: &Approval) -> PosResult<()> {
+    pub fn install_certificate(
+        &self,
+        pfx: &[u8],
+        password: &str,
+        owner: &Approval,
+    ) -> PosResult<()> {
         let cert = A1Certificate::from_pkcs12_der(pfx, password)
             .map_err(|e| PosError::invalid("certificate", e.to_string()))?;
         let emitter_cnpj = lock(&self.inner.config).emitter.cnpj.clone();
-        cert.check_cnpj(&emitter_cnpj).map_err(|e| PosError::invalid("certificate", e.to_string()))?;
+        cert.check_cnpj(&emitter_cnpj)
+            .map_err(|e| PosError::invalid("certificate", e.to_string()))?;
         let auth = self.authorize_with(tenda_domain::Action::ManageSettings, Some(owner))?;
-        let stored = StoredCertificate { pfx_hex: hex_encode(pfx), password: password.to_owned() };
+        let stored = StoredCertificate {
+            pfx_hex: hex_encode(pfx),
+            password: password.to_owned(),
+        };
         let change = LocalChange {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
             audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, Utc::now())],
         };
-        lock(&self.inner.store).record_local_change(&change).map_err(storage)?;
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
         *lock(&self.inner.certificate) = Some(Arc::new(cert));
         Ok(())
     }
@@ -168,7 +200,9 @@ impl Pos {
     /// Uses `printer` for receipts from now on.
     pub fn set_printer(&self, printer: Arc<dyn ReceiptPrinter>) {
         *lock(&self.inner.printer) = Some(printer);
-        self.inner.hub.update(|s| s.printer = crate::status::PeripheralState::Ready);
+        self.inner
+            .hub
+            .update(|s| s.printer = crate::status::PeripheralState::Ready);
     }
 
     pub fn status(&self) -> PosStatus {
@@ -191,13 +225,17 @@ impl Pos {
 
     /// Verifies the whole audit chain of this device.
     pub fn verify_audit(&self) -> PosResult<tenda_store::AuditVerification> {
-        lock(&self.inner.store).verify_audit_chain().map_err(storage)
+        lock(&self.inner.store)
+            .verify_audit_chain()
+            .map_err(storage)
     }
 
     /// Audit entries after `after`, for the audit report (filters applied by the caller or
     /// through [`crate::reports`]).
     pub fn audit_entries(&self, after: u64, limit: u32) -> PosResult<Vec<tenda_store::AuditEntry>> {
-        lock(&self.inner.store).audit_entries(after, limit).map_err(storage)
+        lock(&self.inner.store)
+            .audit_entries(after, limit)
+            .map_err(storage)
     }
 
     /// Direct access for the sync engine and maintenance tasks that drive the store themselves.
@@ -231,7 +269,9 @@ impl Pos {
 
     /// Recomputes pending notes, the nearest deadline and its alarm for the status.
     pub fn refresh_fiscal_status(&self) -> PosResult<()> {
-        let docs = lock(&self.inner.store).fiscal_documents_awaiting_transmission(10_000).map_err(storage)?;
+        let docs = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?;
         let now = Utc::now();
         let queue: Vec<crate::transmission::QueuedNote> = docs
             .iter()
@@ -249,11 +289,21 @@ impl Pos {
             })
             .collect();
         let (nearest, alarm) = crate::transmission::backlog_alarm(&queue, now);
-        let pending = u32::try_from(docs.iter().filter(|d| d.status != tenda_domain::FiscalStatus::Rejected).count())
-            .unwrap_or(u32::MAX);
-        let rejected = u32::try_from(docs.iter().filter(|d| d.status == tenda_domain::FiscalStatus::Rejected).count())
-            .unwrap_or(u32::MAX);
-        let pending_sync = lock(&self.inner.store).outbox_pending_count().map_err(storage)?;
+        let pending = u32::try_from(
+            docs.iter()
+                .filter(|d| d.status != tenda_domain::FiscalStatus::Rejected)
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        let rejected = u32::try_from(
+            docs.iter()
+                .filter(|d| d.status == tenda_domain::FiscalStatus::Rejected)
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        let pending_sync = lock(&self.inner.store)
+            .outbox_pending_count()
+            .map_err(storage)?;
         self.inner.hub.update(|s| {
             s.pending_notes = pending;
             s.nearest_deadline = nearest;
@@ -276,8 +326,11 @@ pub(crate) fn transition_audit(t: &ContingencyTransition, actor: Actor) -> Audit
 }
 
 fn load_certificate(c: &StoredCertificate) -> PosResult<A1Certificate> {
-    let der = hex_decode(&c.pfx_hex).ok_or_else(|| PosError::Storage { detail: "stored certificate is damaged".into() })?;
-    A1Certificate::from_pkcs12_der(&der, &c.password).map_err(|e| PosError::invalid("certificate", e.to_string()))
+    let der = hex_decode(&c.pfx_hex).ok_or_else(|| PosError::Storage {
+        detail: "stored certificate is damaged".into(),
+    })?;
+    A1Certificate::from_pkcs12_der(&der, &c.password)
+        .map_err(|e| PosError::invalid("certificate", e.to_string()))
 }
 
 fn hex_encode(bytes: &[u8]) -> String {
@@ -288,7 +341,10 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 pub(crate) fn now() -> DateTime<Utc> {

@@ -8,7 +8,9 @@ use tenda_store::LocalChange;
 use super::{Pos, json, keys, lock, now, storage};
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
-use crate::register::{ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally};
+use crate::register::{
+    ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally,
+};
 
 impl Pos {
     pub fn register_session(&self) -> Option<RegisterSession> {
@@ -16,12 +18,19 @@ impl Pos {
     }
 
     /// Opens the register with `float` in the drawer. Managers (or a manager's approval).
-    pub fn open_register(&self, float: Money, approval: Option<&Approval>) -> PosResult<RegisterSession> {
+    pub fn open_register(
+        &self,
+        float: Money,
+        approval: Option<&Approval>,
+    ) -> PosResult<RegisterSession> {
         if float.is_negative() {
             return Err(PosError::invalid("float", "must not be negative"));
         }
         if lock(&self.inner.register).is_some() {
-            return Err(PosError::state("open register", "the register is already open"));
+            return Err(PosError::state(
+                "open register",
+                "the register is already open",
+            ));
         }
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
         let at = now();
@@ -46,18 +55,30 @@ impl Pos {
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
         };
-        lock(&self.inner.store).record_local_change(&change).map_err(storage)?;
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
         *lock(&self.inner.register) = Some(session.clone());
         Ok(session)
     }
 
     /// Cash put into the drawer (suprimento).
-    pub fn cash_in(&self, amount: Money, reason: &str, approval: Option<&Approval>) -> PosResult<()> {
+    pub fn cash_in(
+        &self,
+        amount: Money,
+        reason: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
         self.cash_movement(CashMovementKind::Supply, amount, reason, approval)
     }
 
     /// Cash taken out of the drawer (sangria).
-    pub fn cash_out(&self, amount: Money, reason: &str, approval: Option<&Approval>) -> PosResult<()> {
+    pub fn cash_out(
+        &self,
+        amount: Money,
+        reason: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
         self.cash_movement(CashMovementKind::Withdrawal, amount, reason, approval)
     }
 
@@ -73,19 +94,30 @@ impl Pos {
         }
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(PosError::invalid("reason", "say why, in up to 200 characters"));
+            return Err(PosError::invalid(
+                "reason",
+                "say why, in up to 200 characters",
+            ));
         }
         let mut session = lock(&self.inner.register)
             .clone()
             .ok_or_else(|| PosError::state("cash movement", "the register is not open"))?;
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
         let movement = match kind {
-            CashMovementKind::Supply => RegisterMovement::CashIn { amount, reason: reason.to_owned() },
-            _ => RegisterMovement::CashOut { amount, reason: reason.to_owned() },
+            CashMovementKind::Supply => RegisterMovement::CashIn {
+                amount,
+                reason: reason.to_owned(),
+            },
+            _ => RegisterMovement::CashOut {
+                amount,
+                reason: reason.to_owned(),
+            },
         };
         session.tally.add(&movement)?;
         if kind == CashMovementKind::Withdrawal && session.tally.expected_cash()?.is_negative() {
-            return Err(PosError::LimitExceeded { limit: "cash_in_drawer".into() });
+            return Err(PosError::LimitExceeded {
+                limit: "cash_in_drawer".into(),
+            });
         }
         let at = now();
         let change = LocalChange {
@@ -100,7 +132,9 @@ impl Pos {
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
         };
-        lock(&self.inner.store).record_local_change(&change).map_err(storage)?;
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
         *lock(&self.inner.register) = Some(session);
         Ok(())
     }
@@ -117,12 +151,19 @@ impl Pos {
             .ok_or_else(|| PosError::state("close register", "the register is not open"))?;
         let auth = self.authorize_with(Action::CloseRegister, approval)?;
         let report = session.tally.close(counted)?;
-        let counted_cash = report.lines.iter().find(|l| l.kind == PaymentKind::Cash).map_or(Money::ZERO, |l| l.counted);
+        let counted_cash = report
+            .lines
+            .iter()
+            .find(|l| l.kind == PaymentKind::Cash)
+            .map_or(Money::ZERO, |l| l.counted);
         let at = now();
         let change = LocalChange {
             settings: vec![
                 (keys::REGISTER.to_owned(), "null".to_owned()),
-                (format!("pos.register_closed.{}", session.id), json(&ReportRecord::from(&report))?),
+                (
+                    format!("pos.register_closed.{}", session.id),
+                    json(&ReportRecord::from(&report))?,
+                ),
             ],
             mutations: vec![Mutation::CashMovement {
                 session_id: session.id,
@@ -134,7 +175,9 @@ impl Pos {
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
         };
-        lock(&self.inner.store).record_local_change(&change).map_err(storage)?;
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
         *lock(&self.inner.register) = None;
         Ok(report)
     }
@@ -153,7 +196,14 @@ impl From<&ClosingReport> for ReportRecord {
             lines: r
                 .lines
                 .iter()
-                .map(|l| (l.kind.label().to_owned(), l.expected.centavos(), l.counted.centavos(), l.difference.centavos()))
+                .map(|l| {
+                    (
+                        l.kind.label().to_owned(),
+                        l.expected.centavos(),
+                        l.counted.centavos(),
+                        l.difference.centavos(),
+                    )
+                })
                 .collect(),
             total_difference: r.total_difference.centavos(),
         }

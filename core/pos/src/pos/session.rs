@@ -23,7 +23,10 @@ impl Pos {
     /// failures and the success are audited.
     pub fn sign_in(&self, login_name: &str, secret: &Secret) -> PosResult<Operator> {
         let operator = self.check_credentials(login_name, secret, "session.sign_in")?;
-        *lock(&self.inner.session) = Some(Session { operator: operator.clone(), ticket: Ticket::default() });
+        *lock(&self.inner.session) = Some(Session {
+            operator: operator.clone(),
+            ticket: Ticket::default(),
+        });
         Ok(operator)
     }
 
@@ -33,17 +36,26 @@ impl Pos {
     }
 
     pub fn signed_in(&self) -> Option<Operator> {
-        lock(&self.inner.session).as_ref().map(|s| s.operator.clone())
+        lock(&self.inner.session)
+            .as_ref()
+            .map(|s| s.operator.clone())
     }
 
     /// Verifies credentials with lockout, persisting the counter and auditing the attempt.
-    pub(crate) fn check_credentials(&self, login_name: &str, secret: &Secret, action: &str) -> PosResult<Operator> {
+    pub(crate) fn check_credentials(
+        &self,
+        login_name: &str,
+        secret: &Secret,
+        action: &str,
+    ) -> PosResult<Operator> {
         let policy = lock(&self.inner.config).lockout.clone();
         let mut store = lock(&self.inner.store);
         let user = store
             .user_by_login(login_name)
             .map_err(storage)?
-            .ok_or_else(|| PosError::WrongCredentials { remaining_attempts: policy.max_failures })?;
+            .ok_or_else(|| PosError::WrongCredentials {
+                remaining_attempts: policy.max_failures,
+            })?;
         let key = keys::login_attempts(&user.login);
         let mut attempts: LoginAttempts = store.setting(&key).map_err(storage)?.unwrap_or_default();
         let at = now();
@@ -67,14 +79,14 @@ impl Pos {
         result
     }
 
-    pub(crate) fn operator(&self) -> PosResult<Operator> {
-        self.signed_in().ok_or_else(|| PosError::state("this action", "nobody is signed in"))
-    }
-
     /// The authorization for `action` on the current session: the signed-in user's own
     /// permission, or — when `approval` is given — the approver's, checked with their
     /// credentials (and audited with both people).
-    pub(crate) fn authorize_with(&self, action: Action, approval: Option<&Approval>) -> PosResult<Authorization> {
+    pub(crate) fn authorize_with(
+        &self,
+        action: Action,
+        approval: Option<&Approval>,
+    ) -> PosResult<Authorization> {
         let matrix = lock(&self.inner.config).permissions.clone();
         let performer = self.signed_in();
         match (performer, approval) {

@@ -57,15 +57,23 @@ impl Pos {
         }
         let format = lock(&self.inner.config).scale_label;
         let mut store = lock(&self.inner.store);
-        if let Some(label) = format.parse(code).map_err(|e| PosError::invalid("code", e.to_string()))? {
+        if let Some(label) = format
+            .parse(code)
+            .map_err(|e| PosError::invalid("code", e.to_string()))?
+        {
             if let Some(p) = store.product_by_sku(&label.code).map_err(storage)? {
                 let grams = match label.value {
                     ScaleValue::Weight => label.amount,
                     ScaleValue::Price => grams_for_price(p.price.centavos(), label.amount)
-                        .ok_or_else(|| PosError::invalid("code", "price label for a product without price"))?,
+                        .ok_or_else(|| {
+                            PosError::invalid("code", "price label for a product without price")
+                        })?,
                 };
                 let stock = store.stock_level(p.id).map_err(storage)?;
-                return Ok(Some((view(&p, stock), Some(Quantity::from_thousandths(grams)))));
+                return Ok(Some((
+                    view(&p, stock),
+                    Some(Quantity::from_thousandths(grams)),
+                )));
             }
         }
         let Some(p) = store.product_by_code(code).map_err(storage)? else {
@@ -88,12 +96,15 @@ impl Pos {
     /// Scans a code into the ticket: `quantity` for counted goods (default 1), the label's
     /// weight for scale labels. Returns the new line's index.
     pub fn scan(&self, code: &str, quantity: Option<Quantity>) -> PosResult<u32> {
-        let (found, label_qty) =
-            self.find_by_code(code)?.ok_or_else(|| PosError::NotFound { what: format!("product with code {code}") })?;
+        let (found, label_qty) = self.find_by_code(code)?.ok_or_else(|| PosError::NotFound {
+            what: format!("product with code {code}"),
+        })?;
         let product = lock(&self.inner.store)
             .product_by_code(&found.sku)
             .map_err(storage)?
-            .ok_or_else(|| PosError::NotFound { what: "product".into() })?;
+            .ok_or_else(|| PosError::NotFound {
+                what: "product".into(),
+            })?;
         let qty = match (label_qty, quantity) {
             (Some(q), _) => q,
             (None, Some(q)) => q,
@@ -101,7 +112,10 @@ impl Pos {
                 Quantity::from_units(1).map_err(|e| PosError::invalid("quantity", e.to_string()))?
             }
             (None, None) => {
-                return Err(PosError::invalid("quantity", "weighed item: put it on the scale or type the weight"));
+                return Err(PosError::invalid(
+                    "quantity",
+                    "weighed item: put it on the scale or type the weight",
+                ));
             }
         };
         self.add_product(&product, qty)
@@ -122,13 +136,24 @@ impl Pos {
         self.with_ticket_unlocked(|t| t.remove(line as usize, &mut auth))
     }
 
-    pub fn set_line_discount(&self, line: u32, discount: Option<Discount>, approval: Option<&Approval>) -> PosResult<()> {
+    pub fn set_line_discount(
+        &self,
+        line: u32,
+        discount: Option<Discount>,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
         let matrix = lock(&self.inner.config).permissions.clone();
         let mut auth = self.ticket_authorizer(approval);
-        self.with_ticket_unlocked(|t| t.set_line_discount(line as usize, discount, &matrix, &mut auth))
+        self.with_ticket_unlocked(|t| {
+            t.set_line_discount(line as usize, discount, &matrix, &mut auth)
+        })
     }
 
-    pub fn set_sale_discount(&self, discount: Option<Discount>, approval: Option<&Approval>) -> PosResult<()> {
+    pub fn set_sale_discount(
+        &self,
+        discount: Option<Discount>,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
         let matrix = lock(&self.inner.config).permissions.clone();
         let mut auth = self.ticket_authorizer(approval);
         self.with_ticket_unlocked(|t| t.set_sale_discount(discount, &matrix, &mut auth))
@@ -137,7 +162,9 @@ impl Pos {
     /// The consumer's CPF or CNPJ for the NFC-e (optional; checked digits).
     pub fn set_consumer_tax_id(&self, tax_id: Option<&str>) -> PosResult<()> {
         let parsed = tax_id
-            .map(|t| TaxId::parse(t).map_err(|e| PosError::invalid("consumer_tax_id", e.to_string())))
+            .map(|t| {
+                TaxId::parse(t).map_err(|e| PosError::invalid("consumer_tax_id", e.to_string()))
+            })
             .transpose()?;
         self.with_ticket(|t| {
             t.cart.consumer_tax_id = parsed;
@@ -152,7 +179,9 @@ impl Pos {
                 lock(&self.inner.store)
                     .customer(id)
                     .map_err(storage)?
-                    .ok_or_else(|| PosError::NotFound { what: "customer".into() })?,
+                    .ok_or_else(|| PosError::NotFound {
+                        what: "customer".into(),
+                    })?,
             ),
             None => None,
         };
@@ -170,7 +199,9 @@ impl Pos {
 
     pub fn ticket(&self) -> PosResult<TicketView> {
         let session = lock(&self.inner.session);
-        let s = session.as_ref().ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
+        let s = session
+            .as_ref()
+            .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         ticket_view(&s.ticket)
     }
 
@@ -185,7 +216,9 @@ impl Pos {
     /// Runs `f` on the ticket while holding the session (for changes that need no approval).
     fn with_ticket<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
         let mut session = lock(&self.inner.session);
-        let s: &mut Session = session.as_mut().ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
+        let s: &mut Session = session
+            .as_mut()
+            .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         f(&mut s.ticket)
     }
 
@@ -194,11 +227,17 @@ impl Pos {
     fn with_ticket_unlocked<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
         let mut copy = {
             let session = lock(&self.inner.session);
-            session.as_ref().ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?.ticket.clone()
+            session
+                .as_ref()
+                .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?
+                .ticket
+                .clone()
         };
         let out = f(&mut copy)?;
         let mut session = lock(&self.inner.session);
-        let s = session.as_mut().ok_or_else(|| PosError::state("ticket", "signed out meanwhile"))?;
+        let s = session
+            .as_mut()
+            .ok_or_else(|| PosError::state("ticket", "signed out meanwhile"))?;
         s.ticket = copy;
         Ok(out)
     }
@@ -232,7 +271,10 @@ pub(crate) fn ticket_view(t: &Ticket) -> PosResult<TicketView> {
             unit: l.unit.code().to_owned(),
             unit_price: l.unit_price,
             gross: lt.gross,
-            discount: lt.line_discount.checked_add(lt.sale_discount_share).unwrap_or(lt.line_discount),
+            discount: lt
+                .line_discount
+                .checked_add(lt.sale_discount_share)
+                .unwrap_or(lt.line_discount),
             total: lt.total,
         })
         .collect();
@@ -242,7 +284,11 @@ pub(crate) fn ticket_view(t: &Ticket) -> PosResult<TicketView> {
         discount: totals.line_discounts.checked_add(totals.sale_discount)?,
         total: totals.total,
         discount_basis_points: t.cart.discount_basis_points().map_err(cart_error)?,
-        consumer_tax_id: t.cart.consumer_tax_id.as_ref().map(|x| x.as_str().to_owned()),
+        consumer_tax_id: t
+            .cart
+            .consumer_tax_id
+            .as_ref()
+            .map(|x| x.as_str().to_owned()),
         customer_id: t.cart.customer_id.map(|c| c.to_string()),
     })
 }

@@ -44,15 +44,26 @@ impl Pos {
     /// The transmitter to use with SEFAZ (built by the host from the store's certificate and the
     /// state's endpoints). Its backoff state is restored from the store.
     pub fn restore_transmitter_state(&self) -> PosResult<BackoffState> {
-        Ok(lock(&self.inner.store).setting::<BackoffState>(BACKOFF).map_err(storage)?.unwrap_or_default())
+        Ok(lock(&self.inner.store)
+            .setting::<BackoffState>(BACKOFF)
+            .map_err(storage)?
+            .unwrap_or_default())
     }
 
     /// Sends every note awaiting transmission (except those waiting for correction) and applies
     /// the answers. Safe to run again at any time: notes SEFAZ may have received are consulted
     /// before being resent, and authorized notes are never sent twice.
-    pub async fn transmit_backlog(&self, transmitter: &Arc<Transmitter>) -> PosResult<TransmissionSummary> {
-        let docs = lock(&self.inner.store).fiscal_documents_awaiting_transmission(10_000).map_err(storage)?;
-        let queued: Vec<_> = docs.into_iter().filter(|d| d.status != FiscalStatus::Rejected).collect();
+    pub async fn transmit_backlog(
+        &self,
+        transmitter: &Arc<Transmitter>,
+    ) -> PosResult<TransmissionSummary> {
+        let docs = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?;
+        let queued: Vec<_> = docs
+            .into_iter()
+            .filter(|d| d.status != FiscalStatus::Rejected)
+            .collect();
         let notes: Vec<PendingNote> = queued
             .iter()
             .map(|d| PendingNote {
@@ -63,7 +74,10 @@ impl Pos {
                 consult_first: d.emission == EmissionType::Normal,
             })
             .collect();
-        let mut summary = TransmissionSummary { sent: u32::try_from(notes.len()).unwrap_or(u32::MAX), ..Default::default() };
+        let mut summary = TransmissionSummary {
+            sent: u32::try_from(notes.len()).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
         let report = if notes.is_empty() {
             None
         } else {
@@ -78,7 +92,9 @@ impl Pos {
             let at = Utc::now();
             let mut store = lock(&self.inner.store);
             for note in &report.notes {
-                let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else { continue };
+                let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
+                    continue;
+                };
                 let update = match &note.outcome {
                     NoteOutcome::Authorized(a) => {
                         summary.authorized += 1;
@@ -92,11 +108,17 @@ impl Pos {
                             // The store has no separate field for SEFAZ's final cStat: a late
                             // authorization (150) keeps its code here for the fiscal report.
                             rejection_code: a.late.then(|| a.status.code.to_string()),
-                            rejection_reason: a.late.then(|| "cStat 150: authorized after the deadline".to_owned()),
+                            rejection_reason: a
+                                .late
+                                .then(|| "cStat 150: authorized after the deadline".to_owned()),
                             ..Default::default()
                         }
                     }
-                    NoteOutcome::AlreadyAuthorized { authorized_key, protocol_number, .. } => {
+                    NoteOutcome::AlreadyAuthorized {
+                        authorized_key,
+                        protocol_number,
+                        ..
+                    } => {
                         summary.authorized += 1;
                         FiscalUpdate {
                             status: Some(FiscalStatus::Authorized),
@@ -129,9 +151,13 @@ impl Pos {
                         continue;
                     }
                 };
-                store.update_fiscal_document(doc.sale_id, &update, device, at).map_err(storage)?;
+                store
+                    .update_fiscal_document(doc.sale_id, &update, device, at)
+                    .map_err(storage)?;
             }
-            store.set_setting(BACKOFF, &transmitter.backoff_state()).map_err(storage)?;
+            store
+                .set_setting(BACKOFF, &transmitter.backoff_state())
+                .map_err(storage)?;
         }
         let remaining = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
@@ -155,7 +181,9 @@ impl Pos {
 
     /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.
     pub fn notes_to_correct(&self) -> PosResult<Vec<NoteToCorrect>> {
-        let docs = lock(&self.inner.store).fiscal_documents_awaiting_transmission(10_000).map_err(storage)?;
+        let docs = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?;
         Ok(docs
             .into_iter()
             .filter(|d| d.status == FiscalStatus::Rejected)
@@ -168,5 +196,4 @@ impl Pos {
             })
             .collect())
     }
-
 }
