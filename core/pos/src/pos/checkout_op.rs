@@ -6,11 +6,12 @@
 use chrono::{DateTime, Utc};
 use tenda_devices::{PrintJob, layout_danfe};
 use tenda_domain::{
-    Action, Actor, EmissionType, FiscalStatus, Money, Outcome, Payment, Quantity, SaleHeader,
+    Action, Actor, EmissionType, FiscalStatus, Money, Outcome, Payment, Quantity, Sale, SaleHeader,
     SaleId,
 };
-use tenda_fiscal::nfce::build_and_sign;
-use tenda_store::{FiscalSeries, LocalChange, SaleCommit, SignedFiscalDocument};
+use tenda_fiscal::nfce::{SignedNfce, build_and_sign};
+use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
+use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, SaleCommit, SignedFiscalDocument};
 
 use super::{Pos, json, keys, lock, now, storage, transition_audit};
 use crate::checkout::payments::{PaymentRequest, payment_error, precheck};
@@ -53,6 +54,8 @@ pub struct SaleOutcome {
 pub(crate) struct Committed {
     pub outcome: SaleOutcome,
     pub job: Option<PrintJob>,
+    /// A normal (tpEmis 1) note committed as pending, to authorize online now.
+    pub online: Option<(Sale, SignedNfce)>,
 }
 
 impl Pos {
@@ -65,8 +68,12 @@ impl Pos {
                 detail: format!("checkout task: {e}"),
             })??;
         let mut outcome = committed.outcome;
+        let mut job = committed.job;
+        if let Some((sale, note)) = committed.online {
+            job = self.authorize_online(sale, note, &mut outcome).await?;
+        }
         let printer = lock(&self.inner.printer).clone();
-        if let (Some(printer), Some(job)) = (printer, committed.job) {
+        if let (Some(printer), Some(job)) = (printer, job) {
             match printer.print(&job).await {
                 Ok(_) => outcome.printed = true,
                 Err(e) => {
@@ -152,7 +159,10 @@ impl Pos {
         let device = Actor::Device(config.device_id);
         let mut fiscal = lock(&self.inner.fiscal).clone();
         let mut audit = Vec::new();
+        let online =
+            lock(&self.inner.transmitter).is_some() && link == crate::status::LinkState::Online;
         let emission = match fiscal.emission(at, &config.contingency) {
+            Ok(Emission::Online) if online => None,
             Ok(Emission::Online) => {
                 let (next, transition) = fiscal.apply(
                     ContingencyEvent::SefazUnreachable {
@@ -169,7 +179,7 @@ impl Pos {
                     Ok(Emission::Contingency {
                         entered_at,
                         justification,
-                    }) => (entered_at, justification),
+                    }) => Some((entered_at, justification)),
                     Ok(Emission::Online) => {
                         return Err(PosError::Internal {
                             detail: "still online after unreachable".into(),
@@ -186,14 +196,16 @@ impl Pos {
             Ok(Emission::Contingency {
                 entered_at,
                 justification,
-            }) => (entered_at, justification),
+            }) => Some((entered_at, justification)),
             Err(e) => return Err(e.into()),
         };
-        let (next, _) = fiscal.apply(
-            ContingencyEvent::ContingencyNoteIssued { at },
-            &config.contingency,
-        )?;
-        fiscal = next;
+        if emission.is_some() {
+            let (next, _) = fiscal.apply(
+                ContingencyEvent::ContingencyNoteIssued { at },
+                &config.contingency,
+            )?;
+            fiscal = next;
+        }
 
         for p in &sale.payments {
             register.tally.add(&RegisterMovement::SalePayment {
@@ -217,9 +229,13 @@ impl Pos {
         let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
             PosError::state("checkout", "the store's A1 certificate is not installed")
         })?;
-        let note_emission = NoteEmission::Contingency {
-            since: emission.0,
-            justification: emission.1,
+        let contingency = emission.is_some();
+        let note_emission = match emission {
+            Some((since, justification)) => NoteEmission::Contingency {
+                since,
+                justification,
+            },
+            None => NoteEmission::Normal,
         };
         let series = FiscalSeries {
             model: 65,
@@ -250,8 +266,16 @@ impl Pos {
                             .map_err(|e| fiscal_error_text(&e))?;
                         let doc = SignedFiscalDocument {
                             access_key: note.access_key.as_str().to_owned(),
-                            emission: EmissionType::OfflineContingency,
-                            status: FiscalStatus::Contingency,
+                            emission: if contingency {
+                                EmissionType::OfflineContingency
+                            } else {
+                                EmissionType::Normal
+                            },
+                            status: if contingency {
+                                FiscalStatus::Contingency
+                            } else {
+                                FiscalStatus::Pending
+                            },
                             xml: note.xml.clone(),
                             protocol: None,
                             deadline: note.transmission_deadline.map(|d| d.to_utc()),
@@ -274,6 +298,31 @@ impl Pos {
             s.ticket = Default::default();
         }
         let deadline = note.transmission_deadline.map(|d| d.to_utc());
+        if !contingency {
+            let summary = NoteSummary {
+                number: note.number,
+                series: note.series,
+                access_key: note.access_key.as_str().to_owned(),
+                status: FiscalStatus::Pending,
+                contingency: false,
+                deadline: None,
+                qr_code: note.qr_code.clone(),
+            };
+            return Ok(Committed {
+                outcome: SaleOutcome {
+                    sale_id: committed.sale_id,
+                    local_number: committed.local_number,
+                    total: sale.total,
+                    change: sale.change,
+                    note: Some(summary),
+                    receipt_bytes: 0,
+                    printed: false,
+                    print_error: None,
+                },
+                job: None,
+                online: Some((sale, note)),
+            });
+        }
         self.inner.hub.update(|s| {
             s.sefaz = crate::status::SefazMode::from(&fiscal);
             s.pending_notes += 1;
@@ -328,7 +377,227 @@ impl Pos {
                 print_error: None,
             },
             job: Some(job),
+            online: None,
         })
+    }
+
+    /// Lays out and encodes a sale's DANFE.
+    fn receipt_job(&self, sale: &Sale, note: &NoteForReceipt) -> PosResult<(PrintJob, usize)> {
+        let config = lock(&self.inner.config).clone();
+        let job = layout_danfe(
+            &danfe(sale, note, &config.emitter),
+            &config.printer_profile,
+            &config.danfe,
+        )
+        .map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })?;
+        let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })?;
+        Ok((job, bytes.len()))
+    }
+
+    /// Online: authorize the committed normal note synchronously, within the configured timeout.
+    /// On timeout or an unreachable SEFAZ: consult (and resend if unknown) once more, then fall
+    /// back to the contingency state machine and re-sign the note offline with the same number.
+    async fn authorize_online(
+        &self,
+        sale: Sale,
+        note: SignedNfce,
+        outcome: &mut SaleOutcome,
+    ) -> PosResult<Option<PrintJob>> {
+        let Some(transmitter) = lock(&self.inner.transmitter).clone() else {
+            return Ok(None);
+        };
+        let config = lock(&self.inner.config).clone();
+        let timeout = std::time::Duration::from_millis(config.sefaz_timeout_ms);
+        let device = Actor::Device(config.device_id);
+        let key = note.access_key.as_str().to_owned();
+        let mut answer = None;
+        for consult_first in [false, true] {
+            let pending = PendingNote {
+                access_key: key.clone(),
+                signed_xml: note.xml.clone(),
+                issued_at: sale.created_at,
+                consult_first,
+            };
+            if let Ok(report) =
+                tokio::time::timeout(timeout, transmitter.transmit(vec![pending])).await
+            {
+                if let Some(n) = report.notes.into_iter().next() {
+                    if !matches!(n.outcome, NoteOutcome::Deferred(_)) {
+                        answer = Some(n.outcome);
+                        break;
+                    }
+                }
+            }
+        }
+        let base = NoteForReceipt {
+            number: note.number,
+            series: note.series,
+            access_key: key.clone(),
+            qr_code: note.qr_code.clone(),
+            url_chave: note.url_chave.clone(),
+            issued_at: note.issued_at,
+            contingency: false,
+            status: FiscalStatus::Pending,
+            protocol: None,
+            authorized_at: None,
+        };
+        let mut summary = outcome.note.clone().ok_or_else(|| PosError::Internal {
+            detail: "online sale without note".into(),
+        })?;
+        let job = match answer {
+            Some(NoteOutcome::Authorized(a)) => {
+                let update = FiscalUpdate {
+                    status: Some(FiscalStatus::Authorized),
+                    protocol: a.protocol_number.clone(),
+                    xml: Some(a.nfe_proc.clone()),
+                    ..Default::default()
+                };
+                lock(&self.inner.store)
+                    .update_fiscal_document(sale.id, &update, device, now())
+                    .map_err(storage)?;
+                summary.status = FiscalStatus::Authorized;
+                let receipt = NoteForReceipt {
+                    status: FiscalStatus::Authorized,
+                    protocol: a.protocol_number,
+                    authorized_at: Some(a.received_at),
+                    ..base
+                };
+                Some(self.receipt_job(&sale, &receipt)?)
+            }
+            Some(NoteOutcome::AlreadyAuthorized {
+                protocol_number, ..
+            }) => {
+                let update = FiscalUpdate {
+                    status: Some(FiscalStatus::Authorized),
+                    protocol: protocol_number.clone(),
+                    ..Default::default()
+                };
+                lock(&self.inner.store)
+                    .update_fiscal_document(sale.id, &update, device, now())
+                    .map_err(storage)?;
+                summary.status = FiscalStatus::Authorized;
+                let receipt = NoteForReceipt {
+                    status: FiscalStatus::Authorized,
+                    protocol: protocol_number,
+                    authorized_at: Some(local_time(now(), config.utc_offset_minutes)),
+                    ..base
+                };
+                Some(self.receipt_job(&sale, &receipt)?)
+            }
+            Some(NoteOutcome::Rejected(r)) => {
+                let update = FiscalUpdate {
+                    status: Some(FiscalStatus::Rejected),
+                    rejection_code: Some(r.status.code.to_string()),
+                    rejection_reason: Some(r.status.reason.clone()),
+                    ..Default::default()
+                };
+                lock(&self.inner.store)
+                    .update_fiscal_document(sale.id, &update, device, now())
+                    .map_err(storage)?;
+                summary.status = FiscalStatus::Rejected;
+                outcome.print_error = Some(format!(
+                    "SEFAZ rejected the note ({}): {} — correct it and resend",
+                    r.status.code, r.status.reason
+                ));
+                None
+            }
+            Some(NoteOutcome::Denied(a)) => {
+                let update = FiscalUpdate {
+                    status: Some(FiscalStatus::Denied),
+                    protocol: a.protocol_number,
+                    rejection_code: Some(a.status.code.to_string()),
+                    rejection_reason: Some(a.status.reason.clone()),
+                    ..Default::default()
+                };
+                lock(&self.inner.store)
+                    .update_fiscal_document(sale.id, &update, device, now())
+                    .map_err(storage)?;
+                summary.status = FiscalStatus::Denied;
+                outcome.print_error = Some(format!("SEFAZ denied the note ({})", a.status.code));
+                None
+            }
+            Some(NoteOutcome::Deferred(_)) | None => {
+                let state = self.sefaz_unreachable(
+                    "no answer from SEFAZ within the sale timeout, consult included",
+                )?;
+                match state.emission(now(), &config.contingency) {
+                    Ok(Emission::Contingency {
+                        entered_at,
+                        justification,
+                    }) => {
+                        let cert = lock(&self.inner.certificate)
+                            .clone()
+                            .ok_or_else(|| PosError::state("contingency", "no certificate"))?;
+                        // The outage began with this sale's failed attempt: dhCont may not be later
+                        // than the note's dhEmi.
+                        let since = entered_at.min(sale.created_at);
+                        let input = nfce_input(
+                            &sale,
+                            &config.emitter,
+                            note.number,
+                            &NoteEmission::Contingency {
+                                since,
+                                justification,
+                            },
+                            config.utc_offset_minutes,
+                        )?;
+                        let offline = build_and_sign(&input, &cert)
+                            .map_err(|e| PosError::invalid("nfce", fiscal_error_text(&e)))?;
+                        let update = FiscalUpdate {
+                            status: Some(FiscalStatus::Contingency),
+                            xml: Some(offline.xml.clone()),
+                            access_key: Some(offline.access_key.as_str().to_owned()),
+                            emission: Some(EmissionType::OfflineContingency),
+                            deadline: offline.transmission_deadline.map(|d| d.to_utc()),
+                            ..Default::default()
+                        };
+                        lock(&self.inner.store)
+                            .update_fiscal_document(sale.id, &update, device, now())
+                            .map_err(storage)?;
+                        self.apply_fiscal_event(
+                            ContingencyEvent::ContingencyNoteIssued { at: now() },
+                            device,
+                            vec![],
+                        )?;
+                        summary = NoteSummary {
+                            number: offline.number,
+                            series: offline.series,
+                            access_key: offline.access_key.as_str().to_owned(),
+                            status: FiscalStatus::Contingency,
+                            contingency: true,
+                            deadline: offline.transmission_deadline.map(|d| d.to_utc()),
+                            qr_code: offline.qr_code.clone(),
+                        };
+                        let receipt = NoteForReceipt {
+                            access_key: summary.access_key.clone(),
+                            qr_code: offline.qr_code.clone(),
+                            contingency: true,
+                            status: FiscalStatus::Contingency,
+                            ..base
+                        };
+                        Some(self.receipt_job(&sale, &receipt)?)
+                    }
+                    _ => {
+                        outcome.print_error = Some(
+                            "SEFAZ unreachable: the note is pending; a manager must authorize contingency to print it".into(),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        outcome.note = Some(summary);
+        self.refresh_fiscal_status()?;
+        Ok(job.map(|(job, bytes)| {
+            outcome.receipt_bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+            job
+        }))
     }
 
     /// Closed inventory: every line must be covered by the known stock.

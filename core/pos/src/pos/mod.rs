@@ -62,6 +62,7 @@ pub(crate) struct Inner {
     pub fiscal: Mutex<FiscalState>,
     pub register: Mutex<Option<RegisterSession>>,
     pub printer: Mutex<Option<Arc<dyn ReceiptPrinter>>>,
+    pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
 }
@@ -152,6 +153,7 @@ impl Pos {
                 fiscal: Mutex::new(fiscal.clone()),
                 register: Mutex::new(register),
                 printer: Mutex::new(None),
+                transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
             }),
@@ -195,6 +197,12 @@ impl Pos {
             .map_err(storage)?;
         *lock(&self.inner.certificate) = Some(Arc::new(cert));
         Ok(())
+    }
+
+    /// Talks to SEFAZ through `transmitter` from now on: online sales are authorized at once
+    /// (when the link is up) and the backlog can be transmitted.
+    pub fn set_transmitter(&self, transmitter: Arc<tenda_fiscal::sefaz::Transmitter>) {
+        *lock(&self.inner.transmitter) = Some(transmitter);
     }
 
     /// Uses `printer` for receipts from now on.

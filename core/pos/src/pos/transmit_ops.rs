@@ -197,3 +197,26 @@ impl Pos {
             .collect())
     }
 }
+
+impl Pos {
+    /// A SEFAZ client presenting the store's installed A1 certificate as its TLS identity.
+    pub fn sefaz_client(
+        &self,
+        trust: &tenda_fiscal::sefaz::TrustRoots,
+        settings: tenda_fiscal::sefaz::ClientSettings,
+    ) -> PosResult<tenda_fiscal::sefaz::SefazClient> {
+        let cert = lock(&self.inner.certificate).clone().ok_or_else(|| {
+            crate::PosError::state(
+                "connect to SEFAZ",
+                "the store's A1 certificate is not installed",
+            )
+        })?;
+        let identity = tenda_fiscal::sefaz::ClientIdentity::from_der(
+            cert.chain_der(),
+            cert.private_key_pkcs8_der(),
+        )
+        .map_err(|e| crate::PosError::invalid("certificate", e.to_string()))?;
+        tenda_fiscal::sefaz::SefazClient::new(&identity, trust, settings)
+            .map_err(|e| crate::PosError::invalid("sefaz_client", e.to_string()))
+    }
+}
