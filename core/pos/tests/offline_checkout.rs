@@ -5,22 +5,11 @@
 mod common;
 
 use common::*;
-use std::sync::Arc;
-use std::time::Duration;
-
-use tenda_devices::sim::SimulatedPrinter;
-use tenda_devices::transport::{Pacing, WriteMode};
-use tenda_devices::{EscPosPrinter, PrinterProfile, PrinterSettings};
-use tenda_domain::{
-    Customer, CustomerId, DeviceId, Discount, FiscalData, FiscalStatus, Money, Product, ProductId,
-    Quantity, Role, Unit, User, UserId,
-};
-use tenda_fiscal::nfce::Crt;
-use tenda_fiscal::samples::sample_emitter;
-use tenda_pos::credentials::{Secret, hash_secret};
+use tenda_domain::{DeviceId, Discount, FiscalStatus, Quantity};
+use tenda_pos::credentials::Secret;
 use tenda_pos::register::PaymentKind;
 use tenda_pos::status::{LinkState, SefazMode};
-use tenda_pos::{Approval, PaymentRequest, Pos, PosConfig, PosError};
+use tenda_pos::{PaymentRequest, Pos, PosError};
 use tenda_store::{AuditVerification, DbKey};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,16 +9,13 @@ use tenda_devices::sim::SimulatedPrinter;
 use tenda_devices::transport::{Pacing, WriteMode};
 use tenda_devices::{EscPosPrinter, PrinterProfile, PrinterSettings};
 use tenda_domain::{
-    Customer, CustomerId, DeviceId, Discount, FiscalData, FiscalStatus, Money, Product, ProductId,
-    Quantity, Role, Unit, User, UserId,
+    Customer, CustomerId, DeviceId, FiscalData, Money, Product, ProductId, Role, Unit, User, UserId,
 };
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::{Secret, hash_secret};
-use tenda_pos::register::PaymentKind;
-use tenda_pos::status::{LinkState, SefazMode};
-use tenda_pos::{Approval, PaymentRequest, Pos, PosConfig, PosError};
-use tenda_store::{AuditVerification, DbKey};
+use tenda_pos::{Approval, Pos, PosConfig};
+use tenda_store::DbKey;
 
 pub fn shared_dir() -> std::path::PathBuf {
     let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
