@@ -166,6 +166,8 @@ impl Pos {
             .filter(|d| d.status != FiscalStatus::Rejected)
             .count();
         summary.remaining = u32::try_from(remaining).unwrap_or(u32::MAX);
+        // SEFAZ answering any note proves it is reachable, even if another call of the run failed.
+        let available = available || summary.authorized + summary.rejected + summary.denied > 0;
         summary.sefaz_available = available;
         if available {
             self.sefaz_available(summary.remaining)?;
