@@ -130,12 +130,18 @@ async fn login(
 ) -> Result<Json<LoginResponse>, Error> {
     st.db
         .run(move |conn| {
-            let row: Option<(String, String, String, bool)> = with_conn!(&mut *conn, |c| users::table
-                .filter(users::login.eq(req.login.trim()))
-                .filter(users::store_id.eq(req.store_id.to_string()))
-                .select((users::id, users::credential_hash, users::role, users::active))
-                .first(c)
-                .optional())?;
+            let row: Option<(String, String, String, bool)> =
+                with_conn!(&mut *conn, |c| users::table
+                    .filter(users::login.eq(req.login.trim()))
+                    .filter(users::store_id.eq(req.store_id.to_string()))
+                    .select((
+                        users::id,
+                        users::credential_hash,
+                        users::role,
+                        users::active
+                    ))
+                    .first(c)
+                    .optional())?;
             let Some((user_id, hash, role, active)) = row else {
                 return Err(Error::Unauthorized("wrong user or password".into()));
             };
@@ -634,18 +640,19 @@ async fn list_users(
     h: HeaderMap,
 ) -> Result<Json<Vec<UserView>>, Error> {
     as_user(&st, &h, Permission::WriteUsers, "read.users", |conn, u| {
-        let rows: Vec<(String, String, String, String, bool, i64)> = with_conn!(conn, |c| users::table
-            .filter(users::store_id.eq(&u.store_id))
-            .order(users::name.asc())
-            .select((
-                users::id,
-                users::name,
-                users::login,
-                users::role,
-                users::active,
-                users::version
-            ))
-            .load(c))?;
+        let rows: Vec<(String, String, String, String, bool, i64)> =
+            with_conn!(conn, |c| users::table
+                .filter(users::store_id.eq(&u.store_id))
+                .order(users::name.asc())
+                .select((
+                    users::id,
+                    users::name,
+                    users::login,
+                    users::role,
+                    users::active,
+                    users::version
+                ))
+                .load(c))?;
         rows.into_iter()
             .map(|r| {
                 Ok(UserView {

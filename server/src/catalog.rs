@@ -21,9 +21,8 @@ pub struct ProductInput {
     pub name: String,
     pub unit: String,
     pub price_cents: i64,
-    /// NCM, CFOP, CEST, origin and taxes, as the domain's `FiscalData` serializes.
-    #[serde(default)]
-    pub fiscal: serde_json::Value,
+    /// NCM, CFOP, CEST, origin and taxes.
+    pub fiscal: tenda_domain::FiscalData,
     #[serde(default = "yes")]
     pub active: bool,
 }
@@ -109,10 +108,10 @@ impl ProductInput {
                 "give a name of 1 to 120 characters",
             ));
         }
-        if self.unit.trim().is_empty() || self.unit.len() > 6 {
+        if tenda_domain::Unit::from_code(&self.unit).is_err() {
             return Err(Error::invalid(
                 f("unit"),
-                "give a unit such as UN or KG (up to 6 characters)",
+                "use a unit code such as UN, KG, L, M or CX",
             ));
         }
         if self.price_cents < 0 {
@@ -129,8 +128,8 @@ impl ProductInput {
                 ));
             }
         }
-        if !(self.fiscal.is_object() || self.fiscal.is_null()) {
-            return Err(Error::invalid(f("fiscal"), "fiscal data is a JSON object"));
+        if let Err(e) = self.fiscal.validate() {
+            return Err(Error::invalid(f(&format!("fiscal.{}", e.field)), e.reason));
         }
         Ok(())
     }
@@ -159,8 +158,8 @@ impl CustomerInput {
     }
 }
 
-/// Reads a catalog CSV: header `sku,name,unit,price` plus optional `gtin`, `active` and any fiscal
-/// columns (`ncm`, `cfop`, `cest`, …, kept in `fiscal`). Prices are written `12.34`. Every bad
+/// Reads a catalog CSV: header `sku,name,unit,price,ncm` plus optional `gtin`, `active`, `cfop`
+/// and `cest` (taxation defaults to Simples Nacional CSOSN 102). Prices are written `12.34`. Every bad
 /// row is reported by line; nothing is imported unless all rows are good.
 pub fn parse_catalog_csv(text: &str) -> Result<Vec<ProductInput>, Error> {
     let mut reader = csv::ReaderBuilder::new()
@@ -173,17 +172,21 @@ pub fn parse_catalog_csv(text: &str) -> Result<Vec<ProductInput>, Error> {
         .map(|h| h.to_ascii_lowercase())
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(sku), Some(name), Some(unit), Some(price)) =
-        (col("sku"), col("name"), col("unit"), col("price"))
-    else {
+    let (Some(sku), Some(name), Some(unit), Some(price), Some(ncm)) = (
+        col("sku"),
+        col("name"),
+        col("unit"),
+        col("price"),
+        col("ncm"),
+    ) else {
         return Err(Error::invalid(
             "csv",
-            "the header needs sku, name, unit and price columns",
+            "the header needs sku, name, unit, price and ncm columns",
         ));
     };
+    let (cfop, cest) = (col("cfop"), col("cest"));
     let gtin = col("gtin");
     let active = col("active");
-    let known = [Some(sku), Some(name), Some(unit), Some(price), gtin, active];
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -203,19 +206,18 @@ pub fn parse_catalog_csv(text: &str) -> Result<Vec<ProductInput>, Error> {
                 continue;
             }
         };
-        let mut fiscal = serde_json::Map::new();
-        for (c, h) in headers.iter().enumerate() {
-            if !known.contains(&Some(c)) && !get(c).is_empty() {
-                fiscal.insert(h.clone(), serde_json::Value::String(get(c)));
-            }
+        let mut fiscal = tenda_domain::FiscalData::simples_nacional(&get(ncm));
+        if let Some(c) = cfop.map(get).filter(|c| !c.is_empty()) {
+            fiscal.cfop = c;
         }
+        fiscal.cest = cest.map(get).filter(|c| !c.is_empty());
         let p = ProductInput {
             sku: get(sku),
             gtin: gtin.map(get).filter(|g| !g.is_empty()),
             name: get(name),
             unit: get(unit),
             price_cents,
-            fiscal: serde_json::Value::Object(fiscal),
+            fiscal,
             active: active
                 .map(get)
                 .is_none_or(|a| !matches!(a.as_str(), "0" | "false" | "no" | "não")),
@@ -289,7 +291,9 @@ macro_rules! impl_catalog_tx {
                             products::name.eq(p.name.trim()),
                             products::unit.eq(p.unit.trim()),
                             products::price_cents.eq(p.price_cents),
-                            products::fiscal.eq(p.fiscal.to_string()),
+                            products::fiscal
+                                .eq(serde_json::to_string(&p.fiscal)
+                                    .expect("fiscal data serializes")),
                             products::active.eq(p.active),
                             products::version.eq(version),
                             products::updated_at.eq(now),
@@ -338,7 +342,8 @@ macro_rules! impl_catalog_tx {
                     products::name.eq(p.name.trim()),
                     products::unit.eq(p.unit.trim()),
                     products::price_cents.eq(p.price_cents),
-                    products::fiscal.eq(p.fiscal.to_string()),
+                    products::fiscal
+                        .eq(serde_json::to_string(&p.fiscal).expect("fiscal data serializes")),
                     products::active.eq(p.active),
                     products::version.eq(version),
                     products::updated_at.eq(now_ms()),
@@ -418,7 +423,8 @@ macro_rules! impl_catalog_tx {
                         customers::name.eq(excluded(customers::name)),
                         customers::tax_id.eq(excluded(customers::tax_id)),
                         customers::phone.eq(excluded(customers::phone)),
-                        customers::overdraft_limit_cents.eq(excluded(customers::overdraft_limit_cents)),
+                        customers::overdraft_limit_cents
+                            .eq(excluded(customers::overdraft_limit_cents)),
                         customers::active.eq(excluded(customers::active)),
                         customers::version.eq(excluded(customers::version)),
                         customers::updated_at.eq(excluded(customers::updated_at)),
@@ -454,6 +460,6 @@ mod tests {
         let ok = parse_catalog_csv("sku,name,unit,price,ncm\nA1,Arroz,UN,12.34,10063021\n")
             .expect("good csv");
         assert_eq!(ok[0].price_cents, 1234);
-        assert_eq!(ok[0].fiscal["ncm"], "10063021");
+        assert_eq!(ok[0].fiscal.ncm, "10063021");
     }
 }

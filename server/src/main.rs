@@ -110,7 +110,14 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
             let created = tokio::task::spawn_blocking(move || {
                 let db = Db::open(&location)?;
                 let mut conn = db.get()?;
-                tenda_server::create_store(&mut conn, &name, &branch, &owner, &owner_login, &owner_password)
+                tenda_server::create_store(
+                    &mut conn,
+                    &name,
+                    &branch,
+                    &owner,
+                    &owner_login,
+                    &owner_password,
+                )
             })
             .await
             .map_err(|e| tenda_server::Error::Internal(e.to_string()))??;

@@ -83,7 +83,10 @@ pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects
     let mutation: Mutation = serde_json::from_value(wire).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("unknown variant") {
-            Error::invalid(format!("mutations[{index}].kind"), format!("unknown mutation kind `{}`", m.kind))
+            Error::invalid(
+                format!("mutations[{index}].kind"),
+                format!("unknown mutation kind `{}`", m.kind),
+            )
         } else {
             Error::invalid(field(""), format!("{} is malformed: {msg}", m.kind))
         }
@@ -93,7 +96,10 @@ pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects
         Mutation::SaleRecorded(r) => {
             let sale = &r.sale;
             if sale.lines.is_empty() {
-                return Err(Error::invalid(field(".sale.lines"), "a sale needs at least one line"));
+                return Err(Error::invalid(
+                    field(".sale.lines"),
+                    "a sale needs at least one line",
+                ));
             }
             let sum = sale
                 .lines
@@ -103,7 +109,10 @@ pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects
             if sum != sale.total.centavos() {
                 return Err(Error::invalid(
                     field(".sale.total"),
-                    format!("total {} differs from the sum of the lines {sum}", sale.total.centavos()),
+                    format!(
+                        "total {} differs from the sum of the lines {sum}",
+                        sale.total.centavos()
+                    ),
                 ));
             }
             let on_account: i64 = sale
@@ -118,45 +127,107 @@ pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects
                 customer_id: sale.customer_id.map(|c| c.as_uuid()),
                 total_cents: sale.total.centavos(),
                 on_account_cents: on_account,
-                fiscal_status: r.fiscal.as_ref().map_or_else(|| "none".to_owned(), |f| snake(&f.status)),
+                fiscal_status: r
+                    .fiscal
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |f| snake(&f.status)),
                 access_key: r.fiscal.as_ref().map(|f| f.access_key.clone()),
                 recorded_at: sale.created_at.timestamp_millis(),
                 lines: sale
                     .lines
                     .iter()
-                    .map(|l| (l.product_id.as_uuid(), l.quantity.thousandths(), l.unit_price.centavos(), l.total.centavos()))
+                    .map(|l| {
+                        (
+                            l.product_id.as_uuid(),
+                            l.quantity.thousandths(),
+                            l.unit_price.centavos(),
+                            l.total.centavos(),
+                        )
+                    })
                     .collect(),
             });
             for d in &r.stock_deltas {
                 let (reason, _) = stock_reason(&d.reason);
-                fx.stock.push(Delta { subject: d.product_id.as_uuid(), amount: d.delta.thousandths(), sale_id: Some(sale.id.as_uuid()), reason });
+                fx.stock.push(Delta {
+                    subject: d.product_id.as_uuid(),
+                    amount: d.delta.thousandths(),
+                    sale_id: Some(sale.id.as_uuid()),
+                    reason,
+                });
             }
             for d in &r.balance_deltas {
                 let (reason, _) = balance_reason(&d.reason);
-                fx.balance.push(Delta { subject: d.customer_id.as_uuid(), amount: d.delta.centavos(), sale_id: Some(sale.id.as_uuid()), reason });
+                fx.balance.push(Delta {
+                    subject: d.customer_id.as_uuid(),
+                    amount: d.delta.centavos(),
+                    sale_id: Some(sale.id.as_uuid()),
+                    reason,
+                });
             }
         }
-        Mutation::SaleVoided { sale_id, stock_deltas, balance_deltas, .. } => {
+        Mutation::SaleVoided {
+            sale_id,
+            stock_deltas,
+            balance_deltas,
+            ..
+        } => {
             fx.voided_sale = Some(sale_id.as_uuid());
             for d in stock_deltas {
-                fx.stock.push(Delta { subject: d.product_id.as_uuid(), amount: d.delta.thousandths(), sale_id: None, reason: "sale voided" });
+                fx.stock.push(Delta {
+                    subject: d.product_id.as_uuid(),
+                    amount: d.delta.thousandths(),
+                    sale_id: None,
+                    reason: "sale voided",
+                });
             }
             for d in balance_deltas {
-                fx.balance.push(Delta { subject: d.customer_id.as_uuid(), amount: d.delta.centavos(), sale_id: None, reason: "sale voided" });
+                fx.balance.push(Delta {
+                    subject: d.customer_id.as_uuid(),
+                    amount: d.delta.centavos(),
+                    sale_id: None,
+                    reason: "sale voided",
+                });
             }
         }
-        Mutation::FiscalStatusChanged { sale_id, access_key, status, .. } => {
+        Mutation::FiscalStatusChanged {
+            sale_id,
+            access_key,
+            status,
+            ..
+        } => {
             fx.fiscal_status = Some((sale_id.as_uuid(), snake(status), access_key.clone()));
         }
-        Mutation::StockAdjusted { product_id, delta, reason, .. } => {
+        Mutation::StockAdjusted {
+            product_id,
+            delta,
+            reason,
+            ..
+        } => {
             let (reason, sale) = stock_reason(reason);
-            fx.stock.push(Delta { subject: product_id.as_uuid(), amount: delta.thousandths(), sale_id: sale, reason });
+            fx.stock.push(Delta {
+                subject: product_id.as_uuid(),
+                amount: delta.thousandths(),
+                sale_id: sale,
+                reason,
+            });
         }
-        Mutation::CustomerBalanceAdjusted { customer_id, delta, reason, .. } => {
+        Mutation::CustomerBalanceAdjusted {
+            customer_id,
+            delta,
+            reason,
+            ..
+        } => {
             let (reason, sale) = balance_reason(reason);
-            fx.balance.push(Delta { subject: customer_id.as_uuid(), amount: delta.centavos(), sale_id: sale, reason });
+            fx.balance.push(Delta {
+                subject: customer_id.as_uuid(),
+                amount: delta.centavos(),
+                sale_id: sale,
+                reason,
+            });
         }
-        Mutation::CashMovement { movement, amount, .. } => {
+        Mutation::CashMovement {
+            movement, amount, ..
+        } => {
             fx.cash = Some((Uuid::now_v7(), snake(movement), amount.centavos()));
         }
         Mutation::FiscalNumbersVoided { .. } | Mutation::AuditAppended { .. } => fx.record = true,

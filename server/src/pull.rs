@@ -8,8 +8,8 @@
 use diesel::prelude::*;
 use std::collections::HashMap;
 use tenda_sync::protocol::{
-    Change, CustomerRecord, MAX_PULL_PAGE, PROTOCOL_VERSION, ProductRecord,
-    PullPage, PullRequest, PullScope, PullTotals, SettingRecord, StockLevelRecord, UserRecord,
+    Change, CustomerRecord, MAX_PULL_PAGE, PROTOCOL_VERSION, ProductRecord, PullPage, PullRequest,
+    PullScope, PullTotals, SettingRecord, StockLevelRecord, UserRecord,
 };
 
 use crate::auth::AuthedDevice;
@@ -351,17 +351,19 @@ fn fetch(
             let last = rows.last().map(|r| r.0.clone());
             let changes = rows
                 .into_iter()
-                .map(|(id, name, login, role, credential_hash, active, version)| {
-                    Ok(Change::User(UserRecord {
-                        id: uuid(&id)?,
-                        name,
-                        login,
-                        role,
-                        credential_hash,
-                        active,
-                        version: u(version),
-                    }))
-                })
+                .map(
+                    |(id, name, login, role, credential_hash, active, version)| {
+                        Ok(Change::User(UserRecord {
+                            id: uuid(&id)?,
+                            name,
+                            login,
+                            role,
+                            credential_hash,
+                            active,
+                            version: u(version),
+                        }))
+                    },
+                )
                 .collect::<Result<_, Error>>()?;
             (changes, last)
         }
@@ -458,20 +460,23 @@ fn fetch(
             }
             let changes = rows
                 .into_iter()
-                .map(|(id, name, tax_id, phone, overdraft_limit_cents, active, version)| {
-                    let (balance_cents, balance_version) = balances.get(&id).copied().unwrap_or((0, 0));
-                    Ok(Change::Customer(CustomerRecord {
-                        balance_cents,
-                        id: uuid(&id)?,
-                        name,
-                        tax_id,
-                        phone,
-                        overdraft_limit_cents,
-                        active,
-                        // A balance change must win over the device's copy too.
-                        version: u(version.max(balance_version)),
-                    }))
-                })
+                .map(
+                    |(id, name, tax_id, phone, overdraft_limit_cents, active, version)| {
+                        let (balance_cents, balance_version) =
+                            balances.get(&id).copied().unwrap_or((0, 0));
+                        Ok(Change::Customer(CustomerRecord {
+                            balance_cents,
+                            id: uuid(&id)?,
+                            name,
+                            tax_id,
+                            phone,
+                            overdraft_limit_cents,
+                            active,
+                            // A balance change must win over the device's copy too.
+                            version: u(version.max(balance_version)),
+                        }))
+                    },
+                )
                 .collect::<Result<_, Error>>()?;
             (changes, last)
         }
@@ -508,47 +513,57 @@ fn fetch(
         Kind::Balances => {
             // The periodic balance refresh: whole customer records, so the device applies them
             // like any other customer change (versions are the newer of record and balance).
-            let rows: Vec<(String, i64, i64, CustomerRow)> = with_conn!(&mut *conn, |c| customer_balances::table
-                .inner_join(customers::table.on(customers::id.eq(customer_balances::customer_id)))
-                .filter(
-                    customer_balances::store_id
-                        .eq(store)
-                        .and(customer_balances::version.gt(s))
-                        .and(customer_balances::version.le(t)),
-                )
-                .filter(customer_balances::customer_id.gt(after))
-                .order(customer_balances::customer_id.asc())
-                .limit(limit)
-                .select((
-                    customer_balances::customer_id,
-                    customer_balances::balance_cents,
-                    customer_balances::version,
-                    (
-                        customers::id,
-                        customers::name,
-                        customers::tax_id,
-                        customers::phone,
-                        customers::overdraft_limit_cents,
-                        customers::active,
-                        customers::version,
-                    ),
-                ))
-                .load(c))?;
+            let rows: Vec<(String, i64, i64, CustomerRow)> =
+                with_conn!(&mut *conn, |c| customer_balances::table
+                    .inner_join(
+                        customers::table.on(customers::id.eq(customer_balances::customer_id))
+                    )
+                    .filter(
+                        customer_balances::store_id
+                            .eq(store)
+                            .and(customer_balances::version.gt(s))
+                            .and(customer_balances::version.le(t)),
+                    )
+                    .filter(customer_balances::customer_id.gt(after))
+                    .order(customer_balances::customer_id.asc())
+                    .limit(limit)
+                    .select((
+                        customer_balances::customer_id,
+                        customer_balances::balance_cents,
+                        customer_balances::version,
+                        (
+                            customers::id,
+                            customers::name,
+                            customers::tax_id,
+                            customers::phone,
+                            customers::overdraft_limit_cents,
+                            customers::active,
+                            customers::version,
+                        ),
+                    ))
+                    .load(c))?;
             let last = rows.last().map(|r| r.0.clone());
             let changes = rows
                 .into_iter()
-                .map(|(_, balance_cents, balance_version, (id, name, tax_id, phone, overdraft_limit_cents, active, version))| {
-                    Ok(Change::Customer(CustomerRecord {
+                .map(
+                    |(
+                        _,
                         balance_cents,
-                        id: uuid(&id)?,
-                        name,
-                        tax_id,
-                        phone,
-                        overdraft_limit_cents,
-                        active,
-                        version: u(version.max(balance_version)),
-                    }))
-                })
+                        balance_version,
+                        (id, name, tax_id, phone, overdraft_limit_cents, active, version),
+                    )| {
+                        Ok(Change::Customer(CustomerRecord {
+                            balance_cents,
+                            id: uuid(&id)?,
+                            name,
+                            tax_id,
+                            phone,
+                            overdraft_limit_cents,
+                            active,
+                            version: u(version.max(balance_version)),
+                        }))
+                    },
+                )
                 .collect::<Result<_, Error>>()?;
             (changes, last)
         }

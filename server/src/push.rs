@@ -18,8 +18,8 @@ use crate::db::{Conn, now_ms};
 use crate::error::Error;
 use crate::mutation::{Effects, understand};
 use crate::schema::{
-    applied_mutations, balance_deltas, cash_movements, customer_balances, customers, device_records,
-    devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
+    applied_mutations, balance_deltas, cash_movements, customer_balances, customers,
+    device_records, devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
 };
 use crate::write_tx;
 
@@ -361,16 +361,23 @@ pub fn push(
                     .filter(sales::id.eq(sale_id.to_string()))
                     .filter(sales::store_id.eq(&device.store_id)),
             )
-            .set((sales::fiscal_status.eq(status), sales::access_key.eq(Some(access_key))))
+            .set((
+                sales::fiscal_status.eq(status),
+                sales::access_key.eq(Some(access_key)),
+            ))
             .execute(c)?;
             if n == 0 {
                 tracing::warn!(sale = %sale_id, "fiscal status for a sale the server does not have");
             }
         }
         for sale_id in &voids {
-            diesel::update(sales::table.filter(sales::id.eq(sale_id)).filter(sales::store_id.eq(&device.store_id)))
-                .set(sales::voided_at.eq(Some(now)))
-                .execute(c)?;
+            diesel::update(
+                sales::table
+                    .filter(sales::id.eq(sale_id))
+                    .filter(sales::store_id.eq(&device.store_id)),
+            )
+            .set(sales::voided_at.eq(Some(now)))
+            .execute(c)?;
         }
         for (id, kind, amount, payload) in cash_rows {
             diesel::insert_into(cash_movements::table)

@@ -567,3 +567,46 @@ async fn printer_that_ignores_status_queries_is_reported_before_anything_prints(
     assert!(!err.left_partial_receipt(), "nothing was sent");
     assert!(sim.printed().is_empty());
 }
+
+#[tokio::test]
+async fn cover_opened_mid_receipt_is_reported_and_the_reprint_voids_the_partial() {
+    let profile = PrinterProfile::mm80();
+    let (sim, p) = printer(&profile);
+    let job = danfe_job(
+        &profile,
+        Emission::Normal,
+        FiscalEnvironment::Production,
+        DanfeOptions::default(),
+    );
+    sim.open_cover_after(30);
+    let err = p.print(&job).await.expect_err("cover opened");
+    assert!(
+        matches!(
+            err,
+            PrinterError::CoverOpen {
+                job_incomplete: true
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "printer_cover_open");
+    // Still open: the next attempt is refused before printing anything.
+    let printed = sim.printed().len();
+    assert!(matches!(
+        p.print(&job).await,
+        Err(PrinterError::CoverOpen {
+            job_incomplete: true
+        })
+    ));
+    assert_eq!(sim.printed().len(), printed);
+    sim.set_cover_open(false);
+    let report = p.print(&job).await.expect("cover closed");
+    assert!(report.voided_partial);
+    let receipts = sim.receipts();
+    assert!(
+        receipts[0].mentions("DESCONSIDERE O CUPOM ACIMA"),
+        "partial + void notice, cut"
+    );
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[1].qr_codes.len(), 1);
+}

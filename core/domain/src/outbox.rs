@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, Outcome};
+use crate::customer::Customer;
 use crate::fiscal::{FiscalDocumentRef, FiscalStatus};
 use crate::ids::{CustomerId, ProductId, RegisterSessionId, SaleId};
 use crate::money::Money;
@@ -99,6 +100,13 @@ pub enum Mutation {
         note: Option<String>,
         at: DateTime<Utc>,
     },
+    /// A customer registered at the till (e.g. to buy on account); the server assigns its
+    /// version. Later balance changes travel as `CustomerBalanceAdjusted` or with sales.
+    CustomerRegistered {
+        customer: Customer,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
     /// An audit entry, so the server keeps the store's full trail. Hashes are hex SHA-256.
     AuditAppended {
         seq: u64,
@@ -123,6 +131,7 @@ impl Mutation {
             Mutation::StockAdjusted { .. } => "stock_adjusted",
             Mutation::CustomerBalanceAdjusted { .. } => "customer_balance_adjusted",
             Mutation::CashMovement { .. } => "cash_movement",
+            Mutation::CustomerRegistered { .. } => "customer_registered",
             Mutation::AuditAppended { .. } => "audit_appended",
         }
     }

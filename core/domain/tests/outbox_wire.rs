@@ -125,6 +125,21 @@ fn all_mutations() -> Vec<OutboxEntry> {
             }],
             balance_deltas: vec![],
         },
+        Mutation::CustomerRegistered {
+            customer: Customer {
+                id: CustomerId::from_uuid(uuid(3)),
+                name: "Maria da Silva".into(),
+                tax_id: Some(TaxId::parse("529.982.247-25").expect("valid")),
+                phone: Some("(11) 98765-4321".into()),
+                email: None,
+                balance: Money::ZERO,
+                overdraft_limit: Money::from_centavos(20_000),
+                active: true,
+                version: 0,
+            },
+            actor,
+            at: at(),
+        },
         Mutation::AuditAppended {
             seq: 9,
             actor,

@@ -115,19 +115,21 @@ pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> R
             audit_log::hash.eq(hash.as_slice()),
         ))
         .execute(conn)?;
-    diesel::insert_into(audit_head::table)
-        .values((
-            audit_head::id.eq(1),
-            audit_head::seq.eq(seq),
-            audit_head::hash.eq(hash.as_slice()),
-        ))
-        .on_conflict(audit_head::id)
-        .do_update()
+    let moved = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set((
             audit_head::seq.eq(seq),
             audit_head::hash.eq(hash.as_slice()),
         ))
         .execute(conn)?;
+    if moved == 0 {
+        diesel::insert_into(audit_head::table)
+            .values((
+                audit_head::id.eq(1),
+                audit_head::seq.eq(seq),
+                audit_head::hash.eq(hash.as_slice()),
+            ))
+            .execute(conn)?;
+    }
     let entry = AuditEntry {
         seq: seq_u,
         actor: event.actor,

@@ -8,7 +8,7 @@ use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use tenda_domain::{Customer, Product, ProductId, Quantity, User};
 
-use crate::catalog::{set_server_stock, upsert_product};
+use crate::catalog::{FtsChange, flush_fts, set_server_stock, upsert_product};
 use crate::customers::upsert_customer;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -86,9 +86,13 @@ impl Store {
         let started = Instant::now();
         // Bulk data can be pulled again, so a power cut may lose the last batches but never
         // corrupts (WAL); sale commits keep synchronous = FULL.
-        self.conn.batch_execute("PRAGMA synchronous = NORMAL;")?;
+        // A large page cache keeps the indexes of a big catalog in memory while it loads
+        // (SQLCipher decrypts every page read back from disk).
+        self.conn
+            .batch_execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072;")?;
         let result = self.apply_batches(changes.into_iter(), started, progress);
-        self.conn.batch_execute("PRAGMA synchronous = FULL;")?;
+        self.conn
+            .batch_execute("PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;")?;
         result
     }
 
@@ -117,9 +121,13 @@ impl Store {
                 let (applied, skipped, rejected) = self.write(|c| {
                     let (mut applied, mut skipped, mut rejected) = (0u64, 0u64, Vec::new());
                     let chunk_started = Instant::now();
+                    let mut fts: Vec<FtsChange> = Vec::new();
                     for change in rest.by_ref() {
                         let outcome = match &change {
-                            PullChange::Product(p) => upsert_product(c, p, true),
+                            PullChange::Product(p) => upsert_product(c, p, true).map(|u| {
+                                fts.extend(u.fts);
+                                u.applied
+                            }),
                             PullChange::Customer(cu) => upsert_customer(c, cu, true),
                             PullChange::User(u) => upsert_user(c, u, true),
                             PullChange::StockLevel {
@@ -160,6 +168,7 @@ impl Store {
                             break;
                         }
                     }
+                    flush_fts(c, &mut fts)?;
                     Ok((applied, skipped, rejected))
                 })?;
                 report.applied += applied;

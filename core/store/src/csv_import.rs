@@ -10,7 +10,7 @@ use encoding_rs::WINDOWS_1252;
 use tenda_domain::{FiscalData, Gtin, IcmsTaxation, Money, Product, ProductId, Unit};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::catalog::upsert_product;
+use crate::catalog::{FtsChange, flush_fts, upsert_product};
 use crate::error::{Error, Result};
 use crate::schema::products;
 use crate::store::Store;
@@ -416,10 +416,11 @@ impl Store {
             return Ok(());
         }
         self.write(|c| {
+            let mut fts: Vec<FtsChange> = Vec::new();
             for (p, _) in batch.iter() {
-                upsert_product(c, p, false)?;
+                fts.extend(upsert_product(c, p, false)?.fts);
             }
-            Ok(())
+            flush_fts(c, &mut fts)
         })?;
         for (_, existed) in batch.drain(..) {
             if existed {

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use tenda_domain::{
     Actor, AuditEvent, BalanceDelta, BalanceReason, Customer, CustomerId, Money, Mutation, Outcome,
     SaleId, TaxId,
@@ -15,7 +14,7 @@ use crate::schema::{balance_deltas, customers};
 use crate::store::{Store, ts};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = customers)]
+#[diesel(table_name = customers, treat_none_as_null = true)]
 pub(crate) struct CustomerRow {
     pub id: Vec<u8>,
     pub name: String,
@@ -49,21 +48,16 @@ impl CustomerRow {
     }
 }
 
-#[derive(QueryableByName)]
-struct SumRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    s: Option<i64>,
-}
-
 fn pending_balance_delta(conn: &mut SqliteConnection, customer: &[u8]) -> Result<i64> {
     let through = i64::try_from(pushed_through(conn)?).unwrap_or(i64::MAX);
-    let row: SumRow = diesel::sql_query(
-        "SELECT sum(delta) AS s FROM balance_deltas WHERE customer_id = ? AND outbox_seq > ?",
-    )
-    .bind::<diesel::sql_types::Binary, _>(customer)
-    .bind::<BigInt, _>(through)
-    .get_result(conn)?;
-    Ok(row.s.unwrap_or(0))
+    let sum: Option<i64> = balance_deltas::table
+        .filter(balance_deltas::customer_id.eq(customer))
+        .filter(balance_deltas::outbox_seq.gt(through))
+        .select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        >("sum(delta)"))
+        .first(conn)?;
+    Ok(sum.unwrap_or(0))
 }
 
 /// Inserts or updates a customer as the server (or the back office) knows it: `customer.balance`
@@ -76,17 +70,19 @@ pub(crate) fn upsert_customer(
 ) -> Result<bool> {
     c.validate()?;
     let id = c.id.as_bytes().to_vec();
-    if only_newer {
-        let stored: Option<i64> = customers::table
-            .filter(customers::id.eq(&id))
-            .select(customers::version)
-            .first(conn)
-            .optional()?;
-        if stored.is_some_and(|v| v > c.version) {
-            return Ok(false);
-        }
+    let stored: Option<i64> = customers::table
+        .filter(customers::id.eq(&id))
+        .select(customers::version)
+        .first(conn)
+        .optional()?;
+    if only_newer && stored.is_some_and(|v| v > c.version) {
+        return Ok(false);
     }
-    let local = c.balance.centavos() + pending_balance_delta(conn, &id)?;
+    let local = match stored {
+        // A new customer has no local deltas yet.
+        None => c.balance.centavos(),
+        Some(_) => c.balance.centavos() + pending_balance_delta(conn, &id)?,
+    };
     let row = CustomerRow {
         id,
         name: c.name.trim().to_owned(),
@@ -99,14 +95,16 @@ pub(crate) fn upsert_customer(
         active: c.active,
         version: c.version,
     };
-    // An upsert, not REPLACE: REPLACE deletes the row first, which sales referencing the
-    // customer forbid.
-    diesel::insert_into(customers::table)
-        .values(&row)
-        .on_conflict(customers::id)
-        .do_update()
-        .set(&row)
-        .execute(conn)?;
+    // Plain INSERT or UPDATE (not REPLACE, which would delete a row that sales reference, and
+    // not an upsert, which diesel re-prepares on every call).
+    match stored {
+        None => diesel::insert_into(customers::table)
+            .values(&row)
+            .execute(conn)?,
+        Some(_) => diesel::update(customers::table.filter(customers::id.eq(&row.id)))
+            .set(&row)
+            .execute(conn)?,
+    };
     Ok(true)
 }
 
@@ -188,6 +186,47 @@ impl Store {
     pub fn customer_count(&mut self) -> Result<u64> {
         let n: i64 = customers::table.count().get_result(&mut self.conn)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Registers a new customer at the till, with its `CustomerRegistered` mutation and audit
+    /// entry in one transaction. A customer starts with a zero balance. Returns the outbox number.
+    pub fn register_customer(
+        &mut self,
+        customer: &Customer,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        if !customer.balance.is_zero() {
+            return Err(Error::InvalidInput {
+                field: "balance",
+                reason: "a new customer starts at zero".into(),
+            });
+        }
+        self.write(|c| {
+            if load_customer(c, customer.id)?.is_some() {
+                return Err(Error::Duplicate { field: "id" });
+            }
+            upsert_customer(c, customer, false)?;
+            let seq = append_outbox(
+                c,
+                &Mutation::CustomerRegistered {
+                    customer: customer.clone(),
+                    actor,
+                    at,
+                },
+            )?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: "customer.register".into(),
+                    subject: format!("customer:{}", customer.id),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
     }
 
     /// The customer pays (part of) the account: the balance rises by `amount`, with its outbox

@@ -11,8 +11,10 @@ pub mod fiscal;
 pub mod keys;
 pub mod outbox;
 pub mod record;
+pub mod registers;
 pub mod sales;
 mod schema;
+pub mod secrets;
 mod store;
 pub mod users;
 
@@ -29,5 +31,6 @@ pub use fiscal::{
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
 pub use record::{LocalChange, RecordedChange};
+pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{MIGRATIONS, Store};

@@ -39,20 +39,21 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         );
         // Rows as the core schema had them.
         conn.batch_execute(
-            "INSERT INTO products VALUES (x'01900000000070008000000000000001', 'PAO', NULL, NULL, 'Pão Francês', 'KG', 1499,
+            "INSERT INTO products (id, sku, gtin, gtin_kind, name, unit, price, fiscal, active, version) VALUES (x'01900000000070008000000000000001', 'PAO', NULL, NULL, 'Pão Francês', 'KG', 1499,
                '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}',
                1, 7);
+             INSERT INTO products_fts (rowid, name) SELECT seq, name FROM products;
              INSERT INTO sales VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000003',
-               x'01900000000070008000000000000004', NULL, NULL, NULL, '2026-01-02T10:00:00.000000Z', 1499, 0, 1499, 0, 'completed');
+               x'01900000000070008000000000000004', NULL, NULL, x'01900000000070008000000000000005', '2026-01-02T10:00:00.000000Z', 1499, 0, 1499, 0, 'completed');
              INSERT INTO sale_lines VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000001', 'PAO', NULL,
                'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499,
                '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}');
-             INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 1499, '{\"method\":\"pix\",\"txid\":null}');",
+             INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 1499, '{\"method\":\"cash\",\"tendered\":2000,\"change\":501}');",
         )
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 2);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 4);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -76,6 +77,14 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
             .expect("new tables work"),
         1
     );
+    // The registers migration finds the old sale's cash through its register session.
+    let session = "01900000-0000-7000-8000-000000000005"
+        .parse()
+        .expect("valid id");
+    assert_eq!(
+        store.register_cash(session).expect("reads").cash_sales,
+        tenda_domain::Money::from_centavos(1499)
+    );
 }
 
 #[test]
@@ -86,6 +95,12 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("secrets revert");
+    assert!(!table_names(&mut conn).contains(&"secrets".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("registers revert");
+    assert!(!table_names(&mut conn).contains(&"cash_movements".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("fiscal reverts");
     assert!(!table_names(&mut conn).contains(&"fiscal_counters".to_owned()));
@@ -147,6 +162,25 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(String, i64)>(c)
         .expect("counters");
+    secrets::table
+        .select(secrets::all_columns)
+        .limit(0)
+        .load::<(String, Vec<u8>, String)>(c)
+        .expect("secrets");
+    cash_movements::table
+        .select(cash_movements::all_columns)
+        .limit(0)
+        .load::<(
+            i64,
+            Vec<u8>,
+            String,
+            i64,
+            String,
+            Option<String>,
+            String,
+            i64,
+        )>(c)
+        .expect("cash movements");
     fiscal_counters::table
         .select(fiscal_counters::all_columns)
         .limit(0)

@@ -4,9 +4,9 @@
 
 use diesel::prelude::*;
 use tenda_domain::{
-    Actor, AuditEvent, CustomerId, DeviceId, FiscalDocumentRef, Money, Mutation, Outcome, Payment,
-    PaymentMethod, Quantity, RegisterSessionId, Sale, SaleId, SaleLine, SaleRecorded, TaxId,
-    UserId,
+    Actor, AuditEvent, BalanceDelta, BalanceReason, CustomerId, DeviceId, FiscalDocumentRef, Money,
+    Mutation, Outcome, Payment, PaymentMethod, Quantity, RegisterSessionId, Sale, SaleId, SaleLine,
+    SaleRecorded, StockDelta, StockReason, TaxId, UserId,
 };
 
 use crate::audit::append_audit;
@@ -233,6 +233,92 @@ impl Store {
             .collect()
     }
 
+    /// Voids a completed sale: its stock goes back and account charges are credited, with a
+    /// `SaleVoided` mutation and an audit entry, in one transaction. A fiscal document, if any,
+    /// is cancelled separately (a SEFAZ event) with [`Store::update_fiscal_document`].
+    pub fn void_sale(
+        &mut self,
+        sale_id: SaleId,
+        actor: Actor,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > 255 {
+            return Err(Error::InvalidInput {
+                field: "reason",
+                reason: "must have 3-255 characters".into(),
+            });
+        }
+        let at = stored_instant(at);
+        self.write(|c| {
+            let stored = load_sale(c, sale_id)?.ok_or(Error::NotFound("sale"))?;
+            if stored.status == SaleStatus::Voided {
+                return Err(Error::InvalidInput {
+                    field: "sale",
+                    reason: "already voided".into(),
+                });
+            }
+            let stock: Vec<StockDelta> = stored
+                .sale
+                .stock_deltas()
+                .map_err(|e| corrupt("sale", e))?
+                .into_iter()
+                .map(|d| {
+                    Ok(StockDelta {
+                        product_id: d.product_id,
+                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                        reason: StockReason::SaleVoided { sale_id },
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let balances: Vec<BalanceDelta> = stored
+                .sale
+                .balance_deltas()
+                .map_err(|e| corrupt("sale", e))?
+                .into_iter()
+                .map(|d| {
+                    Ok(BalanceDelta {
+                        customer_id: d.customer_id,
+                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                        reason: BalanceReason::SaleVoided { sale_id },
+                    })
+                })
+                .collect::<Result<_>>()?;
+            diesel::update(sales::table.filter(sales::id.eq(sale_id.as_bytes().to_vec())))
+                .set(sales::status.eq("voided"))
+                .execute(c)?;
+            let seq = append_outbox(
+                c,
+                &Mutation::SaleVoided {
+                    sale_id,
+                    actor,
+                    reason: reason.to_owned(),
+                    at,
+                    stock_deltas: stock.clone(),
+                    balance_deltas: balances.clone(),
+                },
+            )?;
+            for d in &stock {
+                apply_stock_delta(c, d, seq, at)?;
+            }
+            for d in &balances {
+                apply_balance_delta(c, d, seq, at)?;
+            }
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: "sale.void".into(),
+                    subject: format!("sale:{sale_id}"),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+
     pub fn sale_count(&mut self) -> Result<u64> {
         let n: i64 = sales::table.count().get_result(&mut self.conn)?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -299,9 +385,13 @@ fn insert_sale_rows(
                 .eq(serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?),
         ));
     }
-    diesel::insert_into(sale_lines::table)
-        .values(lines)
-        .execute(c)?;
+    // One prepared single-row statement per line, rather than a multi-row INSERT whose text
+    // (and preparation) changes with the number of lines.
+    for line in lines {
+        diesel::insert_into(sale_lines::table)
+            .values(line)
+            .execute(c)?;
+    }
     let mut payments = Vec::with_capacity(sale.payments.len());
     for (i, p) in sale.payments.iter().enumerate() {
         payments.push((
@@ -315,9 +405,9 @@ fn insert_sale_rows(
                 .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
         ));
     }
-    if !payments.is_empty() {
+    for payment in payments {
         diesel::insert_into(sale_payments::table)
-            .values(payments)
+            .values(payment)
             .execute(c)?;
     }
     Ok(())

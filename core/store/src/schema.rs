@@ -10,6 +10,7 @@ diesel::table! {
 
 diesel::table! {
     products (id) {
+        seq -> BigInt,
         id -> Binary,
         sku -> Text,
         gtin -> Nullable<Text>,
@@ -200,5 +201,28 @@ diesel::table! {
         state -> Text,
         reserved_at -> Text,
         protocol -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cash_movements (id) {
+        id -> BigInt,
+        session_id -> Binary,
+        kind -> Text,
+        amount -> BigInt,
+        actor -> Text,
+        note -> Nullable<Text>,
+        at -> Text,
+        outbox_seq -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(sales, sale_payments);
+
+diesel::table! {
+    secrets (name) {
+        name -> Text,
+        value -> Binary,
+        updated_at -> Text,
     }
 }

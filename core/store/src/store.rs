@@ -129,14 +129,21 @@ impl Store {
 /// Bumps a named counter and returns its new value (1 the first time).
 pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
     use crate::schema::counters::dsl;
-    let v = diesel::insert_into(counters::table)
-        .values((dsl::name.eq(name), dsl::value.eq(1i64)))
-        .on_conflict(dsl::name)
-        .do_update()
+    // UPDATE then SELECT (then INSERT the first time): statements diesel keeps prepared, unlike
+    // an upsert with RETURNING, which it parses again on every sale.
+    let updated = diesel::update(counters::table.filter(dsl::name.eq(name)))
         .set(dsl::value.eq(dsl::value + 1))
-        .returning(dsl::value)
-        .get_result(conn)?;
-    Ok(v)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(counters::table)
+            .values((dsl::name.eq(name), dsl::value.eq(1i64)))
+            .execute(conn)?;
+        return Ok(1);
+    }
+    Ok(counters::table
+        .filter(dsl::name.eq(name))
+        .select(dsl::value)
+        .first(conn)?)
 }
 
 pub(crate) fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {

@@ -505,3 +505,51 @@ fn a_csv_batch_that_fails_in_the_database_leaves_nothing_half_written() {
     );
     let _ = Utc::now();
 }
+
+#[test]
+fn customers_registered_at_the_till_are_pushed_and_audited() {
+    let mut ts = temp_store();
+    let c = customer("Cliente Novo", Some("111.444.777-35"), 0, 5_000);
+    let actor = Actor::User(seller());
+    let seq = ts
+        .store
+        .register_customer(&c, actor, Utc::now())
+        .expect("registers");
+    assert_eq!(ts.store.customer(c.id).expect("reads"), Some(c.clone()));
+    let entry = ts.store.outbox_after(seq - 1, 1).expect("reads").remove(0);
+    assert!(
+        matches!(entry.mutation, Mutation::CustomerRegistered { ref customer, .. } if customer.id == c.id)
+    );
+    assert!(matches!(
+        ts.store.register_customer(&c, actor, Utc::now()),
+        Err(Error::Duplicate { field: "id" })
+    ));
+    let same_cpf = customer("Outro", Some("111.444.777-35"), 0, 0);
+    assert!(matches!(
+        ts.store.register_customer(&same_cpf, actor, Utc::now()),
+        Err(Error::Duplicate { field: "tax_id" })
+    ));
+    let with_balance = customer("Com saldo", None, 100, 0);
+    assert!(matches!(
+        ts.store.register_customer(&with_balance, actor, Utc::now()),
+        Err(Error::InvalidInput {
+            field: "balance",
+            ..
+        })
+    ));
+    let mut nameless = customer("x", None, 0, 0);
+    nameless.name = String::new();
+    assert!(matches!(
+        ts.store.register_customer(&nameless, actor, Utc::now()),
+        Err(Error::InvalidInput { field: "name", .. })
+    ));
+    assert_eq!(
+        ts.store.customer_count().expect("reads"),
+        1,
+        "refused registrations left nothing behind"
+    );
+    assert!(matches!(
+        ts.store.verify_audit_chain().expect("reads"),
+        AuditVerification::Intact { entries: 1 }
+    ));
+}

@@ -511,3 +511,214 @@ fn stock_adjustments_travel_as_deltas() {
         Err(Error::NotFound("product"))
     ));
 }
+
+#[test]
+fn voiding_a_sale_returns_stock_and_credits_the_account() {
+    let mut ts = temp_store();
+    let products = stocked_products(&mut ts, 2);
+    let c = customer("Maria", None, 0, 100_000);
+    ts.store.save_customer(&c).expect("saves");
+    let sale = sale_of(&products, Some(&c));
+    ts.store
+        .commit_sale(&commit_of(sale.clone()))
+        .expect("commits");
+    let manager = Actor::User(UserId::new());
+    assert!(matches!(
+        ts.store.void_sale(sale.id, manager, " ", Utc::now()),
+        Err(Error::InvalidInput {
+            field: "reason",
+            ..
+        })
+    ));
+    let seq = ts
+        .store
+        .void_sale(sale.id, manager, "cliente desistiu", Utc::now())
+        .expect("voids");
+    for p in &products {
+        assert_eq!(
+            ts.store.stock_level(p.id).expect("reads"),
+            Quantity::ZERO,
+            "stock is back"
+        );
+    }
+    assert_eq!(
+        ts.store
+            .customer(c.id)
+            .expect("reads")
+            .expect("present")
+            .balance,
+        Money::ZERO,
+        "account credited back"
+    );
+    assert_eq!(
+        ts.store.sale(sale.id).expect("reads").expect("kept").status,
+        SaleStatus::Voided
+    );
+    let entry = ts.store.outbox_after(seq - 1, 1).expect("reads").remove(0);
+    assert!(
+        matches!(entry.mutation, Mutation::SaleVoided { ref stock_deltas, .. } if stock_deltas.len() == 2)
+    );
+    assert!(matches!(
+        ts.store.void_sale(sale.id, manager, "de novo", Utc::now()),
+        Err(Error::InvalidInput { field: "sale", .. })
+    ));
+    assert!(matches!(
+        ts.store
+            .void_sale(SaleId::new(), manager, "nao existe", Utc::now()),
+        Err(Error::NotFound("sale"))
+    ));
+    assert!(matches!(
+        ts.store.verify_audit_chain().expect("reads"),
+        AuditVerification::Intact { entries: 2 }
+    ));
+}
+
+#[test]
+fn register_sessions_track_the_cash_the_drawer_should_hold() {
+    let mut ts = temp_store();
+    let products = stocked_products(&mut ts, 2);
+    let session = RegisterSessionId::new();
+    let actor = Actor::User(seller());
+    let m = Money::from_centavos;
+    assert!(
+        matches!(
+            ts.store.record_cash_movement(
+                session,
+                CashMovementKind::Supply,
+                m(100),
+                actor,
+                None,
+                Utc::now()
+            ),
+            Err(Error::InvalidInput {
+                field: "session",
+                ..
+            })
+        ),
+        "nothing before the opening"
+    );
+    ts.store
+        .record_cash_movement(
+            session,
+            CashMovementKind::Opening,
+            m(10_000),
+            actor,
+            None,
+            Utc::now(),
+        )
+        .expect("opens");
+    assert!(
+        ts.store
+            .record_cash_movement(
+                session,
+                CashMovementKind::Opening,
+                m(1),
+                actor,
+                None,
+                Utc::now()
+            )
+            .is_err(),
+        "opens once"
+    );
+    let sale = sale_of(&products, None);
+    let cash: Money = sale
+        .payments
+        .iter()
+        .filter(|p| matches!(p.method, PaymentMethod::Cash { .. }))
+        .map(|p| &p.amount)
+        .sum::<Option<Money>>()
+        .expect("fits");
+    ts.store
+        .commit_sale(&SaleCommit {
+            sale,
+            actor,
+            register_session_id: Some(session),
+        })
+        .expect("commits");
+    ts.store
+        .record_cash_movement(
+            session,
+            CashMovementKind::Supply,
+            m(2_000),
+            actor,
+            Some("troco".into()),
+            Utc::now(),
+        )
+        .expect("supply");
+    ts.store
+        .record_cash_movement(
+            session,
+            CashMovementKind::Withdrawal,
+            m(5_000),
+            actor,
+            Some("sangria".into()),
+            Utc::now(),
+        )
+        .expect("withdrawal");
+    assert!(
+        matches!(
+            ts.store.record_cash_movement(
+                session,
+                CashMovementKind::Withdrawal,
+                m(1_000_000),
+                actor,
+                None,
+                Utc::now()
+            ),
+            Err(Error::InvalidInput {
+                field: "amount",
+                ..
+            })
+        ),
+        "cannot take out more than the drawer holds"
+    );
+    assert!(matches!(
+        ts.store.record_cash_movement(
+            session,
+            CashMovementKind::Supply,
+            m(0),
+            actor,
+            None,
+            Utc::now()
+        ),
+        Err(Error::InvalidInput {
+            field: "amount",
+            ..
+        })
+    ));
+    let expected = m(10_000 + 2_000 - 5_000).checked_add(cash).expect("fits");
+    ts.store
+        .record_cash_movement(
+            session,
+            CashMovementKind::Closing,
+            expected.checked_sub(m(25)).expect("fits"),
+            actor,
+            None,
+            Utc::now(),
+        )
+        .expect("closes");
+    let r = ts.store.register_cash(session).expect("reads");
+    assert_eq!((r.cash_sales, r.expected), (cash, expected));
+    assert_eq!(r.difference(), Some(m(-25)), "25 centavos missing");
+    assert!(
+        ts.store
+            .record_cash_movement(
+                session,
+                CashMovementKind::Supply,
+                m(1),
+                actor,
+                None,
+                Utc::now()
+            )
+            .is_err(),
+        "closed"
+    );
+    let kinds: Vec<&str> = ts
+        .store
+        .outbox_after(0, 100)
+        .expect("reads")
+        .iter()
+        .map(|e| e.mutation.kind())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "cash_movement").count(), 4);
+}

@@ -89,6 +89,16 @@ fn nothing_is_in_clear_in_the_database_wal_or_backup() {
 }
 
 #[test]
+fn the_clear_text_scan_does_find_clear_text() {
+    // Control: the scan above would catch an unencrypted file.
+    let plain = format!("header {CUSTOMER_NAME} {CPF} trailer");
+    assert!(
+        std::panic::catch_unwind(|| assert_no_clear_text(plain.as_bytes(), "control")).is_err()
+    );
+    assert_no_clear_text(b"nothing to see", "control");
+}
+
+#[test]
 fn a_wrong_key_is_a_clear_error_and_leaves_the_file_untouched() {
     let (ts, _, _) = populated();
     let TempStore {
@@ -411,4 +421,69 @@ fn tampered_truncated_or_foreign_backups_are_refused() {
     );
     restore(&good, &key).expect("the untouched file still restores");
     let _ = Utc::now();
+}
+
+#[test]
+fn the_a1_certificate_is_kept_only_inside_the_encrypted_database() {
+    let mut ts = temp_store();
+    let pfx = std::fs::read(shared_file("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
+        .expect("test certificate");
+    let owner = Actor::User(seller());
+    ts.store
+        .save_secret(
+            tenda_store::secrets::A1_CERTIFICATE,
+            &pfx,
+            owner,
+            Utc::now(),
+        )
+        .expect("saves");
+    ts.store
+        .save_secret(
+            tenda_store::secrets::A1_PASSWORD,
+            b"minhasenha",
+            owner,
+            Utc::now(),
+        )
+        .expect("saves");
+    assert_eq!(
+        ts.store
+            .secret(tenda_store::secrets::A1_CERTIFICATE)
+            .expect("reads")
+            .as_deref()
+            .map(Vec::as_slice),
+        Some(pfx.as_slice())
+    );
+    assert!(matches!(
+        ts.store.save_secret("", b"x", owner, Utc::now()),
+        Err(Error::InvalidInput { field: "name", .. })
+    ));
+    assert!(matches!(
+        ts.store.save_secret("empty", b"", owner, Utc::now()),
+        Err(Error::InvalidInput { field: "value", .. })
+    ));
+    ts.store.checkpoint().expect("checkpoints");
+    let db = std::fs::read(&ts.path).expect("reads");
+    let probe = &pfx[pfx.len() / 2..pfx.len() / 2 + 32];
+    assert!(
+        !db.windows(probe.len()).any(|w| w == probe),
+        "certificate bytes are not in clear"
+    );
+    assert!(
+        !db.windows(10).any(|w| w == b"minhasenha"),
+        "the password is not in clear"
+    );
+    let audit = ts.store.audit_entries(0, 10).expect("reads");
+    assert!(
+        audit.iter().all(|e| !e.subject.contains("minhasenha")),
+        "the audit names the secret, not its value"
+    );
+    ts.store
+        .delete_secret(tenda_store::secrets::A1_PASSWORD, owner, Utc::now())
+        .expect("deletes");
+    assert!(
+        ts.store
+            .secret(tenda_store::secrets::A1_PASSWORD)
+            .expect("reads")
+            .is_none()
+    );
 }

@@ -10,7 +10,10 @@ pub fn sha256_fingerprint(der: &[u8]) -> String {
 /// Compares fingerprints written with or without `:` separators, in any case.
 pub fn fingerprints_match(a: &str, b: &str) -> bool {
     let norm = |s: &str| -> String {
-        s.chars().filter(|c| *c != ':').map(|c| c.to_ascii_lowercase()).collect()
+        s.chars()
+            .filter(|c| *c != ':')
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
     };
     let (a, b) = (norm(a), norm(b));
     a.len() == 64 && a == b

@@ -76,6 +76,27 @@ pub struct PushedMutation {
     pub payload: serde_json::Value,
 }
 
+impl PushedMutation {
+    /// The wire form of a device outbox entry.
+    pub fn from_entry(entry: &tenda_domain::OutboxEntry) -> Result<Self, serde_json::Error> {
+        let mut value = serde_json::to_value(entry)?;
+        let payload = value
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(PushedMutation {
+            seq: entry.seq,
+            kind,
+            payload,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
@@ -146,7 +167,12 @@ pub struct PullTotals {
 
 impl PullTotals {
     pub fn total(&self) -> u64 {
-        self.settings + self.users + self.products + self.customers + self.stock_levels + self.balances
+        self.settings
+            + self.users
+            + self.products
+            + self.customers
+            + self.stock_levels
+            + self.balances
     }
 }
 
@@ -311,7 +337,11 @@ mod tests {
 
     #[test]
     fn change_is_tagged_by_type() {
-        let c = Change::StockLevel(StockLevelRecord { product_id: Uuid::nil(), quantity: -1000, version: 3 });
+        let c = Change::StockLevel(StockLevelRecord {
+            product_id: Uuid::nil(),
+            quantity: -1000,
+            version: 3,
+        });
         assert_eq!(
             serde_json::to_string(&c).expect("serializable"),
             r#"{"type":"stock_level","product_id":"00000000-0000-0000-0000-000000000000","quantity":-1000,"version":3}"#
@@ -339,7 +369,9 @@ mod tests {
         assert_eq!(err.code, ErrorCode::UnsupportedProtocol);
         assert!(check_protocol(&serde_json::json!({"protocol": 1})).is_ok());
         assert_eq!(
-            check_protocol(&serde_json::json!({"protocol": "1"})).expect_err("string").code,
+            check_protocol(&serde_json::json!({"protocol": "1"}))
+                .expect_err("string")
+                .code,
             ErrorCode::InvalidInput
         );
     }

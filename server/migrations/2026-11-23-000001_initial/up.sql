@@ -76,6 +76,8 @@ CREATE TABLE products (
   UNIQUE (store_id, sku)
 );
 CREATE INDEX products_by_version ON products(store_id, version);
+-- Pull pages walk a store's rows in id order.
+CREATE INDEX products_by_store ON products(store_id, id);
 CREATE TABLE branch_prices (
   branch_id TEXT NOT NULL REFERENCES branches(id),
   product_id TEXT NOT NULL REFERENCES products(id),
@@ -95,6 +97,7 @@ CREATE TABLE customers (
   updated_at BIGINT NOT NULL
 );
 CREATE INDEX customers_by_version ON customers(store_id, version);
+CREATE INDEX customers_by_store ON customers(store_id, id);
 -- Derived: the running sum of balance_deltas, updated in the same transaction as each delta.
 CREATE TABLE customer_balances (
   customer_id TEXT PRIMARY KEY NOT NULL,

@@ -48,6 +48,7 @@ struct State {
     paper_out: bool,
     cover_open: bool,
     paper_left_lines: Option<u32>,
+    cover_opens_after: Option<u32>,
     drop_after_bytes: Option<usize>,
     refuse_connects: u32,
     bytes_received: usize,
@@ -84,6 +85,7 @@ impl SimulatedPrinter {
                 paper_out: false,
                 cover_open: false,
                 paper_left_lines: None,
+                cover_opens_after: None,
                 drop_after_bytes: None,
                 refuse_connects: 0,
                 bytes_received: 0,
@@ -136,6 +138,11 @@ impl SimulatedPrinter {
     /// The roll ends after `lines` more printed lines.
     pub fn run_out_of_paper_after(&self, lines: u32) {
         self.lock().paper_left_lines = Some(lines);
+    }
+
+    /// Someone opens the cover after `lines` more printed lines.
+    pub fn open_cover_after(&self, lines: u32) {
+        self.lock().cover_opens_after = Some(lines);
     }
 
     /// The link drops once `bytes` more bytes have arrived (those bytes are printed).
@@ -250,6 +257,14 @@ impl SimulatedPrinter {
                         s.drawer_kicks += 1;
                     }
                     let uses_paper = matches!(p, Printed::Line(_) | Printed::Qr(_));
+                    if let Some(left) = s.cover_opens_after.as_mut().filter(|_| uses_paper) {
+                        if *left == 0 {
+                            s.cover_open = true;
+                            s.cover_opens_after = None;
+                            continue;
+                        }
+                        *left -= 1;
+                    }
                     if let Some(left) = s.paper_left_lines.as_mut().filter(|_| uses_paper) {
                         if *left == 0 {
                             s.paper_out = true;

@@ -6,7 +6,9 @@ CREATE TABLE settings (
 );
 
 CREATE TABLE products (
-  id BLOB PRIMARY KEY NOT NULL,
+  -- Integer key shared with the search index.
+  seq INTEGER PRIMARY KEY,
+  id BLOB NOT NULL UNIQUE,
   sku TEXT NOT NULL UNIQUE,
   gtin TEXT UNIQUE,
   gtin_kind TEXT,
@@ -18,20 +20,12 @@ CREATE TABLE products (
   version BIGINT NOT NULL
 );
 
--- Accent- and case-insensitive name search ("pao" finds "Pão Francês").
+-- Accent- and case-insensitive name search ("pao" finds "Pão Francês"), keyed by products.seq.
+-- Contentless (names live in products) and maintained by the store in one statement per batch:
+-- per-row triggers would flush the index at every statement.
 CREATE VIRTUAL TABLE products_fts USING fts5(
-  name, content='products', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+  name, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN
-  INSERT INTO products_fts(rowid, name) VALUES (new.rowid, new.name);
-END;
-CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN
-  INSERT INTO products_fts(products_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
-END;
-CREATE TRIGGER products_fts_update AFTER UPDATE OF name ON products BEGIN
-  INSERT INTO products_fts(products_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
-  INSERT INTO products_fts(rowid, name) VALUES (new.rowid, new.name);
-END;
 
 CREATE TABLE customers (
   id BLOB PRIMARY KEY NOT NULL,

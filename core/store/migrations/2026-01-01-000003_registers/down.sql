@@ -1,0 +1,2 @@
+DROP INDEX sales_register_session;
+DROP TABLE cash_movements;

@@ -1,0 +1,207 @@
+//! Register sessions: the cash a drawer should hold, from its opening float, supplies,
+//! withdrawals and cash sales; each movement with its outbox mutation and audit entry.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use tenda_domain::{
+    Actor, AuditEvent, CashMovementKind, Money, Mutation, Outcome, PaymentMethod, RegisterSessionId,
+};
+
+use crate::audit::append_audit;
+use crate::error::{Error, Result, corrupt};
+use crate::outbox::append_outbox;
+use crate::schema::{cash_movements, sale_payments, sales};
+use crate::store::{Store, ts};
+
+fn kind_code(k: CashMovementKind) -> &'static str {
+    match k {
+        CashMovementKind::Opening => "opening",
+        CashMovementKind::Supply => "supply",
+        CashMovementKind::Withdrawal => "withdrawal",
+        CashMovementKind::Closing => "closing",
+    }
+}
+
+/// What a register's drawer should hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisterCash {
+    pub opening: Money,
+    pub supplies: Money,
+    pub withdrawals: Money,
+    /// Cash taken in completed sales of the session, net of change.
+    pub cash_sales: Money,
+    /// opening + supplies − withdrawals + cash sales.
+    pub expected: Money,
+    /// What was counted at closing, once closed.
+    pub counted: Option<Money>,
+}
+
+impl RegisterCash {
+    /// counted − expected (negative: cash missing), once closed.
+    pub fn difference(&self) -> Option<Money> {
+        self.counted.and_then(|c| c.checked_sub(self.expected).ok())
+    }
+}
+
+fn session_kinds(
+    conn: &mut SqliteConnection,
+    session: RegisterSessionId,
+) -> Result<Vec<(String, i64)>> {
+    Ok(cash_movements::table
+        .filter(cash_movements::session_id.eq(session.as_bytes().to_vec()))
+        .order(cash_movements::id)
+        .select((cash_movements::kind, cash_movements::amount))
+        .load(conn)?)
+}
+
+impl Store {
+    /// Records a cash movement of a register session. The session starts with `Opening` and
+    /// ends with `Closing` (the counted cash); nothing is recorded after it. Returns the outbox
+    /// number.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_cash_movement(
+        &mut self,
+        session: RegisterSessionId,
+        movement: CashMovementKind,
+        amount: Money,
+        actor: Actor,
+        note: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let needs_positive = matches!(
+            movement,
+            CashMovementKind::Supply | CashMovementKind::Withdrawal
+        );
+        if amount.is_negative() || (needs_positive && amount.is_zero()) {
+            return Err(Error::InvalidInput {
+                field: "amount",
+                reason: "must be greater than zero".into(),
+            });
+        }
+        if note.as_ref().is_some_and(|n| n.chars().count() > 255) {
+            return Err(Error::InvalidInput {
+                field: "note",
+                reason: "at most 255 characters".into(),
+            });
+        }
+        self.write(|c| {
+            let kinds = session_kinds(c, session)?;
+            let opened = kinds.iter().any(|(k, _)| k == "opening");
+            let closed = kinds.iter().any(|(k, _)| k == "closing");
+            if closed {
+                return Err(Error::InvalidInput {
+                    field: "session",
+                    reason: "the register is already closed".into(),
+                });
+            }
+            match movement {
+                CashMovementKind::Opening if opened => {
+                    return Err(Error::InvalidInput {
+                        field: "session",
+                        reason: "the register is already open".into(),
+                    });
+                }
+                CashMovementKind::Opening => {}
+                _ if !opened => {
+                    return Err(Error::InvalidInput {
+                        field: "session",
+                        reason: "the register is not open".into(),
+                    });
+                }
+                _ => {}
+            }
+            if movement == CashMovementKind::Withdrawal {
+                let cash = register_cash(c, session)?;
+                if amount > cash.expected {
+                    return Err(Error::InvalidInput {
+                        field: "amount",
+                        reason: "more than the drawer holds".into(),
+                    });
+                }
+            }
+            let seq = append_outbox(
+                c,
+                &Mutation::CashMovement {
+                    session_id: session,
+                    movement,
+                    amount,
+                    actor,
+                    note: note.clone(),
+                    at,
+                },
+            )?;
+            diesel::insert_into(cash_movements::table)
+                .values((
+                    cash_movements::session_id.eq(session.as_bytes().to_vec()),
+                    cash_movements::kind.eq(kind_code(movement)),
+                    cash_movements::amount.eq(amount.centavos()),
+                    cash_movements::actor.eq(actor.code()),
+                    cash_movements::note.eq(&note),
+                    cash_movements::at.eq(ts(at)),
+                    cash_movements::outbox_seq.eq(i64::try_from(seq).unwrap_or(i64::MAX)),
+                ))
+                .execute(c)?;
+            append_audit(
+                c,
+                &AuditEvent {
+                    actor,
+                    action: format!("register.{}", kind_code(movement)),
+                    subject: format!("register_session:{session}"),
+                    outcome: Outcome::Succeeded,
+                    at,
+                },
+            )?;
+            Ok(seq)
+        })
+    }
+
+    /// The cash position of a register session.
+    pub fn register_cash(&mut self, session: RegisterSessionId) -> Result<RegisterCash> {
+        register_cash(&mut self.conn, session)
+    }
+}
+
+fn register_cash(conn: &mut SqliteConnection, session: RegisterSessionId) -> Result<RegisterCash> {
+    let mut r = RegisterCash {
+        opening: Money::ZERO,
+        supplies: Money::ZERO,
+        withdrawals: Money::ZERO,
+        cash_sales: Money::ZERO,
+        expected: Money::ZERO,
+        counted: None,
+    };
+    let overflow = |e: tenda_domain::MoneyError| corrupt("register cash", e);
+    for (kind, amount) in session_kinds(conn, session)? {
+        let amount = Money::from_centavos(amount);
+        match kind.as_str() {
+            "opening" => r.opening = amount,
+            "supply" => r.supplies = r.supplies.checked_add(amount).map_err(overflow)?,
+            "withdrawal" => r.withdrawals = r.withdrawals.checked_add(amount).map_err(overflow)?,
+            "closing" => r.counted = Some(amount),
+            other => return Err(corrupt("cash movement", other)),
+        }
+    }
+    let methods: Vec<(i64, String)> = sale_payments::table
+        .inner_join(sales::table.on(sales::id.eq(sale_payments::sale_id)))
+        .filter(sales::register_session_id.eq(session.as_bytes().to_vec()))
+        .filter(sales::status.eq("completed"))
+        .select((sale_payments::amount, sale_payments::method))
+        .load(conn)?;
+    for (amount, method) in methods {
+        let method: PaymentMethod =
+            serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
+        if matches!(method, PaymentMethod::Cash { .. }) {
+            r.cash_sales = r
+                .cash_sales
+                .checked_add(Money::from_centavos(amount))
+                .map_err(overflow)?;
+        }
+    }
+    r.expected = r
+        .opening
+        .checked_add(r.supplies)
+        .and_then(|m| m.checked_sub(r.withdrawals))
+        .and_then(|m| m.checked_add(r.cash_sales))
+        .map_err(overflow)?;
+    Ok(r)
+}

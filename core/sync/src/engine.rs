@@ -1,0 +1,660 @@
+//! The device's sync engine: pushes the outbox in order, pulls changes into the device store,
+//! keeps cursors, retries with exponential backoff and jitter, refreshes customer balances while
+//! online, and reports its status to a [`SyncListener`].
+//!
+//! It runs on tokio tasks and holds the store's lock only for short local steps (reading one
+//! outbox batch, applying one pull page), so a sale never waits on the network. Dropping the
+//! [`SyncHandle`] stops it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use tenda_domain::{
+    Customer, CustomerId, FiscalData, Gtin, Money, Product, ProductId, Quantity, Role, TaxId, Unit,
+    User, UserId,
+};
+use tenda_store::{PullChange, Store};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::pinning::{PinnedClient, client_for};
+use crate::protocol::{
+    Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PROTOCOL_VERSION, PullPage,
+    PullRequest, PullScope, PushRequest, PushResponse, PushedMutation, SaleFolio, paths,
+};
+
+/// What the engine needs to reach its server.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `https://host:port` (or `http://127.0.0.1:port` for development and tests).
+    pub base_url: String,
+    pub device_id: Uuid,
+    /// The device credential from enrollment.
+    pub credential: String,
+    /// SHA-256 (hex) of the server certificate learned at enrollment; required for `https`.
+    pub pinned_fingerprint: Option<String>,
+    /// Mutations per push request.
+    pub push_batch: u32,
+    /// Changes per pull page.
+    pub pull_page: u32,
+    /// How often to look for work when idle (the UI can also call [`SyncHandle::sync_now`]).
+    pub poll_interval: Duration,
+    /// How often to refresh customer balances while online.
+    pub balance_refresh: Duration,
+    /// First retry delay after a failure; doubles per failure up to `backoff_max`, with jitter.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    pub request_timeout: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(
+        base_url: impl Into<String>,
+        device_id: Uuid,
+        credential: impl Into<String>,
+    ) -> Self {
+        EngineConfig {
+            base_url: base_url.into(),
+            device_id,
+            credential: credential.into(),
+            pinned_fingerprint: None,
+            push_batch: 500,
+            pull_page: 2_000,
+            poll_interval: Duration::from_secs(30),
+            balance_refresh: Duration::from_secs(5 * 60),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Status the UI shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    Online,
+    /// The server could not be reached or answered with a server error; the engine retries.
+    Offline {
+        reason: String,
+        retry_in: Duration,
+    },
+    /// Mutations waiting to be pushed.
+    Pending {
+        count: u64,
+    },
+    PushProgress {
+        applied_through: u64,
+        pending: u64,
+    },
+    /// Folios the server gave to sales (the device keeps its local numbers).
+    Folios(Vec<SaleFolio>),
+    /// `total` comes from the first page of a round.
+    PullProgress {
+        received: u64,
+        total: Option<u64>,
+    },
+    PullFinished {
+        applied: u64,
+        rejected: u64,
+    },
+    /// The server refused this device (revoked, wrong credential, bad data); retrying slowly.
+    Refused {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// Receives [`SyncEvent`]s (called from the engine's task; keep it quick).
+pub trait SyncListener: Send + Sync {
+    fn on_event(&self, event: SyncEvent);
+}
+
+/// A listener that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoListener;
+
+impl SyncListener for NoListener {
+    fn on_event(&self, _event: SyncEvent) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("the server could not be reached: {0}")]
+    Offline(#[source] reqwest::Error),
+    #[error("the server refused the request ({status}): {}", body.message)]
+    Refused { status: u16, body: ErrorBody },
+    #[error("the server answered with something that is not the protocol: {0}")]
+    Protocol(String),
+    #[error("device store: {0}")]
+    Store(#[source] tenda_store::Error),
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the server expects mutation {expected}, which this device no longer has")]
+    OutboxGap { expected: u64 },
+}
+
+impl EngineError {
+    /// Worth retrying soon (network, server busy); otherwise retry slowly and tell the user.
+    fn is_transient(&self) -> bool {
+        match self {
+            EngineError::Offline(_) | EngineError::Protocol(_) => true,
+            EngineError::Refused { status, .. } => {
+                *status >= 500 || *status == 408 || *status == 429
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Trades a one-time code for the device identity. Returns the response and the fingerprint of
+/// the server certificate seen (to pin from now on). With `expected_fingerprint` (shown beside
+/// the code in the back office) a different certificate is refused.
+pub async fn enroll(
+    base_url: &str,
+    code: &str,
+    device_name: &str,
+    expected_fingerprint: Option<&str>,
+) -> Result<(EnrollResponse, Option<String>), EngineError> {
+    let client = client_for(base_url, expected_fingerprint, Duration::from_secs(30))?;
+    let req = EnrollRequest {
+        protocol: PROTOCOL_VERSION,
+        code: code.to_owned(),
+        device_name: device_name.to_owned(),
+    };
+    let resp: EnrollResponse = post(&client, base_url, paths::ENROLL, None, &req).await?;
+    Ok((resp, client.seen_fingerprint()))
+}
+
+async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+    client: &PinnedClient,
+    base_url: &str,
+    path: &str,
+    credential: Option<&str>,
+    body: &Req,
+) -> Result<Resp, EngineError> {
+    let mut req = client.http.post(format!("{base_url}{path}")).json(body);
+    if let Some(c) = credential {
+        req = req.bearer_auth(c);
+    }
+    let resp = req.send().await.map_err(EngineError::Offline)?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(EngineError::Offline)?;
+    if status.is_success() {
+        serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::Protocol(format!("unreadable reply: {e}")))
+    } else {
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(EngineError::Refused {
+                status: status.as_u16(),
+                body,
+            }),
+            Err(_) => Err(EngineError::Refused {
+                status: status.as_u16(),
+                body: ErrorBody {
+                    code: ErrorCode::Internal,
+                    message: format!("HTTP {status} without an error body"),
+                    field: None,
+                    expected_seq: None,
+                },
+            }),
+        }
+    }
+}
+
+/// The running engine. Dropping it stops the engine.
+#[derive(Debug)]
+pub struct SyncHandle {
+    wake: Arc<Notify>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Asks for a sync round now (after a sale, or when the user taps "sync").
+    pub fn sync_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops the engine and waits until its task has ended.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+struct Engine {
+    config: EngineConfig,
+    client: PinnedClient,
+    store: Arc<Mutex<Store>>,
+    listener: Arc<dyn SyncListener>,
+    balance_cursor: Option<String>,
+    last_balance_refresh: Option<tokio::time::Instant>,
+}
+
+/// Starts the engine on the current tokio runtime. `store` is the device store the POS also
+/// uses; the engine locks it only for short local steps.
+pub fn start(
+    config: EngineConfig,
+    store: Arc<Mutex<Store>>,
+    listener: Arc<dyn SyncListener>,
+) -> Result<SyncHandle, EngineError> {
+    if config.base_url.starts_with("https://") && config.pinned_fingerprint.is_none() {
+        return Err(EngineError::Config(
+            "an https server needs the certificate fingerprint pinned at enrollment".into(),
+        ));
+    }
+    let client = client_for(
+        &config.base_url,
+        config.pinned_fingerprint.as_deref(),
+        config.request_timeout,
+    )?;
+    let wake = Arc::new(Notify::new());
+    let engine = Engine {
+        config,
+        client,
+        store,
+        listener,
+        balance_cursor: None,
+        last_balance_refresh: None,
+    };
+    let task = tokio::spawn(engine.run(wake.clone()));
+    Ok(SyncHandle {
+        wake,
+        task: Some(task),
+    })
+}
+
+/// The delay before retry number `failures` (1-based): exponential, capped, with full jitter
+/// in its upper half so many devices coming back online do not hammer the server together.
+pub fn backoff_delay(failures: u32, min: Duration, max: Duration) -> Duration {
+    let exp = min.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let capped = exp.min(max);
+    let half = capped / 2;
+    let jitter = rand::rng().random_range(0..=half.as_millis() as u64);
+    half + Duration::from_millis(jitter)
+}
+
+impl Engine {
+    async fn run(mut self, wake: Arc<Notify>) {
+        let mut failures: u32 = 0;
+        let mut online: Option<bool> = None;
+        loop {
+            match self.cycle().await {
+                Ok(()) => {
+                    failures = 0;
+                    if online != Some(true) {
+                        online = Some(true);
+                        self.listener.on_event(SyncEvent::Online);
+                    }
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    }
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let transient = e.is_transient();
+                    let delay = if transient {
+                        backoff_delay(failures, self.config.backoff_min, self.config.backoff_max)
+                    } else {
+                        self.config.backoff_max
+                    };
+                    if let EngineError::Refused { body, .. } = &e {
+                        if !transient {
+                            self.listener.on_event(SyncEvent::Refused {
+                                code: body.code,
+                                message: body.message.clone(),
+                            });
+                        }
+                    }
+                    if transient || online != Some(false) {
+                        online = Some(false);
+                        self.listener.on_event(SyncEvent::Offline {
+                            reason: e.to_string(),
+                            retry_in: delay,
+                        });
+                    }
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn local<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, tenda_store::Error> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| EngineError::Config(format!("store task: {e}")))?
+        .map_err(EngineError::Store)
+    }
+
+    async fn cycle(&mut self) -> Result<(), EngineError> {
+        self.push_all().await?;
+        self.pull_round(None).await?;
+        let due = self
+            .last_balance_refresh
+            .is_none_or(|t| t.elapsed() >= self.config.balance_refresh);
+        if due {
+            self.pull_round(Some(PullScope::Balances)).await?;
+            self.last_balance_refresh = Some(tokio::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn push_all(&mut self) -> Result<(), EngineError> {
+        let batch = self.config.push_batch.max(1);
+        let pending = self.local(|s| s.outbox_pending_count()).await?;
+        self.listener
+            .on_event(SyncEvent::Pending { count: pending });
+        let mut resend_after: Option<u64> = None;
+        loop {
+            let entries = match resend_after.take() {
+                Some(after) => self.local(move |s| s.outbox_after(after, batch)).await?,
+                None => self.local(move |s| s.outbox_pending(batch)).await?,
+            };
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let first = entries[0].seq;
+            let mutations = entries
+                .iter()
+                .map(PushedMutation::from_entry)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    EngineError::Protocol(format!("outbox entry does not serialize: {e}"))
+                })?;
+            let req = PushRequest {
+                protocol: PROTOCOL_VERSION,
+                device: self.config.device_id,
+                mutations,
+            };
+            let result: Result<PushResponse, EngineError> = post(
+                &self.client,
+                &self.config.base_url,
+                paths::PUSH,
+                Some(&self.config.credential),
+                &req,
+            )
+            .await;
+            match result {
+                Ok(resp) => {
+                    let through = resp.applied_through;
+                    let pending = self
+                        .local(move |s| {
+                            s.outbox_mark_pushed(through)?;
+                            s.outbox_pending_count()
+                        })
+                        .await?;
+                    if !resp.folios.is_empty() {
+                        self.listener.on_event(SyncEvent::Folios(resp.folios));
+                    }
+                    self.listener.on_event(SyncEvent::PushProgress {
+                        applied_through: through,
+                        pending,
+                    });
+                }
+                Err(EngineError::Refused {
+                    body:
+                        ErrorBody {
+                            code: ErrorCode::SequenceGap,
+                            expected_seq: Some(expected),
+                            ..
+                        },
+                    ..
+                }) => {
+                    if expected > first {
+                        // The server has more than we knew (a reply was lost): catch up locally.
+                        let through = expected - 1;
+                        self.local(move |s| s.outbox_mark_pushed(through)).await?;
+                    } else {
+                        // The server lacks entries we thought pushed: send them again from there.
+                        let have = self.local(move |s| s.outbox_after(expected - 1, 1)).await?;
+                        if have.first().map(|e| e.seq) != Some(expected) {
+                            return Err(EngineError::OutboxGap { expected });
+                        }
+                        resend_after = Some(expected - 1);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One pull round (all pages until `more` is false).
+    async fn pull_round(&mut self, scope: Option<PullScope>) -> Result<(), EngineError> {
+        let mut cursor = match scope {
+            Some(PullScope::Balances) => self.balance_cursor.clone(),
+            None => self.local(|s| s.sync_cursor()).await?,
+        };
+        let mut received = 0u64;
+        let mut total = None;
+        let mut applied = 0u64;
+        let mut rejected = 0u64;
+        loop {
+            let req = PullRequest {
+                protocol: PROTOCOL_VERSION,
+                cursor: cursor.clone(),
+                page_size: Some(self.config.pull_page),
+                only: scope,
+            };
+            let page: PullPage = post(
+                &self.client,
+                &self.config.base_url,
+                paths::PULL,
+                Some(&self.config.credential),
+                &req,
+            )
+            .await?;
+            if let Some(t) = page.totals {
+                total = Some(t.total());
+            }
+            let page_len = page.changes.len() as u64;
+            received += page_len;
+            let (mut changes, bad) = to_store_changes(page.changes);
+            rejected += bad;
+            let is_full = scope.is_none();
+            if is_full {
+                // Saved in the same batch as the records before it.
+                changes.push(PullChange::Cursor(page.cursor.clone()));
+            }
+            let listener = self.listener.clone();
+            let before = received - page_len;
+            let report = self
+                .local(move |s| {
+                    s.apply_changes(changes, &mut |p| {
+                        let done = p.applied + p.skipped_older + p.rejected;
+                        listener.on_event(SyncEvent::PullProgress {
+                            received: before + done,
+                            total,
+                        });
+                    })
+                })
+                .await?;
+            applied += report.applied;
+            rejected += report.rejected.len() as u64;
+            self.listener
+                .on_event(SyncEvent::PullProgress { received, total });
+            cursor = Some(page.cursor);
+            if !page.more {
+                break;
+            }
+        }
+        if scope == Some(PullScope::Balances) {
+            self.balance_cursor = cursor;
+        }
+        if received > 0 {
+            self.listener
+                .on_event(SyncEvent::PullFinished { applied, rejected });
+        }
+        Ok(())
+    }
+}
+
+/// Converts wire records into the store's pull changes; returns how many could not be read.
+pub fn to_store_changes(changes: Vec<Change>) -> (Vec<PullChange>, u64) {
+    let mut out = Vec::with_capacity(changes.len() + 1);
+    let mut bad = 0u64;
+    for change in changes {
+        let converted = match change {
+            Change::Setting(s) => Some(PullChange::Setting {
+                key: s.key,
+                value_json: serde_json::Value::String(s.value).to_string(),
+                version: s.version as i64,
+            }),
+            Change::User(u) => {
+                let role = serde_json::from_value::<Role>(serde_json::Value::String(u.role));
+                role.ok().map(|role| {
+                    PullChange::User(User {
+                        id: UserId::from_uuid(u.id),
+                        name: u.name,
+                        login: u.login,
+                        role,
+                        credential_hash: u.credential_hash,
+                        active: u.active,
+                        version: u.version as i64,
+                    })
+                })
+            }
+            Change::Product(p) => {
+                let fiscal = serde_json::from_value::<FiscalData>(p.fiscal);
+                let unit = Unit::from_code(&p.unit);
+                match (fiscal, unit) {
+                    (Ok(fiscal), Ok(unit)) => Some(PullChange::Product(Product {
+                        id: ProductId::from_uuid(p.id),
+                        sku: p.sku,
+                        gtin: p.gtin.and_then(|g| Gtin::parse(&g).ok()),
+                        name: p.name,
+                        unit,
+                        price: Money::from_centavos(p.price_cents),
+                        fiscal,
+                        active: p.active,
+                        version: p.version as i64,
+                    })),
+                    _ => None,
+                }
+            }
+            Change::Customer(c) => Some(PullChange::Customer(Customer {
+                id: CustomerId::from_uuid(c.id),
+                name: c.name,
+                tax_id: c.tax_id.and_then(|t| TaxId::parse(&t).ok()),
+                phone: c.phone,
+                email: None,
+                balance: Money::from_centavos(c.balance_cents),
+                overdraft_limit: Money::from_centavos(c.overdraft_limit_cents),
+                active: c.active,
+                version: c.version as i64,
+            })),
+            Change::StockLevel(l) => Some(PullChange::StockLevel {
+                product_id: ProductId::from_uuid(l.product_id),
+                quantity: Quantity::from_thousandths(l.quantity),
+            }),
+        };
+        match converted {
+            Some(c) => out.push(c),
+            None => bad += 1,
+        }
+    }
+    (out, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ProductRecord, StockLevelRecord, UserRecord};
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let (min, max) = (Duration::from_millis(100), Duration::from_secs(2));
+        for failures in 1..40 {
+            let d = backoff_delay(failures, min, max);
+            let ceiling = min.saturating_mul(1 << (failures - 1).min(20)).min(max);
+            // Full jitter in the upper half: never more than the ceiling, never less than half.
+            assert!(
+                d <= ceiling && d >= ceiling / 2,
+                "failure {failures}: {d:?} vs {ceiling:?}"
+            );
+        }
+        let samples: std::collections::HashSet<_> =
+            (0..50).map(|_| backoff_delay(5, min, max)).collect();
+        assert!(samples.len() > 1, "devices must not retry in lockstep");
+    }
+
+    #[test]
+    fn wire_records_become_store_changes_and_bad_ones_are_counted() {
+        let fiscal = serde_json::to_value(FiscalData::simples_nacional("19052090")).expect("json");
+        let good = ProductRecord {
+            id: Uuid::now_v7(),
+            sku: "A".into(),
+            gtin: Some("7891000315507".into()),
+            name: "Arroz".into(),
+            unit: "KG".into(),
+            price_cents: 2_590,
+            fiscal,
+            active: true,
+            version: 7,
+        };
+        let bad = ProductRecord {
+            fiscal: serde_json::json!({"ncm": 5}),
+            ..good.clone()
+        };
+        let user = UserRecord {
+            id: Uuid::now_v7(),
+            name: "Caio".into(),
+            login: "caio".into(),
+            role: "manager".into(),
+            credential_hash: "$argon2id$x".into(),
+            active: true,
+            version: 3,
+        };
+        let level = StockLevelRecord {
+            product_id: good.id,
+            quantity: -1_000,
+            version: 9,
+        };
+        let (changes, rejected) = to_store_changes(vec![
+            Change::Product(good.clone()),
+            Change::Product(bad),
+            Change::User(user),
+            Change::StockLevel(level),
+        ]);
+        assert_eq!(rejected, 1, "the product without readable fiscal data");
+        match &changes[0] {
+            PullChange::Product(p) => {
+                assert_eq!(
+                    (p.unit, p.price.centavos(), p.version),
+                    (Unit::Kilogram, 2_590, 7)
+                );
+                assert!(p.gtin.is_some());
+            }
+            other => panic!("expected a product, got {other:?}"),
+        }
+        assert!(matches!(&changes[1], PullChange::User(u) if u.role == Role::Manager));
+        assert!(
+            matches!(&changes[2], PullChange::StockLevel { quantity, .. } if quantity.thousandths() == -1_000)
+        );
+    }
+}
