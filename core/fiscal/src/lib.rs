@@ -11,4 +11,7 @@ pub use certificate::{A1Certificate, CertificateError};
 
 #[cfg(test)]
 pub(crate) mod test_support;
+<<<<<<< HEAD
 
+=======
+>>>>>>> sefaz

@@ -89,7 +89,10 @@ impl Call {
     }
 
     fn commits(self) -> bool {
-        matches!(self, Call::Authorization | Call::Event | Call::Inutilization)
+        matches!(
+            self,
+            Call::Authorization | Call::Event | Call::Inutilization
+        )
     }
 }
 
@@ -256,11 +259,7 @@ impl Authority {
 
     fn answer(&self, call: Call, message_text: &str, faults: &Faults) -> String {
         let mut registry = self.lock_registry();
-        *registry
-            .stats
-            .calls
-            .entry(format!("{call:?}"))
-            .or_default() += 1;
+        *registry.stats.calls.entry(format!("{call:?}")).or_default() += 1;
         let parsed = xml::parse(message_text).ok();
         // Consumption control first: a blocked emitter gets nothing else.
         let now = Instant::now();
@@ -272,7 +271,8 @@ impl Authority {
             registry.recent_calls.pop_front();
         }
         registry.recent_calls.push_back(now);
-        let over_rate = registry.recent_calls.len() as u64 > u64::from(self.config.max_requests_per_second);
+        let over_rate =
+            registry.recent_calls.len() as u64 > u64::from(self.config.max_requests_per_second);
         if over_rate {
             registry.blocked_until = Some(now + self.config.block_for);
         }
@@ -281,19 +281,35 @@ impl Authority {
             return self.status_only(&mut registry, call, parsed.as_ref(), 656, &reason_for(656));
         }
         if let Some(code) = faults.paused {
-            return self.status_only(&mut registry, call, parsed.as_ref(), code, &reason_for(code));
+            return self.status_only(
+                &mut registry,
+                call,
+                parsed.as_ref(),
+                code,
+                &reason_for(code),
+            );
         }
         let Some(message) = parsed else {
-            let code = if call == Call::Authorization { 225 } else { 215 };
+            let code = if call == Call::Authorization {
+                225
+            } else {
+                215
+            };
             return self.status_only(&mut registry, call, None, code, &reason_for(code));
         };
         if !message.is(NFE_NS, call.request_root()) {
-            let code = if call == Call::Authorization { 565 } else { 215 };
+            let code = if call == Call::Authorization {
+                565
+            } else {
+                215
+            };
             return self.status_only(&mut registry, call, Some(&message), code, &reason_for(code));
         }
         match call {
             Call::Status => self.status(&mut registry, message_text, &message),
-            Call::Authorization => self.authorization(&mut registry, message_text, &message, faults),
+            Call::Authorization => {
+                self.authorization(&mut registry, message_text, &message, faults)
+            }
             Call::AuthorizationResult => self.receipt(&mut registry, message_text, &message),
             Call::Consult => self.consult(&mut registry, message_text, &message),
             Call::Event => self.events(&mut registry, message_text, &message),
@@ -310,38 +326,102 @@ impl Authority {
     }
 
     fn cuf(&self) -> u8 {
-        self.config.uf.ibge_code()
+        self.config.uf.code()
     }
 
     /// The message's own answer carrying only a status (for 656, 108/109, schema failures).
-    fn status_only(&self, registry: &mut Registry, call: Call, message: Option<&Element>, code: u16, reason: &str) -> String {
+    fn status_only(
+        &self,
+        registry: &mut Registry,
+        call: Call,
+        message: Option<&Element>,
+        code: u16,
+        reason: &str,
+    ) -> String {
         Self::count(registry, code);
         let amb = self.tp_amb();
         let cuf = self.cuf();
-        let head = format!("{}{}{}{}", el("tpAmb", &amb.to_string()), el("verAplic", APP_VERSION), el("cStat", &code.to_string()), el("xMotivo", reason));
+        let head = format!(
+            "{}{}{}{}",
+            el("tpAmb", &amb.to_string()),
+            el("verAplic", APP_VERSION),
+            el("cStat", &code.to_string()),
+            el("xMotivo", reason)
+        );
         let now = now_text();
         match call {
-            Call::Status => format!(r#"<retConsStatServ xmlns="{NFE_NS}" versao="4.00">{head}{}{}</retConsStatServ>"#, el("cUF", &cuf.to_string()), el("dhRecbto", &now)),
-            Call::Authorization => format!(r#"<retEnviNFe xmlns="{NFE_NS}" versao="4.00">{head}{}{}</retEnviNFe>"#, el("cUF", &cuf.to_string()), el("dhRecbto", &now)),
+            Call::Status => format!(
+                r#"<retConsStatServ xmlns="{NFE_NS}" versao="4.00">{head}{}{}</retConsStatServ>"#,
+                el("cUF", &cuf.to_string()),
+                el("dhRecbto", &now)
+            ),
+            Call::Authorization => format!(
+                r#"<retEnviNFe xmlns="{NFE_NS}" versao="4.00">{head}{}{}</retEnviNFe>"#,
+                el("cUF", &cuf.to_string()),
+                el("dhRecbto", &now)
+            ),
             Call::AuthorizationResult => {
-                let receipt = message.and_then(|m| m.child_text("nRec")).filter(|r| r.len() == 15 && r.bytes().all(|b| b.is_ascii_digit())).unwrap_or("000000000000000");
-                format!(r#"<retConsReciNFe xmlns="{NFE_NS}" versao="4.00">{}{}{}{}{}{}{}</retConsReciNFe>"#, el("tpAmb", &amb.to_string()), el("verAplic", APP_VERSION), el("nRec", receipt), el("cStat", &code.to_string()), el("xMotivo", reason), el("cUF", &cuf.to_string()), el("dhRecbto", &now))
+                let receipt = message
+                    .and_then(|m| m.child_text("nRec"))
+                    .filter(|r| r.len() == 15 && r.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or("000000000000000");
+                format!(
+                    r#"<retConsReciNFe xmlns="{NFE_NS}" versao="4.00">{}{}{}{}{}{}{}</retConsReciNFe>"#,
+                    el("tpAmb", &amb.to_string()),
+                    el("verAplic", APP_VERSION),
+                    el("nRec", receipt),
+                    el("cStat", &code.to_string()),
+                    el("xMotivo", reason),
+                    el("cUF", &cuf.to_string()),
+                    el("dhRecbto", &now)
+                )
             }
             Call::Consult => {
-                let key = message.and_then(|m| m.child_text("chNFe")).filter(|k| k.len() == 44 && k.bytes().all(|b| b.is_ascii_digit())).unwrap_or("00000000000000000000000000000000000000000000");
-                format!(r#"<retConsSitNFe xmlns="{NFE_NS}" versao="4.00">{head}{}{}{}</retConsSitNFe>"#, el("cUF", &cuf.to_string()), el("dhRecbto", &now), el("chNFe", key))
+                let key = message
+                    .and_then(|m| m.child_text("chNFe"))
+                    .filter(|k| k.len() == 44 && k.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or("00000000000000000000000000000000000000000000");
+                format!(
+                    r#"<retConsSitNFe xmlns="{NFE_NS}" versao="4.00">{head}{}{}{}</retConsSitNFe>"#,
+                    el("cUF", &cuf.to_string()),
+                    el("dhRecbto", &now),
+                    el("chNFe", key)
+                )
             }
             Call::Event => {
-                let lote = message.and_then(|m| m.child_text("idLote")).filter(|r| !r.is_empty() && r.len() <= 15 && r.bytes().all(|b| b.is_ascii_digit())).unwrap_or("0");
-                format!(r#"<retEnvEvento xmlns="{NFE_NS}" versao="1.00">{}{}{}{}{}{}</retEnvEvento>"#, el("idLote", lote), el("tpAmb", &amb.to_string()), el("verAplic", APP_VERSION), el("cOrgao", &cuf.to_string()), el("cStat", &code.to_string()), el("xMotivo", reason))
+                let lote = message
+                    .and_then(|m| m.child_text("idLote"))
+                    .filter(|r| {
+                        !r.is_empty() && r.len() <= 15 && r.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .unwrap_or("0");
+                format!(
+                    r#"<retEnvEvento xmlns="{NFE_NS}" versao="1.00">{}{}{}{}{}{}</retEnvEvento>"#,
+                    el("idLote", lote),
+                    el("tpAmb", &amb.to_string()),
+                    el("verAplic", APP_VERSION),
+                    el("cOrgao", &cuf.to_string()),
+                    el("cStat", &code.to_string()),
+                    el("xMotivo", reason)
+                )
             }
-            Call::Inutilization => format!(r#"<retInutNFe xmlns="{NFE_NS}" versao="4.00"><infInut>{head}{}{}</infInut></retInutNFe>"#, el("cUF", &cuf.to_string()), el("dhRecbto", &now)),
+            Call::Inutilization => format!(
+                r#"<retInutNFe xmlns="{NFE_NS}" versao="4.00"><infInut>{head}{}{}</infInut></retInutNFe>"#,
+                el("cUF", &cuf.to_string()),
+                el("dhRecbto", &now)
+            ),
         }
     }
 
     fn status(&self, registry: &mut Registry, text: &str, message: &Element) -> String {
         if let Err(code) = self.check_schema(Schema::ConsStatServ, text) {
-            return self.status_only(registry, Call::Status, Some(message), code, &reason_for(code));
+            return self.status_only(
+                registry,
+                Call::Status,
+                Some(message),
+                code,
+                &reason_for(code),
+            );
         }
         if message.child_text("tpAmb") != Some(&self.tp_amb().to_string()) {
             return self.status_only(registry, Call::Status, Some(message), 252, &reason_for(252));
@@ -371,7 +451,12 @@ impl Authority {
     fn new_protocol(&self, registry: &mut Registry) -> String {
         registry.next_protocol += 1;
         let year = Utc::now().format("%y").to_string();
-        format!("{}{:02}{year}{:010}", self.tp_amb(), self.cuf(), registry.next_protocol)
+        format!(
+            "{}{:02}{year}{:010}",
+            self.tp_amb(),
+            self.cuf(),
+            registry.next_protocol
+        )
     }
 
     fn new_receipt(&self, registry: &mut Registry) -> String {
@@ -379,27 +464,51 @@ impl Authority {
         format!("{:02}{:013}", self.cuf(), registry.next_receipt)
     }
 
-    fn authorization(&self, registry: &mut Registry, text: &str, message: &Element, faults: &Faults) -> String {
+    fn authorization(
+        &self,
+        registry: &mut Registry,
+        text: &str,
+        message: &Element,
+        faults: &Faults,
+    ) -> String {
         if let Err(code) = self.check_schema(Schema::EnviNfe, text) {
-            return self.status_only(registry, Call::Authorization, Some(message), code, &reason_for(code));
+            return self.status_only(
+                registry,
+                Call::Authorization,
+                Some(message),
+                code,
+                &reason_for(code),
+            );
         }
         let synchronous = message.child_text("indSinc") == Some("1");
         let notes: Vec<&Element> = message.children_named("NFe").collect();
         if synchronous && notes.len() != 1 {
             // 452: synchronous processing needs exactly one note.
-            return self.status_only(registry, Call::Authorization, Some(message), 452, "Rejeição: Solicitada resposta síncrona para Lote com mais de uma NF-e (indSinc=1)");
+            return self.status_only(
+                registry,
+                Call::Authorization,
+                Some(message),
+                452,
+                "Rejeição: Solicitada resposta síncrona para Lote com mais de uma NF-e (indSinc=1)",
+            );
         }
         let receipt = self.new_receipt(registry);
         let protocols: Vec<String> = notes
             .iter()
-            .map(|note| self.process_note(registry, &text[note.span.clone()], note, &receipt, faults))
+            .map(|note| {
+                self.process_note(registry, &text[note.span.clone()], note, &receipt, faults)
+            })
             .collect();
         let head = format!(
             "{}{}",
             el("tpAmb", &self.tp_amb().to_string()),
             el("verAplic", APP_VERSION)
         );
-        let tail = format!("{}{}", el("cUF", &self.cuf().to_string()), el("dhRecbto", &now_text()));
+        let tail = format!(
+            "{}{}",
+            el("cUF", &self.cuf().to_string()),
+            el("dhRecbto", &now_text())
+        );
         if synchronous {
             Self::count(registry, 104);
             return format!(
@@ -409,9 +518,10 @@ impl Authority {
                 protocols.concat()
             );
         }
-        registry
-            .receipts
-            .insert(receipt.clone(), (Instant::now() + self.config.processing_time, protocols));
+        registry.receipts.insert(
+            receipt.clone(),
+            (Instant::now() + self.config.processing_time, protocols),
+        );
         Self::count(registry, 103);
         format!(
             r#"<retEnviNFe xmlns="{NFE_NS}" versao="4.00">{head}{}{}{tail}<infRec>{}{}</infRec></retEnviNFe>"#,
@@ -423,14 +533,23 @@ impl Authority {
     }
 
     /// Checks and registers one note; returns its `protNFe`.
-    fn process_note(&self, registry: &mut Registry, raw: &str, note: &Element, receipt: &str, faults: &Faults) -> String {
+    fn process_note(
+        &self,
+        registry: &mut Registry,
+        raw: &str,
+        note: &Element,
+        receipt: &str,
+        faults: &Faults,
+    ) -> String {
         let info = note.child("infNFe");
         let key = info
             .and_then(|i| i.attribute("Id"))
             .and_then(|id| id.strip_prefix("NFe"))
             .unwrap_or("")
             .to_string();
-        let digest = tenda_fiscal::sefaz::nfe_proc::digest_value(raw).unwrap_or("").to_string();
+        let digest = tenda_fiscal::sefaz::nfe_proc::digest_value(raw)
+            .unwrap_or("")
+            .to_string();
         let verdict = self.judge_note(registry, raw, note, &key, &digest, faults);
         let (code, reason) = match verdict {
             Ok(fields) => {
@@ -438,7 +557,10 @@ impl Authority {
                 let (code, denied) = match faults.reject.get(&key) {
                     Some(&code @ (110 | 301 | 302)) => (code, true),
                     Some(&code) => {
-                        let entry = registry.rejected.entry(key.clone()).or_insert((digest.clone(), 0));
+                        let entry = registry
+                            .rejected
+                            .entry(key.clone())
+                            .or_insert((digest.clone(), 0));
                         if entry.0 != digest {
                             *entry = (digest.clone(), 0);
                         }
@@ -447,9 +569,19 @@ impl Authority {
                     None => (if late { 150 } else { 100 }, false),
                 };
                 let protocol = self.new_protocol(registry);
-                let prot = self.prot(registry, &key, code, &reason_for(code), Some(&protocol), &digest);
+                let prot = self.prot(
+                    registry,
+                    &key,
+                    code,
+                    &reason_for(code),
+                    Some(&protocol),
+                    &digest,
+                );
                 registry.rejected.remove(&key);
-                registry.by_number.insert((fields.cnpj.clone(), fields.series, fields.number), key.clone());
+                registry.by_number.insert(
+                    (fields.cnpj.clone(), fields.series, fields.number),
+                    key.clone(),
+                );
                 registry.notes.insert(
                     key.clone(),
                     NoteRecord {
@@ -475,7 +607,10 @@ impl Authority {
             Err(rejection) => rejection,
         };
         if !matches!(code, 204 | 539 | 656) && !key.is_empty() {
-            let entry = registry.rejected.entry(key.clone()).or_insert((digest.clone(), 0));
+            let entry = registry
+                .rejected
+                .entry(key.clone())
+                .or_insert((digest.clone(), 0));
             if entry.0 != digest {
                 *entry = (digest.clone(), 0);
             }
@@ -483,10 +618,24 @@ impl Authority {
         self.prot(registry, &key, code, &reason, None, &digest)
     }
 
-    fn prot(&self, registry: &mut Registry, key: &str, code: u16, reason: &str, protocol: Option<&str>, digest: &str) -> String {
+    fn prot(
+        &self,
+        registry: &mut Registry,
+        key: &str,
+        code: u16,
+        reason: &str,
+        protocol: Option<&str>,
+        digest: &str,
+    ) -> String {
         Self::count(registry, code);
-        let key = if key.len() == 44 { key } else { "00000000000000000000000000000000000000000000" };
-        let id = protocol.map(|p| format!(r#" Id="ID{p}""#)).unwrap_or_default();
+        let key = if key.len() == 44 {
+            key
+        } else {
+            "00000000000000000000000000000000000000000000"
+        };
+        let id = protocol
+            .map(|p| format!(r#" Id="ID{p}""#))
+            .unwrap_or_default();
         format!(
             r#"<protNFe versao="4.00"><infProt{id}>{}{}{}{}{}{}{}{}</infProt></protNFe>"#,
             el("tpAmb", &self.tp_amb().to_string()),
@@ -494,14 +643,26 @@ impl Authority {
             el("chNFe", key),
             el("dhRecbto", &now_text()),
             protocol.map(|p| el("nProt", p)).unwrap_or_default(),
-            if digest.is_empty() { String::new() } else { el("digVal", digest) },
+            if digest.is_empty() {
+                String::new()
+            } else {
+                el("digVal", digest)
+            },
             el("cStat", &code.to_string()),
             el("xMotivo", reason),
         )
     }
 
     /// The checks SEFAZ makes on a note, in its order. Err: (cStat, xMotivo).
-    fn judge_note(&self, registry: &mut Registry, raw: &str, note: &Element, key: &str, digest: &str, _faults: &Faults) -> Result<NoteFields, (u16, String)> {
+    fn judge_note(
+        &self,
+        registry: &mut Registry,
+        raw: &str,
+        note: &Element,
+        key: &str,
+        digest: &str,
+        _faults: &Faults,
+    ) -> Result<NoteFields, (u16, String)> {
         let reject = |code: u16| Err((code, reason_for(code)));
         let info = note.child("infNFe").ok_or((225, reason_for(225)))?;
         let ide = info.child("ide").ok_or((225, reason_for(225)))?;
@@ -536,14 +697,20 @@ impl Authority {
         }
         match tenda_fiscal::xmldsig::verify_reference(raw, &format!("NFe{key}")) {
             Ok(signature) => {
-                if crate::signer_cnpj(&signature).is_some_and(|signer| signer.get(..8) != cnpj.get(..8)) {
+                if crate::signer_cnpj(&signature)
+                    .is_some_and(|signer| signer.get(..8) != cnpj.get(..8))
+                {
                     return reject(213);
                 }
             }
             Err(_) => return reject(297),
         }
-        let series: u16 = text(ide, "serie").parse().map_err(|_| (225, reason_for(225)))?;
-        let number: u32 = text(ide, "nNF").parse().map_err(|_| (225, reason_for(225)))?;
+        let series: u16 = text(ide, "serie")
+            .parse()
+            .map_err(|_| (225, reason_for(225)))?;
+        let number: u32 = text(ide, "nNF")
+            .parse()
+            .map_err(|_| (225, reason_for(225)))?;
         if registry
             .inutilizations
             .iter()
@@ -552,11 +719,23 @@ impl Authority {
             return reject(206);
         }
         if let Some(existing) = registry.notes.get(key) {
-            return Err((204, format!("Duplicidade de NF-e [nRec:{}]", existing.receipt)));
+            return Err((
+                204,
+                format!("Duplicidade de NF-e [nRec:{}]", existing.receipt),
+            ));
         }
         if let Some(other) = registry.by_number.get(&(cnpj.clone(), series, number)) {
-            let receipt = registry.notes.get(other).map(|n| n.receipt.clone()).unwrap_or_default();
-            return Err((539, format!("Duplicidade de NF-e com diferença na Chave de Acesso [chNFe: {other}][nRec:{receipt}]")));
+            let receipt = registry
+                .notes
+                .get(other)
+                .map(|n| n.receipt.clone())
+                .unwrap_or_default();
+            return Err((
+                539,
+                format!(
+                    "Duplicidade de NF-e com diferença na Chave de Acesso [chNFe: {other}][nRec:{receipt}]"
+                ),
+            ));
         }
         if let Some((rejected_digest, resends)) = registry.rejected.get_mut(key) {
             if rejected_digest == digest {
@@ -570,14 +749,26 @@ impl Authority {
         let late = text(ide, "tpEmis") == "9"
             && DateTime::parse_from_rfc3339(&issued).is_ok_and(|issued| {
                 Utc::now().signed_duration_since(issued)
-                    > chrono::Duration::from_std(self.config.contingency_deadline).unwrap_or(chrono::Duration::MAX)
+                    > chrono::Duration::from_std(self.config.contingency_deadline)
+                        .unwrap_or(chrono::Duration::MAX)
             });
-        Ok(NoteFields { cnpj, series, number, late })
+        Ok(NoteFields {
+            cnpj,
+            series,
+            number,
+            late,
+        })
     }
 
     fn receipt(&self, registry: &mut Registry, text: &str, message: &Element) -> String {
         if let Err(code) = self.check_schema(Schema::ConsReciNfe, text) {
-            return self.status_only(registry, Call::AuthorizationResult, Some(message), code, &reason_for(code));
+            return self.status_only(
+                registry,
+                Call::AuthorizationResult,
+                Some(message),
+                code,
+                &reason_for(code),
+            );
         }
         let number = message.child_text("nRec").unwrap_or("").to_string();
         let (code, protocols) = match registry.receipts.get(&number) {
@@ -600,7 +791,13 @@ impl Authority {
 
     fn consult(&self, registry: &mut Registry, text: &str, message: &Element) -> String {
         if let Err(code) = self.check_schema(Schema::ConsSitNfe, text) {
-            return self.status_only(registry, Call::Consult, Some(message), code, &reason_for(code));
+            return self.status_only(
+                registry,
+                Call::Consult,
+                Some(message),
+                code,
+                &reason_for(code),
+            );
         }
         let key = message.child_text("chNFe").unwrap_or("").to_string();
         let (code, reason, body) = match registry.notes.get(&key) {
@@ -610,7 +807,11 @@ impl Authority {
                 if note.cancelled {
                     (101, reason_for(101), format!("{}{events}", note.prot_xml))
                 } else {
-                    (note.status, reason_for(note.status), format!("{}{events}", note.prot_xml))
+                    (
+                        note.status,
+                        reason_for(note.status),
+                        format!("{}{events}", note.prot_xml),
+                    )
                 }
             }
         };
@@ -640,7 +841,10 @@ impl Authority {
             Self::count(registry, code);
             let info = event.child("infEvento");
             let field = |n: &str| info.and_then(|i| i.child_text(n)).unwrap_or("").to_string();
-            let id = protocol.as_ref().map(|p| format!(r#" Id="ID{p}""#)).unwrap_or_default();
+            let id = protocol
+                .as_ref()
+                .map(|p| format!(r#" Id="ID{p}""#))
+                .unwrap_or_default();
             let key = field("chNFe");
             let tp = field("tpEvento");
             let seq = field("nSeqEvento");
@@ -656,12 +860,31 @@ impl Authority {
                 el("cOrgao", &self.cuf().to_string()),
                 el("cStat", &code.to_string()),
                 el("xMotivo", &reason),
-                if key.len() == 44 { el("chNFe", &key) } else { String::new() },
-                if tp.len() == 6 { el("tpEvento", &tp) } else { String::new() },
-                if protocol.is_some() { el("xEvento", description) } else { String::new() },
-                if !seq.is_empty() && seq.len() <= 2 { el("nSeqEvento", &seq) } else { String::new() },
+                if key.len() == 44 {
+                    el("chNFe", &key)
+                } else {
+                    String::new()
+                },
+                if tp.len() == 6 {
+                    el("tpEvento", &tp)
+                } else {
+                    String::new()
+                },
+                if protocol.is_some() {
+                    el("xEvento", description)
+                } else {
+                    String::new()
+                },
+                if !seq.is_empty() && seq.len() <= 2 {
+                    el("nSeqEvento", &seq)
+                } else {
+                    String::new()
+                },
                 el("dhRegEvento", &now_text()),
-                protocol.as_deref().map(|p| el("nProt", p)).unwrap_or_default(),
+                protocol
+                    .as_deref()
+                    .map(|p| el("nProt", p))
+                    .unwrap_or_default(),
             );
             if protocol.is_some() {
                 if let Some(note) = registry.notes.get_mut(&key) {
@@ -688,7 +911,12 @@ impl Authority {
     }
 
     /// (cStat, xMotivo, protocol when registered).
-    fn judge_event(&self, registry: &mut Registry, raw: &str, event: &Element) -> (u16, String, Option<String>) {
+    fn judge_event(
+        &self,
+        registry: &mut Registry,
+        raw: &str,
+        event: &Element,
+    ) -> (u16, String, Option<String>) {
         let reject = |code: u16| (code, reason_for(code), None);
         let Some(info) = event.child("infEvento") else {
             return reject(215);
@@ -731,7 +959,10 @@ impl Authority {
             return reject(222);
         }
         let age = Utc::now().signed_duration_since(note.received_at);
-        if age > chrono::Duration::from_std(self.config.cancellation_window).unwrap_or(chrono::Duration::MAX) {
+        if age
+            > chrono::Duration::from_std(self.config.cancellation_window)
+                .unwrap_or(chrono::Duration::MAX)
+        {
             return (
                 501,
                 format!(
@@ -745,7 +976,13 @@ impl Authority {
             let substitute = detail.and_then(|d| d.child_text("chNFeRef")).unwrap_or("");
             match registry.notes.get(substitute) {
                 Some(s) if matches!(s.status, 100 | 150) && !s.cancelled && substitute != key => {}
-                _ => return (217, "Rejeição: NFC-e substituta (chNFeRef) não consta como autorizada".into(), None),
+                _ => {
+                    return (
+                        217,
+                        "Rejeição: NFC-e substituta (chNFeRef) não consta como autorizada".into(),
+                        None,
+                    );
+                }
             }
         }
         let protocol = self.new_protocol(registry);
@@ -757,10 +994,17 @@ impl Authority {
         let field = |n: &str| info.and_then(|i| i.child_text(n)).unwrap_or("").to_string();
         let (code, reason, protocol) = self.judge_inutilization(registry, text, message);
         Self::count(registry, code);
-        let id = protocol.as_ref().map(|p| format!(r#" Id="ID{p}""#)).unwrap_or_default();
+        let id = protocol
+            .as_ref()
+            .map(|p| format!(r#" Id="ID{p}""#))
+            .unwrap_or_default();
         let echo = |name: &str| {
             let v = field(name);
-            if v.is_empty() { String::new() } else { el(name, &v) }
+            if v.is_empty() {
+                String::new()
+            } else {
+                el(name, &v)
+            }
         };
         format!(
             r#"<retInutNFe xmlns="{NFE_NS}" versao="4.00"><infInut{id}>{}{}{}{}{}{}{}{}{}{}{}{}{}</infInut></retInutNFe>"#,
@@ -776,11 +1020,19 @@ impl Authority {
             echo("nNFIni"),
             echo("nNFFin"),
             el("dhRecbto", &now_text()),
-            protocol.as_deref().map(|p| el("nProt", p)).unwrap_or_default(),
+            protocol
+                .as_deref()
+                .map(|p| el("nProt", p))
+                .unwrap_or_default(),
         )
     }
 
-    fn judge_inutilization(&self, registry: &mut Registry, text: &str, message: &Element) -> (u16, String, Option<String>) {
+    fn judge_inutilization(
+        &self,
+        registry: &mut Registry,
+        text: &str,
+        message: &Element,
+    ) -> (u16, String, Option<String>) {
         let reject = |code: u16| (code, reason_for(code), None);
         if self.check_schema(Schema::InutNfe, text).is_err() {
             return reject(215);
@@ -795,26 +1047,53 @@ impl Authority {
         let id = info.attribute("Id").unwrap_or("").to_string();
         match tenda_fiscal::xmldsig::verify_reference(text, &id) {
             Ok(signature) => {
-                if crate::signer_cnpj(&signature).is_some_and(|s| s.get(..8) != field("CNPJ").get(..8)) {
+                if crate::signer_cnpj(&signature)
+                    .is_some_and(|s| s.get(..8) != field("CNPJ").get(..8))
+                {
                     return reject(213);
                 }
             }
             Err(_) => return reject(297),
         }
         let cnpj = field("CNPJ");
-        let (Ok(series), Ok(from), Ok(to)) = (field("serie").parse::<u16>(), field("nNFIni").parse::<u32>(), field("nNFFin").parse::<u32>()) else {
+        let (Ok(series), Ok(from), Ok(to)) = (
+            field("serie").parse::<u16>(),
+            field("nNFIni").parse::<u32>(),
+            field("nNFFin").parse::<u32>(),
+        ) else {
             return reject(215);
         };
         if from > to {
-            return (999, "Rejeição: Faixa de inutilização inválida (nNFIni maior que nNFFin)".into(), None);
+            return (
+                999,
+                "Rejeição: Faixa de inutilização inválida (nNFIni maior que nNFFin)".into(),
+                None,
+            );
         }
-        if registry.by_number.keys().any(|(c, s, n)| *c == cnpj && *s == series && (from..=to).contains(n)) {
+        if registry
+            .by_number
+            .keys()
+            .any(|(c, s, n)| *c == cnpj && *s == series && (from..=to).contains(n))
+        {
             return reject(241);
         }
-        if let Some(existing) = registry.inutilizations.iter().find(|i| i.cnpj == cnpj && i.series == series && i.from <= to && from <= i.to) {
-            return reject(if existing.from == from && existing.to == to { 563 } else { 256 });
+        if let Some(existing) = registry
+            .inutilizations
+            .iter()
+            .find(|i| i.cnpj == cnpj && i.series == series && i.from <= to && from <= i.to)
+        {
+            return reject(if existing.from == from && existing.to == to {
+                563
+            } else {
+                256
+            });
         }
-        registry.inutilizations.push(Inutilization { cnpj, series, from, to });
+        registry.inutilizations.push(Inutilization {
+            cnpj,
+            series,
+            from,
+            to,
+        });
         let protocol = self.new_protocol(registry);
         (102, reason_for(102), Some(protocol))
     }

@@ -22,4 +22,19 @@ pub struct Faults {
     pub reject: BTreeMap<String, u16>,
     /// Authorize with 150 (late) instead of 100.
     pub late_authorization: bool,
+    /// Process the call, then answer with a broken document.
+    pub malformed_answers: Option<Malformation>,
+}
+
+/// Broken answers seen in the wild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Malformation {
+    /// The answer is cut in the middle.
+    Truncated,
+    /// The message is in a namespace other than the NF-e one.
+    WrongNamespace,
+    /// HTTP 200 with an HTML page (a captive portal or a misrouted proxy).
+    HtmlPage,
+    /// HTTP 200 with an empty body.
+    Empty,
 }

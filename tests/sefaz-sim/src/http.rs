@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tenda_fiscal::sefaz::xml::{self, SOAP12_NS};
 
 use crate::authority::{Authority, Call};
-use crate::faults::Faults;
+use crate::faults::{Faults, Malformation};
 
 const HTML_503: &str = "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your request.</p></body></html>";
 const HTML_404: &str = "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>";
@@ -25,7 +25,12 @@ pub(crate) fn soap_router(authority: Arc<Authority>) -> Router {
 }
 
 fn html(status: StatusCode, body: &'static str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn soap(status: StatusCode, body: String) -> Response {
@@ -73,7 +78,10 @@ async fn soap_call(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.starts_with("application/soap+xml") {
-        return fault("soap:Sender", "Content-Type must be application/soap+xml (SOAP 1.2)");
+        return fault(
+            "soap:Sender",
+            "Content-Type must be application/soap+xml (SOAP 1.2)",
+        );
     }
     let Ok(text) = std::str::from_utf8(&body) else {
         return fault("soap:Sender", "request is not UTF-8");
@@ -92,13 +100,32 @@ async fn soap_call(
         // Committed, but the answer never comes: the client's timeout fires first.
         tokio::time::sleep(authority.config().hang_for).await;
     }
-    soap(
-        StatusCode::OK,
-        format!(
-            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP12_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body><nfeResultMsg xmlns="{message_namespace}">{}</nfeResultMsg></soap:Body></soap:Envelope>"#,
-            reply.message
+    let envelope = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP12_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body><nfeResultMsg xmlns="{message_namespace}">{}</nfeResultMsg></soap:Body></soap:Envelope>"#,
+        reply.message
+    );
+    match authority.faults().malformed_answers {
+        None => soap(StatusCode::OK, envelope),
+        Some(Malformation::Truncated) => {
+            let mut cut = envelope.len() * 2 / 3;
+            while !envelope.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            soap(StatusCode::OK, envelope[..cut].to_string())
+        }
+        Some(Malformation::WrongNamespace) => soap(
+            StatusCode::OK,
+            envelope.replace(
+                "http://www.portalfiscal.inf.br/nfe\"",
+                "http://www.portalfiscal.inf.br/nfe/v9\"",
+            ),
         ),
-    )
+        Some(Malformation::HtmlPage) => html(
+            StatusCode::OK,
+            "<html><head><title>Login</title></head><body>Captive portal</body></html>",
+        ),
+        Some(Malformation::Empty) => soap(StatusCode::OK, String::new()),
+    }
 }
 
 /// The NF-e message inside `Envelope/Body/nfeDadosMsg`, as sent (namespaces declared on
@@ -109,14 +136,15 @@ fn extract_message(text: &str, message_namespace: &str) -> Result<String, String
         return Err("expected a SOAP 1.2 Envelope".into());
     }
     let body = root.child("Body").ok_or("Envelope without Body")?;
-    let data = body.child("nfeDadosMsg").ok_or("Body without nfeDadosMsg")?;
+    let data = body
+        .child("nfeDadosMsg")
+        .ok_or("Body without nfeDadosMsg")?;
     if data.namespace.as_deref() != Some(message_namespace) {
-        return Err(format!("nfeDadosMsg must be in namespace {message_namespace}"));
+        return Err(format!(
+            "nfeDadosMsg must be in namespace {message_namespace}"
+        ));
     }
-    let message = data
-        .children
-        .first()
-        .ok_or("nfeDadosMsg is empty")?;
+    let message = data.children.first().ok_or("nfeDadosMsg is empty")?;
     let raw = &text[message.span.clone()];
     let declares_own = raw
         .split('>')

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use authority::{Authority, Call, NoteRecord, SimulatorConfig, Stats};
-pub use faults::Faults;
+pub use faults::{Faults, Malformation};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -73,16 +73,17 @@ impl Simulator {
         let tls = pki.server_config().map_err(SimulatorError::Tls)?;
         let authority = Arc::new(Authority::new(options.config));
 
-        let listener = std::net::TcpListener::bind(options.listen).map_err(|source| {
-            SimulatorError::Bind {
+        let listener =
+            std::net::TcpListener::bind(options.listen).map_err(|source| SimulatorError::Bind {
                 address: options.listen,
                 source,
-            }
-        })?;
-        let address = listener.local_addr().map_err(|source| SimulatorError::Bind {
-            address: options.listen,
-            source,
-        })?;
+            })?;
+        let address = listener
+            .local_addr()
+            .map_err(|source| SimulatorError::Bind {
+                address: options.listen,
+                source,
+            })?;
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(
             listener,
@@ -107,10 +108,12 @@ impl Simulator {
                         address: admin,
                         source,
                     })?;
-                let bound = listener.local_addr().map_err(|source| SimulatorError::Bind {
-                    address: admin,
-                    source,
-                })?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|source| SimulatorError::Bind {
+                        address: admin,
+                        source,
+                    })?;
                 let app = http::admin_router(authority.clone());
                 let task = tokio::spawn(async move {
                     let _ = axum::serve(listener, app).await;
@@ -225,8 +228,15 @@ mod tests {
             "28140300156225000131650110000151341562040824",
             "432505AB123456789012550010000000011000000011",
         ] {
-            assert_eq!(access_key_check_digit(&key[..43]), key.as_bytes()[43] - b'0', "{key}");
+            assert_eq!(
+                access_key_check_digit(&key[..43]),
+                key.as_bytes()[43] - b'0',
+                "{key}"
+            );
         }
-        assert_eq!(access_key_check_digit("4321110573092800014565001000000240171726812"), 9);
+        assert_eq!(
+            access_key_check_digit("4321110573092800014565001000000240171726812"),
+            9
+        );
     }
 }

@@ -43,9 +43,7 @@ impl ServerPki {
             ca_der: ca.der().to_vec(),
             ca_pem: ca.pem(),
             server_chain: vec![cert.der().clone(), ca.der().clone()],
-            server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-                server_key.serialize_der(),
-            )),
+            server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
         })
     }
 
@@ -86,8 +84,9 @@ impl ClientCertVerifier for AnyValidClientCertificate {
         _intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        let (_, cert) = x509_parser::parse_x509_certificate(end_entity.as_ref())
-            .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+        let (_, cert) = x509_parser::parse_x509_certificate(end_entity.as_ref()).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
         let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let validity = cert.validity();
         if now < validity.not_before.timestamp() {

@@ -207,3 +207,127 @@ pub(crate) fn standalone_xml(answer: &Answer, element: &Element) -> String {
         xml::serialize_in_default_namespace(element)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sefaz::soap::read_answer;
+
+    fn envelope(message: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><nfeResultMsg xmlns="http://www.portalfiscal.inf.br/nfe/wsdl/NFeAutorizacao4">{message}</nfeResultMsg></soap:Body></soap:Envelope>"#
+        )
+    }
+
+    const KEY: &str = "35261106157250000116650010000000011000000019";
+
+    fn prot(prefix: &str) -> String {
+        format!(
+            r#"<{prefix}protNFe versao="4.00"><{prefix}infProt Id="ID135260000000001"><{prefix}tpAmb>2</{prefix}tpAmb><{prefix}verAplic>SP_NFCE</{prefix}verAplic><{prefix}chNFe>{KEY}</{prefix}chNFe><{prefix}dhRecbto>2026-11-23T10:15:31-03:00</{prefix}dhRecbto><{prefix}nProt>135260000000001</{prefix}nProt><{prefix}digVal>abc=</{prefix}digVal><{prefix}cStat>100</{prefix}cStat><{prefix}xMotivo>Autorizado o uso da NF-e</{prefix}xMotivo></{prefix}infProt></{prefix}protNFe>"#
+        )
+    }
+
+    fn sync_answer(prot: &str, root_attrs: &str) -> String {
+        envelope(&format!(
+            r#"<retEnviNFe {root_attrs} versao="4.00"><tpAmb>2</tpAmb><verAplic>SP_NFCE</verAplic><cStat>104</cStat><xMotivo>Lote processado</xMotivo><cUF>35</cUF><dhRecbto>2026-11-23T10:15:31-03:00</dhRecbto>{prot}</retEnviNFe>"#
+        ))
+    }
+
+    #[test]
+    fn synchronous_answer_keeps_the_protocol_as_received() {
+        let text = sync_answer(&prot(""), r#"xmlns="http://www.portalfiscal.inf.br/nfe""#);
+        let answer = read_answer(200, "application/soap+xml", text.as_bytes()).expect("valid");
+        match parse_submission(&answer).expect("typed") {
+            SubmissionAnswer::Processed { status, protocols } => {
+                assert_eq!(status.code, 104);
+                assert_eq!(protocols[0].access_key, KEY);
+                assert_eq!(
+                    protocols[0].protocol_number.as_deref(),
+                    Some("135260000000001")
+                );
+                assert_eq!(protocols[0].xml, prot(""), "stored byte for byte");
+            }
+            other => panic!("expected Processed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn prefixed_protocol_is_rewritten_in_the_default_namespace() {
+        let text = sync_answer(
+            &prot("n:"),
+            r#"xmlns="http://www.portalfiscal.inf.br/nfe" xmlns:n="http://www.portalfiscal.inf.br/nfe""#,
+        );
+        let answer = read_answer(200, "application/soap+xml", text.as_bytes()).expect("valid");
+        let SubmissionAnswer::Processed { protocols, .. } =
+            parse_submission(&answer).expect("typed")
+        else {
+            panic!("expected Processed");
+        };
+        assert!(protocols[0].xml.starts_with(
+            r#"<protNFe xmlns="http://www.portalfiscal.inf.br/nfe" versao="4.00"><infProt"#
+        ));
+        assert!(
+            !protocols[0].xml.contains("n:"),
+            "no dangling prefixes in the stored XML"
+        );
+    }
+
+    #[test]
+    fn missing_or_invalid_fields_are_named() {
+        let no_status = envelope(
+            r#"<retEnviNFe xmlns="http://www.portalfiscal.inf.br/nfe" versao="4.00"><tpAmb>2</tpAmb></retEnviNFe>"#,
+        );
+        let answer =
+            read_answer(200, "application/soap+xml", no_status.as_bytes()).expect("envelope");
+        assert_eq!(
+            parse_submission(&answer),
+            Err(ResponseError::MissingElement {
+                element: "cStat".into(),
+                parent: "retEnviNFe".into()
+            })
+        );
+        let bad_status = envelope(
+            r#"<retEnviNFe xmlns="http://www.portalfiscal.inf.br/nfe" versao="4.00"><tpAmb>2</tpAmb><cStat>1x4</cStat></retEnviNFe>"#,
+        );
+        let answer =
+            read_answer(200, "application/soap+xml", bad_status.as_bytes()).expect("envelope");
+        assert!(
+            matches!(parse_submission(&answer), Err(ResponseError::InvalidValue { element, .. }) if element == "cStat")
+        );
+        let bad_receipt = envelope(
+            r#"<retEnviNFe xmlns="http://www.portalfiscal.inf.br/nfe" versao="4.00"><tpAmb>2</tpAmb><cStat>103</cStat><infRec><nRec>12</nRec><tMed>1</tMed></infRec></retEnviNFe>"#,
+        );
+        let answer =
+            read_answer(200, "application/soap+xml", bad_receipt.as_bytes()).expect("envelope");
+        assert!(
+            matches!(parse_submission(&answer), Err(ResponseError::InvalidValue { element, .. }) if element == "nRec")
+        );
+    }
+
+    #[test]
+    fn lote_requests_respect_sefaz_limits() {
+        let note = r#"<NFe xmlns="http://www.portalfiscal.inf.br/nfe"><infNFe Id="NFe1"/></NFe>"#;
+        assert!(submission_request(1, false, &[note; 50]).is_ok());
+        assert!(
+            submission_request(1, false, &[note; 51]).is_err(),
+            "at most 50 notes"
+        );
+        assert!(
+            submission_request(1, true, &[note; 2]).is_err(),
+            "indSinc=1 takes one note"
+        );
+        assert!(submission_request(1, false, &[]).is_err());
+        assert!(
+            submission_request(1, false, &["<evento/>"]).is_err(),
+            "only NFe documents"
+        );
+        let big = format!(
+            r#"<NFe xmlns="http://www.portalfiscal.inf.br/nfe">{}</NFe>"#,
+            "x".repeat(MAX_LOTE_BYTES)
+        );
+        assert!(
+            submission_request(1, false, &[big.as_str()]).is_err(),
+            "at most 500 KB"
+        );
+    }
+}

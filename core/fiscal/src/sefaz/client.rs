@@ -31,6 +31,11 @@ impl std::fmt::Debug for ClientIdentity {
 }
 
 impl ClientIdentity {
+    /// The A1 certificate's chain and key.
+    pub fn from_certificate(certificate: &crate::A1Certificate) -> Result<Self, TlsSetupError> {
+        Self::from_der(certificate.chain_der(), certificate.private_key_pkcs8_der())
+    }
+
     /// From DER: the end-entity certificate first, then intermediates; the key as PKCS#8,
     /// PKCS#1 (RSA) or SEC1.
     pub fn from_der(chain: Vec<Vec<u8>>, private_key: Vec<u8>) -> Result<Self, TlsSetupError> {

@@ -8,70 +8,17 @@ use std::sync::OnceLock;
 
 use super::xml;
 
-const BUILTIN_TABLE: &str = include_str!("wsnfe_4.00_mod65.xml");
+const BUILTIN_TABLE: &str = include_str!("../../data/wsnfe_4.00_mod65.xml");
 
-/// `tpAmb`: which SEFAZ environment a message is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Environment {
-    /// `1`: documents with legal value.
-    Production,
-    /// `2`: homologation (tests against the real SEFAZ, no legal value).
-    Homologation,
-}
+pub use crate::nfce::{Environment, Uf};
 
-impl Environment {
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Production => 1,
-            Self::Homologation => 2,
-        }
+/// `tpAmb` text to environment.
+pub fn environment_from_code(code: &str) -> Option<Environment> {
+    match code {
+        "1" => Some(Environment::Production),
+        "2" => Some(Environment::Homologation),
+        _ => None,
     }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "1" => Some(Self::Production),
-            "2" => Some(Self::Homologation),
-            _ => None,
-        }
-    }
-}
-
-macro_rules! ufs {
-    ($($uf:ident = $code:literal),* $(,)?) => {
-        /// A Brazilian state (unidade federativa).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum Uf { $($uf),* }
-
-        impl Uf {
-            pub const ALL: [Uf; 27] = [$(Uf::$uf),*];
-
-            /// IBGE code (`cUF`, the first two digits of an access key).
-            pub fn ibge_code(self) -> u8 {
-                match self { $(Uf::$uf => $code),* }
-            }
-
-            pub fn from_ibge_code(code: u8) -> Option<Self> {
-                match code { $($code => Some(Uf::$uf),)* _ => None }
-            }
-
-            pub fn abbreviation(self) -> &'static str {
-                match self { $(Uf::$uf => stringify!($uf)),* }
-            }
-
-            pub fn from_abbreviation(text: &str) -> Option<Self> {
-                match text.to_ascii_uppercase().as_str() {
-                    $(stringify!($uf) => Some(Uf::$uf),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-ufs! {
-    RO = 11, AC = 12, AM = 13, RR = 14, PA = 15, AP = 16, TO = 17, MA = 21, PI = 22, CE = 23,
-    RN = 24, PB = 25, PE = 26, AL = 27, SE = 28, BA = 29, MG = 31, ES = 32, RJ = 33, SP = 35,
-    PR = 41, SC = 42, RS = 43, MS = 50, MT = 51, GO = 52, DF = 53,
 }
 
 /// The web services a POS calls.
@@ -243,10 +190,10 @@ impl Endpoints {
                 service,
             });
         }
-        let own = (uf.abbreviation().to_string(), environment, service);
+        let own = (uf.as_str().to_string(), environment, service);
         let svrs = ("SVRS".to_string(), environment, service);
         let has_own_authorizer = self.table.contains_key(&(
-            uf.abbreviation().to_string(),
+            uf.as_str().to_string(),
             environment,
             Service::Authorization,
         ));
@@ -266,8 +213,7 @@ mod tests {
     #[test]
     fn compiled_table_matches_shared_data() {
         // The crate carries its own copy; drift from the shared table must be noticed.
-        let shared =
-            crate::sefaz::test_support::shared_dir().join("nfce/data/wsnfe_4.00_mod65.xml");
+        let shared = crate::test_support::shared_dir().join("nfce/data/wsnfe_4.00_mod65.xml");
         let text = std::fs::read_to_string(shared).expect("shared endpoint table");
         assert_eq!(text, BUILTIN_TABLE);
     }
@@ -296,7 +242,7 @@ mod tests {
         );
         assert_eq!(ba.operation, "NFeConsultaProtocolo4");
         // Every state reaches every service in both environments.
-        for uf in Uf::ALL {
+        for &uf in Uf::ALL {
             for env in [Environment::Production, Environment::Homologation] {
                 for service in Service::ALL {
                     table
@@ -308,11 +254,9 @@ mod tests {
     }
 
     #[test]
-    fn uf_codes_round_trip() {
-        for uf in Uf::ALL {
-            assert_eq!(Uf::from_ibge_code(uf.ibge_code()), Some(uf));
-            assert_eq!(Uf::from_abbreviation(uf.abbreviation()), Some(uf));
-        }
-        assert_eq!(Uf::SP.ibge_code(), 35);
+    fn environment_codes() {
+        assert_eq!(environment_from_code("1"), Some(Environment::Production));
+        assert_eq!(environment_from_code("2"), Some(Environment::Homologation));
+        assert_eq!(environment_from_code("3"), None);
     }
 }

@@ -48,10 +48,10 @@ pub(crate) fn parse(answer: &Answer) -> Result<InutilizationAnswer, ResponseErro
     })
 }
 
-/// The `procInutNFe` to store: the signed request and SEFAZ's answer.
+/// The `ProcInutNFe` (the schema's capitalization) to store: the signed request and SEFAZ's answer.
 pub fn inutilization_proc(signed_inut: &str, ret_inut: &str) -> String {
     format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><procInutNFe xmlns="{NFE_NS}" versao="4.00">{}{}</procInutNFe>"#,
+        r#"<?xml version="1.0" encoding="UTF-8"?><ProcInutNFe xmlns="{NFE_NS}" versao="4.00">{}{}</ProcInutNFe>"#,
         xml::strip_declaration(signed_inut).trim_end(),
         ret_inut
     )

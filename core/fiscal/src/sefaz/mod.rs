@@ -33,20 +33,3 @@ pub use status_codes::Status;
 pub use transmission::{
     BackoffState, NoteReport, PendingNote, TransmissionPolicy, TransmissionReport, Transmitter,
 };
-
-#[cfg(test)]
-pub(crate) mod test_support {
-    use std::path::PathBuf;
-
-    /// The shared data directory beside the repository.
-    pub fn shared_dir() -> PathBuf {
-        let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        loop {
-            let candidate = dir.join("shared");
-            if candidate.join("nfce").is_dir() {
-                return candidate;
-            }
-            assert!(dir.pop(), "no shared/ directory above the crate");
-        }
-    }
-}

@@ -229,7 +229,7 @@ pub(crate) mod fields {
         parent: &Element,
     ) -> Result<super::super::endpoints::Environment, ResponseError> {
         let value = required(parent, "tpAmb")?;
-        super::super::endpoints::Environment::from_code(value)
+        super::super::endpoints::environment_from_code(value)
             .ok_or_else(|| invalid("tpAmb", value, "expected 1 or 2"))
     }
 

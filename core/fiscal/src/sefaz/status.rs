@@ -32,7 +32,7 @@ pub(crate) fn request(environment: Environment, uf: Uf) -> String {
     format!(
         r#"<consStatServ xmlns="{NFE_NS}" versao="4.00"><tpAmb>{}</tpAmb><cUF>{}</cUF><xServ>STATUS</xServ></consStatServ>"#,
         environment.code(),
-        uf.ibge_code()
+        uf.code()
     )
 }
 

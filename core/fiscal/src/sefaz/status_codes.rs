@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const BUILTIN_TABLE: &str = include_str!("cstat.json");
+const BUILTIN_TABLE: &str = include_str!("../../data/cstat.json");
 
 /// What the public table says about a `cStat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn compiled_table_matches_shared_data() {
-        let shared = crate::sefaz::test_support::shared_dir().join("nfce/data/cstat.json");
+        let shared = crate::test_support::shared_dir().join("nfce/data/cstat.json");
         let text = std::fs::read_to_string(shared).expect("shared cStat table");
         assert_eq!(text, BUILTIN_TABLE);
     }

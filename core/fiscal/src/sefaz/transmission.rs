@@ -38,6 +38,18 @@ pub struct PendingNote {
     pub consult_first: bool,
 }
 
+impl PendingNote {
+    /// A freshly signed note (never sent before).
+    pub fn from_signed(note: &crate::nfce::SignedNfce) -> Self {
+        Self {
+            access_key: note.access_key.as_str().to_string(),
+            signed_xml: note.xml.clone(),
+            issued_at: note.issued_at.with_timezone(&Utc),
+            consult_first: false,
+        }
+    }
+}
+
 /// The outcome of one note.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteReport {
@@ -81,7 +93,7 @@ impl Default for TransmissionPolicy {
         Self {
             max_notes_per_lote: MAX_NOTES_PER_LOTE,
             max_lote_bytes: MAX_LOTE_BYTES,
-            max_parallel_lotes: 4,
+            max_parallel_lotes: 5,
             synchronous_single_note: true,
             min_poll_delay: Duration::from_millis(500),
             max_polls: 6,
@@ -252,7 +264,7 @@ impl Transmitter {
                     if run.halt.load(Ordering::SeqCst) {
                         return self.halted(&lote, notes);
                     }
-                    self.send_lote(&lote, notes, single, run, true).await
+                    self.send_lote(&lote, notes, single, run, true, true).await
                 }
             })
             .buffer_unordered(self.policy.max_parallel_lotes.max(1))
@@ -399,6 +411,7 @@ impl Transmitter {
         single: bool,
         run: &Run,
         may_split: bool,
+        may_resend: bool,
     ) -> Vec<(usize, NoteOutcome)> {
         let synchronous = single && lote.len() == 1;
         let xmls: Vec<&str> = lote.iter().map(|&i| notes[i].signed_xml.as_str()).collect();
@@ -412,7 +425,11 @@ impl Transmitter {
                     .await
                 {
                     Ok(protocols) => protocols,
-                    Err(deferral) => return self.after_lost_lote(lote, notes, deferral, run).await,
+                    Err(deferral) => {
+                        return self
+                            .after_lost_lote(lote, notes, deferral, run, may_resend)
+                            .await;
+                    }
                 }
             }
             Ok(SubmissionAnswer::NotAccepted { status }) => {
@@ -428,7 +445,10 @@ impl Transmitter {
                 {
                     let mut out = Vec::new();
                     for &i in lote {
-                        out.extend(Box::pin(self.send_lote(&[i], notes, true, run, false)).await);
+                        out.extend(
+                            Box::pin(self.send_lote(&[i], notes, true, run, false, may_resend))
+                                .await,
+                        );
                     }
                     return out;
                 }
@@ -440,7 +460,9 @@ impl Transmitter {
             Err(error) => {
                 let deferral = self.transport_failure(&error, run);
                 if error.may_have_been_processed() {
-                    return self.after_lost_lote(lote, notes, deferral, run).await;
+                    return self
+                        .after_lost_lote(lote, notes, deferral, run, may_resend)
+                        .await;
                 }
                 return lote
                     .iter()
@@ -475,6 +497,7 @@ impl Transmitter {
         notes: &[PendingNote],
         deferral: Deferral,
         run: &Run,
+        may_resend: bool,
     ) -> Vec<(usize, NoteOutcome)> {
         let mut out = Vec::new();
         let mut unknown = Vec::new();
@@ -494,10 +517,12 @@ impl Transmitter {
                 None => unknown.push(i),
             }
         }
-        if !unknown.is_empty() && !run.halt.load(Ordering::SeqCst) {
-            // Known not to be at SEFAZ: a resend cannot duplicate anything.
+        if !unknown.is_empty() && may_resend && !run.halt.load(Ordering::SeqCst) {
+            // Known not to be at SEFAZ: a resend cannot duplicate anything. Once per run, so a
+            // server that keeps failing is not hammered.
             let resent =
-                Box::pin(self.send_lote(&unknown, notes, unknown.len() == 1, run, true)).await;
+                Box::pin(self.send_lote(&unknown, notes, unknown.len() == 1, run, true, false))
+                    .await;
             out.extend(resent);
         } else {
             out.extend(unknown.into_iter().map(|i| {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tenda_fiscal::sefaz::endpoints::{Environment, Uf};
+use tenda_fiscal::sefaz::endpoints::Uf;
 use tenda_sefaz_sim::{Simulator, SimulatorConfig, StartOptions};
 
 const USAGE: &str = "usage: tenda-sefaz-sim [--listen ADDR] [--admin ADDR] [--ca-out FILE] \
@@ -23,7 +23,9 @@ fn parse() -> Result<(StartOptions, Option<String>, u64), String> {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.into());
         }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let bad = |what: &str| format!("{flag}: {what}\n{USAGE}");
         match flag.as_str() {
             "--listen" => options.listen = value.parse().map_err(|_| bad("expected ip:port"))?,
@@ -36,9 +38,10 @@ fn parse() -> Result<(StartOptions, Option<String>, u64), String> {
             }
             "--environment" => {
                 options.config.environment =
-                    Environment::from_code(&value).ok_or_else(|| bad("expected 1 or 2"))?
+                    tenda_fiscal::sefaz::endpoints::environment_from_code(&value)
+                        .ok_or_else(|| bad("expected 1 or 2"))?
             }
-            "--uf" => options.config.uf = Uf::from_abbreviation(&value).ok_or_else(|| bad("unknown state"))?,
+            "--uf" => options.config.uf = value.parse::<Uf>().map_err(|_| bad("unknown state"))?,
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
@@ -69,7 +72,10 @@ async fn main() -> ExitCode {
         }
         println!("CA certificate: {path}");
     }
-    println!("SOAP endpoints: {}/ws/<Operation>.asmx", simulator.base_url());
+    println!(
+        "SOAP endpoints: {}/ws/<Operation>.asmx",
+        simulator.base_url()
+    );
     if let Some(admin) = simulator.admin_url() {
         println!("admin API:      {admin}/faults");
     }
