@@ -11,7 +11,3 @@ pub use certificate::{A1Certificate, CertificateError};
 
 #[cfg(test)]
 pub(crate) mod test_support;
-<<<<<<< HEAD
-
-=======
->>>>>>> sefaz
