@@ -1,1 +1,22 @@
 #![doc = include_str!("../README.md")]
+
+pub mod authorize;
+pub mod checkout;
+pub mod config;
+pub mod contingency;
+pub mod credentials;
+pub mod error;
+pub mod fiscal_doc;
+mod pos;
+pub mod register;
+pub mod reports;
+pub mod status;
+pub mod transmission;
+
+pub use checkout::payments::PaymentRequest;
+pub use config::PosConfig;
+pub use error::{PosError, PosResult};
+pub use pos::{
+    Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
+    TicketView, TransmissionSummary,
+};

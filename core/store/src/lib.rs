@@ -10,6 +10,7 @@ mod error;
 pub mod fiscal;
 pub mod keys;
 pub mod outbox;
+pub mod record;
 pub mod registers;
 pub mod sales;
 mod schema;
@@ -29,6 +30,7 @@ pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{MIGRATIONS, Store};

@@ -18,6 +18,7 @@ use crate::fiscal::{
     load_document, take_number, use_reserved_number,
 };
 use crate::outbox::append_outbox;
+use crate::record::{LocalChange, apply_local_change};
 use crate::schema::{sale_lines, sale_payments, sales};
 use crate::store::{Store, next_counter, parse_ts, stored_instant, ts};
 
@@ -70,6 +71,7 @@ impl Store {
         self.commit(
             commit,
             Fiscal::<fn(u32) -> Result<SignedFiscalDocument, String>>::None,
+            &LocalChange::default(),
         )
     }
 
@@ -85,7 +87,22 @@ impl Store {
     where
         F: FnOnce(u32) -> Result<SignedFiscalDocument, String>,
     {
-        self.commit(commit, Fiscal::Sign(series, sign))
+        self.commit(commit, Fiscal::Sign(series, sign), &LocalChange::default())
+    }
+
+    /// [`Store::commit_sale_with_fiscal`] plus `extra` (settings, mutations, audit entries such
+    /// as a manager's approvals) in the same transaction.
+    pub fn commit_sale_with_fiscal_and_change<F>(
+        &mut self,
+        commit: &SaleCommit,
+        series: FiscalSeries,
+        sign: F,
+        extra: &LocalChange,
+    ) -> Result<CommittedSale>
+    where
+        F: FnOnce(u32) -> Result<SignedFiscalDocument, String>,
+    {
+        self.commit(commit, Fiscal::Sign(series, sign), extra)
     }
 
     /// Records a sale with a document signed for a number reserved earlier with
@@ -98,10 +115,16 @@ impl Store {
         self.commit(
             commit,
             Fiscal::<fn(u32) -> Result<SignedFiscalDocument, String>>::Reserved(issued),
+            &LocalChange::default(),
         )
     }
 
-    fn commit<F>(&mut self, commit: &SaleCommit, fiscal: Fiscal<'_, F>) -> Result<CommittedSale>
+    fn commit<F>(
+        &mut self,
+        commit: &SaleCommit,
+        fiscal: Fiscal<'_, F>,
+        extra: &LocalChange,
+    ) -> Result<CommittedSale>
     where
         F: FnOnce(u32) -> Result<SignedFiscalDocument, String>,
     {
@@ -180,6 +203,7 @@ impl Store {
                     at,
                 },
             )?;
+            apply_local_change(c, extra)?;
             Ok(CommittedSale {
                 sale_id: sale.id,
                 local_number: u64::try_from(local_number)

@@ -1,0 +1,163 @@
+//! Offline checkout end to end — 5 lines rung up, cash, NFC-e signed in contingency, durable
+//! commit, receipt laid out and encoded — p50/p99 over ≥ 2,000 sales, beside the floor measured
+//! in the same run: one durable SQLCipher commit plus one RSA-2048 SHA-1 signature.
+
+use std::time::{Duration, Instant};
+
+use tenda_domain::{DeviceId, FiscalData, Money, Product, ProductId, Role, Unit, User, UserId};
+use tenda_fiscal::nfce::Crt;
+use tenda_fiscal::samples::sample_emitter;
+use tenda_pos::credentials::{Secret, hash_secret};
+use tenda_pos::{Approval, PaymentRequest, Pos, PosConfig};
+use tenda_store::{DbKey, LocalChange, Store};
+
+const SALES: usize = 2_000;
+const WARMUP: usize = 50;
+
+fn shared_dir() -> std::path::PathBuf {
+    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    loop {
+        if dir.join("shared/nfce").is_dir() {
+            return dir.join("shared");
+        }
+        assert!(dir.pop(), "no shared/ directory above the crate");
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn user(login: &str, role: Role, pin: &str) -> User {
+    User {
+        id: UserId::new(),
+        name: login.to_owned(),
+        login: login.to_owned(),
+        role,
+        credential_hash: hash_secret(&Secret::Pin(pin.into())).expect("valid PIN"),
+        active: true,
+        version: 1,
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
+        .expect("test certificate");
+
+    let mut config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
+    config.contingency.max_notes = 1_000_000;
+    let pos = Pos::create(dir.path().join("device.db"), &DbKey::generate(), &config)
+        .expect("device store");
+    let owner = user("dona", Role::Owner, "9999");
+    let seller = user("bia", Role::Seller, "1111");
+    let products: Vec<Product> = (0..5)
+        .map(|i| Product {
+            id: ProductId::new(),
+            sku: format!("B{i:03}"),
+            gtin: None,
+            name: format!("Produto de bancada {i}"),
+            unit: Unit::Each,
+            price: Money::from_centavos(3_49 + i * 100),
+            fiscal: FiscalData::simples_nacional("19059090"),
+            active: true,
+            version: 1,
+        })
+        .collect();
+    pos.with_store(|s| {
+        s.save_user(&owner).expect("owner");
+        s.save_user(&seller).expect("seller");
+        for p in &products {
+            s.save_product(p).expect("product");
+        }
+    });
+    let owner_ok = Approval {
+        login: "dona".into(),
+        secret: Secret::Pin("9999".into()),
+    };
+    pos.install_certificate(&pfx, "minhasenha", &owner_ok)
+        .expect("certificate installs");
+    pos.sign_in("bia", &Secret::Pin("1111".into()))
+        .expect("seller signs in");
+    pos.open_register(Money::from_centavos(100_00), Some(&owner_ok))
+        .expect("register opens");
+    pos.enter_contingency("Queda do link de internet da loja", Some(&owner_ok))
+        .expect("contingency");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut times = Vec::with_capacity(SALES);
+    let mut ringing = Vec::with_capacity(SALES);
+    for i in 0..SALES + WARMUP {
+        let start = Instant::now();
+        for p in &products {
+            pos.scan(&p.sku, None).expect("scan");
+        }
+        let total = pos.ticket().expect("ticket").total;
+        let rung = start.elapsed();
+        let outcome = rt
+            .block_on(pos.checkout(vec![PaymentRequest::Cash {
+                amount: total,
+                tendered: Money::from_centavos(100_00),
+            }]))
+            .expect("checkout");
+        let elapsed = start.elapsed();
+        assert!(outcome.receipt_bytes > 0 && outcome.note.is_some());
+        if i >= WARMUP {
+            times.push(elapsed);
+            ringing.push(rung);
+        }
+    }
+    times.sort();
+    ringing.sort();
+
+    // The floor: one durable SQLCipher commit and one RSA-2048 SHA-1 signature, same machine,
+    // same run.
+    let mut floor_store =
+        Store::open(dir.path().join("floor.db"), &DbKey::generate()).expect("floor store");
+    let cert =
+        tenda_fiscal::A1Certificate::from_pkcs12_der(&pfx, "minhasenha").expect("certificate");
+    let data = vec![b'x'; 1500];
+    let mut floor = Vec::with_capacity(SALES);
+    for i in 0..SALES + WARMUP {
+        let start = Instant::now();
+        let change = LocalChange {
+            settings: vec![("bench.floor".into(), i.to_string())],
+            mutations: vec![],
+            audit: vec![],
+        };
+        floor_store
+            .record_local_change(&change)
+            .expect("durable commit");
+        let mut signer =
+            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha1(), cert.private_key())
+                .expect("signer");
+        signer.update(&data).expect("hash");
+        let sig = signer.sign_to_vec().expect("sign");
+        assert_eq!(sig.len(), 256);
+        if i >= WARMUP {
+            floor.push(start.elapsed());
+        }
+    }
+    floor.sort();
+
+    let p50 = percentile(&times, 0.5);
+    println!("checkout_offline_sales: {SALES} sales");
+    println!("checkout_offline_p50: {p50:.3} ms");
+    println!("checkout_offline_p99: {:.3} ms", percentile(&times, 0.99));
+    println!(
+        "checkout_ring_up_5_lines_p50: {:.3} ms",
+        percentile(&ringing, 0.5)
+    );
+    let floor50 = percentile(&floor, 0.5);
+    println!("floor_commit_plus_sign_p50: {floor50:.3} ms");
+    println!(
+        "floor_commit_plus_sign_p99: {:.3} ms",
+        percentile(&floor, 0.99)
+    );
+    println!("checkout_over_floor_p50: {:.3} ms", p50 - floor50);
+}

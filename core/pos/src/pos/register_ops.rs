@@ -1,0 +1,211 @@
+//! Register sessions: open with a float, cash in (suprimento) and out (sangria), close with the
+//! counted amounts and a report. Each step is authorized, written with its cash-movement
+//! mutation and audited in one transaction; all of it works offline.
+
+use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, Outcome, RegisterSessionId};
+use tenda_store::LocalChange;
+
+use super::{Pos, json, keys, lock, now, storage};
+use crate::error::{PosError, PosResult};
+use crate::pos::Approval;
+use crate::register::{
+    ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally,
+};
+
+impl Pos {
+    pub fn register_session(&self) -> Option<RegisterSession> {
+        lock(&self.inner.register).clone()
+    }
+
+    /// Opens the register with `float` in the drawer. Managers (or a manager's approval).
+    pub fn open_register(
+        &self,
+        float: Money,
+        approval: Option<&Approval>,
+    ) -> PosResult<RegisterSession> {
+        if float.is_negative() {
+            return Err(PosError::invalid("float", "must not be negative"));
+        }
+        if lock(&self.inner.register).is_some() {
+            return Err(PosError::state(
+                "open register",
+                "the register is already open",
+            ));
+        }
+        let auth = self.authorize_with(Action::OpenRegister, approval)?;
+        let at = now();
+        let mut tally = RegisterTally::default();
+        tally.add(&RegisterMovement::Float(float))?;
+        let session = RegisterSession {
+            id: RegisterSessionId::new(),
+            opened_by: auth.performer().user_id,
+            opened_at: at,
+            tally,
+        };
+        let actor = Actor::User(auth.performer().user_id);
+        let change = LocalChange {
+            settings: vec![(keys::REGISTER.to_owned(), json(&Some(&session))?)],
+            mutations: vec![Mutation::CashMovement {
+                session_id: session.id,
+                movement: CashMovementKind::Opening,
+                amount: float,
+                actor,
+                note: None,
+                at,
+            }],
+            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
+        *lock(&self.inner.register) = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Cash put into the drawer (suprimento).
+    pub fn cash_in(
+        &self,
+        amount: Money,
+        reason: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
+        self.cash_movement(CashMovementKind::Supply, amount, reason, approval)
+    }
+
+    /// Cash taken out of the drawer (sangria).
+    pub fn cash_out(
+        &self,
+        amount: Money,
+        reason: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
+        self.cash_movement(CashMovementKind::Withdrawal, amount, reason, approval)
+    }
+
+    fn cash_movement(
+        &self,
+        kind: CashMovementKind,
+        amount: Money,
+        reason: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
+        if amount.centavos() <= 0 {
+            return Err(PosError::invalid("amount", "must be greater than zero"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(PosError::invalid(
+                "reason",
+                "say why, in up to 200 characters",
+            ));
+        }
+        let mut session = lock(&self.inner.register)
+            .clone()
+            .ok_or_else(|| PosError::state("cash movement", "the register is not open"))?;
+        let auth = self.authorize_with(Action::OpenRegister, approval)?;
+        let movement = match kind {
+            CashMovementKind::Supply => RegisterMovement::CashIn {
+                amount,
+                reason: reason.to_owned(),
+            },
+            _ => RegisterMovement::CashOut {
+                amount,
+                reason: reason.to_owned(),
+            },
+        };
+        session.tally.add(&movement)?;
+        if kind == CashMovementKind::Withdrawal && session.tally.expected_cash()?.is_negative() {
+            return Err(PosError::LimitExceeded {
+                limit: "cash_in_drawer".into(),
+            });
+        }
+        let at = now();
+        let change = LocalChange {
+            settings: vec![(keys::REGISTER.to_owned(), json(&Some(&session))?)],
+            mutations: vec![Mutation::CashMovement {
+                session_id: session.id,
+                movement: kind,
+                amount,
+                actor: Actor::User(auth.performer().user_id),
+                note: Some(reason.to_owned()),
+                at,
+            }],
+            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
+        *lock(&self.inner.register) = Some(session);
+        Ok(())
+    }
+
+    /// Closes the register with what was counted per method and returns the report (expected vs
+    /// counted). Methods not counted are taken as expected.
+    pub fn close_register(
+        &self,
+        counted: &[(PaymentKind, Money)],
+        approval: Option<&Approval>,
+    ) -> PosResult<ClosingReport> {
+        let session = lock(&self.inner.register)
+            .clone()
+            .ok_or_else(|| PosError::state("close register", "the register is not open"))?;
+        let auth = self.authorize_with(Action::CloseRegister, approval)?;
+        let report = session.tally.close(counted)?;
+        let counted_cash = report
+            .lines
+            .iter()
+            .find(|l| l.kind == PaymentKind::Cash)
+            .map_or(Money::ZERO, |l| l.counted);
+        let at = now();
+        let change = LocalChange {
+            settings: vec![
+                (keys::REGISTER.to_owned(), "null".to_owned()),
+                (
+                    format!("pos.register_closed.{}", session.id),
+                    json(&ReportRecord::from(&report))?,
+                ),
+            ],
+            mutations: vec![Mutation::CashMovement {
+                session_id: session.id,
+                movement: CashMovementKind::Closing,
+                amount: counted_cash,
+                actor: Actor::User(auth.performer().user_id),
+                note: Some(format!("difference {}", report.total_difference)),
+                at,
+            }],
+            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
+        *lock(&self.inner.register) = None;
+        Ok(report)
+    }
+}
+
+/// The closing report as kept on the device.
+#[derive(serde::Serialize)]
+struct ReportRecord {
+    lines: Vec<(String, i64, i64, i64)>,
+    total_difference: i64,
+}
+
+impl From<&ClosingReport> for ReportRecord {
+    fn from(r: &ClosingReport) -> Self {
+        ReportRecord {
+            lines: r
+                .lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.kind.label().to_owned(),
+                        l.expected.centavos(),
+                        l.counted.centavos(),
+                        l.difference.centavos(),
+                    )
+                })
+                .collect(),
+            total_difference: r.total_difference.centavos(),
+        }
+    }
+}

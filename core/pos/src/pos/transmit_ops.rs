@@ -1,0 +1,224 @@
+//! The background transmission of the backlog: notes waiting for SEFAZ go out in lotes, oldest
+//! first; each answer updates the note (with its mutation and audit entry), SEFAZ's availability
+//! drives the contingency state machine, and rejected notes land in the needs-correction list.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tenda_domain::{Actor, EmissionType, FiscalStatus};
+use tenda_fiscal::sefaz::{Availability, BackoffState, NoteOutcome, PendingNote, Transmitter};
+use tenda_store::FiscalUpdate;
+
+use super::{Pos, lock, storage};
+use crate::error::PosResult;
+
+/// Setting that keeps the transmitter's backoff across restarts (never hammer SEFAZ).
+const BACKOFF: &str = "pos.sefaz_backoff";
+
+/// What one transmission run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransmissionSummary {
+    pub sent: u32,
+    pub authorized: u32,
+    /// Authorized with cStat 150 (after the contingency deadline).
+    pub authorized_late: u32,
+    pub rejected: u32,
+    pub denied: u32,
+    pub deferred: u32,
+    /// Notes still waiting after the run.
+    pub remaining: u32,
+    pub sefaz_available: bool,
+}
+
+/// A note SEFAZ rejected, waiting for a manager's correction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteToCorrect {
+    pub sale_id: tenda_domain::SaleId,
+    pub number: u32,
+    pub access_key: String,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Pos {
+    /// The transmitter to use with SEFAZ (built by the host from the store's certificate and the
+    /// state's endpoints). Its backoff state is restored from the store.
+    pub fn restore_transmitter_state(&self) -> PosResult<BackoffState> {
+        Ok(lock(&self.inner.store)
+            .setting::<BackoffState>(BACKOFF)
+            .map_err(storage)?
+            .unwrap_or_default())
+    }
+
+    /// Sends every note awaiting transmission (except those waiting for correction) and applies
+    /// the answers. Safe to run again at any time: notes SEFAZ may have received are consulted
+    /// before being resent, and authorized notes are never sent twice.
+    pub async fn transmit_backlog(
+        &self,
+        transmitter: &Arc<Transmitter>,
+    ) -> PosResult<TransmissionSummary> {
+        let docs = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?;
+        let queued: Vec<_> = docs
+            .into_iter()
+            .filter(|d| d.status != FiscalStatus::Rejected)
+            .collect();
+        let notes: Vec<PendingNote> = queued
+            .iter()
+            .map(|d| PendingNote {
+                access_key: d.access_key.clone(),
+                signed_xml: d.xml.clone(),
+                issued_at: d.issued_at,
+                // A normal note still pending may have reached SEFAZ before a timeout.
+                consult_first: d.emission == EmissionType::Normal,
+            })
+            .collect();
+        let mut summary = TransmissionSummary {
+            sent: u32::try_from(notes.len()).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        let report = if notes.is_empty() {
+            None
+        } else {
+            Some(transmitter.transmit(notes).await)
+        };
+        let device = Actor::Device(lock(&self.inner.config).device_id);
+        let available = match &report {
+            Some(r) => matches!(r.availability, Availability::Available),
+            None => true,
+        };
+        if let Some(report) = &report {
+            let at = Utc::now();
+            let mut store = lock(&self.inner.store);
+            for note in &report.notes {
+                let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
+                    continue;
+                };
+                let update = match &note.outcome {
+                    NoteOutcome::Authorized(a) => {
+                        summary.authorized += 1;
+                        if a.late {
+                            summary.authorized_late += 1;
+                        }
+                        FiscalUpdate {
+                            status: Some(FiscalStatus::Authorized),
+                            protocol: a.protocol_number.clone(),
+                            xml: Some(a.nfe_proc.clone()),
+                            // The store has no separate field for SEFAZ's final cStat: a late
+                            // authorization (150) keeps its code here for the fiscal report.
+                            rejection_code: a.late.then(|| a.status.code.to_string()),
+                            rejection_reason: a
+                                .late
+                                .then(|| "cStat 150: authorized after the deadline".to_owned()),
+                            ..Default::default()
+                        }
+                    }
+                    NoteOutcome::AlreadyAuthorized {
+                        authorized_key,
+                        protocol_number,
+                        ..
+                    } => {
+                        summary.authorized += 1;
+                        FiscalUpdate {
+                            status: Some(FiscalStatus::Authorized),
+                            protocol: protocol_number.clone(),
+                            access_key: Some(authorized_key.clone()),
+                            ..Default::default()
+                        }
+                    }
+                    NoteOutcome::Denied(a) => {
+                        summary.denied += 1;
+                        FiscalUpdate {
+                            status: Some(FiscalStatus::Denied),
+                            protocol: a.protocol_number.clone(),
+                            rejection_code: Some(a.status.code.to_string()),
+                            rejection_reason: Some(a.status.reason.clone()),
+                            ..Default::default()
+                        }
+                    }
+                    NoteOutcome::Rejected(r) => {
+                        summary.rejected += 1;
+                        FiscalUpdate {
+                            status: Some(FiscalStatus::Rejected),
+                            rejection_code: Some(r.status.code.to_string()),
+                            rejection_reason: Some(r.status.reason.clone()),
+                            ..Default::default()
+                        }
+                    }
+                    NoteOutcome::Deferred(_) => {
+                        summary.deferred += 1;
+                        continue;
+                    }
+                };
+                store
+                    .update_fiscal_document(doc.sale_id, &update, device, at)
+                    .map_err(storage)?;
+            }
+            store
+                .set_setting(BACKOFF, &transmitter.backoff_state())
+                .map_err(storage)?;
+        }
+        let remaining = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?
+            .iter()
+            .filter(|d| d.status != FiscalStatus::Rejected)
+            .count();
+        summary.remaining = u32::try_from(remaining).unwrap_or(u32::MAX);
+        // SEFAZ answering any note proves it is reachable, even if another call of the run failed.
+        let available = available || summary.authorized + summary.rejected + summary.denied > 0;
+        summary.sefaz_available = available;
+        if available {
+            self.sefaz_available(summary.remaining)?;
+            self.backlog_changed(summary.remaining)?;
+        } else if let Some(r) = &report {
+            if r.availability.contingency_advised() {
+                self.sefaz_unreachable(&format!("{:?}", r.availability))?;
+            }
+        }
+        self.refresh_fiscal_status()?;
+        Ok(summary)
+    }
+
+    /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.
+    pub fn notes_to_correct(&self) -> PosResult<Vec<NoteToCorrect>> {
+        let docs = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(10_000)
+            .map_err(storage)?;
+        Ok(docs
+            .into_iter()
+            .filter(|d| d.status == FiscalStatus::Rejected)
+            .map(|d| NoteToCorrect {
+                sale_id: d.sale_id,
+                number: d.number,
+                access_key: d.access_key,
+                code: d.rejection_code,
+                reason: d.rejection_reason,
+            })
+            .collect())
+    }
+}
+
+impl Pos {
+    /// A SEFAZ client presenting the store's installed A1 certificate as its TLS identity.
+    pub fn sefaz_client(
+        &self,
+        trust: &tenda_fiscal::sefaz::TrustRoots,
+        settings: tenda_fiscal::sefaz::ClientSettings,
+    ) -> PosResult<tenda_fiscal::sefaz::SefazClient> {
+        let cert = lock(&self.inner.certificate).clone().ok_or_else(|| {
+            crate::PosError::state(
+                "connect to SEFAZ",
+                "the store's A1 certificate is not installed",
+            )
+        })?;
+        let identity = tenda_fiscal::sefaz::ClientIdentity::from_der(
+            cert.chain_der(),
+            cert.private_key_pkcs8_der(),
+        )
+        .map_err(|e| crate::PosError::invalid("certificate", e.to_string()))?;
+        tenda_fiscal::sefaz::SefazClient::new(&identity, trust, settings)
+            .map_err(|e| crate::PosError::invalid("sefaz_client", e.to_string()))
+    }
+}

@@ -1,0 +1,112 @@
+//! Local changes that are not sales but must still commit with their outbox mutations and audit
+//! entries in one transaction (register sessions, the contingency state, login lockouts,
+//! approvals): settings written, mutations appended, events audited — all or nothing.
+
+use tenda_domain::{AuditEvent, Mutation};
+
+use crate::audit::append_audit;
+use crate::error::{Error, Result};
+use crate::outbox::append_outbox;
+use crate::store::Store;
+use crate::users::put_setting;
+
+/// What one local change writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocalChange {
+    /// Settings to write, as (key, JSON text).
+    pub settings: Vec<(String, String)>,
+    pub mutations: Vec<Mutation>,
+    pub audit: Vec<AuditEvent>,
+}
+
+/// Numbers given to a recorded change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordedChange {
+    pub outbox_seqs: Vec<u64>,
+    pub audit_seqs: Vec<u64>,
+}
+
+pub(crate) fn apply_local_change(
+    conn: &mut diesel::SqliteConnection,
+    change: &LocalChange,
+) -> Result<RecordedChange> {
+    let mut recorded = RecordedChange::default();
+    for (key, json) in &change.settings {
+        serde_json::from_str::<serde_json::Value>(json).map_err(|e| Error::InvalidInput {
+            field: "settings",
+            reason: format!("{key}: {e}"),
+        })?;
+        put_setting(conn, key, json, 0)?;
+    }
+    for m in &change.mutations {
+        recorded.outbox_seqs.push(append_outbox(conn, m)?);
+    }
+    for e in &change.audit {
+        recorded.audit_seqs.push(append_audit(conn, e)?.seq);
+    }
+    Ok(recorded)
+}
+
+impl Store {
+    /// Writes `change` in one transaction.
+    pub fn record_local_change(&mut self, change: &LocalChange) -> Result<RecordedChange> {
+        self.write(|c| apply_local_change(c, change))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::DbKey;
+    use chrono::Utc;
+    use tenda_domain::{Actor, CashMovementKind, Money, Outcome, RegisterSessionId, UserId};
+
+    #[test]
+    fn change_commits_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path().join("d.db"), &DbKey::generate()).expect("open");
+        let actor = Actor::User(UserId::new());
+        let event = AuditEvent {
+            actor,
+            action: "register.open".into(),
+            subject: "register:1".into(),
+            outcome: Outcome::Succeeded,
+            at: Utc::now(),
+        };
+        let change = LocalChange {
+            settings: vec![("pos.register".into(), "{\"open\":true}".into())],
+            mutations: vec![Mutation::CashMovement {
+                session_id: RegisterSessionId::new(),
+                movement: CashMovementKind::Opening,
+                amount: Money::from_centavos(100_00),
+                actor,
+                note: None,
+                at: Utc::now(),
+            }],
+            audit: vec![event.clone()],
+        };
+        let r = store.record_local_change(&change).expect("records");
+        // One mutation for the cash movement, one for the audit entry it carries to the server.
+        assert_eq!(r.outbox_seqs, vec![1]);
+        assert_eq!(r.audit_seqs, vec![1]);
+        assert_eq!(
+            store.setting_json("pos.register").expect("read").as_deref(),
+            Some("{\"open\":true}")
+        );
+
+        // A bad setting aborts everything: no second audit entry, no mutation.
+        let bad = LocalChange {
+            settings: vec![("pos.x".into(), "not json".into())],
+            mutations: vec![],
+            audit: vec![event],
+        };
+        assert!(store.record_local_change(&bad).is_err());
+        assert_eq!(store.audit_entries(0, 10).expect("read").len(), 1);
+        assert_eq!(
+            store.outbox_last_seq().expect("read"),
+            2,
+            "cash movement + its audit only"
+        );
+        assert!(store.verify_audit_chain().is_ok());
+    }
+}
