@@ -45,7 +45,7 @@ async fn push_bench(backend: Backend, label: &str) {
     let mut folios = 0usize;
     let mut applied = 0u64;
     for chunk in mutations.chunks(BATCH) {
-        let (status, body) = t.push(&device, chunk.to_vec()).await;
+        let (status, body) = t.push_slice(&device, chunk).await;
         assert_eq!(status, 200, "{body}");
         applied = body["applied_through"].as_u64().expect("applied_through");
         folios += body["folios"].as_array().expect("folios").len();

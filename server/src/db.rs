@@ -40,10 +40,12 @@ struct SqlitePragmas;
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // WAL lets readers run beside the single writer; FULL makes each push durable on commit;
-        // busy_timeout makes writers queue instead of failing.
+        // busy_timeout makes writers queue instead of failing. A 64 MiB page cache holds a whole
+        // push batch (a few MB of pages), so SQLite does not spill half-written pages to the WAL
+        // in the middle of the transaction (durability is unchanged: still one fsync at commit).
         conn.batch_execute(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use tenda_sync::protocol::{EnrollRequest, PullRequest, PushRequest, check_protocol, paths};
+use tenda_sync::protocol::{EnrollRequest, PullRequest, check_protocol, paths};
 
 use crate::auth::{authenticate_device, bearer};
 use crate::backoffice;
@@ -37,16 +37,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 Error::invalid("body", e.body_text())
             }
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::invalid("body", format!("malformed JSON: {e}")))?;
-        check_protocol(&value)?;
-        let typed = serde_path_to_error(value)?;
+        // The protocol version is checked first, so a future client hears that rather than a
+        // shape error; only that field is read into a JSON value, the body is then read once
+        // straight into its typed form.
+        match serde_json::from_slice::<ProtocolProbe>(&bytes) {
+            Ok(probe) => {
+                if let Some(v) = probe.protocol {
+                    check_protocol(&serde_json::json!({ "protocol": v }))?;
+                }
+            }
+            Err(e) if e.is_data() => {} // not an object: the typed read names the problem
+            Err(e) => return Err(Error::invalid("body", format!("malformed JSON: {e}"))),
+        }
+        let typed = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.is_data() {
+                Error::invalid("body", format!("wrong shape: {e}"))
+            } else {
+                Error::invalid("body", format!("malformed JSON: {e}"))
+            }
+        })?;
         Ok(JsonBody(typed))
     }
 }
 
-fn serde_path_to_error<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
-    serde_json::from_value(value).map_err(|e| Error::invalid("body", format!("wrong shape: {e}")))
+/// The one field read before the body's shape is known.
+#[derive(serde::Deserialize)]
+struct ProtocolProbe {
+    // Present-but-null is kept as `Some(Null)` so it is refused like any other non-number.
+    #[serde(default, deserialize_with = "present")]
+    protocol: Option<serde_json::Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    <serde_json::Value as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -79,7 +102,7 @@ async fn enroll(
 async fn push(
     State(st): State<AppState>,
     headers: HeaderMap,
-    body: Result<JsonBody<PushRequest>, Error>,
+    body: Result<JsonBody<crate::mutation::PushBody>, Error>,
 ) -> Result<Json<tenda_sync::protocol::PushResponse>, Error> {
     // Authentication first: an unauthenticated caller learns nothing about the body's validity.
     let secret = bearer(&headers)?;

@@ -2,13 +2,40 @@
 //! ledger entries and records the server keeps. Every mutation of a push is read and validated
 //! before anything is written.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tenda_domain::outbox::Mutation;
 use tenda_domain::payment::PaymentMethod;
 use tenda_domain::stock::{BalanceReason, StockReason};
-use tenda_sync::protocol::PushedMutation;
+use tenda_sync::protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
 
 use crate::error::Error;
+
+/// A push as the server reads it: the wire form of `tenda_sync::protocol::PushRequest`, with each
+/// payload kept as the JSON text the device sent. Each payload is read once, straight into the
+/// typed `Mutation`, instead of through a generic JSON tree.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushBody {
+    #[serde(default = "current_protocol")]
+    pub protocol: u32,
+    pub device: Uuid,
+    pub mutations: Vec<RawMutation>,
+}
+
+fn current_protocol() -> u32 {
+    PROTOCOL_VERSION
+}
+
+/// One pushed outbox entry (`tenda_sync::protocol::PushedMutation` on the wire).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMutation {
+    pub seq: u64,
+    pub kind: String,
+    pub payload: Box<RawValue>,
+}
 
 /// A new sale as the server stores it (its lines travel beside it).
 #[derive(Debug, Clone, PartialEq)]
@@ -77,10 +104,19 @@ fn balance_reason(r: &BalanceReason) -> (&'static str, Option<Uuid>) {
 }
 
 /// Reads and validates one pushed mutation; `index` names it in errors.
-pub fn understand(index: usize, m: &PushedMutation) -> Result<(Mutation, Effects), Error> {
+pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), Error> {
     let field = |f: &str| format!("mutations[{index}].payload{f}");
-    let wire = serde_json::json!({"kind": m.kind, "payload": m.payload});
-    let mutation: Mutation = serde_json::from_value(wire).map_err(|e| {
+    // The tagged form `Mutation` reads, spliced from the pushed parts (tag first, so serde reads
+    // the payload straight into the variant without buffering it).
+    let kind = serde_json::to_string(&m.kind).map_err(|e| Error::Internal(e.to_string()))?;
+    let payload = m.payload.get();
+    let mut wire = String::with_capacity(kind.len() + payload.len() + 24);
+    wire.push_str("{\"kind\":");
+    wire.push_str(&kind);
+    wire.push_str(",\"payload\":");
+    wire.push_str(payload);
+    wire.push('}');
+    let mutation: Mutation = serde_json::from_str(&wire).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("unknown variant") {
             Error::invalid(

@@ -8,15 +8,13 @@
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tenda_sync::protocol::{
-    MAX_PUSH_BATCH, PROTOCOL_VERSION, PushRequest, PushResponse, SaleFolio,
-};
+use tenda_sync::protocol::{MAX_PUSH_BATCH, PROTOCOL_VERSION, PushResponse, SaleFolio};
 use uuid::Uuid;
 
 use crate::auth::AuthedDevice;
 use crate::db::{Conn, now_ms};
 use crate::error::Error;
-use crate::mutation::{Effects, understand};
+use crate::mutation::{Effects, PushBody, understand};
 use crate::schema::{
     applied_mutations, balance_deltas, cash_movements, customer_balances, customers,
     device_records, devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
@@ -105,7 +103,7 @@ struct NewFlag {
 }
 
 /// Checks the request's shape and numbering, and reads every mutation, before any write.
-fn validate(req: &PushRequest, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
+fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -145,11 +143,7 @@ fn validate(req: &PushRequest, device: &AuthedDevice) -> Result<Vec<Effects>, Er
 }
 
 /// Applies a push for an authenticated device.
-pub fn push(
-    conn: &mut Conn,
-    device: &AuthedDevice,
-    req: &PushRequest,
-) -> Result<PushResponse, Error> {
+pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<PushResponse, Error> {
     let understood = validate(req, device)?;
     let now = now_ms();
     write_tx!(conn, |c| {
@@ -288,7 +282,7 @@ pub fn push(
                     access_key: s.access_key.clone(),
                     recorded_at: s.recorded_at,
                     received_at: now,
-                    payload: m.payload.to_string(),
+                    payload: m.payload.get().to_owned(),
                 });
                 folio += 1;
             }
@@ -325,10 +319,15 @@ pub fn push(
                 voids.push(v.to_string());
             }
             if let Some((id, kind, amount)) = &fx.cash {
-                cash_rows.push((id.to_string(), kind.clone(), *amount, m.payload.to_string()));
+                cash_rows.push((
+                    id.to_string(),
+                    kind.clone(),
+                    *amount,
+                    m.payload.get().to_owned(),
+                ));
             }
             if fx.record {
-                audit_rows.push((seq, m.kind.clone(), m.payload.to_string()));
+                audit_rows.push((seq, m.kind.clone(), m.payload.get().to_owned()));
             }
         }
 

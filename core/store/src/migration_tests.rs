@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 4);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 5);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -87,6 +87,65 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
     );
 }
 
+fn sale_columns(conn: &mut SqliteConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let rows: Vec<Name> = diesel::sql_query("SELECT name FROM pragma_table_info('sales')")
+        .load(conn)
+        .expect("lists columns");
+    rows.into_iter().map(|n| n.name).collect()
+}
+
+#[test]
+fn sales_written_before_the_folio_column_read_without_one_and_take_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("f.db");
+    let key = DbKey::generate();
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..4 {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("earlier migrations apply");
+        }
+        assert!(
+            !sale_columns(&mut conn).contains(&"folio".to_owned()),
+            "the folio migration has not run"
+        );
+        conn.batch_execute(
+            "INSERT INTO sales (id, local_number, device_id, seller_id, customer_id, consumer_tax_id,
+               register_session_id, created_at, gross, discount, total, change, status)
+             VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000003',
+               x'01900000000070008000000000000004', NULL, NULL, NULL, '2026-01-02T10:00:00.000000Z',
+               1499, 0, 1499, 0, 'completed');
+             INSERT INTO sale_lines VALUES (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000001', 'PAO', NULL,
+               'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499,
+               '{\"ncm\":\"19052090\",\"cfop\":\"5102\",\"cest\":null,\"origin\":0,\"icms\":{\"regime\":\"csosn\",\"code\":\"102\"},\"icms_rate_bp\":0,\"pis_cst\":\"49\",\"pis_rate_bp\":0,\"cofins_cst\":\"49\",\"cofins_rate_bp\":0}');
+             INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 1499, '{\"method\":\"cash\",\"tendered\":2000,\"change\":501}');",
+        )
+        .expect("a sale under the previous schema inserts");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the folio migration");
+    let sale_id = "01900000-0000-7000-8000-000000000002"
+        .parse()
+        .expect("valid id");
+    let old = store.sale(sale_id).expect("reads").expect("kept");
+    assert_eq!(
+        old.folio, None,
+        "a sale from before the column has no folio"
+    );
+    assert_eq!(old.sale.verify(), Ok(()), "the old sale is intact");
+    store
+        .set_sale_folio(sale_id, 7)
+        .expect("an old sale takes its folio");
+    assert_eq!(
+        store.sale(sale_id).expect("reads").expect("kept").folio,
+        Some(7)
+    );
+}
+
 #[test]
 fn every_migration_reverts_and_applies_again() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -95,6 +154,9 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("sale folio reverts");
+    assert!(!sale_columns(&mut conn).contains(&"folio".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("secrets revert");
     assert!(!table_names(&mut conn).contains(&"secrets".to_owned()));

@@ -57,6 +57,8 @@ pub struct StoredSale {
     pub register_session_id: Option<RegisterSessionId>,
     pub status: SaleStatus,
     pub fiscal: Option<FiscalDocument>,
+    /// The store-wide folio the server assigned on arrival; `None` until the sale is synced.
+    pub folio: Option<u64>,
 }
 
 enum Fiscal<'a, F> {
@@ -218,6 +220,38 @@ impl Store {
     /// A stored sale with its lines, payments and fiscal document.
     pub fn sale(&mut self, id: SaleId) -> Result<Option<StoredSale>> {
         load_sale(&mut self.conn, id)
+    }
+
+    /// Records the store-wide folio the server assigned a sale. Setting the same folio again is a
+    /// no-op (the server repeats it on retried pushes); a different one is refused, since the
+    /// server never changes a sale's folio.
+    pub fn set_sale_folio(&mut self, id: SaleId, folio: u64) -> Result<()> {
+        let key = id.as_bytes().to_vec();
+        let value = i64::try_from(folio).map_err(|_| Error::InvalidInput {
+            field: "folio",
+            reason: format!("{folio} is beyond the largest folio a store can have"),
+        })?;
+        self.write(|c| {
+            let current: Option<Option<i64>> = sales::table
+                .filter(sales::id.eq(&key))
+                .select(sales::folio)
+                .first(c)
+                .optional()?;
+            match current {
+                None => Err(Error::NotFound("sale")),
+                Some(Some(existing)) if existing == value => Ok(()),
+                Some(Some(existing)) => Err(Error::InvalidInput {
+                    field: "folio",
+                    reason: format!("the sale already has folio {existing}"),
+                }),
+                Some(None) => {
+                    diesel::update(sales::table.filter(sales::id.eq(&key)))
+                        .set(sales::folio.eq(Some(value)))
+                        .execute(c)?;
+                    Ok(())
+                }
+            }
+        })
     }
 
     /// Ids of stored sales in the order they were recorded, after local number `after`.
@@ -427,6 +461,7 @@ type SaleRow = (
     i64,
     i64,
     String,
+    Option<i64>,
 );
 type LineRow = (
     Vec<u8>,
@@ -467,6 +502,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         total,
         change,
         status,
+        folio,
     ) = row;
     let lines: Vec<LineRow> = sale_lines::table
         .filter(sale_lines::sale_id.eq(&key))
@@ -559,5 +595,9 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
             SaleStatus::Completed
         },
         fiscal: load_document(c, id)?,
+        folio: folio
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|e| corrupt("sale folio", e))?,
     }))
 }

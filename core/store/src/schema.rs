@@ -75,6 +75,7 @@ diesel::table! {
         total -> BigInt,
         change -> BigInt,
         status -> Text,
+        folio -> Nullable<BigInt>,
     }
 }
 

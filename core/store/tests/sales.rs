@@ -71,6 +71,63 @@ fn a_sale_commits_with_lines_payments_deltas_outbox_and_audit() {
 }
 
 #[test]
+fn the_server_folio_is_kept_on_the_sale_once() {
+    let mut ts = temp_store();
+    let products = stocked_products(&mut ts, 2);
+    let sale = sale_of(&products, None);
+    ts.store
+        .commit_sale(&commit_of(sale.clone()))
+        .expect("commits");
+    let outbox_before = ts.store.outbox_after(0, 100).expect("reads").len();
+    assert_eq!(
+        ts.store
+            .sale(sale.id)
+            .expect("reads")
+            .expect("present")
+            .folio,
+        None,
+        "an unsynced sale has no folio yet"
+    );
+
+    ts.store.set_sale_folio(sale.id, 41).expect("sets");
+    assert_eq!(
+        ts.store
+            .sale(sale.id)
+            .expect("reads")
+            .expect("present")
+            .folio,
+        Some(41)
+    );
+    // A retried push repeats the same folio: accepted without change.
+    ts.store
+        .set_sale_folio(sale.id, 41)
+        .expect("same folio again");
+    // The server never renumbers a sale, so a different folio means something is wrong.
+    assert!(matches!(
+        ts.store.set_sale_folio(sale.id, 42),
+        Err(Error::InvalidInput { field: "folio", .. })
+    ));
+    assert_eq!(
+        ts.store
+            .sale(sale.id)
+            .expect("reads")
+            .expect("present")
+            .folio,
+        Some(41),
+        "the refused folio changed nothing"
+    );
+    assert!(matches!(
+        ts.store.set_sale_folio(SaleId::new(), 1),
+        Err(Error::NotFound("sale"))
+    ));
+    assert_eq!(
+        ts.store.outbox_after(0, 100).expect("reads").len(),
+        outbox_before,
+        "the folio comes from the server: nothing to push back"
+    );
+}
+
+#[test]
 fn the_same_sale_twice_is_refused_and_changes_nothing() {
     let mut ts = temp_store();
     let products = stocked_products(&mut ts, 1);

@@ -368,12 +368,31 @@ impl TestServer {
         device: &EnrollResponse,
         mutations: Vec<PushedMutation>,
     ) -> (u16, Value) {
-        let body = json!({"protocol": 1, "device": device.device_id, "mutations": mutations});
-        self.call(
-            "POST",
+        self.push_slice(device, &mutations).await
+    }
+
+    /// Pushes as the device engine does: the typed request serialized once, straight to bytes.
+    pub async fn push_slice(
+        &self,
+        device: &EnrollResponse,
+        mutations: &[PushedMutation],
+    ) -> (u16, Value) {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            protocol: u32,
+            device: uuid::Uuid,
+            mutations: &'a [PushedMutation],
+        }
+        let body = serde_json::to_vec(&Body {
+            protocol: 1,
+            device: device.device_id,
+            mutations,
+        })
+        .expect("push body");
+        self.raw(
             tenda_sync::protocol::paths::PUSH,
             Some(&device.credential),
-            Some(body),
+            body,
         )
         .await
     }
