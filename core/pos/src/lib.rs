@@ -20,3 +20,4 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
+pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};

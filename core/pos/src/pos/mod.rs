@@ -2,6 +2,7 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod card_ops;
 mod checkout_op;
 mod contingency_ops;
 mod register_ops;
@@ -26,6 +27,7 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
@@ -65,6 +67,7 @@ pub(crate) struct Inner {
     pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
+    pub cards: card_ops::CardState,
 }
 
 /// The point of sale of one device.
@@ -156,6 +159,7 @@ impl Pos {
                 transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
+                cards: Default::default(),
             }),
         };
         pos.inner.hub.update(|s| {
