@@ -20,4 +20,8 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
-pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
+pub use pos::{
+    CancellationOutcome, CardForwardSummary, CardOfflineRisk, CardPaymentToRecover,
+    ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection, NoteCorrection,
+    PendingCardPayment, VoidedRange,
+};
