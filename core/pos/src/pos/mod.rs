@@ -6,6 +6,7 @@ mod checkout_op;
 mod contingency_ops;
 mod register_ops;
 mod session;
+pub(crate) mod sync_ops;
 mod ticket_ops;
 mod transmit_ops;
 
@@ -55,7 +56,8 @@ pub(crate) struct Session {
 }
 
 pub(crate) struct Inner {
-    pub store: Mutex<Store>,
+    /// Shared with the sync engine, which locks it only for short local steps.
+    pub store: Arc<Mutex<Store>>,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub session: Mutex<Option<Session>>,
@@ -65,6 +67,8 @@ pub(crate) struct Inner {
     pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
+    /// The running sync engine and its timers (enrolled devices only).
+    pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
 }
 
 /// The point of sale of one device.
@@ -146,7 +150,7 @@ impl Pos {
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
         let pos = Pos {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Arc::new(Mutex::new(store)),
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 session: Mutex::new(None),
@@ -156,6 +160,7 @@ impl Pos {
                 transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
+                sync: Mutex::new(None),
             }),
         };
         pos.inner.hub.update(|s| {
@@ -163,6 +168,7 @@ impl Pos {
             s.pending_sync = pending_sync;
         });
         pos.refresh_fiscal_status()?;
+        pos.resume_sync()?;
         Ok(pos)
     }
 
