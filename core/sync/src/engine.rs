@@ -506,8 +506,9 @@ impl Engine {
                 .local(move |s| {
                     s.apply_changes(changes, &mut |p| {
                         let done = p.applied + p.skipped_older + p.rejected;
+                        // `done` also counts the page's cursor, which is not a record.
                         listener.on_event(SyncEvent::PullProgress {
-                            received: before + done,
+                            received: before + done.min(page_len),
                             total,
                         });
                     })

@@ -348,3 +348,19 @@ impl BackOffice {
         Ok(out)
     }
 }
+
+impl BackOffice {
+    /// The store's NFC-e emitter (`fiscal.emitter`) and further settings (`policy.*`, `sync.*`).
+    pub async fn configure_store(
+        &self,
+        emitter: &tenda_fiscal::nfce::EmitterSettings,
+        settings: &[(&str, &str)],
+    ) -> Result<()> {
+        self.put_setting("fiscal.emitter", &serde_json::to_string(emitter)?)
+            .await?;
+        for (k, v) in settings {
+            self.put_setting(k, v).await?;
+        }
+        Ok(())
+    }
+}
