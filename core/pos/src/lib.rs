@@ -11,6 +11,7 @@ mod pos;
 pub mod register;
 pub mod reports;
 pub mod status;
+pub mod sync_link;
 pub mod transmission;
 
 pub use checkout::payments::PaymentRequest;
@@ -25,3 +26,4 @@ pub use pos::{
     ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection, NoteCorrection,
     PendingCardPayment, VoidedRange,
 };
+pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

@@ -9,6 +9,7 @@ mod contingency_ops;
 mod correction_ops;
 mod register_ops;
 mod session;
+pub(crate) mod sync_ops;
 mod ticket_ops;
 mod transmit_ops;
 
@@ -61,7 +62,8 @@ pub(crate) struct Session {
 }
 
 pub(crate) struct Inner {
-    pub store: Mutex<Store>,
+    /// Shared with the sync engine, which locks it only for short local steps.
+    pub store: Arc<Mutex<Store>>,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub session: Mutex<Option<Session>>,
@@ -71,6 +73,8 @@ pub(crate) struct Inner {
     pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
+    /// The running sync engine and its timers (enrolled devices only).
+    pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
     pub cards: card_ops::CardState,
 }
 
@@ -153,7 +157,7 @@ impl Pos {
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
         let pos = Pos {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Arc::new(Mutex::new(store)),
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 session: Mutex::new(None),
@@ -163,6 +167,7 @@ impl Pos {
                 transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
+                sync: Mutex::new(None),
                 cards: Default::default(),
             }),
         };
@@ -171,6 +176,7 @@ impl Pos {
             s.pending_sync = pending_sync;
         });
         pos.refresh_fiscal_status()?;
+        pos.resume_sync()?;
         Ok(pos)
     }
 
