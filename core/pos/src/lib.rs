@@ -23,7 +23,8 @@ pub use pos::{
 };
 pub use pos::{
     CancellationOutcome, CardForwardSummary, CardOfflineRisk, CardPaymentToRecover,
-    ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection, NoteCorrection,
-    PendingCardPayment, VoidedRange,
+    ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection, NoteCorrection, OfflineSaleRow,
+    PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
+    SyncNowOutcome, VoidedRange,
 };
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};
