@@ -8,6 +8,7 @@ mod checkout_op;
 mod contingency_ops;
 mod correction_ops;
 mod register_ops;
+mod reports_ops;
 mod sales_list_ops;
 mod session;
 pub(crate) mod sync_ops;
@@ -35,6 +36,7 @@ pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use reports_ops::{AuditFilter, AuditReport, AuditRow};
 pub use sales_list_ops::{
     OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
     SyncNowOutcome,
