@@ -349,19 +349,8 @@ impl SyncListener for StatusBridge {
                 s.pending_sync = pending;
                 s.last_sync = Some(Utc::now());
             }),
-            SyncEvent::Folios(folios) => {
-                // Written off the engine's task: a store write may wait behind a sale commit.
-                let store = inner.store.clone();
-                self.runtime.spawn_blocking(move || {
-                    let mut store = crate::pos::lock(&store);
-                    for f in folios {
-                        let id = tenda_domain::SaleId::from_uuid(f.sale_id);
-                        if let Err(e) = store.set_sale_folio(id, f.folio) {
-                            tracing::warn!(error = %e, "could not keep a sale's folio");
-                        }
-                    }
-                });
-            }
+            // The engine keeps the folios in the store itself.
+            SyncEvent::Folios(_) => {}
             SyncEvent::PullProgress { received, total } => {
                 hub.update(|s| s.pull = Some(PullProgress { received, total }))
             }
