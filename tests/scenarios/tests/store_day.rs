@@ -44,7 +44,7 @@ use uuid::Uuid;
 const CATALOG: usize = 200;
 /// The product each branch holds one unit of.
 const LAST_UNIT: usize = 5;
-const FLOAT: Money = Money::from_centavos(100_00);
+const FLOAT: Money = Money::from_centavos(10_000);
 
 fn manager() -> Approval {
     approval("caio", "2468")
@@ -324,7 +324,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         let c = sample::customer(i);
         let tax = c.tax_id.as_ref().map(|t| t.as_str().to_owned());
         let id = bo
-            .create_customer(&c.name, tax.as_deref(), Money::from_centavos(50_000_00))
+            .create_customer(&c.name, tax.as_deref(), Money::from_centavos(5_000_000))
             .await
             .expect("customer");
         customers.push(CustomerId::from_uuid(id));

@@ -65,10 +65,11 @@ impl StatusListener for PushOnChange {
         let grew = status.pending_sync > *last;
         *last = status.pending_sync;
         drop(last);
-        if grew && let Some(inner) = self.inner.upgrade() {
-            if let Some(rt) = lock(&inner.sync).as_ref() {
-                rt.wake();
-            }
+        if grew
+            && let Some(inner) = self.inner.upgrade()
+            && let Some(rt) = lock(&inner.sync).as_ref()
+        {
+            rt.wake();
         }
     }
 }
@@ -264,13 +265,13 @@ impl Pos {
             rounds.wait_for(|r| r.completed >= 1 || r.refused.is_some()),
         )
         .await;
-        if let Ok(Ok(state)) = waited {
-            if let Some(reason) = &state.refused {
-                return Err(PosError::Rejected {
-                    code: "server_refused".into(),
-                    reason: reason.clone(),
-                });
-            }
+        if let Ok(Ok(state)) = waited
+            && let Some(reason) = &state.refused
+        {
+            return Err(PosError::Rejected {
+                code: "server_refused".into(),
+                reason: reason.clone(),
+            });
         }
         Ok(pos)
     }
