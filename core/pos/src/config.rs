@@ -32,6 +32,9 @@ pub struct PosConfig {
     /// How the device syncs with its server (store settings `sync.*`).
     #[serde(default)]
     pub sync: crate::sync_link::SyncSettings,
+    /// The owner's limits on card payments taken offline (store-and-forward, at the store's risk).
+    #[serde(default)]
+    pub card_offline_limits: tenda_devices::card::OfflineLimits,
 }
 
 impl PosConfig {
@@ -50,6 +53,7 @@ impl PosConfig {
             danfe: DanfeOptions::default(),
             sefaz_timeout_ms: 5_000,
             sync: crate::sync_link::SyncSettings::default(),
+            card_offline_limits: Default::default(),
         }
     }
 }

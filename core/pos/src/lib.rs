@@ -22,3 +22,4 @@ pub use pos::{
     TicketView, TransmissionSummary,
 };
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};
+pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};

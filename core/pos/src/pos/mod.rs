@@ -2,6 +2,7 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod card_ops;
 mod checkout_op;
 mod contingency_ops;
 mod register_ops;
@@ -27,6 +28,7 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
@@ -69,6 +71,7 @@ pub(crate) struct Inner {
     pub hub: StatusHub,
     /// The running sync engine and its timers (enrolled devices only).
     pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
+    pub cards: card_ops::CardState,
 }
 
 /// The point of sale of one device.
@@ -161,6 +164,7 @@ impl Pos {
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
                 sync: Mutex::new(None),
+                cards: Default::default(),
             }),
         };
         pos.inner.hub.update(|s| {
