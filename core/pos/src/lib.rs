@@ -21,5 +21,5 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
-pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};
 pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
+pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

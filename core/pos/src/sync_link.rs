@@ -17,6 +17,7 @@
 //! | `policy.utc_offset_minutes` | store's offset from UTC (Brasília −180) |
 //! | `policy.sefaz_timeout_ms` | how long a sale waits for SEFAZ |
 //! | `policy.scale_label` | JSON of the scale label format |
+//! | `policy.card_offline_limits` | JSON of the offline card limits (per payment, total, count, age) |
 //! | `sync.poll_interval_ms` | idle time between sync rounds (push + pull of changes) |
 //! | `sync.catalog_refresh_ms` | time between full catalog reloads (default one day) |
 //! | `sync.balance_refresh_ms` | time between customer balance refreshes |
@@ -218,6 +219,7 @@ pub(crate) fn policy_keys(branch: &str) -> Vec<String> {
         "policy.utc_offset_minutes",
         "policy.sefaz_timeout_ms",
         "policy.scale_label",
+        "policy.card_offline_limits",
         "sync.poll_interval_ms",
         "sync.catalog_refresh_ms",
         "sync.balance_refresh_ms",
@@ -283,6 +285,7 @@ pub(crate) fn config_from_settings(
             "policy.scale_label" => {
                 config.scale_label = parse_json::<ScaleLabelFormat>(key, value)?
             }
+            "policy.card_offline_limits" => config.card_offline_limits = parse_json(key, value)?,
             "policy.seller_discount_limit_bp" => {
                 config.permissions.seller_discount_limit_bp = parse_num(key, value)?
             }

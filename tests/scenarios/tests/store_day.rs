@@ -4,7 +4,8 @@
 //! The store's real server (embedded SQLite) and the SEFAZ simulator run on loopback behind the
 //! store's link, which the test cuts and restores. The owner sets the store up through the back
 //! office; two registers in two branches enroll with one-time codes and load catalog, customers
-//! and people from the server. 300 sales in all — cash and customer account — with the link cut
+//! and people from the server. 300 sales in all — cash, customer account and credit card (online,
+//! and store-and-forward while offline, forwarded when the link returns) — with the link cut
 //! in the middle of a sale (contingency entered with a manager's PIN) and again in the middle of
 //! the transmission; SEFAZ rejects one note and loses the answer to another lote; one register's
 //! process is killed (SIGKILL) in the middle of its drain and reopened from the same file.
@@ -22,9 +23,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tenda_devices::card::OfflineLimits;
 use tenda_domain::{
-    Actor, CustomerId, FiscalStatus, Money, ProductId, Quantity, SaleId, StockDelta, Unit,
-    stock::StockReason,
+    Actor, CardKind, CustomerId, FiscalStatus, Money, ProductId, Quantity, SaleId, StockDelta,
+    Unit, stock::StockReason,
 };
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
@@ -76,6 +78,9 @@ struct Device {
     sales: Vec<SaleId>,
     total: Money,
     cash: Money,
+    card: Money,
+    /// Card payments taken offline (store-and-forward), to be forwarded when the link returns.
+    offline_cards: u32,
     on_account: BTreeMap<CustomerId, Money>,
     /// Thousandths sold per product, to compute the expected stock.
     sold: BTreeMap<ProductId, i64>,
@@ -136,6 +141,7 @@ async fn enroll_device(
     device::install_certificate(&pos, &owner())
         .expect("the owner's password arrived with the users");
     device::attach_printer(&pos);
+    device::attach_card_reader(&pos).expect("card reader");
     let transmitter = device::attach_sefaz(&pos, sefaz).expect("sefaz");
     // Stock arrives at the branch: plenty of everything, but a single unit of one product.
     let manager_id = pos
@@ -183,13 +189,15 @@ async fn enroll_device(
         sales: vec![],
         total: Money::ZERO,
         cash: Money::ZERO,
+        card: Money::ZERO,
+        offline_cards: 0,
         on_account: BTreeMap::new(),
         sold: BTreeMap::new(),
     }
 }
 
 /// Sale `i` rung up: two or three everyday products (weighed ones at 350 g); every fourth on a
-/// customer's account, the rest cash. With `last_unit`, a single unit of the scarce product.
+/// customer's account, every eighth by credit card, the rest cash. With `last_unit`, a single unit of the scarce product.
 fn ring_up(d: &Device, i: usize, customers: &[CustomerId], last_unit: bool) -> PaymentRequest {
     let items: Vec<usize> = if last_unit {
         vec![LAST_UNIT]
@@ -208,6 +216,11 @@ fn ring_up(d: &Device, i: usize, customers: &[CustomerId], last_unit: bool) -> P
         let c = customers[i % customers.len()];
         d.pos.set_customer(Some(c)).expect("customer");
         PaymentRequest::CustomerAccount { amount: total }
+    } else if i % 8 == 1 && !last_unit {
+        PaymentRequest::Card {
+            amount: total,
+            kind: CardKind::Credit,
+        }
     } else {
         PaymentRequest::Cash {
             amount: total,
@@ -219,6 +232,18 @@ fn ring_up(d: &Device, i: usize, customers: &[CustomerId], last_unit: bool) -> P
 /// Checks out the rung-up ticket and keeps the books the final checks compare with.
 async fn pay(d: &mut Device, payment: PaymentRequest) -> PosResult<SaleOutcome> {
     let customer = d.pos.ticket()?.customer_id;
+    let offline_card =
+        matches!(payment, PaymentRequest::Card { .. }) && d.pos.link() == LinkState::Offline;
+    if offline_card {
+        // The seller is shown the store's risk and accepts it for this ticket.
+        let risk = d.pos.card_offline_risk(d.pos.ticket()?.total)?;
+        assert!(
+            risk.allowed,
+            "{}: within the offline limits: {risk:?}",
+            d.name
+        );
+        d.pos.accept_card_offline_risk()?;
+    }
     let out = d.pos.checkout(vec![payment.clone()]).await?;
     let stored = d
         .pos
@@ -237,6 +262,10 @@ async fn pay(d: &mut Device, payment: PaymentRequest) -> PosResult<SaleOutcome> 
         PaymentRequest::Cash { amount, .. } => {
             d.cash = d.cash.checked_add(amount).expect("sum");
         }
+        PaymentRequest::Card { amount, .. } => {
+            d.card = d.card.checked_add(amount).expect("sum");
+            d.offline_cards += u32::from(offline_card);
+        }
         other => panic!("unexpected payment {other:?}"),
     }
     d.total = d.total.checked_add(out.total).expect("sum");
@@ -249,6 +278,33 @@ async fn sell(d: &mut Device, i: usize, customers: &[CustomerId], last_unit: boo
     pay(d, payment)
         .await
         .unwrap_or_else(|e| panic!("{} sale {i}: {e:?} ({:?})", d.name, d.pos.status()))
+}
+
+/// Forwards the card payments taken offline: each is approved, none is left waiting.
+async fn forward_cards(d: &Device) {
+    assert!(
+        d.offline_cards > 0,
+        "{}: some cards were taken offline",
+        d.name
+    );
+    assert_eq!(
+        d.pos.pending_card_payments().expect("pending").len(),
+        d.offline_cards as usize,
+        "{}: the captures survived (a crash, for the main branch)",
+        d.name
+    );
+    let summary = d
+        .pos
+        .forward_pending_card_payments()
+        .await
+        .expect("forward");
+    assert_eq!(
+        (summary.approved, summary.declined, summary.still_pending),
+        (d.offline_cards, 0, 0),
+        "{}",
+        d.name
+    );
+    assert!(d.pos.pending_card_payments().expect("pending").is_empty());
 }
 
 async fn drain_notes(d: &Device) {
@@ -299,6 +355,13 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
     };
 
     // The owner sets the store up in the back office.
+    let card_limits = serde_json::to_string(&OfflineLimits {
+        per_payment: Money::from_centavos(30_000),
+        total_pending: Money::from_centavos(300_000),
+        max_pending: 40,
+        max_age: Duration::from_secs(24 * 3600),
+    })
+    .expect("json");
     let bo = server.owner().await.expect("owner");
     bo.configure_store(
         &sample_emitter(Crt::SimplesNacional),
@@ -309,6 +372,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
             ("sync.poll_interval_ms", "500"),
             // Small pushes, so a drain takes many round trips and can be interrupted.
             ("sync.push_batch", "10"),
+            ("policy.card_offline_limits", &card_limits),
         ],
     )
     .await
@@ -461,6 +525,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     restore();
     drain_notes(&b).await;
+    forward_cards(&b).await;
     b.pos.sync_and_wait(30_000).await.expect("branch synced");
 
     // The main register's process drains and is killed in the middle of it.
@@ -531,6 +596,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         "an enrolled device resumes syncing when opened"
     );
     device::attach_printer(&a.pos);
+    device::attach_card_reader(&a.pos).expect("card reader");
     a.transmitter = device::attach_sefaz(&a.pos, &sefaz).expect("sefaz");
     a.pos
         .sign_in("bia", &Secret::Pin("1357".into()))
@@ -540,6 +606,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         "the register stays open across the crash"
     );
     drain_notes(&a).await;
+    forward_cards(&a).await;
     a.pos.sync_and_wait(30_000).await.expect("main synced");
     assert_eq!(a.sales.len(), a_sales_before_kill);
 
@@ -807,6 +874,12 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
             "{}",
             d.name
         );
+        let card = report
+            .lines
+            .iter()
+            .find(|l| l.kind == PaymentKind::Card)
+            .expect("card line");
+        assert_eq!(card.expected, d.card, "{}", d.name);
         assert_eq!(d.pos.status().sefaz, SefazMode::Normal);
         d.pos.shutdown().await;
     }
