@@ -493,6 +493,81 @@ mod tests {
         assert_eq!(kept, previous);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn engine_events_become_the_registers_status() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
+        let pos = crate::Pos::create(
+            dir.path().join("d.db"),
+            &tenda_store::DbKey::generate(),
+            &config,
+        )
+        .expect("pos");
+        let (tx, mut rx) = tokio::sync::watch::channel(RoundState::default());
+        let bridge = StatusBridge {
+            inner: Arc::downgrade(&pos.inner),
+            runtime: tokio::runtime::Handle::current(),
+            rounds: tx,
+        };
+        assert_eq!(pos.link(), LinkState::Offline);
+        bridge.on_event(SyncEvent::Pending { count: 7 });
+        bridge.on_event(SyncEvent::PullProgress {
+            received: 40,
+            total: Some(100),
+        });
+        let s = pos.status();
+        assert_eq!(s.pending_sync, 7);
+        assert_eq!(
+            s.pull,
+            Some(PullProgress {
+                received: 40,
+                total: Some(100)
+            })
+        );
+        bridge.on_event(SyncEvent::PushProgress {
+            applied_through: 7,
+            pending: 0,
+        });
+        bridge.on_event(SyncEvent::Online);
+        bridge.on_event(SyncEvent::Synced);
+        rx.wait_for(|r| r.completed == 1).await.expect("a round");
+        let s = pos.status();
+        assert_eq!(
+            pos.link(),
+            LinkState::Online,
+            "PIX and online notes follow sync"
+        );
+        assert_eq!(
+            (s.link, s.pending_sync, s.pull),
+            (LinkState::Online, 0, None)
+        );
+        assert!(s.last_sync.is_some() && s.initial_load_complete);
+        assert!(s.unavailable.is_empty(), "nothing is refused while online");
+        assert_eq!(
+            pos.with_store(|st| st.setting::<bool>(INITIAL_LOAD_DONE))
+                .expect("read"),
+            Some(true),
+            "the first load is remembered across restarts"
+        );
+
+        bridge.on_event(SyncEvent::Offline {
+            reason: "connection refused".into(),
+            retry_in: std::time::Duration::from_millis(500),
+        });
+        assert_eq!(pos.link(), LinkState::Offline);
+        assert!(!pos.status().unavailable.is_empty());
+        bridge.on_event(SyncEvent::Refused {
+            code: tenda_sync::protocol::ErrorCode::Forbidden,
+            message: "device revoked".into(),
+        });
+        assert_eq!(pos.status().sync_refused.as_deref(), Some("device revoked"));
+        assert_eq!(rx.borrow().refused.as_deref(), Some("device revoked"));
+
+        // A dropped register is not kept alive by the engine's listener.
+        drop(pos);
+        bridge.on_event(SyncEvent::Online);
+    }
+
     #[test]
     fn the_credential_never_shows_in_debug_output() {
         let e = Enrollment {
