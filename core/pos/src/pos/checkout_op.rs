@@ -660,7 +660,7 @@ pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
     }
 }
 
-fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
+pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

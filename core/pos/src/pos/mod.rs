@@ -2,10 +2,13 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod cancel_ops;
 mod card_ops;
 mod checkout_op;
 mod contingency_ops;
+mod correction_ops;
 mod register_ops;
+mod sales_list_ops;
 mod session;
 pub(crate) mod sync_ops;
 mod ticket_ops;
@@ -28,8 +31,14 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
+pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use sales_list_ops::{
+    OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
+    SyncNowOutcome,
+};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
 pub use transmit_ops::{NoteToCorrect, TransmissionSummary};

@@ -14,6 +14,9 @@ use crate::error::PosResult;
 
 /// Setting that keeps the transmitter's backoff across restarts (never hammer SEFAZ).
 const BACKOFF: &str = "pos.sefaz_backoff";
+/// Access keys SEFAZ may have received without the device learning the answer (a timeout after
+/// sending): they are consulted before being sent again, even after a restart.
+const CONSULT_FIRST: &str = "pos.sefaz_consult_first";
 
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,14 +67,20 @@ impl Pos {
             .into_iter()
             .filter(|d| d.status != FiscalStatus::Rejected)
             .collect();
+        let mut consult_first: std::collections::BTreeSet<String> = lock(&self.inner.store)
+            .setting(CONSULT_FIRST)
+            .map_err(storage)?
+            .unwrap_or_default();
         let notes: Vec<PendingNote> = queued
             .iter()
             .map(|d| PendingNote {
                 access_key: d.access_key.clone(),
                 signed_xml: d.xml.clone(),
                 issued_at: d.issued_at,
-                // A normal note still pending may have reached SEFAZ before a timeout.
-                consult_first: d.emission == EmissionType::Normal,
+                // A normal note still pending may have reached SEFAZ before a timeout; so may
+                // any note whose last attempt timed out.
+                consult_first: d.emission == EmissionType::Normal
+                    || consult_first.contains(&d.access_key),
             })
             .collect();
         let mut summary = TransmissionSummary {
@@ -95,6 +104,15 @@ impl Pos {
                 let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
                     continue;
                 };
+                match &note.outcome {
+                    NoteOutcome::Deferred(d) if d.consult_first => {
+                        consult_first.insert(note.access_key.clone());
+                    }
+                    NoteOutcome::Deferred(_) => {}
+                    _ => {
+                        consult_first.remove(&note.access_key);
+                    }
+                }
                 let update = match &note.outcome {
                     NoteOutcome::Authorized(a) => {
                         summary.authorized += 1;
@@ -155,8 +173,18 @@ impl Pos {
                     .update_fiscal_document(doc.sale_id, &update, device, at)
                     .map_err(storage)?;
             }
+            // Backoff and the notes to consult first survive a restart, written together.
             store
-                .set_setting(BACKOFF, &transmitter.backoff_state())
+                .record_local_change(&tenda_store::LocalChange {
+                    settings: vec![
+                        (
+                            BACKOFF.to_owned(),
+                            super::json(&transmitter.backoff_state())?,
+                        ),
+                        (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
+                    ],
+                    ..Default::default()
+                })
                 .map_err(storage)?;
         }
         let remaining = lock(&self.inner.store)
