@@ -11,6 +11,7 @@ mod pos;
 pub mod register;
 pub mod reports;
 pub mod status;
+pub mod sync_link;
 pub mod transmission;
 
 pub use checkout::payments::PaymentRequest;
@@ -20,3 +21,5 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
+pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};
+pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};

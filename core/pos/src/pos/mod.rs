@@ -2,10 +2,12 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod card_ops;
 mod checkout_op;
 mod contingency_ops;
 mod register_ops;
 mod session;
+pub(crate) mod sync_ops;
 mod ticket_ops;
 mod transmit_ops;
 
@@ -26,6 +28,7 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
@@ -55,7 +58,8 @@ pub(crate) struct Session {
 }
 
 pub(crate) struct Inner {
-    pub store: Mutex<Store>,
+    /// Shared with the sync engine, which locks it only for short local steps.
+    pub store: Arc<Mutex<Store>>,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub session: Mutex<Option<Session>>,
@@ -65,6 +69,9 @@ pub(crate) struct Inner {
     pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
+    /// The running sync engine and its timers (enrolled devices only).
+    pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
+    pub cards: card_ops::CardState,
 }
 
 /// The point of sale of one device.
@@ -146,7 +153,7 @@ impl Pos {
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
         let pos = Pos {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Arc::new(Mutex::new(store)),
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 session: Mutex::new(None),
@@ -156,6 +163,8 @@ impl Pos {
                 transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
+                sync: Mutex::new(None),
+                cards: Default::default(),
             }),
         };
         pos.inner.hub.update(|s| {
@@ -163,6 +172,7 @@ impl Pos {
             s.pending_sync = pending_sync;
         });
         pos.refresh_fiscal_status()?;
+        pos.resume_sync()?;
         Ok(pos)
     }
 

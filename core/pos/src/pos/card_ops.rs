@@ -1,0 +1,621 @@
+//! Card payments through the paired reader: online authorization when the link is up;
+//! store-and-forward within the owner's offline limits when it is down (the seller is shown the
+//! merchant risk and accepts it first); forwarding when the link returns, each result audited; a
+//! payment declined on forwarding is listed for the store to collect — the sale stands.
+//!
+//! Offline captures (sealed card data only) live in the encrypted store, and so does the sealing
+//! key (its `secrets` table).
+
+use std::sync::{Arc, Mutex, Weak};
+
+use async_trait::async_trait;
+use tenda_devices::card::{
+    CardData, CardOutcome, CardPaymentError, CardPaymentOutcome, CardPaymentRequest, CardPayments,
+    CardReader, CardReaderError, Connectivity, ForwardOutcome, ForwardedPayment,
+    MerchantRiskAcknowledgement, OfflineLimits, OfflinePaymentStore, OfflineReadOutcome,
+    OfflineStoreError, PaymentState, ReaderEvent, ReaderInfo, SealingKey, StoredOfflinePayment,
+    SystemClock, offline_risk_notice,
+};
+use tenda_domain::{
+    Action, Actor, AuditEvent, CardKind, Money, Outcome, Payment, PaymentMethod, SaleId,
+};
+use tenda_store::LocalChange;
+use uuid::Uuid;
+
+use super::{Inner, Pos, json, lock, now, storage};
+use crate::checkout::payments::PaymentRequest;
+use crate::error::{PosError, PosResult};
+use crate::status::{LinkState, PeripheralState};
+
+/// Where offline captures wait (JSON list of sealed payments) and where declined forwards are
+/// kept until the store has collected them.
+const OFFLINE_CAPTURES: &str = "pos.card_offline_payments";
+const TO_RECOVER: &str = "pos.card_payments_to_recover";
+/// Name of the sealing key in the store's `secrets` table.
+const SEALING_KEY: &str = "pos.card_sealing_key";
+
+/// The paired reader as the store-and-forward layer sees it.
+pub(crate) type Terminal = CardPayments<SharedReader>;
+
+/// Card state of the device: the paired terminal, the seller's acceptance of the offline risk
+/// for the ticket being paid, and cards already charged for it (so a retried checkout never
+/// charges twice).
+#[derive(Default)]
+pub(crate) struct CardState {
+    pub terminal: Mutex<Option<Arc<Terminal>>>,
+    pub risk: Mutex<Option<MerchantRiskAcknowledgement>>,
+    pub charged: Mutex<Option<ChargedTicket>>,
+}
+
+/// Cards charged for the ticket being paid, by payment index, and the sale id they name.
+#[derive(Clone, Debug)]
+pub(crate) struct ChargedTicket {
+    pub sale_id: SaleId,
+    pub cards: Vec<(usize, Money, CardKind, Payment, Option<AuditEvent>)>,
+}
+
+/// What the checkout commit takes from the card step.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CardCharges {
+    pub sale_id: Option<SaleId>,
+    /// Domain payment per request index (card requests only).
+    pub payments: Vec<(usize, Payment)>,
+    /// Entries committed with the sale (offline acceptance with the seller's name).
+    pub audit: Vec<AuditEvent>,
+}
+
+impl CardCharges {
+    pub fn payment(&self, index: usize) -> Option<Payment> {
+        self.payments
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, p)| p.clone())
+    }
+}
+
+/// Any reader behind an `Arc`, so the terminal needs no type parameter at the `Pos` level.
+pub struct SharedReader(pub Arc<dyn CardReader>);
+
+#[async_trait]
+impl CardReader for SharedReader {
+    async fn connect(&self) -> Result<ReaderInfo, CardReaderError> {
+        self.0.connect().await
+    }
+    async fn take_payment(
+        &self,
+        request: &CardPaymentRequest,
+    ) -> Result<CardOutcome, CardReaderError> {
+        self.0.take_payment(request).await
+    }
+    async fn capture_offline(
+        &self,
+        request: &CardPaymentRequest,
+    ) -> Result<OfflineReadOutcome, CardReaderError> {
+        self.0.capture_offline(request).await
+    }
+    async fn forward(
+        &self,
+        payment_id: Uuid,
+        amount: Money,
+        card_data: &CardData,
+    ) -> Result<ForwardOutcome, CardReaderError> {
+        self.0.forward(payment_id, amount, card_data).await
+    }
+    async fn cancel(&self, payment_id: Uuid) -> Result<(), CardReaderError> {
+        self.0.cancel(payment_id).await
+    }
+    async fn payment_state(&self, payment_id: Uuid) -> Result<PaymentState, CardReaderError> {
+        self.0.payment_state(payment_id).await
+    }
+    fn events(&self) -> tokio::sync::broadcast::Receiver<ReaderEvent> {
+        self.0.events()
+    }
+}
+
+/// Offline captures kept inside the device's encrypted database.
+struct EncryptedCaptures(Weak<Inner>);
+
+impl EncryptedCaptures {
+    fn unavailable() -> OfflineStoreError {
+        OfflineStoreError::Io {
+            path: OFFLINE_CAPTURES.into(),
+            source: std::io::Error::other("the point of sale was closed"),
+        }
+    }
+
+    fn failed(e: impl std::fmt::Display) -> OfflineStoreError {
+        OfflineStoreError::Io {
+            path: OFFLINE_CAPTURES.into(),
+            source: std::io::Error::other(e.to_string()),
+        }
+    }
+}
+
+impl OfflinePaymentStore for EncryptedCaptures {
+    fn load(&self) -> Result<Vec<StoredOfflinePayment>, OfflineStoreError> {
+        let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
+        let v = lock(&inner.store)
+            .setting::<Vec<StoredOfflinePayment>>(OFFLINE_CAPTURES)
+            .map_err(Self::failed)?;
+        Ok(v.unwrap_or_default())
+    }
+
+    fn save(&self, payments: &[StoredOfflinePayment]) -> Result<(), OfflineStoreError> {
+        let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
+        lock(&inner.store)
+            .set_setting(OFFLINE_CAPTURES, &payments)
+            .map_err(Self::failed)
+    }
+}
+
+/// What the seller sees before taking a card offline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardOfflineRisk {
+    /// The link is down: a card payment now is stored and forwarded later.
+    pub offline: bool,
+    /// The notice the seller must read and accept (`accept_card_offline_risk`).
+    pub notice: String,
+    /// Whether an offline payment of the asked amount is within the limits.
+    pub allowed: bool,
+    /// Why not, naming the limit.
+    pub refusal: Option<String>,
+    pub per_payment_limit: Money,
+    pub pending_total: Money,
+    pub total_pending_limit: Money,
+    pub pending_count: u32,
+}
+
+/// An offline card payment still waiting for the link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCardPayment {
+    pub payment_id: String,
+    pub sale_id: String,
+    pub amount: Money,
+    pub kind: CardKind,
+    pub brand: String,
+    pub last4: String,
+    pub captured_at: chrono::DateTime<chrono::Utc>,
+    pub risk_accepted_by: String,
+}
+
+/// A card payment declined when forwarded: the sale stands, the store must collect the amount.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CardPaymentToRecover {
+    pub payment_id: String,
+    pub sale_id: String,
+    pub amount: Money,
+    pub brand: String,
+    pub last4: String,
+    pub captured_at: chrono::DateTime<chrono::Utc>,
+    pub declined_at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
+}
+
+/// What one forwarding run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CardForwardSummary {
+    pub approved: u32,
+    pub declined: u32,
+    /// Still waiting (the link failed midway).
+    pub still_pending: u32,
+}
+
+fn card_error(e: CardPaymentError) -> PosError {
+    match e {
+        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::LimitExceeded {
+            limit: format!("card_offline: {limit}: {detail}"),
+        },
+        CardPaymentError::RiskNotAcknowledged => PosError::state(
+            "offline card payment",
+            "the seller must accept the offline risk notice first (card_offline_risk)",
+        ),
+        CardPaymentError::InvalidInput { field, reason } => PosError::invalid(field, reason),
+        CardPaymentError::Reader(e) => PosError::Peripheral {
+            device: "card_reader".into(),
+            reason: e.to_string(),
+        },
+        other => PosError::Storage {
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn no_reader() -> PosError {
+    PosError::Peripheral {
+        device: "card_reader".into(),
+        reason: "no card reader is paired with this register".into(),
+    }
+}
+
+impl Pos {
+    /// Pairs `reader` with this register: card payments go through it from now on. The key that
+    /// seals offline captures is created once and kept in the encrypted store.
+    pub fn pair_card_reader(&self, reader: Arc<dyn CardReader>) -> PosResult<()> {
+        let device = Actor::Device(lock(&self.inner.config).device_id);
+        let key = {
+            let mut store = lock(&self.inner.store);
+            match store.secret(SEALING_KEY).map_err(storage)? {
+                Some(bytes) => {
+                    let arr: [u8; 32] =
+                        bytes.as_slice().try_into().map_err(|_| PosError::Storage {
+                            detail: "the card sealing key is damaged".into(),
+                        })?;
+                    SealingKey::from_bytes(arr)
+                }
+                None => {
+                    let key = SealingKey::generate();
+                    store
+                        .save_secret(SEALING_KEY, key.expose(), device, now())
+                        .map_err(storage)?;
+                    key
+                }
+            }
+        };
+        let limits = lock(&self.inner.config).card_offline_limits.clone();
+        let terminal = CardPayments::new(
+            SharedReader(reader),
+            limits,
+            key,
+            Box::new(EncryptedCaptures(Arc::downgrade(&self.inner))),
+            Arc::new(SystemClock),
+        );
+        *lock(&self.inner.cards.terminal) = Some(Arc::new(terminal));
+        self.inner
+            .hub
+            .update(|s| s.card_reader = PeripheralState::Ready);
+        Ok(())
+    }
+
+    fn terminal(&self) -> PosResult<Arc<Terminal>> {
+        lock(&self.inner.cards.terminal)
+            .clone()
+            .ok_or_else(no_reader)
+    }
+
+    /// The offline risk of a card payment of `amount` now: whether the link is down, the notice
+    /// to show, and whether the owner's limits allow it (and if not, which limit and why).
+    pub fn card_offline_risk(&self, amount: Money) -> PosResult<CardOfflineRisk> {
+        let terminal = self.terminal()?;
+        let limits: OfflineLimits = terminal.limits();
+        let pending = terminal.pending().map_err(card_error)?;
+        let pending_total = Money::checked_sum(pending.iter().map(|p| p.amount))?;
+        let check = terminal.check_offline(amount);
+        Ok(CardOfflineRisk {
+            offline: self.link() == LinkState::Offline,
+            notice: offline_risk_notice().to_owned(),
+            allowed: check.is_ok(),
+            refusal: check.err().map(|e| e.to_string()),
+            per_payment_limit: limits.per_payment,
+            pending_total,
+            total_pending_limit: limits.total_pending,
+            pending_count: u32::try_from(pending.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The signed-in seller accepts the offline risk notice for the ticket being paid.
+    pub fn accept_card_offline_risk(&self) -> PosResult<()> {
+        let seller = self
+            .signed_in()
+            .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
+        *lock(&self.inner.cards.risk) = Some(MerchantRiskAcknowledgement::accept(
+            seller.user_id.to_string(),
+            now(),
+        ));
+        Ok(())
+    }
+
+    /// Everything the commit would refuse, checked before a card is charged: who sells, the
+    /// register, the ticket, the payments against the total, closed inventory.
+    pub(crate) fn checkout_validate(&self, requests: &[PaymentRequest]) -> PosResult<()> {
+        let sell = self.authorize_with(Action::Sell, None)?;
+        let ticket = lock(&self.inner.session)
+            .as_ref()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+            .ticket
+            .clone();
+        if ticket.cart.lines.is_empty() {
+            return Err(crate::checkout::ticket::cart_error(
+                tenda_domain::CartError::Empty,
+            ));
+        }
+        if lock(&self.inner.register).is_none() {
+            return Err(PosError::state("checkout", "open the register first"));
+        }
+        let customer = match ticket.cart.customer_id {
+            Some(id) => lock(&self.inner.store).customer(id).map_err(storage)?,
+            None => None,
+        };
+        crate::checkout::payments::precheck(requests, self.link(), customer.as_ref())?;
+        if !lock(&self.inner.config).sell_without_stock_check {
+            self.check_stock(&ticket.cart)?;
+        }
+        // The same sale the commit builds, with stand-in card payments, to check the amounts.
+        let payments = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                PaymentRequest::Cash { amount, tendered } => Payment::cash(*amount, *tendered)
+                    .map_err(|e| crate::checkout::payments::payment_error(i, e)),
+                PaymentRequest::Pix { amount, txid } => Ok(Payment::pix(*amount, txid.clone())),
+                PaymentRequest::CustomerAccount { amount } => Ok(Payment::on_account(
+                    *amount,
+                    customer.as_ref().map(|c| c.id).ok_or_else(|| {
+                        PosError::invalid(
+                            "customer",
+                            "choose the customer whose account is charged",
+                        )
+                    })?,
+                )),
+                PaymentRequest::Card { amount, kind } => {
+                    Ok(Payment::card(*amount, *kind, None, None))
+                }
+            })
+            .collect::<PosResult<Vec<_>>>()?;
+        let header = tenda_domain::SaleHeader {
+            id: SaleId::new(),
+            device_id: lock(&self.inner.config).device_id,
+            seller_id: sell.performer().user_id,
+            created_at: now(),
+        };
+        ticket
+            .cart
+            .checkout(header, payments)
+            .map(|_| ())
+            .map_err(super::checkout_op::sale_error)
+    }
+
+    /// Charges the card requests of a checkout (after the sale was validated), reusing cards
+    /// already charged for this ticket. Online: authorized at once. Offline: within limits and
+    /// with the seller's acceptance, stored for forwarding.
+    pub(crate) async fn charge_cards(&self, requests: &[PaymentRequest]) -> PosResult<CardCharges> {
+        let cards: Vec<(usize, Money, CardKind)> = requests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                PaymentRequest::Card { amount, kind } => Some((i, *amount, *kind)),
+                _ => None,
+            })
+            .collect();
+        if cards.is_empty() {
+            return Ok(CardCharges::default());
+        }
+        let terminal = self.terminal()?;
+        self.authorize_with(Action::TakeCard, None)?;
+        let seller = self
+            .signed_in()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
+        let mut ticket = lock(&self.inner.cards.charged)
+            .clone()
+            .unwrap_or_else(|| ChargedTicket {
+                sale_id: SaleId::new(),
+                cards: Vec::new(),
+            });
+        // Charges for a different set of card payments belong to an abandoned attempt.
+        ticket
+            .cards
+            .retain(|(i, amount, kind, ..)| cards.contains(&(*i, *amount, *kind)));
+        let connectivity = match self.link() {
+            LinkState::Online => Connectivity::Online,
+            LinkState::Offline => Connectivity::Offline,
+        };
+        for (index, amount, kind) in cards {
+            if ticket.cards.iter().any(|(i, ..)| *i == index) {
+                continue;
+            }
+            let risk = lock(&self.inner.cards.risk)
+                .clone()
+                .filter(|r| r.accepted_by == seller.user_id.to_string());
+            let request = CardPaymentRequest {
+                payment_id: Uuid::now_v7(),
+                sale_reference: ticket.sale_id.to_string(),
+                amount,
+                kind,
+                installments: 1,
+            };
+            let outcome = terminal
+                .pay(&request, connectivity, risk.as_ref())
+                .await
+                .map_err(card_error);
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    return Err(e);
+                }
+            };
+            let (payment, audit) = match outcome {
+                CardPaymentOutcome::Approved {
+                    authorization_code,
+                    card,
+                } => (
+                    Payment {
+                        amount,
+                        method: PaymentMethod::Card {
+                            kind,
+                            brand: Some(card.brand),
+                            authorization: Some(authorization_code),
+                            nsu: Some(request.payment_id.to_string()),
+                        },
+                    },
+                    None,
+                ),
+                CardPaymentOutcome::AcceptedOffline { payment_id, card } => (
+                    Payment {
+                        amount,
+                        method: PaymentMethod::Card {
+                            kind,
+                            brand: Some(card.brand),
+                            authorization: None,
+                            nsu: Some(payment_id.to_string()),
+                        },
+                    },
+                    Some(AuditEvent {
+                        actor: Actor::User(seller.user_id),
+                        action: "card.accepted_offline".into(),
+                        subject: format!(
+                            "sale:{} payment:{payment_id} amount:{}",
+                            ticket.sale_id,
+                            amount.centavos()
+                        ),
+                        outcome: Outcome::Succeeded,
+                        at: now(),
+                    }),
+                ),
+                CardPaymentOutcome::Declined { reason } => {
+                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    return Err(PosError::Rejected {
+                        code: "card_declined".into(),
+                        reason,
+                    });
+                }
+                CardPaymentOutcome::TimedOut | CardPaymentOutcome::Cancelled => {
+                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    return Err(PosError::Peripheral {
+                        device: "card_reader".into(),
+                        reason: "no card was presented (timed out or cancelled); try again".into(),
+                    });
+                }
+            };
+            ticket.cards.push((index, amount, kind, payment, audit));
+        }
+        *lock(&self.inner.cards.charged) = Some(ticket.clone());
+        Ok(CardCharges {
+            sale_id: Some(ticket.sale_id),
+            payments: ticket
+                .cards
+                .iter()
+                .map(|(i, _, _, p, _)| (*i, p.clone()))
+                .collect(),
+            audit: ticket
+                .cards
+                .iter()
+                .filter_map(|(.., a)| a.clone())
+                .collect(),
+        })
+    }
+
+    /// The sale committed: the cards charged for it are spent, and so is the risk acceptance.
+    pub(crate) fn cards_committed(&self) {
+        *lock(&self.inner.cards.charged) = None;
+        *lock(&self.inner.cards.risk) = None;
+    }
+
+    /// Offline card payments still waiting for the link.
+    pub fn pending_card_payments(&self) -> PosResult<Vec<PendingCardPayment>> {
+        let terminal = self.terminal()?;
+        Ok(terminal
+            .pending()
+            .map_err(card_error)?
+            .into_iter()
+            .map(|p| PendingCardPayment {
+                payment_id: p.payment_id.to_string(),
+                sale_id: p.sale_reference,
+                amount: p.amount,
+                kind: p.kind,
+                brand: p.card.brand,
+                last4: p.card.last4,
+                captured_at: p.captured_at,
+                risk_accepted_by: p.risk_accepted_by,
+            })
+            .collect())
+    }
+
+    /// Sends the offline card payments for authorization (call when the link returns). Each
+    /// result is audited; a decline is listed in [`Pos::card_payments_to_recover`].
+    pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
+        let terminal = self.terminal()?;
+        if self.link() == LinkState::Offline {
+            return Err(PosError::offline(
+                "card_forwarding",
+                "offline card payments are forwarded when the link returns",
+            ));
+        }
+        let report = terminal.forward_pending().await.map_err(card_error)?;
+        let device = Actor::Device(lock(&self.inner.config).device_id);
+        let at = now();
+        let mut summary = CardForwardSummary {
+            still_pending: u32::try_from(report.still_pending).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        let mut to_recover: Vec<CardPaymentToRecover> = lock(&self.inner.store)
+            .setting(TO_RECOVER)
+            .map_err(storage)?
+            .unwrap_or_default();
+        let mut audit = Vec::new();
+        let mut recorded = Vec::new();
+        for settled in &report.settled {
+            match settled {
+                ForwardedPayment::Approved {
+                    payment_id,
+                    sale_reference,
+                    authorization_code,
+                } => {
+                    summary.approved += 1;
+                    recorded.push(*payment_id);
+                    audit.push(AuditEvent {
+                        actor: device,
+                        action: "card.forward_approved".into(),
+                        subject: format!(
+                            "sale:{sale_reference} payment:{payment_id} authorization:{authorization_code}"
+                        ),
+                        outcome: Outcome::Succeeded,
+                        at,
+                    });
+                }
+                ForwardedPayment::ToRecover(p) => {
+                    summary.declined += 1;
+                    recorded.push(p.payment_id);
+                    audit.push(AuditEvent {
+                        actor: device,
+                        action: "card.forward_declined".into(),
+                        subject: format!(
+                            "sale:{} payment:{} amount:{}",
+                            p.sale_reference,
+                            p.payment_id,
+                            p.amount.centavos()
+                        ),
+                        outcome: Outcome::Failed,
+                        at,
+                    });
+                    let id = p.payment_id.to_string();
+                    if !to_recover.iter().any(|r| r.payment_id == id) {
+                        to_recover.push(CardPaymentToRecover {
+                            payment_id: id,
+                            sale_id: p.sale_reference.clone(),
+                            amount: p.amount,
+                            brand: p.card.brand.clone(),
+                            last4: p.card.last4.clone(),
+                            captured_at: p.captured_at,
+                            declined_at: at,
+                            reason: p.reason.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if !recorded.is_empty() {
+            let change = LocalChange {
+                settings: vec![(TO_RECOVER.to_owned(), json(&to_recover)?)],
+                mutations: vec![],
+                audit,
+            };
+            lock(&self.inner.store)
+                .record_local_change(&change)
+                .map_err(storage)?;
+            // Recorded durably: the terminal may forget them now.
+            terminal
+                .confirm_recorded(&recorded)
+                .await
+                .map_err(card_error)?;
+        }
+        Ok(summary)
+    }
+
+    /// Card payments declined when forwarded: amounts the store must collect from the customer.
+    pub fn card_payments_to_recover(&self) -> PosResult<Vec<CardPaymentToRecover>> {
+        Ok(lock(&self.inner.store)
+            .setting(TO_RECOVER)
+            .map_err(storage)?
+            .unwrap_or_default())
+    }
+}
