@@ -113,21 +113,22 @@ pub(crate) fn take_number(
     at: DateTime<Utc>,
 ) -> Result<u32> {
     let (model, series) = (i32::from(s.model), i32::from(s.series));
-    let taken: Option<i32> = BumpFiscalCounter { model, series }
-        .get_result(conn)
-        .optional()?;
-    let taken = match taken {
-        Some(n) => n,
-        None => {
-            diesel::insert_into(fiscal_counters::table)
-                .values((
-                    fiscal_counters::model.eq(model),
-                    fiscal_counters::series.eq(series),
-                    fiscal_counters::next_number.eq(2),
-                ))
-                .execute(conn)?;
-            1
-        }
+    let taken = if (BumpFiscalCounter { model, series }).execute(conn)? == 0 {
+        diesel::insert_into(fiscal_counters::table)
+            .values((
+                fiscal_counters::model.eq(model),
+                fiscal_counters::series.eq(series),
+                fiscal_counters::next_number.eq(2),
+            ))
+            .execute(conn)?;
+        1
+    } else {
+        fiscal_counters::table
+            .filter(fiscal_counters::model.eq(model))
+            .filter(fiscal_counters::series.eq(series))
+            .select(fiscal_counters::next_number)
+            .get_result::<i32>(conn)?
+            - 1
     };
     let number = u32::try_from(taken).map_err(|_| corrupt("fiscal counter", "negative"))?;
     if number > MAX_FISCAL_NUMBER {

@@ -130,18 +130,18 @@ impl Store {
 /// Bumps a named counter and returns its new value (1 the first time).
 pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &'static str) -> Result<i64> {
     use crate::schema::counters::dsl;
-    let bumped: Option<i64> = BumpCounter { name }.get_result(conn).optional()?;
-    if let Some(value) = bumped {
-        return Ok(value);
+    if (BumpCounter { name }).execute(conn)? == 0 {
+        diesel::insert_into(counters::table)
+            .values((dsl::name.eq(name), dsl::value.eq(1i64)))
+            .execute(conn)?;
+        return Ok(1);
     }
-    diesel::insert_into(counters::table)
-        .values((dsl::name.eq(name), dsl::value.eq(1i64)))
-        .execute(conn)?;
-    Ok(1)
+    read_counter(conn, name)
 }
 
 pub(crate) fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
     use crate::schema::counters::dsl;
+    // get_result, not first: a `LIMIT ?` bind makes SQLite re-prepare the statement each time.
     Ok(counters::table
         .filter(dsl::name.eq(name))
         .select(dsl::value)

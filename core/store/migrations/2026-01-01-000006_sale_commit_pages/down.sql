@@ -1,3 +1,4 @@
+CREATE INDEX sales_created_at ON sales(created_at);
 CREATE TABLE stock_deltas_by_id (
   id INTEGER PRIMARY KEY,
   product_id BLOB NOT NULL,
