@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use tenda_domain::{Actor, AuditEvent, Mutation, Outcome};
 
+use crate::cached::MoveAuditHead;
 use crate::error::{Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::schema::{audit_head, audit_log};
@@ -79,9 +80,10 @@ pub fn entry_hash(
 
 /// Appends an entry (and its `AuditAppended` outbox mutation) inside the caller's transaction.
 pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<AuditEntry> {
+    // get_result, not first: a `LIMIT ?` bind makes SQLite re-prepare the statement each time.
     let head: Option<(i64, Vec<u8>)> = audit_head::table
         .select((audit_head::seq, audit_head::hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let (prev_seq, prev_hash) = match head {
         Some((s, h)) => (
@@ -115,12 +117,11 @@ pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> R
             audit_log::hash.eq(hash.as_slice()),
         ))
         .execute(conn)?;
-    let moved = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set((
-            audit_head::seq.eq(seq),
-            audit_head::hash.eq(hash.as_slice()),
-        ))
-        .execute(conn)?;
+    let moved = MoveAuditHead {
+        seq,
+        hash: hash.to_vec(),
+    }
+    .execute(conn)?;
     if moved == 0 {
         diesel::insert_into(audit_head::table)
             .values((
@@ -235,7 +236,7 @@ impl Store {
         }
         let head: Option<(i64, Vec<u8>)> = audit_head::table
             .select((audit_head::seq, audit_head::hash))
-            .first(&mut self.conn)
+            .get_result(&mut self.conn)
             .optional()?;
         let last = expected_seq - 1;
         let head_ok = match head {

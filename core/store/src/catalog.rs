@@ -9,10 +9,11 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
+use crate::cached::{AddStock, SettleStock};
 use crate::error::{Error, Result, corrupt};
-use crate::outbox::{append_outbox, pushed_through};
+use crate::outbox::append_outbox;
 use crate::schema::{products, stock_deltas, stock_levels};
-use crate::store::{Store, ts};
+use crate::store::{Store, child_key, child_keys, ts};
 
 #[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
 #[diesel(table_name = products, treat_none_as_null = true)]
@@ -197,31 +198,17 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-#[derive(QueryableByName)]
-struct QuantityRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    q: Option<i64>,
-}
-
-/// Sum of local stock deltas not yet acknowledged by the server.
-pub(crate) fn pending_stock_delta(conn: &mut SqliteConnection, product: &[u8]) -> Result<i64> {
-    let through = i64::try_from(pushed_through(conn)?).unwrap_or(i64::MAX);
-    let row: QuantityRow = diesel::sql_query(
-        "SELECT sum(delta) AS q FROM stock_deltas WHERE product_id = ? AND outbox_seq > ?",
-    )
-    .bind::<diesel::sql_types::Binary, _>(product)
-    .bind::<BigInt, _>(through)
-    .get_result(conn)?;
-    Ok(row.q.unwrap_or(0))
-}
-
 /// Records a stock delta (row and level) inside the caller's transaction.
+/// `index` is the delta's place among those its mutation carries.
 pub(crate) fn apply_stock_delta(
     conn: &mut SqliteConnection,
     d: &StockDelta,
     outbox_seq: u64,
+    index: usize,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
+    let index = i64::try_from(index).unwrap_or(i64::MAX);
     let pid = d.product_id.as_bytes().to_vec();
     let sale_id = match &d.reason {
         StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
@@ -231,32 +218,65 @@ pub(crate) fn apply_stock_delta(
     };
     diesel::insert_into(stock_deltas::table)
         .values((
+            stock_deltas::id.eq(child_key("stock deltas", seq, index)?),
             stock_deltas::product_id.eq(&pid),
             stock_deltas::delta.eq(d.delta.thousandths()),
             stock_deltas::reason
                 .eq(serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?),
             stock_deltas::sale_id.eq(sale_id),
-            stock_deltas::outbox_seq.eq(i64::try_from(outbox_seq).unwrap_or(i64::MAX)),
+            stock_deltas::outbox_seq.eq(seq),
             stock_deltas::at.eq(ts(at)),
         ))
         .execute(conn)?;
-    // UPDATE, then INSERT the first time: statements diesel keeps prepared (an upsert is
-    // parsed again on every call, and a sale makes one per product).
-    let moved = diesel::update(stock_levels::table.filter(stock_levels::product_id.eq(&pid)))
-        .set((
-            stock_levels::quantity.eq(stock_levels::quantity + d.delta.thousandths()),
-            stock_levels::updated_at.eq(ts(at)),
-        ))
-        .execute(conn)?;
+    // UPDATE, then INSERT the first time: an upsert is parsed again on every call, and a sale
+    // makes one per product.
+    let moved = AddStock {
+        delta: d.delta.thousandths(),
+        pending: d.delta.thousandths(),
+        updated_at: ts(at),
+        product_id: pid.clone(),
+    }
+    .execute(conn)?;
     if moved == 0 {
         diesel::insert_into(stock_levels::table)
             .values((
                 stock_levels::product_id.eq(&pid),
                 stock_levels::server_quantity.eq(0i64),
                 stock_levels::quantity.eq(d.delta.thousandths()),
+                stock_levels::pending.eq(d.delta.thousandths()),
                 stock_levels::updated_at.eq(ts(at)),
             ))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct SettledRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    product_id: Vec<u8>,
+    #[diesel(sql_type = BigInt)]
+    settled: i64,
+}
+
+/// The server acknowledged the mutations after `from` through `through`: their stock deltas
+/// stop counting as pending (the server's next levels include them).
+pub(crate) fn settle_stock(conn: &mut SqliteConnection, from: i64, through: i64) -> Result<()> {
+    let (first, _) = child_keys(from.saturating_add(1));
+    let (_, last) = child_keys(through);
+    let rows: Vec<SettledRow> = diesel::sql_query(
+        "SELECT product_id, sum(delta) AS settled FROM stock_deltas \
+         WHERE id BETWEEN ? AND ? GROUP BY product_id",
+    )
+    .bind::<BigInt, _>(first)
+    .bind::<BigInt, _>(last)
+    .load(conn)?;
+    for r in rows {
+        SettleStock {
+            settled: r.settled,
+            product_id: r.product_id,
+        }
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -269,19 +289,20 @@ pub(crate) fn set_server_stock(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let pid = product.as_bytes().to_vec();
-    let local = server.thousandths() + pending_stock_delta(conn, &pid)?;
+    // A product without a level row has no local deltas, so nothing is pending.
     diesel::insert_into(stock_levels::table)
         .values((
             stock_levels::product_id.eq(&pid),
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(local),
+            stock_levels::quantity.eq(server.thousandths()),
+            stock_levels::pending.eq(0i64),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .on_conflict(stock_levels::product_id)
         .do_update()
         .set((
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(local),
+            stock_levels::quantity.eq(stock_levels::pending + server.thousandths()),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .execute(conn)?;
@@ -434,7 +455,7 @@ impl Store {
                     at,
                 },
             )?;
-            apply_stock_delta(c, delta, seq, at)?;
+            apply_stock_delta(c, delta, seq, 0, at)?;
             append_audit(
                 c,
                 &AuditEvent {

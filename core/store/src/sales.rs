@@ -20,7 +20,7 @@ use crate::fiscal::{
 use crate::outbox::append_outbox;
 use crate::record::{LocalChange, apply_local_change};
 use crate::schema::{sale_lines, sale_payments, sales};
-use crate::store::{Store, next_counter, parse_ts, stored_instant, ts};
+use crate::store::{Store, child_key, child_keys, next_counter, parse_ts, stored_instant, ts};
 
 /// A sale to record and who records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,8 +189,8 @@ impl Store {
                     balance_deltas: balances.clone(),
                 }),
             )?;
-            for d in &stock {
-                apply_stock_delta(c, d, outbox_seq, at)?;
+            for (i, d) in stock.iter().enumerate() {
+                apply_stock_delta(c, d, outbox_seq, i, at)?;
             }
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
@@ -333,8 +333,8 @@ impl Store {
                     balance_deltas: balances.clone(),
                 },
             )?;
-            for d in &stock {
-                apply_stock_delta(c, d, seq, at)?;
+            for (i, d) in stock.iter().enumerate() {
+                apply_stock_delta(c, d, seq, i, at)?;
             }
             for d in &balances {
                 apply_balance_delta(c, d, seq, at)?;
@@ -396,12 +396,14 @@ fn insert_sale_rows(
         .execute(c)?;
     let mut lines = Vec::with_capacity(sale.lines.len());
     for l in &sale.lines {
+        let line_no = i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
+            field: "line_no",
+            reason: "too large".into(),
+        })?;
         lines.push((
+            sale_lines::line_key.eq(child_key("line_no", local_number, i64::from(line_no))?),
             sale_lines::sale_id.eq(id.clone()),
-            sale_lines::line_no.eq(i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
-                field: "line_no",
-                reason: "too large".into(),
-            })?),
+            sale_lines::line_no.eq(line_no),
             sale_lines::product_id.eq(l.product_id.as_bytes().to_vec()),
             sale_lines::sku.eq(l.sku.clone()),
             sale_lines::gtin.eq(l
@@ -426,22 +428,20 @@ fn insert_sale_rows(
             .values(line)
             .execute(c)?;
     }
-    let mut payments = Vec::with_capacity(sale.payments.len());
     for (i, p) in sale.payments.iter().enumerate() {
-        payments.push((
-            sale_payments::sale_id.eq(id.clone()),
-            sale_payments::idx.eq(i32::try_from(i).map_err(|_| Error::InvalidInput {
-                field: "payments",
-                reason: "too many".into(),
-            })?),
-            sale_payments::amount.eq(p.amount.centavos()),
-            sale_payments::method
-                .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
-        ));
-    }
-    for payment in payments {
+        let idx = i32::try_from(i).map_err(|_| Error::InvalidInput {
+            field: "payments",
+            reason: "too many".into(),
+        })?;
         diesel::insert_into(sale_payments::table)
-            .values(payment)
+            .values((
+                sale_payments::payment_key.eq(child_key("payments", local_number, i64::from(idx))?),
+                sale_payments::sale_id.eq(id.clone()),
+                sale_payments::idx.eq(idx),
+                sale_payments::amount.eq(p.amount.centavos()),
+                sale_payments::method
+                    .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
+            ))
             .execute(c)?;
     }
     Ok(())
@@ -464,6 +464,7 @@ type SaleRow = (
     Option<i64>,
 );
 type LineRow = (
+    i64,
     Vec<u8>,
     i32,
     Vec<u8>,
@@ -504,13 +505,14 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         status,
         folio,
     ) = row;
+    let (first, last) = child_keys(local_number);
     let lines: Vec<LineRow> = sale_lines::table
-        .filter(sale_lines::sale_id.eq(&key))
-        .order(sale_lines::line_no)
+        .filter(sale_lines::line_key.between(first, last))
+        .order(sale_lines::line_key)
         .load(c)?;
-    let payments: Vec<(Vec<u8>, i32, i64, String)> = sale_payments::table
-        .filter(sale_payments::sale_id.eq(&key))
-        .order(sale_payments::idx)
+    let payments: Vec<(i64, Vec<u8>, i32, i64, String)> = sale_payments::table
+        .filter(sale_payments::payment_key.between(first, last))
+        .order(sale_payments::payment_key)
         .load(c)?;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
     let sale = Sale {
@@ -530,6 +532,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
             .into_iter()
             .map(
                 |(
+                    _,
                     _,
                     line_no,
                     product,
@@ -571,7 +574,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         total: Money::from_centavos(total),
         payments: payments
             .into_iter()
-            .map(|(_, _, amount, method)| {
+            .map(|(_, _, _, amount, method)| {
                 let method: PaymentMethod =
                     serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
                 Ok(Payment {
