@@ -164,7 +164,7 @@ impl Pos {
             })
             .collect::<PosResult<Vec<_>>>()?;
         let header = SaleHeader {
-            id: cards.sale_id.unwrap_or_else(SaleId::new),
+            id: cards.sale_id.unwrap_or_default(),
             device_id: config.device_id,
             seller_id: sell.performer().user_id,
             created_at: at,
@@ -445,13 +445,11 @@ impl Pos {
             };
             if let Ok(report) =
                 tokio::time::timeout(timeout, transmitter.transmit(vec![pending])).await
+                && let Some(n) = report.notes.into_iter().next()
+                && !matches!(n.outcome, NoteOutcome::Deferred(_))
             {
-                if let Some(n) = report.notes.into_iter().next() {
-                    if !matches!(n.outcome, NoteOutcome::Deferred(_)) {
-                        answer = Some(n.outcome);
-                        break;
-                    }
-                }
+                answer = Some(n.outcome);
+                break;
             }
         }
         let base = NoteForReceipt {

@@ -200,10 +200,10 @@ impl Pos {
         if available {
             self.sefaz_available(summary.remaining)?;
             self.backlog_changed(summary.remaining)?;
-        } else if let Some(r) = &report {
-            if r.availability.contingency_advised() {
-                self.sefaz_unreachable(&format!("{:?}", r.availability))?;
-            }
+        } else if let Some(r) = &report
+            && r.availability.contingency_advised()
+        {
+            self.sefaz_unreachable(&format!("{:?}", r.availability))?;
         }
         self.refresh_fiscal_status()?;
         Ok(summary)
