@@ -45,6 +45,9 @@ pub(crate) struct CardState {
     pub terminal: Mutex<Option<Arc<Terminal>>>,
     pub risk: Mutex<Option<MerchantRiskAcknowledgement>>,
     pub charged: Mutex<Option<ChargedTicket>>,
+    /// One forwarding run at a time: results are recorded and confirmed before the next run
+    /// could see them again.
+    pub forwarding: tokio::sync::Mutex<()>,
 }
 
 /// Cards charged for the ticket being paid, by payment index, and the sale id they name.
@@ -530,6 +533,7 @@ impl Pos {
                 "offline card payments are forwarded when the link returns",
             ));
         }
+        let _one_run = self.inner.cards.forwarding.lock().await;
         let report = terminal.forward_pending().await.map_err(card_error)?;
         let device = Actor::Device(lock(&self.inner.config).device_id);
         let at = now();
@@ -609,6 +613,27 @@ impl Pos {
                 .map_err(card_error)?;
         }
         Ok(summary)
+    }
+
+    /// The link came back: forward the offline card payments in the background (when a reader
+    /// is paired, captures wait, and a tokio runtime runs). Failures stay pending for the next
+    /// call; each result is audited by [`Pos::forward_pending_card_payments`].
+    pub(crate) fn forward_cards_in_background(&self) {
+        let Some(terminal) = lock(&self.inner.cards.terminal).clone() else {
+            return;
+        };
+        if terminal.pending().map(|p| p.is_empty()).unwrap_or(true) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pos = self.clone();
+        runtime.spawn(async move {
+            if let Err(e) = pos.forward_pending_card_payments().await {
+                tracing::warn!(error = %e, "forwarding offline card payments failed; will retry");
+            }
+        });
     }
 
     /// Card payments declined when forwarded: amounts the store must collect from the customer.

@@ -244,8 +244,11 @@ impl Pos {
 
     /// The link as observed by the probes and the sync engine.
     pub fn set_link(&self, link: LinkState) {
-        *lock(&self.inner.link) = link;
+        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
         self.inner.hub.update(|s| s.link = link);
+        if was == LinkState::Offline && link == LinkState::Online {
+            self.forward_cards_in_background();
+        }
     }
 
     pub fn link(&self) -> LinkState {
