@@ -232,3 +232,81 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
     );
     assert!(pos.pending_card_payments().expect("pending").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
+    use tenda_devices::sim::SimCardBehaviour;
+    let f = fixture(|c| c.contingency.automatic = true);
+    let pos = &f.pos;
+    pos.sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("sign in");
+    pos.open_register(m(0), Some(&manager())).expect("open");
+    let sim = pair(pos);
+    pos.set_link(LinkState::Online);
+    pos.scan("CAF500", None).expect("scan");
+    let split = || {
+        vec![
+            PaymentRequest::Card {
+                amount: m(10_00),
+                kind: CardKind::Credit,
+            },
+            PaymentRequest::Card {
+                amount: m(8_90),
+                kind: CardKind::Debit,
+            },
+        ]
+    };
+    // The first card goes through, the second is declined.
+    sim.script([
+        SimCardBehaviour::Approve,
+        SimCardBehaviour::Decline("saldo insuficiente".into()),
+    ]);
+    let err = pos.checkout(split()).await.expect_err("declined");
+    assert_eq!(err.code(), "rejected", "{err}");
+    assert_eq!(sim.charges().len(), 1);
+    // Retrying the same ticket charges only the second card.
+    let out = pos.checkout(split()).await.expect("paid");
+    assert_eq!(
+        sim.charges().len(),
+        2,
+        "the first card was not charged again"
+    );
+    assert_eq!(out.total, m(18_90));
+
+    // Again a first card goes through and the second is declined; then the ticket changes.
+    pos.scan("CAF500", None).expect("scan");
+    sim.script([
+        SimCardBehaviour::Approve,
+        SimCardBehaviour::Decline("saldo insuficiente".into()),
+    ]);
+    pos.checkout(split()).await.expect_err("declined");
+    pos.scan("CAF500", None).expect("another coffee");
+    let err = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: m(37_80),
+            kind: CardKind::Credit,
+        }])
+        .await
+        .expect_err("the first charge is not forgotten");
+    assert_eq!(err.code(), "invalid_state");
+    assert!(err.to_string().contains("already charged"), "{err}");
+    // A manager abandons it (to be reversed at the acquirer), audited; then the sale proceeds.
+    assert_eq!(
+        pos.abandon_card_charges(Some(&manager()))
+            .await
+            .expect("abandon"),
+        1
+    );
+    assert!(
+        pos.audit_entries(0, 10_000)
+            .expect("audit")
+            .iter()
+            .any(|e| e.subject.contains("abandoned card"))
+    );
+    pos.checkout(vec![PaymentRequest::Card {
+        amount: m(37_80),
+        kind: CardKind::Credit,
+    }])
+    .await
+    .expect("paid");
+}

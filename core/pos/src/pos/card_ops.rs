@@ -22,7 +22,7 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Inner, Pos, json, lock, now, storage};
+use super::{Approval, Inner, Pos, json, lock, now, storage};
 use crate::checkout::payments::PaymentRequest;
 use crate::error::{PosError, PosResult};
 use crate::status::{LinkState, PeripheralState};
@@ -43,7 +43,8 @@ pub(crate) type Terminal = CardPayments<SharedReader>;
 #[derive(Default)]
 pub(crate) struct CardState {
     pub terminal: Mutex<Option<Arc<Terminal>>>,
-    pub risk: Mutex<Option<MerchantRiskAcknowledgement>>,
+    /// The acceptance and the ticket it was given for.
+    pub risk: Mutex<Option<(MerchantRiskAcknowledgement, tenda_domain::Cart)>>,
     pub charged: Mutex<Option<ChargedTicket>>,
     /// One forwarding run at a time: results are recorded and confirmed before the next run
     /// could see them again.
@@ -54,6 +55,8 @@ pub(crate) struct CardState {
 #[derive(Clone, Debug)]
 pub(crate) struct ChargedTicket {
     pub sale_id: SaleId,
+    /// The ticket as it was when charged: charges are never carried to another ticket.
+    pub cart: tenda_domain::Cart,
     pub cards: Vec<(usize, Money, CardKind, Payment, Option<AuditEvent>)>,
 }
 
@@ -300,11 +303,21 @@ impl Pos {
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
-        *lock(&self.inner.cards.risk) = Some(MerchantRiskAcknowledgement::accept(
-            seller.user_id.to_string(),
-            now(),
+        let cart = self.current_cart()?;
+        *lock(&self.inner.cards.risk) = Some((
+            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), now()),
+            cart,
         ));
         Ok(())
+    }
+
+    fn current_cart(&self) -> PosResult<tenda_domain::Cart> {
+        Ok(lock(&self.inner.session)
+            .as_ref()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+            .ticket
+            .cart
+            .clone())
     }
 
     /// Everything the commit would refuse, checked before a card is charged: who sells, the
@@ -387,16 +400,45 @@ impl Pos {
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
+        let cart = self.current_cart()?;
         let mut ticket = lock(&self.inner.cards.charged)
             .clone()
             .unwrap_or_else(|| ChargedTicket {
                 sale_id: SaleId::new(),
+                cart: cart.clone(),
                 cards: Vec::new(),
             });
-        // Charges for a different set of card payments belong to an abandoned attempt.
-        ticket
+        // A card already charged (or captured) is never forgotten: the checkout must carry it,
+        // for the same ticket, or a manager must settle it with the acquirer.
+        let stray: Vec<String> = ticket
             .cards
-            .retain(|(i, amount, kind, ..)| cards.contains(&(*i, *amount, *kind)));
+            .iter()
+            .filter(|(i, amount, kind, ..)| {
+                ticket.cart != cart || !cards.contains(&(*i, *amount, *kind))
+            })
+            .map(|(i, amount, _, p, _)| {
+                let auth = match &p.method {
+                    PaymentMethod::Card {
+                        authorization: Some(a),
+                        ..
+                    } => format!("authorization {a}"),
+                    _ => "stored offline".to_owned(),
+                };
+                format!("payment {i}: {amount} ({auth})")
+            })
+            .collect();
+        if !stray.is_empty() {
+            return Err(PosError::state(
+                "checkout",
+                format!(
+                    "a card was already charged for this ticket and is not in these payments — {}; \
+                     pay the same ticket with the same card payments, or have a manager reverse it \
+                     at the acquirer (abandon_card_charges)",
+                    stray.join(", ")
+                ),
+            ));
+        }
+        ticket.cart = cart.clone();
         let connectivity = match self.link() {
             LinkState::Online => Connectivity::Online,
             LinkState::Offline => Connectivity::Offline,
@@ -407,7 +449,10 @@ impl Pos {
             }
             let risk = lock(&self.inner.cards.risk)
                 .clone()
-                .filter(|r| r.accepted_by == seller.user_id.to_string());
+                .filter(|(r, for_cart)| {
+                    r.accepted_by == seller.user_id.to_string() && *for_cart == cart
+                })
+                .map(|(r, _)| r);
             let request = CardPaymentRequest {
                 payment_id: Uuid::now_v7(),
                 sale_reference: ticket.sale_id.to_string(),
@@ -501,6 +546,72 @@ impl Pos {
     pub(crate) fn cards_committed(&self) {
         *lock(&self.inner.cards.charged) = None;
         *lock(&self.inner.cards.risk) = None;
+    }
+
+    /// Forgets the cards charged for a ticket that will not be paid (the sale was abandoned after
+    /// a card went through): a manager's decision, audited with each charge, to be reversed at
+    /// the acquirer. Returns how many charges were dropped.
+    pub async fn abandon_card_charges(&self, approval: Option<&Approval>) -> PosResult<u32> {
+        let auth = self.authorize_with(Action::VoidSale, approval)?;
+        // No forwarding run may hold a copy of the captures while they are dropped.
+        let _no_forwarding = self.inner.cards.forwarding.lock().await;
+        let Some(ticket) = lock(&self.inner.cards.charged).take() else {
+            return Ok(0);
+        };
+        let dropped: Vec<String> = ticket
+            .cards
+            .iter()
+            .filter_map(|(.., p, _)| match &p.method {
+                PaymentMethod::Card {
+                    authorization: None,
+                    nsu: Some(id),
+                    ..
+                } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let at = now();
+        let audit = ticket
+            .cards
+            .iter()
+            .map(|(_, amount, _, p, _)| {
+                let reference = match &p.method {
+                    PaymentMethod::Card {
+                        authorization, nsu, ..
+                    } => format!(
+                        "payment:{} authorization:{}",
+                        nsu.as_deref().unwrap_or("-"),
+                        authorization.as_deref().unwrap_or("offline")
+                    ),
+                    _ => String::new(),
+                };
+                auth.audit(
+                    &format!(
+                        "sale:{} abandoned card {reference} amount:{}",
+                        ticket.sale_id,
+                        amount.centavos()
+                    ),
+                    Outcome::Succeeded,
+                    at,
+                )
+            })
+            .collect();
+        let mut store = lock(&self.inner.store);
+        // Offline captures of the abandoned ticket must never be forwarded (that would charge
+        // the customer for a sale that does not exist).
+        let mut captures: Vec<StoredOfflinePayment> = store
+            .setting(OFFLINE_CAPTURES)
+            .map_err(storage)?
+            .unwrap_or_default();
+        captures.retain(|c| !dropped.contains(&c.payment_id.to_string()));
+        store
+            .record_local_change(&LocalChange {
+                settings: vec![(OFFLINE_CAPTURES.to_owned(), json(&captures)?)],
+                mutations: vec![],
+                audit,
+            })
+            .map_err(storage)?;
+        Ok(u32::try_from(ticket.cards.len()).unwrap_or(u32::MAX))
     }
 
     /// Offline card payments still waiting for the link.
