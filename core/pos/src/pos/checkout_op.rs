@@ -566,6 +566,9 @@ impl Pos {
                         )?;
                         let offline = build_and_sign(&input, &cert)
                             .map_err(|e| PosError::invalid("nfce", fiscal_error_text(&e)))?;
+                        // SEFAZ may have authorized the normal note after all: keep it, so the
+                        // transmission can adopt it with its protocol if the twin is refused.
+                        self.remember_superseded(sale.id, &key, &note.xml)?;
                         let update = FiscalUpdate {
                             status: Some(FiscalStatus::Contingency),
                             xml: Some(offline.xml.clone()),
