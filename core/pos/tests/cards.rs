@@ -197,6 +197,20 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
 
     let sim = pair(pos);
     pos.set_link(LinkState::Online);
+    // The reader is away: the seller is told, the status shows it, nothing is charged.
+    sim.refuse_next_connects(3);
+    let err = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: m(18_90),
+            kind: CardKind::Debit,
+        }])
+        .await
+        .expect_err("reader away");
+    assert_eq!(err.code(), "peripheral", "{err}");
+    assert!(matches!(
+        pos.status().card_reader,
+        tenda_pos::status::PeripheralState::NeedsAttention { .. }
+    ));
     // Overpaying by card is refused before anything is charged.
     let err = pos
         .checkout(vec![PaymentRequest::Card {
@@ -221,6 +235,10 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
         ])
         .await
         .expect("card sale");
+    assert_eq!(
+        pos.status().card_reader,
+        tenda_pos::status::PeripheralState::Ready
+    );
     assert_eq!(out.change, m(1_10));
     assert_eq!(sim.charges().len(), 1, "charged once");
     let xml = note_xml(pos, out.sale_id);

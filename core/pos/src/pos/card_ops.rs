@@ -465,8 +465,19 @@ impl Pos {
                 .await
                 .map_err(card_error);
             let outcome = match outcome {
-                Ok(o) => o,
+                Ok(o) => {
+                    self.inner
+                        .hub
+                        .update(|s| s.card_reader = PeripheralState::Ready);
+                    o
+                }
                 Err(e) => {
+                    if let PosError::Peripheral { reason, .. } = &e {
+                        let reason = reason.clone();
+                        self.inner
+                            .hub
+                            .update(|s| s.card_reader = PeripheralState::NeedsAttention { reason });
+                    }
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(e);
                 }
