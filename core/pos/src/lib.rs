@@ -22,9 +22,9 @@ pub use pos::{
     TicketView, TransmissionSummary,
 };
 pub use pos::{
-    CancellationOutcome, CardForwardSummary, CardOfflineRisk, CardPaymentToRecover,
-    ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection, NoteCorrection, OfflineSaleRow,
-    PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
-    SyncNowOutcome, VoidedRange,
+    AuditFilter, AuditReport, AuditRow, CancellationOutcome, CardForwardSummary, CardOfflineRisk,
+    CardPaymentToRecover, ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection,
+    NoteCorrection, OfflineSaleRow, PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow,
+    SaleNoteState, SalePaymentRow, SyncNowOutcome, VoidedRange,
 };
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

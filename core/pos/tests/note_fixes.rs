@@ -269,6 +269,53 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
             .iter()
             .any(|e| e.kind == "inutilizacao" && e.xml.contains("ProcInutNFe"))
     );
+    // Two authorized notes for one purchase (the first "timed out" and turned out authorized
+    // after its replacement was issued): the superseded one is cancelled by substitution.
+    let superseded = sell(pos).await.note.expect("note");
+    let kept = sell(pos).await;
+    let kept_key = kept.note.clone().expect("note").access_key;
+    assert_eq!(
+        pos.cancel_by_substitution(kept.sale_id, &kept_key, "Nota substituida por outra", None)
+            .await
+            .expect_err("its own note")
+            .code(),
+        "invalid_input"
+    );
+    let out = pos
+        .cancel_by_substitution(
+            kept.sale_id,
+            &superseded.access_key,
+            "NFC-e emitida em duplicidade apos timeout",
+            None,
+        )
+        .await
+        .expect("110112 registered");
+    assert_eq!(out.status_code, 135);
+    assert!(
+        sim.note(&superseded.access_key)
+            .expect("at SEFAZ")
+            .cancelled
+    );
+    assert!(!sim.note(&kept_key).expect("at SEFAZ").cancelled);
+    assert!(
+        pos.fiscal_events()
+            .expect("events")
+            .iter()
+            .any(|e| e.kind == "substitution" && e.xml.contains("chNFeRef"))
+    );
+    // SEFAZ no longer holds it as authorized: a second attempt is refused after the consult.
+    assert_eq!(
+        pos.cancel_by_substitution(
+            kept.sale_id,
+            &superseded.access_key,
+            "NFC-e emitida em duplicidade apos timeout",
+            None,
+        )
+        .await
+        .expect_err("already cancelled")
+        .code(),
+        "invalid_state"
+    );
     assert!(matches!(
         pos.verify_audit().expect("verify"),
         tenda_store::AuditVerification::Intact { .. }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset};
 use tenda_domain::{Action, Actor, FiscalStatus, Outcome, SaleId};
 use tenda_fiscal::nfce::{
-    AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao, build_cancellation,
-    build_inutilizacao,
+    AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
+    SubstitutionCancellation, build_cancellation, build_inutilizacao,
+    build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Transmitter, event_proc, inutilization_proc};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange};
@@ -258,6 +259,147 @@ impl Pos {
         Ok(CancellationOutcome {
             sale_id,
             access_key: doc.access_key,
+            protocol: result.protocol_number,
+            status_code: result.status.code,
+        })
+    }
+
+    /// Cancels by substitution (event 110112) a note SEFAZ authorized that the sale no longer
+    /// uses — a normal note that timed out and turned out authorized after its replacement was
+    /// issued — naming the sale's own authorized note as the substitute. SEFAZ is consulted
+    /// first: only an authorized, not yet cancelled note is cancelled. Manager duty.
+    pub async fn cancel_by_substitution(
+        &self,
+        sale_id: SaleId,
+        superseded_access_key: &str,
+        justification: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<CancellationOutcome> {
+        let auth = self.authorize_with(Action::CancelNote, approval)?;
+        check_justification(justification)?;
+        let doc = lock(&self.inner.store)
+            .fiscal_document(sale_id)
+            .map_err(storage)?
+            .ok_or_else(|| PosError::NotFound {
+                what: "fiscal note of the sale".into(),
+            })?;
+        if doc.status != FiscalStatus::Authorized {
+            return Err(PosError::state(
+                "cancel by substitution",
+                "the substitute note must be authorized first (transmit it)",
+            ));
+        }
+        if doc.access_key == superseded_access_key {
+            return Err(PosError::invalid(
+                "superseded_access_key",
+                "is the sale's own note; use cancel_sale to cancel it",
+            ));
+        }
+        let original: AccessKey = superseded_access_key
+            .parse()
+            .map_err(|e| PosError::invalid("superseded_access_key", format!("{e}")))?;
+        let substitute: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
+            detail: "the stored access key is damaged".into(),
+        })?;
+        let config = lock(&self.inner.config).clone();
+        let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
+            PosError::state("cancel by substitution", "no A1 certificate installed")
+        })?;
+        let transmitter = self.sefaz_for("cancellation by substitution")?;
+        let query = transmitter
+            .client()
+            .consult(original.as_str())
+            .await
+            .map_err(|e| PosError::offline("cancellation by substitution", e.to_string()))?;
+        let protocol = query
+            .protocol
+            .filter(|p| {
+                matches!(p.status.code, 100 | 150) && matches!(query.status.code, 100 | 150)
+            })
+            .ok_or_else(|| {
+                PosError::state(
+                    "cancel by substitution",
+                    format!(
+                        "SEFAZ does not hold that note as authorized ({}: {})",
+                        query.status.code, query.status.reason
+                    ),
+                )
+            })?;
+        let number = protocol.protocol_number.clone().ok_or_else(|| {
+            PosError::state(
+                "cancel by substitution",
+                "SEFAZ gave no authorization protocol",
+            )
+        })?;
+        let event = build_substitution_cancellation(
+            &SubstitutionCancellation {
+                cancellation: Cancellation {
+                    access_key: original.clone(),
+                    environment: config.emitter.environment,
+                    protocol: number,
+                    authorized_at: protocol.received_at,
+                    requested_at: local_time(now(), config.utc_offset_minutes),
+                    justification: justification.trim().to_owned(),
+                    sequence: 1,
+                },
+                substitute_key: substitute,
+                software_version: config.emitter.software_version.clone(),
+            },
+            CancellationWindow::default(),
+            &certificate,
+        )
+        .map_err(event_error)?;
+        let lote = u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1;
+        let answer = transmitter
+            .client()
+            .send_events(lote, &[event.xml.as_str()])
+            .await
+            .map_err(|e| PosError::offline("cancellation by substitution", e.to_string()))?;
+        let at = now();
+        let subject = format!(
+            "sale:{sale_id} superseded:{} substitution",
+            original.as_str()
+        );
+        let Some(result) = answer
+            .results
+            .into_iter()
+            .next()
+            .filter(|r| r.is_registered())
+        else {
+            lock(&self.inner.store)
+                .record_local_change(&LocalChange {
+                    audit: vec![auth.audit(&subject, Outcome::Denied, at)],
+                    ..Default::default()
+                })
+                .map_err(storage)?;
+            return Err(PosError::Rejected {
+                code: answer.status.code.to_string(),
+                reason: answer.status.reason,
+            });
+        };
+        let settings = self.record_fiscal_event(FiscalEventRecord {
+            kind: "substitution".into(),
+            sale_id: Some(sale_id.to_string()),
+            access_key: Some(original.as_str().to_owned()),
+            first: None,
+            last: None,
+            status_code: result.status.code,
+            protocol: result.protocol_number.clone(),
+            registered_at: at,
+            justification: justification.trim().to_owned(),
+            xml: event_proc(&event.xml, &result.xml),
+        })?;
+        // The sale's own note stays authorized: only the record and the audit entry change.
+        lock(&self.inner.store)
+            .record_local_change(&LocalChange {
+                settings,
+                mutations: vec![],
+                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+            })
+            .map_err(storage)?;
+        Ok(CancellationOutcome {
+            sale_id,
+            access_key: original.as_str().to_owned(),
             protocol: result.protocol_number,
             status_code: result.status.code,
         })

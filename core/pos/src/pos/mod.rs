@@ -8,6 +8,7 @@ mod checkout_op;
 mod contingency_ops;
 mod correction_ops;
 mod register_ops;
+mod reports_ops;
 mod sales_list_ops;
 mod session;
 pub(crate) mod sync_ops;
@@ -35,6 +36,7 @@ pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use reports_ops::{AuditFilter, AuditReport, AuditRow};
 pub use sales_list_ops::{
     OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
     SyncNowOutcome,
@@ -242,8 +244,11 @@ impl Pos {
 
     /// The link as observed by the probes and the sync engine.
     pub fn set_link(&self, link: LinkState) {
-        *lock(&self.inner.link) = link;
+        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
         self.inner.hub.update(|s| s.link = link);
+        if was == LinkState::Offline && link == LinkState::Online {
+            self.forward_cards_in_background();
+        }
     }
 
     pub fn link(&self) -> LinkState {
@@ -365,7 +370,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -17,6 +17,16 @@ const BACKOFF: &str = "pos.sefaz_backoff";
 /// Access keys SEFAZ may have received without the device learning the answer (a timeout after
 /// sending): they are consulted before being sent again, even after a restart.
 const CONSULT_FIRST: &str = "pos.sefaz_consult_first";
+/// Normal notes replaced by a contingency twin after a timeout, by sale: SEFAZ may hold them as
+/// authorized (it then refuses the twin with 539), and the device adopts them with their nfeProc.
+const SUPERSEDED: &str = "pos.sefaz_superseded_notes";
+
+/// A normal note that timed out and was replaced by its contingency twin.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct SupersededNote {
+    access_key: String,
+    signed_xml: String,
+}
 
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,6 +107,42 @@ impl Pos {
             Some(r) => matches!(r.availability, Availability::Available),
             None => true,
         };
+        // A twin refused because SEFAZ holds the timed-out original: fetch the original's
+        // protocol, so the stored document becomes its nfeProc (the legal record).
+        let mut superseded: std::collections::BTreeMap<String, SupersededNote> =
+            lock(&self.inner.store)
+                .setting(SUPERSEDED)
+                .map_err(storage)?
+                .unwrap_or_default();
+        let mut adopted: std::collections::BTreeMap<String, String> = Default::default();
+        if let Some(report) = &report {
+            for note in &report.notes {
+                let NoteOutcome::AlreadyAuthorized { authorized_key, .. } = &note.outcome else {
+                    continue;
+                };
+                let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
+                    continue;
+                };
+                let Some(original) = superseded
+                    .get(&doc.sale_id.to_string())
+                    .filter(|o| &o.access_key == authorized_key)
+                else {
+                    continue;
+                };
+                if let Ok(query) = transmitter.client().consult(authorized_key).await
+                    && let Some(protocol) = query.protocol
+                    && matches!(protocol.status.code, 100 | 150)
+                {
+                    adopted.insert(
+                        note.access_key.clone(),
+                        tenda_fiscal::sefaz::nfe_proc::nfe_proc(
+                            &original.signed_xml,
+                            &protocol.xml,
+                        ),
+                    );
+                }
+            }
+        }
         if let Some(report) = &report {
             let at = Utc::now();
             let mut store = lock(&self.inner.store);
@@ -138,10 +184,16 @@ impl Pos {
                         ..
                     } => {
                         summary.authorized += 1;
+                        let nfe_proc = adopted.get(&note.access_key).cloned();
+                        if nfe_proc.is_some() {
+                            superseded.remove(&doc.sale_id.to_string());
+                        }
                         FiscalUpdate {
                             status: Some(FiscalStatus::Authorized),
                             protocol: protocol_number.clone(),
                             access_key: Some(authorized_key.clone()),
+                            emission: nfe_proc.as_ref().map(|_| EmissionType::Normal),
+                            xml: nfe_proc,
                             ..Default::default()
                         }
                     }
@@ -182,6 +234,7 @@ impl Pos {
                             super::json(&transmitter.backoff_state())?,
                         ),
                         (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
+                        (SUPERSEDED.to_owned(), super::json(&superseded)?),
                     ],
                     ..Default::default()
                 })
@@ -200,13 +253,35 @@ impl Pos {
         if available {
             self.sefaz_available(summary.remaining)?;
             self.backlog_changed(summary.remaining)?;
-        } else if let Some(r) = &report {
-            if r.availability.contingency_advised() {
-                self.sefaz_unreachable(&format!("{:?}", r.availability))?;
-            }
+        } else if let Some(r) = &report
+            && r.availability.contingency_advised()
+        {
+            self.sefaz_unreachable(&format!("{:?}", r.availability))?;
         }
         self.refresh_fiscal_status()?;
         Ok(summary)
+    }
+
+    /// Keeps a timed-out normal note before its contingency twin replaces it.
+    pub(crate) fn remember_superseded(
+        &self,
+        sale_id: tenda_domain::SaleId,
+        access_key: &str,
+        signed_xml: &str,
+    ) -> PosResult<()> {
+        let mut store = lock(&self.inner.store);
+        let mut all: std::collections::BTreeMap<String, SupersededNote> = store
+            .setting(SUPERSEDED)
+            .map_err(storage)?
+            .unwrap_or_default();
+        all.insert(
+            sale_id.to_string(),
+            SupersededNote {
+                access_key: access_key.to_owned(),
+                signed_xml: signed_xml.to_owned(),
+            },
+        );
+        store.set_setting(SUPERSEDED, &all).map_err(storage)
     }
 
     /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.
