@@ -9,10 +9,12 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::cached::{AddStock, SettleStock};
+use crate::cached::{
+    ADD_STOCK, INSERT_STOCK_DELTAS, SettleStock, StockDeltaValues, StockLevelDelta, insert_rows,
+};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
-use crate::schema::{products, stock_deltas, stock_levels};
+use crate::schema::{products, stock_levels};
 use crate::store::{Store, child_key, child_keys, ts};
 
 #[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
@@ -198,56 +200,45 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Records a stock delta (row and level) inside the caller's transaction.
-/// `index` is the delta's place among those its mutation carries.
-pub(crate) fn apply_stock_delta(
+/// Records the stock deltas one mutation carries (rows and levels) inside the caller's
+/// transaction: a few multi-row statements, not two per product.
+pub(crate) fn apply_stock_deltas(
     conn: &mut SqliteConnection,
-    d: &StockDelta,
+    deltas: &[StockDelta],
     outbox_seq: u64,
-    index: usize,
     at: DateTime<Utc>,
 ) -> Result<()> {
     let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
-    let index = i64::try_from(index).unwrap_or(i64::MAX);
-    let pid = d.product_id.as_bytes().to_vec();
-    let sale_id = match &d.reason {
-        StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
-            Some(sale_id.as_bytes().to_vec())
-        }
-        _ => None,
-    };
-    diesel::insert_into(stock_deltas::table)
-        .values((
-            stock_deltas::id.eq(child_key("stock deltas", seq, index)?),
-            stock_deltas::product_id.eq(&pid),
-            stock_deltas::delta.eq(d.delta.thousandths()),
-            stock_deltas::reason
-                .eq(serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?),
-            stock_deltas::sale_id.eq(sale_id),
-            stock_deltas::outbox_seq.eq(seq),
-            stock_deltas::at.eq(ts(at)),
-        ))
-        .execute(conn)?;
-    // UPDATE, then INSERT the first time: an upsert is parsed again on every call, and a sale
-    // makes one per product.
-    let moved = AddStock {
-        delta: d.delta.thousandths(),
-        pending: d.delta.thousandths(),
-        updated_at: ts(at),
-        product_id: pid.clone(),
+    let at = ts(at);
+    let mut rows = Vec::with_capacity(deltas.len());
+    let mut levels = Vec::with_capacity(deltas.len());
+    for (i, d) in deltas.iter().enumerate() {
+        let sale_id = match &d.reason {
+            StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
+                Some(sale_id.as_bytes().to_vec())
+            }
+            _ => None,
+        };
+        rows.push(StockDeltaValues {
+            id: child_key("stock deltas", seq, i64::try_from(i).unwrap_or(i64::MAX))?,
+            product_id: d.product_id.as_bytes().to_vec(),
+            delta: d.delta.thousandths(),
+            reason: serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?,
+            sale_id,
+            outbox_seq: seq,
+            at: at.clone(),
+        });
+        // A product without a level yet starts from the delta, all of it pending.
+        levels.push(StockLevelDelta {
+            product_id: d.product_id.as_bytes().to_vec(),
+            server_quantity: 0,
+            quantity: d.delta.thousandths(),
+            pending: d.delta.thousandths(),
+            updated_at: at.clone(),
+        });
     }
-    .execute(conn)?;
-    if moved == 0 {
-        diesel::insert_into(stock_levels::table)
-            .values((
-                stock_levels::product_id.eq(&pid),
-                stock_levels::server_quantity.eq(0i64),
-                stock_levels::quantity.eq(d.delta.thousandths()),
-                stock_levels::pending.eq(d.delta.thousandths()),
-                stock_levels::updated_at.eq(ts(at)),
-            ))
-            .execute(conn)?;
-    }
+    insert_rows(conn, INSERT_STOCK_DELTAS, "", &rows)?;
+    insert_rows(conn, ADD_STOCK.0, ADD_STOCK.1, &levels)?;
     Ok(())
 }
 
@@ -455,7 +446,7 @@ impl Store {
                     at,
                 },
             )?;
-            apply_stock_delta(c, delta, seq, 0, at)?;
+            apply_stock_deltas(c, std::slice::from_ref(delta), seq, at)?;
             append_audit(
                 c,
                 &AuditEvent {

@@ -230,15 +230,10 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(i64, String, String, String)>(c)
         .expect("outbox");
-    audit_head::table
-        .select(audit_head::all_columns)
-        .limit(0)
-        .load::<(i32, i64, Vec<u8>)>(c)
-        .expect("audit head");
     counters::table
         .select(counters::all_columns)
         .limit(0)
-        .load::<(String, i64)>(c)
+        .load::<(String, i64, Option<Vec<u8>>)>(c)
         .expect("counters");
     secrets::table
         .select(secrets::all_columns)

@@ -10,7 +10,8 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::catalog::{apply_stock_delta, unit_from_code};
+use crate::cached::{INSERT_LINES, INSERT_PAYMENTS, LineValues, PaymentValues, insert_rows};
+use crate::catalog::{apply_stock_deltas, unit_from_code};
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
@@ -189,9 +190,7 @@ impl Store {
                     balance_deltas: balances.clone(),
                 }),
             )?;
-            for (i, d) in stock.iter().enumerate() {
-                apply_stock_delta(c, d, outbox_seq, i, at)?;
-            }
+            apply_stock_deltas(c, &stock, outbox_seq, at)?;
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
             }
@@ -333,9 +332,7 @@ impl Store {
                     balance_deltas: balances.clone(),
                 },
             )?;
-            for (i, d) in stock.iter().enumerate() {
-                apply_stock_delta(c, d, seq, i, at)?;
-            }
+            apply_stock_deltas(c, &stock, seq, at)?;
             for d in &balances {
                 apply_balance_delta(c, d, seq, at)?;
             }
@@ -400,50 +397,42 @@ fn insert_sale_rows(
             field: "line_no",
             reason: "too large".into(),
         })?;
-        lines.push((
-            sale_lines::line_key.eq(child_key("line_no", local_number, i64::from(line_no))?),
-            sale_lines::sale_id.eq(id.clone()),
-            sale_lines::line_no.eq(line_no),
-            sale_lines::product_id.eq(l.product_id.as_bytes().to_vec()),
-            sale_lines::sku.eq(l.sku.clone()),
-            sale_lines::gtin.eq(l
+        lines.push(LineValues {
+            line_key: child_key("line_no", local_number, i64::from(line_no))?,
+            sale_id: id.clone(),
+            line_no,
+            product_id: l.product_id.as_bytes().to_vec(),
+            sku: l.sku.clone(),
+            gtin: l
                 .gtin
                 .as_ref()
-                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes"))),
-            sale_lines::name.eq(l.name.clone()),
-            sale_lines::unit.eq(l.unit.code()),
-            sale_lines::quantity.eq(l.quantity.thousandths()),
-            sale_lines::unit_price.eq(l.unit_price.centavos()),
-            sale_lines::gross.eq(l.gross.centavos()),
-            sale_lines::discount.eq(l.discount.centavos()),
-            sale_lines::total.eq(l.total.centavos()),
-            sale_lines::fiscal
-                .eq(serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?),
-        ));
+                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes")),
+            name: l.name.clone(),
+            unit: l.unit.code(),
+            quantity: l.quantity.thousandths(),
+            unit_price: l.unit_price.centavos(),
+            gross: l.gross.centavos(),
+            discount: l.discount.centavos(),
+            total: l.total.centavos(),
+            fiscal: serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?,
+        });
     }
-    // One prepared single-row statement per line, rather than a multi-row INSERT whose text
-    // (and preparation) changes with the number of lines.
-    for line in lines {
-        diesel::insert_into(sale_lines::table)
-            .values(line)
-            .execute(c)?;
-    }
+    insert_rows(c, INSERT_LINES, "", &lines)?;
+    let mut payments = Vec::with_capacity(sale.payments.len());
     for (i, p) in sale.payments.iter().enumerate() {
         let idx = i32::try_from(i).map_err(|_| Error::InvalidInput {
             field: "payments",
             reason: "too many".into(),
         })?;
-        diesel::insert_into(sale_payments::table)
-            .values((
-                sale_payments::payment_key.eq(child_key("payments", local_number, i64::from(idx))?),
-                sale_payments::sale_id.eq(id.clone()),
-                sale_payments::idx.eq(idx),
-                sale_payments::amount.eq(p.amount.centavos()),
-                sale_payments::method
-                    .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
-            ))
-            .execute(c)?;
+        payments.push(PaymentValues {
+            payment_key: child_key("payments", local_number, i64::from(idx))?,
+            sale_id: id.clone(),
+            idx,
+            amount: p.amount.centavos(),
+            method: serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?,
+        });
     }
+    insert_rows(c, INSERT_PAYMENTS, "", &payments)?;
     Ok(())
 }
 

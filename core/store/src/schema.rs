@@ -156,17 +156,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_head (id) {
-        id -> Integer,
-        seq -> BigInt,
-        hash -> Binary,
-    }
-}
-
-diesel::table! {
     counters (name) {
         name -> Text,
         value -> BigInt,
+        hash -> Nullable<Binary>,
     }
 }
 

@@ -281,20 +281,30 @@ impl Pos {
         if let Some(l) = listener {
             pos.subscribe(l);
         }
-        let timeout = Duration::from_millis(request.first_load_timeout_ms);
-        let mut rounds = pos.rounds()?;
-        let waited = tokio::time::timeout(
-            timeout,
-            rounds.wait_for(|r| r.completed >= 1 || r.refused.is_some()),
-        )
-        .await;
-        if let Ok(Ok(state)) = waited
-            && let Some(reason) = &state.refused
-        {
-            return Err(PosError::Rejected {
-                code: "server_refused".into(),
-                reason: reason.clone(),
-            });
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(request.first_load_timeout_ms);
+        loop {
+            let Ok(mut rounds) = pos.rounds() else { break };
+            let waited = tokio::time::timeout_at(
+                deadline,
+                rounds.wait_for(|r| r.completed >= 1 || r.refused.is_some()),
+            )
+            .await;
+            match waited {
+                Ok(Ok(state)) => {
+                    if let Some(reason) = state.refused.clone() {
+                        return Err(PosError::Rejected {
+                            code: "server_refused".into(),
+                            reason,
+                        });
+                    }
+                    break;
+                }
+                // The engine restarted with the store's timings: wait on the new one.
+                Ok(Err(_)) => continue,
+                // Still loading: the device is enrolled and its status says so.
+                Err(_) => break,
+            }
         }
         Ok(pos)
     }

@@ -1,3 +1,11 @@
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL,
+  hash BLOB NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) SELECT 1, value, hash FROM counters WHERE name = 'audit_head';
+DELETE FROM counters WHERE name = 'audit_head';
+ALTER TABLE counters DROP COLUMN hash;
 CREATE INDEX sales_created_at ON sales(created_at);
 CREATE TABLE stock_deltas_by_id (
   id INTEGER PRIMARY KEY,
