@@ -29,6 +29,7 @@ pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
 pub use error::{Error, Result};
 pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
+    VoidedNumbers,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
 pub use record::{LocalChange, RecordedChange};

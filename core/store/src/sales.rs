@@ -19,7 +19,7 @@ use crate::fiscal::{
     load_document, take_number, use_reserved_number,
 };
 use crate::outbox::append_outbox;
-use crate::record::{LocalChange, apply_local_change};
+use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{sale_lines, sale_payments, sales};
 use crate::store::{Store, child_key, child_keys, next_counter, parse_ts, stored_instant, ts};
 
@@ -276,83 +276,119 @@ impl Store {
         reason: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64> {
-        let reason = reason.trim();
-        if reason.chars().count() < 3 || reason.chars().count() > 255 {
-            return Err(Error::InvalidInput {
-                field: "reason",
-                reason: "must have 3-255 characters".into(),
-            });
-        }
+        let reason = check_void_reason(reason)?;
+        let at = stored_instant(at);
+        self.write(|c| void_sale_in(c, sale_id, actor, reason, at))
+    }
+
+    /// [`Store::void_sale`] together with `change` (the approval's audit entry, settings, further
+    /// mutations) in ONE transaction: the sale is voided and the change recorded, or neither.
+    pub fn void_sale_with_change(
+        &mut self,
+        sale_id: SaleId,
+        actor: Actor,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        change: &LocalChange,
+    ) -> Result<(u64, RecordedChange)> {
+        let reason = check_void_reason(reason)?;
         let at = stored_instant(at);
         self.write(|c| {
-            let stored = load_sale(c, sale_id)?.ok_or(Error::NotFound("sale"))?;
-            if stored.status == SaleStatus::Voided {
-                return Err(Error::InvalidInput {
-                    field: "sale",
-                    reason: "already voided".into(),
-                });
-            }
-            let stock: Vec<StockDelta> = stored
-                .sale
-                .stock_deltas()
-                .map_err(|e| corrupt("sale", e))?
-                .into_iter()
-                .map(|d| {
-                    Ok(StockDelta {
-                        product_id: d.product_id,
-                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
-                        reason: StockReason::SaleVoided { sale_id },
-                    })
-                })
-                .collect::<Result<_>>()?;
-            let balances: Vec<BalanceDelta> = stored
-                .sale
-                .balance_deltas()
-                .map_err(|e| corrupt("sale", e))?
-                .into_iter()
-                .map(|d| {
-                    Ok(BalanceDelta {
-                        customer_id: d.customer_id,
-                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
-                        reason: BalanceReason::SaleVoided { sale_id },
-                    })
-                })
-                .collect::<Result<_>>()?;
-            diesel::update(sales::table.filter(sales::id.eq(sale_id.as_bytes().to_vec())))
-                .set(sales::status.eq("voided"))
-                .execute(c)?;
-            let seq = append_outbox(
-                c,
-                &Mutation::SaleVoided {
-                    sale_id,
-                    actor,
-                    reason: reason.to_owned(),
-                    at,
-                    stock_deltas: stock.clone(),
-                    balance_deltas: balances.clone(),
-                },
-            )?;
-            apply_stock_deltas(c, &stock, seq, at)?;
-            for d in &balances {
-                apply_balance_delta(c, d, seq, at)?;
-            }
-            append_audit(
-                c,
-                &AuditEvent {
-                    actor,
-                    action: "sale.void".into(),
-                    subject: format!("sale:{sale_id}"),
-                    outcome: Outcome::Succeeded,
-                    at,
-                },
-            )?;
-            Ok(seq)
+            let seq = void_sale_in(c, sale_id, actor, reason, at)?;
+            Ok((seq, apply_local_change(c, change)?))
         })
     }
 
     pub fn sale_count(&mut self) -> Result<u64> {
         let n: i64 = sales::table.count().get_result(&mut self.conn)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The trimmed reason of a void, 3-255 characters.
+pub(crate) fn check_void_reason(reason: &str) -> Result<&str> {
+    let reason = reason.trim();
+    if reason.chars().count() < 3 || reason.chars().count() > 255 {
+        return Err(Error::InvalidInput {
+            field: "reason",
+            reason: "must have 3-255 characters".into(),
+        });
+    }
+    Ok(reason)
+}
+
+/// Voids a sale inside the caller's transaction (stock back, account charges credited, its
+/// `SaleVoided` mutation and audit entry). Returns the outbox number.
+pub(crate) fn void_sale_in(
+    c: &mut SqliteConnection,
+    sale_id: SaleId,
+    actor: Actor,
+    reason: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    {
+        let stored = load_sale(c, sale_id)?.ok_or(Error::NotFound("sale"))?;
+        if stored.status == SaleStatus::Voided {
+            return Err(Error::InvalidInput {
+                field: "sale",
+                reason: "already voided".into(),
+            });
+        }
+        let stock: Vec<StockDelta> = stored
+            .sale
+            .stock_deltas()
+            .map_err(|e| corrupt("sale", e))?
+            .into_iter()
+            .map(|d| {
+                Ok(StockDelta {
+                    product_id: d.product_id,
+                    delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                    reason: StockReason::SaleVoided { sale_id },
+                })
+            })
+            .collect::<Result<_>>()?;
+        let balances: Vec<BalanceDelta> = stored
+            .sale
+            .balance_deltas()
+            .map_err(|e| corrupt("sale", e))?
+            .into_iter()
+            .map(|d| {
+                Ok(BalanceDelta {
+                    customer_id: d.customer_id,
+                    delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                    reason: BalanceReason::SaleVoided { sale_id },
+                })
+            })
+            .collect::<Result<_>>()?;
+        diesel::update(sales::table.filter(sales::id.eq(sale_id.as_bytes().to_vec())))
+            .set(sales::status.eq("voided"))
+            .execute(c)?;
+        let seq = append_outbox(
+            c,
+            &Mutation::SaleVoided {
+                sale_id,
+                actor,
+                reason: reason.to_owned(),
+                at,
+                stock_deltas: stock.clone(),
+                balance_deltas: balances.clone(),
+            },
+        )?;
+        apply_stock_deltas(c, &stock, seq, at)?;
+        for d in &balances {
+            apply_balance_delta(c, d, seq, at)?;
+        }
+        append_audit(
+            c,
+            &AuditEvent {
+                actor,
+                action: "sale.void".into(),
+                subject: format!("sale:{sale_id}"),
+                outcome: Outcome::Succeeded,
+                at,
+            },
+        )?;
+        Ok(seq)
     }
 }
 
