@@ -4,6 +4,7 @@ pub mod auth;
 pub mod backoffice;
 pub mod catalog;
 pub mod db;
+pub mod device_records;
 pub mod enroll;
 pub mod error;
 pub mod http;
