@@ -172,10 +172,34 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} audited");
     }
+    // The server learns each result from its own mutation, not only from the audit trail.
+    let forwards = || -> Vec<(tenda_domain::SaleId, tenda_domain::CardForwardOutcome)> {
+        pos.with_store(|s| s.outbox_after(0, 10_000))
+            .expect("outbox")
+            .into_iter()
+            .filter_map(|e| match e.mutation {
+                tenda_domain::Mutation::CardPaymentForwarded {
+                    sale_id, outcome, ..
+                } => Some((sale_id, outcome)),
+                _ => None,
+            })
+            .collect()
+    };
+    let sent = forwards();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().any(|(sale, o)| *sale == first.sale_id
+        && matches!(o, tenda_domain::CardForwardOutcome::Approved { authorization_code } if !authorization_code.is_empty())));
+    assert!(sent.iter().any(|(sale, o)| *sale == second.sale_id
+        && *o
+            == tenda_domain::CardForwardOutcome::Declined {
+                amount: m(18_90),
+                reason: "cartão sem saldo".into()
+            }));
     // Running again forwards nothing twice.
     let again = pos.forward_pending_card_payments().await.expect("again");
     assert_eq!((again.approved, again.declined), (0, 0));
     assert_eq!(pos.card_payments_to_recover().expect("list").len(), 1);
+    assert_eq!(forwards().len(), 2, "nothing reported twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

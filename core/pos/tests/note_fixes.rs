@@ -218,6 +218,27 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         &e.mutation,
         Mutation::FiscalStatusChanged { status: FiscalStatus::Cancelled, sale_id, .. } if *sale_id == sale.sale_id
     )), "the server learns of the cancellation");
+    // Authorize → execute → audit in one transaction: the note's cancellation, the sale's void
+    // and the manager's entry are consecutive outbox entries, written together.
+    let from = outbox
+        .iter()
+        .position(|e| matches!(&e.mutation, Mutation::FiscalStatusChanged { status: FiscalStatus::Cancelled, sale_id, .. } if *sale_id == sale.sale_id))
+        .expect("cancelled");
+    let kinds: Vec<&str> = outbox[from..].iter().map(|e| e.mutation.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "fiscal_status_changed",
+            "audit_appended",
+            "sale_voided",
+            "audit_appended",
+            "audit_appended"
+        ]
+    );
+    assert!(matches!(
+        &outbox[from + 4].mutation,
+        Mutation::AuditAppended { action, subject, .. } if action == "cancel_note" && subject.ends_with("cancellation")
+    ));
     let events = pos.fiscal_events().expect("events");
     assert_eq!(events.len(), 1);
     assert!(
@@ -303,6 +324,19 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
             .iter()
             .any(|e| e.kind == "substitution" && e.xml.contains("chNFeRef"))
     );
+    // The server learns of it from its own mutation (the sale's own note stays authorized).
+    let outbox = pos
+        .with_store(|s| s.outbox_after(0, 10_000))
+        .expect("outbox");
+    assert!(outbox.iter().any(|e| matches!(
+        &e.mutation,
+        Mutation::NoteCancelledBySubstitution { sale_id, cancelled_access_key, substitute_access_key, protocol, .. }
+            if *sale_id == kept.sale_id
+                && *cancelled_access_key == superseded.access_key
+                && *substitute_access_key == kept_key
+                && protocol == &out.protocol
+    )));
+    assert_eq!(doc(pos, kept.sale_id).status, FiscalStatus::Authorized);
     // SEFAZ no longer holds it as authorized: a second attempt is refused after the consult.
     assert_eq!(
         pos.cancel_by_substitution(
@@ -330,9 +364,19 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         )
     })
     .expect("interrupted cancellation");
+    let audited = pos.audit_entries(0, 10_000).expect("audit").len();
     pos.cancel_sale(kept.sale_id, "Cliente desistiu da compra no caixa", None)
         .await
         .expect("finished");
+    let audit = pos.audit_entries(0, 10_000).expect("audit");
+    assert_eq!(
+        audit[audited..]
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["sale.void", "cancel_note"],
+        "the void and the manager's entry, together"
+    );
     assert_eq!(
         pos.with_store(|s| s.sale(kept.sale_id))
             .expect("read")

@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, FixedOffset};
-use tenda_domain::{Action, Actor, FiscalStatus, Outcome, SaleId};
+use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
 use tenda_fiscal::nfce::{
     AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
     SubstitutionCancellation, build_cancellation, build_inutilizacao,
     build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Transmitter, event_proc, inutilization_proc};
-use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange};
+use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
 
 use super::correction_ops::tag_text;
 use super::{Pos, json, lock, now, storage};
@@ -156,9 +156,21 @@ impl Pos {
                     .map_err(storage)?
                     .is_none_or(|s| s.status == tenda_store::SaleStatus::Voided);
                 if !voided {
+                    // Written by a version that cancelled and voided in separate steps.
                     let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+                    let at = now();
+                    let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
                     store
-                        .void_sale(sale_id, actor, justification.trim(), now())
+                        .void_sale_with_change(
+                            sale_id,
+                            actor,
+                            justification.trim(),
+                            at,
+                            &LocalChange {
+                                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                                ..Default::default()
+                            },
+                        )
                         .map_err(storage)?;
                     return Ok(CancellationOutcome {
                         sale_id,
@@ -249,30 +261,27 @@ impl Pos {
             justification: justification.trim().to_owned(),
             xml: event_proc(&event.xml, &result.xml),
         })?;
-        let mut store = lock(&self.inner.store);
-        store
-            .update_fiscal_document(
+        // The note cancelled, the sale voided, the event recorded and the authorization
+        // audited: one transaction, so a crash leaves either all of it or none (and then the
+        // `Cancelled` consult path above finishes it on the next attempt).
+        lock(&self.inner.store)
+            .cancel_fiscal_document_and_void_sale(
                 sale_id,
                 &FiscalUpdate {
                     status: Some(FiscalStatus::Cancelled),
                     protocol: result.protocol_number.clone(),
                     ..Default::default()
                 },
+                justification.trim(),
                 performer,
                 at,
+                &LocalChange {
+                    settings,
+                    mutations: vec![],
+                    audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                },
             )
             .map_err(storage)?;
-        store
-            .void_sale(sale_id, performer, justification.trim(), at)
-            .map_err(storage)?;
-        store
-            .record_local_change(&LocalChange {
-                settings,
-                mutations: vec![],
-                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
-            })
-            .map_err(storage)?;
-        drop(store);
         self.refresh_fiscal_status()?;
         Ok(CancellationOutcome {
             sale_id,
@@ -407,11 +416,19 @@ impl Pos {
             justification: justification.trim().to_owned(),
             xml: event_proc(&event.xml, &result.xml),
         })?;
-        // The sale's own note stays authorized: only the record and the audit entry change.
+        // The sale's own note stays authorized: the event record, the mutation that tells the
+        // server, and the audit entry, in one transaction.
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
                 settings,
-                mutations: vec![],
+                mutations: vec![Mutation::NoteCancelledBySubstitution {
+                    sale_id,
+                    cancelled_access_key: original.as_str().to_owned(),
+                    substitute_access_key: doc.access_key.clone(),
+                    protocol: result.protocol_number.clone(),
+                    justification: justification.trim().to_owned(),
+                    at,
+                }],
                 audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
             })
             .map_err(storage)?;
@@ -506,25 +523,25 @@ impl Pos {
                 justification: justification.trim().to_owned(),
                 xml: inutilization_proc(&signed.xml, &answer.xml),
             })?;
-            let mut store = lock(&self.inner.store);
-            // The store writes the FiscalNumbersVoided mutation and its audit entry.
-            store
-                .record_fiscal_numbers_voided(
-                    series,
-                    first,
-                    last,
-                    justification.trim(),
-                    answer.protocol_number.clone(),
+            // The store writes the FiscalNumbersVoided mutation and its audit entry, with the
+            // event record and the authorization's entry, in one transaction.
+            lock(&self.inner.store)
+                .record_fiscal_numbers_voided_with_change(
+                    &VoidedNumbers {
+                        series,
+                        first,
+                        last,
+                        justification: justification.trim().to_owned(),
+                        protocol: answer.protocol_number.clone(),
+                    },
                     performer,
                     at,
+                    &LocalChange {
+                        settings,
+                        mutations: vec![],
+                        audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    },
                 )
-                .map_err(storage)?;
-            store
-                .record_local_change(&LocalChange {
-                    settings,
-                    mutations: vec![],
-                    audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
-                })
                 .map_err(storage)?;
             voided.push(VoidedRange {
                 series: series.series,

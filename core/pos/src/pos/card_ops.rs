@@ -17,7 +17,8 @@ use tenda_devices::card::{
     SystemClock, offline_risk_notice,
 };
 use tenda_domain::{
-    Action, Actor, AuditEvent, CardKind, Money, Outcome, Payment, PaymentMethod, SaleId,
+    Action, Actor, AuditEvent, CardForwardOutcome, CardKind, Money, Mutation, Outcome, Payment,
+    PaymentMethod, SaleId,
 };
 use tenda_store::LocalChange;
 use uuid::Uuid;
@@ -692,6 +693,7 @@ impl Pos {
             .map_err(storage)?
             .unwrap_or_default();
         let mut audit = Vec::new();
+        let mut mutations = Vec::new();
         let mut recorded = Vec::new();
         for settled in &report.settled {
             match settled {
@@ -702,6 +704,14 @@ impl Pos {
                 } => {
                     summary.approved += 1;
                     recorded.push(*payment_id);
+                    mutations.extend(forwarded(
+                        sale_reference,
+                        *payment_id,
+                        CardForwardOutcome::Approved {
+                            authorization_code: authorization_code.clone(),
+                        },
+                        at,
+                    ));
                     audit.push(AuditEvent {
                         actor: device,
                         action: "card.forward_approved".into(),
@@ -715,6 +725,15 @@ impl Pos {
                 ForwardedPayment::ToRecover(p) => {
                     summary.declined += 1;
                     recorded.push(p.payment_id);
+                    mutations.extend(forwarded(
+                        &p.sale_reference,
+                        p.payment_id,
+                        CardForwardOutcome::Declined {
+                            amount: p.amount,
+                            reason: p.reason.clone(),
+                        },
+                        at,
+                    ));
                     audit.push(AuditEvent {
                         actor: device,
                         action: "card.forward_declined".into(),
@@ -744,9 +763,11 @@ impl Pos {
             }
         }
         if !recorded.is_empty() {
+            // The list to collect, the results for the server and their audit entries: one
+            // transaction.
             let change = LocalChange {
                 settings: vec![(TO_RECOVER.to_owned(), json(&to_recover)?)],
-                mutations: vec![],
+                mutations,
                 audit,
             };
             lock(&self.inner.store)
@@ -789,4 +810,25 @@ impl Pos {
             .map_err(storage)?
             .unwrap_or_default())
     }
+}
+
+/// The `CardPaymentForwarded` mutation of one forwarding result. Captures name the sale they were
+/// taken for by its id; one that does not (never written by this device) is still audited, but
+/// has no sale to report to the server under.
+fn forwarded(
+    sale_reference: &str,
+    payment_id: Uuid,
+    outcome: CardForwardOutcome,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Mutation> {
+    let Ok(sale_id) = sale_reference.parse::<SaleId>() else {
+        tracing::warn!("forwarded card payment names no sale id; audited only");
+        return None;
+    };
+    Some(Mutation::CardPaymentForwarded {
+        sale_id,
+        payment_id: payment_id.to_string(),
+        outcome,
+        at,
+    })
 }

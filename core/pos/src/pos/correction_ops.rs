@@ -199,24 +199,25 @@ impl Pos {
             rejection_reason: Some(format!("corrected after rejection {previous}")),
             ..Default::default()
         };
-        // Execute (its own FiscalStatusChanged mutation and audit entry naming the manager),
-        // then the authorization's entry naming both people.
-        let mut store = lock(&self.inner.store);
-        store
-            .update_fiscal_document(sale_id, &update, actor, at)
+        // Execute (its own FiscalStatusChanged mutation and audit entry naming the manager) and
+        // the authorization's entry naming both people, in one transaction.
+        lock(&self.inner.store)
+            .update_fiscal_document_with_change(
+                sale_id,
+                &update,
+                actor,
+                at,
+                &LocalChange {
+                    settings: vec![],
+                    mutations: vec![],
+                    audit: vec![auth.audit(
+                        &format!("sale:{sale_id} note:{} correction", doc.number),
+                        Outcome::Succeeded,
+                        at,
+                    )],
+                },
+            )
             .map_err(storage)?;
-        store
-            .record_local_change(&LocalChange {
-                settings: vec![],
-                mutations: vec![],
-                audit: vec![auth.audit(
-                    &format!("sale:{sale_id} note:{} correction", doc.number),
-                    Outcome::Succeeded,
-                    at,
-                )],
-            })
-            .map_err(storage)?;
-        drop(store);
         self.refresh_fiscal_status()?;
         Ok(NoteSummary {
             number: corrected.number,

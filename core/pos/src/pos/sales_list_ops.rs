@@ -332,21 +332,23 @@ impl Pos {
         }
         let at = now();
         let actor = tenda_domain::Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
-        let mut store = lock(&self.inner.store);
-        store
-            .void_sale(sale_id, actor, reason, at)
+        // The void and the authorization's entry, in one transaction.
+        lock(&self.inner.store)
+            .void_sale_with_change(
+                sale_id,
+                actor,
+                reason,
+                at,
+                &LocalChange {
+                    audit: vec![auth.audit(
+                        &format!("sale:{sale_id} unsynced cancel"),
+                        Outcome::Succeeded,
+                        at,
+                    )],
+                    ..Default::default()
+                },
+            )
             .map_err(storage)?;
-        store
-            .record_local_change(&LocalChange {
-                audit: vec![auth.audit(
-                    &format!("sale:{sale_id} unsynced cancel"),
-                    Outcome::Succeeded,
-                    at,
-                )],
-                ..Default::default()
-            })
-            .map_err(storage)?;
-        drop(store);
         self.refresh_fiscal_status()
     }
 
