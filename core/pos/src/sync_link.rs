@@ -334,7 +334,7 @@ impl SyncListener for StatusBridge {
         let hub = &inner.hub;
         match event {
             SyncEvent::Online => {
-                *crate::pos::lock(&inner.link) = LinkState::Online;
+                crate::pos::card_ops::link_restored_by_engine(&inner, &self.runtime);
                 hub.update(|s| {
                     s.link = LinkState::Online;
                     s.sync_refused = None;
@@ -371,7 +371,7 @@ impl SyncListener for StatusBridge {
                 });
             }
             SyncEvent::Synced => {
-                *crate::pos::lock(&inner.link) = LinkState::Online;
+                crate::pos::card_ops::link_restored_by_engine(&inner, &self.runtime);
                 hub.update(|s| {
                     s.link = LinkState::Online;
                     s.pull = None;

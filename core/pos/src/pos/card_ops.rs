@@ -832,3 +832,109 @@ fn forwarded(
         at,
     })
 }
+
+/// The sync engine restored the link: the same as [`Pos::set_link`] online (offline card
+/// captures start forwarding), inside the engine's runtime so the forwarding can be spawned from
+/// whatever thread reports the event.
+pub(crate) fn link_restored_by_engine(inner: &Arc<Inner>, runtime: &tokio::runtime::Handle) {
+    let _in_runtime = runtime.enter();
+    Pos {
+        inner: inner.clone(),
+    }
+    .set_link(LinkState::Online);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tenda_devices::card::{LinkCardReader, ReaderSettings};
+    use tenda_devices::sim::{SimForwardBehaviour, SimulatedCardReader};
+    use tenda_devices::{Pacing, ReconnectPolicy};
+    use tenda_domain::{DeviceId, Mutation};
+    use tenda_fiscal::nfce::Crt;
+    use tenda_fiscal::samples::sample_emitter;
+    use tenda_sync::engine::{SyncEvent, SyncListener};
+
+    use super::*;
+    use crate::config::PosConfig;
+    use crate::sync_link::{RoundState, StatusBridge};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_link_restored_by_the_sync_engine_forwards_stored_card_captures() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
+        let pos = Pos::create(
+            dir.path().join("d.db"),
+            &tenda_store::DbKey::generate(),
+            &config,
+        )
+        .expect("pos");
+        let sim = SimulatedCardReader::new();
+        let settings = ReaderSettings {
+            silence_timeout: Duration::from_secs(2),
+            query_timeout: Duration::from_secs(1),
+            reconnect: ReconnectPolicy {
+                attempts: 3,
+                first_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+            },
+            pacing: Pacing {
+                between_chunks: Duration::ZERO,
+            },
+        };
+        pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
+            .expect("pair");
+        // A capture taken while offline, waiting in the encrypted store.
+        let sale = SaleId::new();
+        let outcome = pos
+            .terminal()
+            .expect("paired")
+            .pay(
+                &CardPaymentRequest {
+                    payment_id: Uuid::now_v7(),
+                    sale_reference: sale.to_string(),
+                    amount: Money::from_centavos(18_90),
+                    kind: CardKind::Credit,
+                    installments: 1,
+                },
+                Connectivity::Offline,
+                Some(&MerchantRiskAcknowledgement::accept("bia", now())),
+            )
+            .await
+            .expect("captured");
+        assert!(
+            matches!(outcome, CardPaymentOutcome::AcceptedOffline { .. }),
+            "{outcome:?}"
+        );
+        assert_eq!(pos.pending_card_payments().expect("pending").len(), 1);
+
+        // The engine (not `Pos::set_link`) reports the link back.
+        sim.script_forwarding([SimForwardBehaviour::Approve]);
+        let (rounds, _) = tokio::sync::watch::channel(RoundState::default());
+        let bridge = StatusBridge {
+            inner: Arc::downgrade(&pos.inner),
+            runtime: tokio::runtime::Handle::current(),
+            rounds,
+        };
+        assert_eq!(pos.link(), LinkState::Offline);
+        bridge.on_event(SyncEvent::Online);
+        assert_eq!(pos.link(), LinkState::Online);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !pos.pending_card_payments().expect("pending").is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "forwarded when the engine restored the link"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let forwarded = pos
+            .with_store(|s| s.outbox_after(0, 1_000))
+            .expect("outbox")
+            .into_iter()
+            .any(|e| {
+                matches!(e.mutation, Mutation::CardPaymentForwarded { sale_id, .. } if sale_id == sale)
+            });
+        assert!(forwarded, "the result is pushed to the server");
+    }
+}

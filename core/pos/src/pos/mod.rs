@@ -3,7 +3,7 @@
 //! audit, the audit entry committing in the same transaction as the change.
 
 mod cancel_ops;
-mod card_ops;
+pub(crate) mod card_ops;
 mod checkout_op;
 mod contingency_ops;
 mod correction_ops;
