@@ -670,6 +670,16 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
             "{}",
             d.name
         );
+        let seqs: BTreeSet<i64> = mine
+            .iter()
+            .map(|s| s["device_seq"].as_i64().expect("seq"))
+            .collect();
+        assert_eq!(
+            seqs.len(),
+            mine.len(),
+            "{}: one outbox entry per sale",
+            d.name
+        );
         let total: i64 = mine
             .iter()
             .map(|s| s["total_cents"].as_i64().expect("total"))
@@ -694,6 +704,23 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
                 d.name
             );
         }
+    }
+
+    // Every change each register made is on the server, applied once and in order.
+    let devices = bo.devices().await.expect("devices");
+    for d in [&a, &b] {
+        let last = d.pos.with_store(|s| s.outbox_last_seq()).expect("outbox");
+        let on_server = devices
+            .iter()
+            .find(|v| v["id"] == d.device_id.to_string())
+            .and_then(|v| v["last_seq"].as_u64())
+            .expect("device listed");
+        assert_eq!(
+            on_server, last,
+            "{}: the server applied through its last change",
+            d.name
+        );
+        assert_eq!(d.pos.status().pending_sync, 0, "{}", d.name);
     }
 
     // Every note authorized exactly once; the rejected one waits for its correction, and the
