@@ -8,6 +8,7 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
+use crate::cached::{BumpFiscalCounter, UseReservedNumber};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::schema::{fiscal_counters, fiscal_documents, fiscal_numbers};
@@ -111,18 +112,25 @@ pub(crate) fn take_number(
     state: &str,
     at: DateTime<Utc>,
 ) -> Result<u32> {
-    let next: i32 = diesel::insert_into(fiscal_counters::table)
-        .values((
-            fiscal_counters::model.eq(i32::from(s.model)),
-            fiscal_counters::series.eq(i32::from(s.series)),
-            fiscal_counters::next_number.eq(2),
-        ))
-        .on_conflict((fiscal_counters::model, fiscal_counters::series))
-        .do_update()
-        .set(fiscal_counters::next_number.eq(fiscal_counters::next_number + 1))
-        .returning(fiscal_counters::next_number)
-        .get_result(conn)?;
-    let number = u32::try_from(next - 1).map_err(|_| corrupt("fiscal counter", "negative"))?;
+    let (model, series) = (i32::from(s.model), i32::from(s.series));
+    let taken = if (BumpFiscalCounter { model, series }).execute(conn)? == 0 {
+        diesel::insert_into(fiscal_counters::table)
+            .values((
+                fiscal_counters::model.eq(model),
+                fiscal_counters::series.eq(series),
+                fiscal_counters::next_number.eq(2),
+            ))
+            .execute(conn)?;
+        1
+    } else {
+        fiscal_counters::table
+            .filter(fiscal_counters::model.eq(model))
+            .filter(fiscal_counters::series.eq(series))
+            .select(fiscal_counters::next_number)
+            .get_result::<i32>(conn)?
+            - 1
+    };
+    let number = u32::try_from(taken).map_err(|_| corrupt("fiscal counter", "negative"))?;
     if number > MAX_FISCAL_NUMBER {
         return Err(Error::InvalidInput {
             field: "series",
@@ -147,14 +155,11 @@ pub(crate) fn use_reserved_number(
     s: FiscalSeries,
     number: u32,
 ) -> Result<()> {
-    let n = diesel::update(
-        fiscal_numbers::table
-            .filter(fiscal_numbers::model.eq(i32::from(s.model)))
-            .filter(fiscal_numbers::series.eq(i32::from(s.series)))
-            .filter(fiscal_numbers::number.eq(i32::try_from(number).unwrap_or(-1)))
-            .filter(fiscal_numbers::state.eq("reserved")),
-    )
-    .set(fiscal_numbers::state.eq("used"))
+    let n = UseReservedNumber {
+        model: i32::from(s.model),
+        series: i32::from(s.series),
+        number: i32::try_from(number).unwrap_or(-1),
+    }
     .execute(conn)?;
     if n == 0 {
         return Err(Error::FiscalNumberNotReserved {

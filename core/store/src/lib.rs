@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+mod cached;
 pub mod catalog;
 pub mod csv_import;
 pub mod customers;
