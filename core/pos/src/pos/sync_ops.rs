@@ -82,6 +82,12 @@ impl StatusListener for PushOnChange {
 
 pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
     match e {
+        EngineError::Offline(source) if pin_mismatch(&source) => PosError::Rejected {
+            code: "server_certificate".into(),
+            reason: "the server's certificate is not the one whose fingerprint was given: check \
+                     the fingerprint shown beside the code (or something is in between)"
+                .into(),
+        },
         EngineError::Offline(source) => {
             PosError::offline(what, format!("the server could not be reached ({source})"))
         }
@@ -104,6 +110,18 @@ pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
             detail: other.to_string(),
         },
     }
+}
+
+/// Whether a transport failure is the pinned certificate being refused (not a network fault).
+fn pin_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.to_string().contains("pinned fingerprint") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 fn load_enrollment(store: &mut Store) -> PosResult<Option<Enrollment>> {
