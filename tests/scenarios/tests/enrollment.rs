@@ -89,6 +89,10 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
         matches!(&err, PosError::Rejected { code, .. } if code == "server_unauthorized"),
         "{err:?}"
     );
+    assert!(
+        !dir.path().join("wrong.db").exists(),
+        "a failed enrollment leaves no empty store behind"
+    );
     let err = Pos::enroll(
         dir.path().join("https.db"),
         &DbKey::generate(),
