@@ -316,6 +316,30 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         .code(),
         "invalid_state"
     );
+    // A cancellation interrupted after SEFAZ registered it (the note is marked cancelled, the
+    // sale not yet voided) is finished by asking again.
+    pos.with_store(|s| {
+        s.update_fiscal_document(
+            kept.sale_id,
+            &tenda_store::FiscalUpdate {
+                status: Some(FiscalStatus::Cancelled),
+                ..Default::default()
+            },
+            tenda_domain::Actor::Device(pos.config().device_id),
+            chrono::Utc::now(),
+        )
+    })
+    .expect("interrupted cancellation");
+    pos.cancel_sale(kept.sale_id, "Cliente desistiu da compra no caixa", None)
+        .await
+        .expect("finished");
+    assert_eq!(
+        pos.with_store(|s| s.sale(kept.sale_id))
+            .expect("read")
+            .expect("sale")
+            .status,
+        tenda_store::SaleStatus::Voided
+    );
     assert!(matches!(
         pos.verify_audit().expect("verify"),
         tenda_store::AuditVerification::Intact { .. }

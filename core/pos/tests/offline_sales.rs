@@ -170,8 +170,15 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
         client,
         TransmissionPolicy::default(),
     )));
+    let one = pos.sync_sale_now(second.sale_id).await.expect("sync one");
+    assert_eq!(
+        one.transmission.expect("transmitted").authorized,
+        1,
+        "only that sale's note"
+    );
+    assert_eq!(pos.offline_sales().expect("list").len(), 1);
     let out = pos.sync_offline_sales_now().await.expect("sync now");
     assert!(!out.sync_requested && out.sync_unavailable.is_some());
-    assert_eq!(out.transmission.expect("transmitted").authorized, 2);
+    assert_eq!(out.transmission.expect("transmitted").authorized, 1);
     assert!(pos.offline_sales().expect("list").is_empty());
 }

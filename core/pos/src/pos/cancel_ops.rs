@@ -149,6 +149,24 @@ impl Pos {
         match doc.status {
             FiscalStatus::Authorized => {}
             FiscalStatus::Cancelled => {
+                // A cancellation interrupted after SEFAZ registered it: finish voiding the sale.
+                let mut store = lock(&self.inner.store);
+                let voided = store
+                    .sale(sale_id)
+                    .map_err(storage)?
+                    .is_none_or(|s| s.status == tenda_store::SaleStatus::Voided);
+                if !voided {
+                    let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+                    store
+                        .void_sale(sale_id, actor, justification.trim(), now())
+                        .map_err(storage)?;
+                    return Ok(CancellationOutcome {
+                        sale_id,
+                        access_key: doc.access_key,
+                        protocol: doc.protocol,
+                        status_code: 135,
+                    });
+                }
                 return Err(PosError::state(
                     "cancel the note",
                     "it is already cancelled",

@@ -58,6 +58,9 @@ pub(crate) struct ChargedTicket {
     /// The ticket as it was when charged: charges are never carried to another ticket.
     pub cart: tenda_domain::Cart,
     pub cards: Vec<(usize, Money, CardKind, Payment, Option<AuditEvent>)>,
+    /// The payment id used for each card payment of this ticket: a retry after a lost answer
+    /// asks the reader with the same id, which never charges twice.
+    pub attempts: Vec<(usize, Money, CardKind, Uuid)>,
 }
 
 /// What the checkout commit takes from the card step.
@@ -407,6 +410,7 @@ impl Pos {
                 sale_id: SaleId::new(),
                 cart: cart.clone(),
                 cards: Vec::new(),
+                attempts: Vec::new(),
             });
         // A card already charged (or captured) is never forgotten: the checkout must carry it,
         // for the same ticket, or a manager must settle it with the acquirer.
@@ -438,6 +442,11 @@ impl Pos {
                 ),
             ));
         }
+        if ticket.cart != cart {
+            // Nothing was charged for the old ticket: this is a new one.
+            ticket.attempts.clear();
+            ticket.sale_id = SaleId::new();
+        }
         ticket.cart = cart.clone();
         let connectivity = match self.link() {
             LinkState::Online => Connectivity::Online,
@@ -453,8 +462,20 @@ impl Pos {
                     r.accepted_by == seller.user_id.to_string() && *for_cart == cart
                 })
                 .map(|(r, _)| r);
+            let payment_id = match ticket
+                .attempts
+                .iter()
+                .find(|(i, a, k, _)| (*i, *a, *k) == (index, amount, kind))
+            {
+                Some((.., id)) => *id,
+                None => {
+                    let id = Uuid::now_v7();
+                    ticket.attempts.push((index, amount, kind, id));
+                    id
+                }
+            };
             let request = CardPaymentRequest {
-                payment_id: Uuid::now_v7(),
+                payment_id,
                 sale_reference: ticket.sale_id.to_string(),
                 amount,
                 kind,
@@ -521,6 +542,8 @@ impl Pos {
                     }),
                 ),
                 CardPaymentOutcome::Declined { reason } => {
+                    // Settled: another try is a new payment.
+                    ticket.attempts.retain(|(i, ..)| *i != index);
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(PosError::Rejected {
                         code: "card_declined".into(),
@@ -528,6 +551,7 @@ impl Pos {
                     });
                 }
                 CardPaymentOutcome::TimedOut | CardPaymentOutcome::Cancelled => {
+                    ticket.attempts.retain(|(i, ..)| *i != index);
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(PosError::Peripheral {
                         device: "card_reader".into(),

@@ -350,16 +350,28 @@ impl Pos {
         self.refresh_fiscal_status()
     }
 
+    /// "Sync now" for one sale: a sync round (sales reach the server in the order they were
+    /// made, so this one goes with everything recorded before it) and the transmission of its
+    /// note alone.
+    pub async fn sync_sale_now(&self, sale_id: SaleId) -> PosResult<SyncNowOutcome> {
+        self.stored_sale(sale_id)?;
+        self.sync_offline(Some(sale_id)).await
+    }
+
     /// "Sync now" for the offline sales: asks the sync engine for a round (when it runs) and
     /// transmits the notes waiting for SEFAZ (when a transmitter is set).
     pub async fn sync_offline_sales_now(&self) -> PosResult<SyncNowOutcome> {
+        self.sync_offline(None).await
+    }
+
+    async fn sync_offline(&self, only: Option<SaleId>) -> PosResult<SyncNowOutcome> {
         let (sync_requested, sync_unavailable) = match self.sync_now() {
             Ok(()) => (true, None),
             Err(e) => (false, Some(e.to_string())),
         };
         let transmitter = lock(&self.inner.transmitter).clone();
         let transmission = match transmitter {
-            Some(t) => Some(self.transmit_backlog(&t).await?),
+            Some(t) => Some(self.transmit_notes(&t, only).await?),
             None => None,
         };
         Ok(SyncNowOutcome {

@@ -70,12 +70,22 @@ impl Pos {
         &self,
         transmitter: &Arc<Transmitter>,
     ) -> PosResult<TransmissionSummary> {
+        self.transmit_notes(transmitter, None).await
+    }
+
+    /// Transmits the waiting notes — all, or only `only`'s.
+    pub(crate) async fn transmit_notes(
+        &self,
+        transmitter: &Arc<Transmitter>,
+        only: Option<tenda_domain::SaleId>,
+    ) -> PosResult<TransmissionSummary> {
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
         let queued: Vec<_> = docs
             .into_iter()
             .filter(|d| d.status != FiscalStatus::Rejected)
+            .filter(|d| only.is_none_or(|id| d.sale_id == id))
             .collect();
         let mut consult_first: std::collections::BTreeSet<String> = lock(&self.inner.store)
             .setting(CONSULT_FIRST)
