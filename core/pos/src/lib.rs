@@ -21,5 +21,10 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
+pub use pos::{
+    AuditFilter, AuditReport, AuditRow, CancellationOutcome, CardForwardSummary, CardOfflineRisk,
+    CardPaymentToRecover, ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection,
+    NoteCorrection, OfflineSaleRow, PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow,
+    SaleNoteState, SalePaymentRow, SyncNowOutcome, VoidedRange,
+};
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};
-pub use pos::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};

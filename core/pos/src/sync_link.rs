@@ -17,6 +17,7 @@
 //! | `policy.utc_offset_minutes` | store's offset from UTC (Brasília −180) |
 //! | `policy.sefaz_timeout_ms` | how long a sale waits for SEFAZ |
 //! | `policy.scale_label` | JSON of the scale label format |
+//! | `policy.card_offline_limits` | JSON of the offline card limits (per payment, total, count, age) |
 //! | `sync.poll_interval_ms` | idle time between sync rounds (push + pull of changes) |
 //! | `sync.catalog_refresh_ms` | time between full catalog reloads (default one day) |
 //! | `sync.balance_refresh_ms` | time between customer balance refreshes |
@@ -218,6 +219,7 @@ pub(crate) fn policy_keys(branch: &str) -> Vec<String> {
         "policy.utc_offset_minutes",
         "policy.sefaz_timeout_ms",
         "policy.scale_label",
+        "policy.card_offline_limits",
         "sync.poll_interval_ms",
         "sync.catalog_refresh_ms",
         "sync.balance_refresh_ms",
@@ -283,6 +285,7 @@ pub(crate) fn config_from_settings(
             "policy.scale_label" => {
                 config.scale_label = parse_json::<ScaleLabelFormat>(key, value)?
             }
+            "policy.card_offline_limits" => config.card_offline_limits = parse_json(key, value)?,
             "policy.seller_discount_limit_bp" => {
                 config.permissions.seller_discount_limit_bp = parse_num(key, value)?
             }
@@ -349,19 +352,8 @@ impl SyncListener for StatusBridge {
                 s.pending_sync = pending;
                 s.last_sync = Some(Utc::now());
             }),
-            SyncEvent::Folios(folios) => {
-                // Written off the engine's task: a store write may wait behind a sale commit.
-                let store = inner.store.clone();
-                self.runtime.spawn_blocking(move || {
-                    let mut store = crate::pos::lock(&store);
-                    for f in folios {
-                        let id = tenda_domain::SaleId::from_uuid(f.sale_id);
-                        if let Err(e) = store.set_sale_folio(id, f.folio) {
-                            tracing::warn!(error = %e, "could not keep a sale's folio");
-                        }
-                    }
-                });
-            }
+            // The engine keeps the folios in the store itself.
+            SyncEvent::Folios(_) => {}
             SyncEvent::PullProgress { received, total } => {
                 hub.update(|s| s.pull = Some(PullProgress { received, total }))
             }
@@ -499,6 +491,81 @@ mod tests {
         let kept = config_from_settings(previous.device_id, &ds, &BTreeMap::new(), Some(&previous))
             .expect("kept");
         assert_eq!(kept, previous);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn engine_events_become_the_registers_status() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
+        let pos = crate::Pos::create(
+            dir.path().join("d.db"),
+            &tenda_store::DbKey::generate(),
+            &config,
+        )
+        .expect("pos");
+        let (tx, mut rx) = tokio::sync::watch::channel(RoundState::default());
+        let bridge = StatusBridge {
+            inner: Arc::downgrade(&pos.inner),
+            runtime: tokio::runtime::Handle::current(),
+            rounds: tx,
+        };
+        assert_eq!(pos.link(), LinkState::Offline);
+        bridge.on_event(SyncEvent::Pending { count: 7 });
+        bridge.on_event(SyncEvent::PullProgress {
+            received: 40,
+            total: Some(100),
+        });
+        let s = pos.status();
+        assert_eq!(s.pending_sync, 7);
+        assert_eq!(
+            s.pull,
+            Some(PullProgress {
+                received: 40,
+                total: Some(100)
+            })
+        );
+        bridge.on_event(SyncEvent::PushProgress {
+            applied_through: 7,
+            pending: 0,
+        });
+        bridge.on_event(SyncEvent::Online);
+        bridge.on_event(SyncEvent::Synced);
+        rx.wait_for(|r| r.completed == 1).await.expect("a round");
+        let s = pos.status();
+        assert_eq!(
+            pos.link(),
+            LinkState::Online,
+            "PIX and online notes follow sync"
+        );
+        assert_eq!(
+            (s.link, s.pending_sync, s.pull),
+            (LinkState::Online, 0, None)
+        );
+        assert!(s.last_sync.is_some() && s.initial_load_complete);
+        assert!(s.unavailable.is_empty(), "nothing is refused while online");
+        assert_eq!(
+            pos.with_store(|st| st.setting::<bool>(INITIAL_LOAD_DONE))
+                .expect("read"),
+            Some(true),
+            "the first load is remembered across restarts"
+        );
+
+        bridge.on_event(SyncEvent::Offline {
+            reason: "connection refused".into(),
+            retry_in: std::time::Duration::from_millis(500),
+        });
+        assert_eq!(pos.link(), LinkState::Offline);
+        assert!(!pos.status().unavailable.is_empty());
+        bridge.on_event(SyncEvent::Refused {
+            code: tenda_sync::protocol::ErrorCode::Forbidden,
+            message: "device revoked".into(),
+        });
+        assert_eq!(pos.status().sync_refused.as_deref(), Some("device revoked"));
+        assert_eq!(rx.borrow().refused.as_deref(), Some("device revoked"));
+
+        // A dropped register is not kept alive by the engine's listener.
+        drop(pos);
+        bridge.on_event(SyncEvent::Online);
     }
 
     #[test]

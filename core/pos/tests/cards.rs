@@ -127,16 +127,22 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
             .code(),
         "offline"
     );
-    pos.set_link(LinkState::Online);
+    // The link returns: the captures are forwarded in the background.
     sim.script_forwarding([
         SimForwardBehaviour::Approve,
         SimForwardBehaviour::Decline("cartão sem saldo".into()),
     ]);
-    let summary = pos.forward_pending_card_payments().await.expect("forward");
-    assert_eq!(
-        (summary.approved, summary.declined, summary.still_pending),
-        (1, 1, 0)
-    );
+    pos.set_link(LinkState::Online);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !pos.pending_card_payments().expect("pending").is_empty()
+        || pos.card_payments_to_recover().expect("list").is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "forwarded when the link returned"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(pos.pending_card_payments().expect("pending").is_empty());
     let recover = pos.card_payments_to_recover().expect("list");
     assert_eq!(
@@ -191,6 +197,20 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
 
     let sim = pair(pos);
     pos.set_link(LinkState::Online);
+    // The reader is away: the seller is told, the status shows it, nothing is charged.
+    sim.refuse_next_connects(3);
+    let err = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: m(18_90),
+            kind: CardKind::Debit,
+        }])
+        .await
+        .expect_err("reader away");
+    assert_eq!(err.code(), "peripheral", "{err}");
+    assert!(matches!(
+        pos.status().card_reader,
+        tenda_pos::status::PeripheralState::NeedsAttention { .. }
+    ));
     // Overpaying by card is refused before anything is charged.
     let err = pos
         .checkout(vec![PaymentRequest::Card {
@@ -215,6 +235,10 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
         ])
         .await
         .expect("card sale");
+    assert_eq!(
+        pos.status().card_reader,
+        tenda_pos::status::PeripheralState::Ready
+    );
     assert_eq!(out.change, m(1_10));
     assert_eq!(sim.charges().len(), 1, "charged once");
     let xml = note_xml(pos, out.sale_id);
@@ -225,4 +249,95 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
         "debit card with the acquirer's authorization code"
     );
     assert!(pos.pending_card_payments().expect("pending").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
+    use tenda_devices::sim::SimCardBehaviour;
+    let f = fixture(|c| c.contingency.automatic = true);
+    let pos = &f.pos;
+    pos.sign_in("bia", &Secret::Pin("1357".into()))
+        .expect("sign in");
+    pos.open_register(m(0), Some(&manager())).expect("open");
+    let sim = pair(pos);
+    pos.set_link(LinkState::Online);
+    pos.scan("CAF500", None).expect("scan");
+    let split = || {
+        vec![
+            PaymentRequest::Card {
+                amount: m(10_00),
+                kind: CardKind::Credit,
+            },
+            PaymentRequest::Card {
+                amount: m(8_90),
+                kind: CardKind::Debit,
+            },
+        ]
+    };
+    // The link drops after the card was charged: the reader recovers the result (same
+    // payment id), the sale goes through and the card is charged once.
+    sim.script([SimCardBehaviour::DropAfterCharge]);
+    pos.checkout(vec![PaymentRequest::Card {
+        amount: m(18_90),
+        kind: CardKind::Credit,
+    }])
+    .await
+    .expect("recovered");
+    assert_eq!(sim.charges().len(), 1, "charged once");
+    pos.scan("CAF500", None).expect("scan");
+    let charged = sim.charges().len();
+
+    // The first card goes through, the second is declined.
+    sim.script([
+        SimCardBehaviour::Approve,
+        SimCardBehaviour::Decline("saldo insuficiente".into()),
+    ]);
+    let err = pos.checkout(split()).await.expect_err("declined");
+    assert_eq!(err.code(), "rejected", "{err}");
+    assert_eq!(sim.charges().len(), charged + 1);
+    // Retrying the same ticket charges only the second card.
+    let out = pos.checkout(split()).await.expect("paid");
+    assert_eq!(
+        sim.charges().len(),
+        charged + 2,
+        "the first card was not charged again"
+    );
+    assert_eq!(out.total, m(18_90));
+
+    // Again a first card goes through and the second is declined; then the ticket changes.
+    pos.scan("CAF500", None).expect("scan");
+    sim.script([
+        SimCardBehaviour::Approve,
+        SimCardBehaviour::Decline("saldo insuficiente".into()),
+    ]);
+    pos.checkout(split()).await.expect_err("declined");
+    pos.scan("CAF500", None).expect("another coffee");
+    let err = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: m(37_80),
+            kind: CardKind::Credit,
+        }])
+        .await
+        .expect_err("the first charge is not forgotten");
+    assert_eq!(err.code(), "invalid_state");
+    assert!(err.to_string().contains("already charged"), "{err}");
+    // A manager abandons it (to be reversed at the acquirer), audited; then the sale proceeds.
+    assert_eq!(
+        pos.abandon_card_charges(Some(&manager()))
+            .await
+            .expect("abandon"),
+        1
+    );
+    assert!(
+        pos.audit_entries(0, 10_000)
+            .expect("audit")
+            .iter()
+            .any(|e| e.subject.contains("abandoned card"))
+    );
+    pos.checkout(vec![PaymentRequest::Card {
+        amount: m(37_80),
+        kind: CardKind::Credit,
+    }])
+    .await
+    .expect("paid");
 }

@@ -421,8 +421,17 @@ impl Engine {
             match result {
                 Ok(resp) => {
                     let through = resp.applied_through;
+                    let folios = resp.folios.clone();
                     let pending = self
                         .local(move |s| {
+                            // Folios before the mark: if the device dies in between, the same
+                            // mutations are pushed again and the server repeats their folios.
+                            for f in &folios {
+                                let sale = tenda_domain::SaleId::from_uuid(f.sale_id);
+                                if let Err(e) = s.set_sale_folio(sale, f.folio) {
+                                    tracing::warn!(error = %e, "a sale's folio was not kept");
+                                }
+                            }
                             s.outbox_mark_pushed(through)?;
                             s.outbox_pending_count()
                         })

@@ -112,3 +112,25 @@ pub fn approval(login: &str, pin: &str) -> Approval {
         secret: Secret::Pin(pin.into()),
     }
 }
+
+/// A simulated card reader (behind the same transport as a BLE one), paired with the register.
+/// It approves online payments and forwarded offline ones unless scripted otherwise.
+pub fn attach_card_reader(pos: &Pos) -> Result<tenda_devices::sim::SimulatedCardReader> {
+    use tenda_devices::card::{LinkCardReader, ReaderSettings};
+    use tenda_devices::{Pacing as ReaderPacing, ReconnectPolicy};
+    let sim = tenda_devices::sim::SimulatedCardReader::new();
+    let settings = ReaderSettings {
+        silence_timeout: Duration::from_secs(2),
+        query_timeout: Duration::from_secs(1),
+        reconnect: ReconnectPolicy {
+            attempts: 3,
+            first_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        },
+        pacing: ReaderPacing {
+            between_chunks: Duration::ZERO,
+        },
+    };
+    pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))?;
+    Ok(sim)
+}

@@ -22,7 +22,7 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Inner, Pos, json, lock, now, storage};
+use super::{Approval, Inner, Pos, json, lock, now, storage};
 use crate::checkout::payments::PaymentRequest;
 use crate::error::{PosError, PosResult};
 use crate::status::{LinkState, PeripheralState};
@@ -43,15 +43,24 @@ pub(crate) type Terminal = CardPayments<SharedReader>;
 #[derive(Default)]
 pub(crate) struct CardState {
     pub terminal: Mutex<Option<Arc<Terminal>>>,
-    pub risk: Mutex<Option<MerchantRiskAcknowledgement>>,
+    /// The acceptance and the ticket it was given for.
+    pub risk: Mutex<Option<(MerchantRiskAcknowledgement, tenda_domain::Cart)>>,
     pub charged: Mutex<Option<ChargedTicket>>,
+    /// One forwarding run at a time: results are recorded and confirmed before the next run
+    /// could see them again.
+    pub forwarding: tokio::sync::Mutex<()>,
 }
 
 /// Cards charged for the ticket being paid, by payment index, and the sale id they name.
 #[derive(Clone, Debug)]
 pub(crate) struct ChargedTicket {
     pub sale_id: SaleId,
+    /// The ticket as it was when charged: charges are never carried to another ticket.
+    pub cart: tenda_domain::Cart,
     pub cards: Vec<(usize, Money, CardKind, Payment, Option<AuditEvent>)>,
+    /// The payment id used for each card payment of this ticket: a retry after a lost answer
+    /// asks the reader with the same id, which never charges twice.
+    pub attempts: Vec<(usize, Money, CardKind, Uuid)>,
 }
 
 /// What the checkout commit takes from the card step.
@@ -297,11 +306,21 @@ impl Pos {
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
-        *lock(&self.inner.cards.risk) = Some(MerchantRiskAcknowledgement::accept(
-            seller.user_id.to_string(),
-            now(),
+        let cart = self.current_cart()?;
+        *lock(&self.inner.cards.risk) = Some((
+            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), now()),
+            cart,
         ));
         Ok(())
+    }
+
+    fn current_cart(&self) -> PosResult<tenda_domain::Cart> {
+        Ok(lock(&self.inner.session)
+            .as_ref()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+            .ticket
+            .cart
+            .clone())
     }
 
     /// Everything the commit would refuse, checked before a card is charged: who sells, the
@@ -384,16 +403,51 @@ impl Pos {
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
+        let cart = self.current_cart()?;
         let mut ticket = lock(&self.inner.cards.charged)
             .clone()
             .unwrap_or_else(|| ChargedTicket {
                 sale_id: SaleId::new(),
+                cart: cart.clone(),
                 cards: Vec::new(),
+                attempts: Vec::new(),
             });
-        // Charges for a different set of card payments belong to an abandoned attempt.
-        ticket
+        // A card already charged (or captured) is never forgotten: the checkout must carry it,
+        // for the same ticket, or a manager must settle it with the acquirer.
+        let stray: Vec<String> = ticket
             .cards
-            .retain(|(i, amount, kind, ..)| cards.contains(&(*i, *amount, *kind)));
+            .iter()
+            .filter(|(i, amount, kind, ..)| {
+                ticket.cart != cart || !cards.contains(&(*i, *amount, *kind))
+            })
+            .map(|(i, amount, _, p, _)| {
+                let auth = match &p.method {
+                    PaymentMethod::Card {
+                        authorization: Some(a),
+                        ..
+                    } => format!("authorization {a}"),
+                    _ => "stored offline".to_owned(),
+                };
+                format!("payment {i}: {amount} ({auth})")
+            })
+            .collect();
+        if !stray.is_empty() {
+            return Err(PosError::state(
+                "checkout",
+                format!(
+                    "a card was already charged for this ticket and is not in these payments — {}; \
+                     pay the same ticket with the same card payments, or have a manager reverse it \
+                     at the acquirer (abandon_card_charges)",
+                    stray.join(", ")
+                ),
+            ));
+        }
+        if ticket.cart != cart {
+            // Nothing was charged for the old ticket: this is a new one.
+            ticket.attempts.clear();
+            ticket.sale_id = SaleId::new();
+        }
+        ticket.cart = cart.clone();
         let connectivity = match self.link() {
             LinkState::Online => Connectivity::Online,
             LinkState::Offline => Connectivity::Offline,
@@ -404,9 +458,24 @@ impl Pos {
             }
             let risk = lock(&self.inner.cards.risk)
                 .clone()
-                .filter(|r| r.accepted_by == seller.user_id.to_string());
+                .filter(|(r, for_cart)| {
+                    r.accepted_by == seller.user_id.to_string() && *for_cart == cart
+                })
+                .map(|(r, _)| r);
+            let payment_id = match ticket
+                .attempts
+                .iter()
+                .find(|(i, a, k, _)| (*i, *a, *k) == (index, amount, kind))
+            {
+                Some((.., id)) => *id,
+                None => {
+                    let id = Uuid::now_v7();
+                    ticket.attempts.push((index, amount, kind, id));
+                    id
+                }
+            };
             let request = CardPaymentRequest {
-                payment_id: Uuid::now_v7(),
+                payment_id,
                 sale_reference: ticket.sale_id.to_string(),
                 amount,
                 kind,
@@ -417,8 +486,19 @@ impl Pos {
                 .await
                 .map_err(card_error);
             let outcome = match outcome {
-                Ok(o) => o,
+                Ok(o) => {
+                    self.inner
+                        .hub
+                        .update(|s| s.card_reader = PeripheralState::Ready);
+                    o
+                }
                 Err(e) => {
+                    if let PosError::Peripheral { reason, .. } = &e {
+                        let reason = reason.clone();
+                        self.inner
+                            .hub
+                            .update(|s| s.card_reader = PeripheralState::NeedsAttention { reason });
+                    }
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(e);
                 }
@@ -462,6 +542,8 @@ impl Pos {
                     }),
                 ),
                 CardPaymentOutcome::Declined { reason } => {
+                    // Settled: another try is a new payment.
+                    ticket.attempts.retain(|(i, ..)| *i != index);
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(PosError::Rejected {
                         code: "card_declined".into(),
@@ -469,6 +551,7 @@ impl Pos {
                     });
                 }
                 CardPaymentOutcome::TimedOut | CardPaymentOutcome::Cancelled => {
+                    ticket.attempts.retain(|(i, ..)| *i != index);
                     *lock(&self.inner.cards.charged) = Some(ticket);
                     return Err(PosError::Peripheral {
                         device: "card_reader".into(),
@@ -498,6 +581,72 @@ impl Pos {
     pub(crate) fn cards_committed(&self) {
         *lock(&self.inner.cards.charged) = None;
         *lock(&self.inner.cards.risk) = None;
+    }
+
+    /// Forgets the cards charged for a ticket that will not be paid (the sale was abandoned after
+    /// a card went through): a manager's decision, audited with each charge, to be reversed at
+    /// the acquirer. Returns how many charges were dropped.
+    pub async fn abandon_card_charges(&self, approval: Option<&Approval>) -> PosResult<u32> {
+        let auth = self.authorize_with(Action::VoidSale, approval)?;
+        // No forwarding run may hold a copy of the captures while they are dropped.
+        let _no_forwarding = self.inner.cards.forwarding.lock().await;
+        let Some(ticket) = lock(&self.inner.cards.charged).take() else {
+            return Ok(0);
+        };
+        let dropped: Vec<String> = ticket
+            .cards
+            .iter()
+            .filter_map(|(.., p, _)| match &p.method {
+                PaymentMethod::Card {
+                    authorization: None,
+                    nsu: Some(id),
+                    ..
+                } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let at = now();
+        let audit = ticket
+            .cards
+            .iter()
+            .map(|(_, amount, _, p, _)| {
+                let reference = match &p.method {
+                    PaymentMethod::Card {
+                        authorization, nsu, ..
+                    } => format!(
+                        "payment:{} authorization:{}",
+                        nsu.as_deref().unwrap_or("-"),
+                        authorization.as_deref().unwrap_or("offline")
+                    ),
+                    _ => String::new(),
+                };
+                auth.audit(
+                    &format!(
+                        "sale:{} abandoned card {reference} amount:{}",
+                        ticket.sale_id,
+                        amount.centavos()
+                    ),
+                    Outcome::Succeeded,
+                    at,
+                )
+            })
+            .collect();
+        let mut store = lock(&self.inner.store);
+        // Offline captures of the abandoned ticket must never be forwarded (that would charge
+        // the customer for a sale that does not exist).
+        let mut captures: Vec<StoredOfflinePayment> = store
+            .setting(OFFLINE_CAPTURES)
+            .map_err(storage)?
+            .unwrap_or_default();
+        captures.retain(|c| !dropped.contains(&c.payment_id.to_string()));
+        store
+            .record_local_change(&LocalChange {
+                settings: vec![(OFFLINE_CAPTURES.to_owned(), json(&captures)?)],
+                mutations: vec![],
+                audit,
+            })
+            .map_err(storage)?;
+        Ok(u32::try_from(ticket.cards.len()).unwrap_or(u32::MAX))
     }
 
     /// Offline card payments still waiting for the link.
@@ -530,6 +679,7 @@ impl Pos {
                 "offline card payments are forwarded when the link returns",
             ));
         }
+        let _one_run = self.inner.cards.forwarding.lock().await;
         let report = terminal.forward_pending().await.map_err(card_error)?;
         let device = Actor::Device(lock(&self.inner.config).device_id);
         let at = now();
@@ -609,6 +759,27 @@ impl Pos {
                 .map_err(card_error)?;
         }
         Ok(summary)
+    }
+
+    /// The link came back: forward the offline card payments in the background (when a reader
+    /// is paired, captures wait, and a tokio runtime runs). Failures stay pending for the next
+    /// call; each result is audited by [`Pos::forward_pending_card_payments`].
+    pub(crate) fn forward_cards_in_background(&self) {
+        let Some(terminal) = lock(&self.inner.cards.terminal).clone() else {
+            return;
+        };
+        if terminal.pending().map(|p| p.is_empty()).unwrap_or(true) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pos = self.clone();
+        runtime.spawn(async move {
+            if let Err(e) = pos.forward_pending_card_payments().await {
+                tracing::warn!(error = %e, "forwarding offline card payments failed; will retry");
+            }
+        });
     }
 
     /// Card payments declined when forwarded: amounts the store must collect from the customer.

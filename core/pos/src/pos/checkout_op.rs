@@ -164,7 +164,7 @@ impl Pos {
             })
             .collect::<PosResult<Vec<_>>>()?;
         let header = SaleHeader {
-            id: cards.sale_id.unwrap_or_else(SaleId::new),
+            id: cards.sale_id.unwrap_or_default(),
             device_id: config.device_id,
             seller_id: sell.performer().user_id,
             created_at: at,
@@ -445,13 +445,11 @@ impl Pos {
             };
             if let Ok(report) =
                 tokio::time::timeout(timeout, transmitter.transmit(vec![pending])).await
+                && let Some(n) = report.notes.into_iter().next()
+                && !matches!(n.outcome, NoteOutcome::Deferred(_))
             {
-                if let Some(n) = report.notes.into_iter().next() {
-                    if !matches!(n.outcome, NoteOutcome::Deferred(_)) {
-                        answer = Some(n.outcome);
-                        break;
-                    }
-                }
+                answer = Some(n.outcome);
+                break;
             }
         }
         let base = NoteForReceipt {
@@ -568,6 +566,9 @@ impl Pos {
                         )?;
                         let offline = build_and_sign(&input, &cert)
                             .map_err(|e| PosError::invalid("nfce", fiscal_error_text(&e)))?;
+                        // SEFAZ may have authorized the normal note after all: keep it, so the
+                        // transmission can adopt it with its protocol if the twin is refused.
+                        self.remember_superseded(sale.id, &key, &note.xml)?;
                         let update = FiscalUpdate {
                             status: Some(FiscalStatus::Contingency),
                             xml: Some(offline.xml.clone()),
@@ -660,7 +661,7 @@ pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
     }
 }
 
-fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
+pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

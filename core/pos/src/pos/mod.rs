@@ -2,10 +2,14 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod cancel_ops;
 mod card_ops;
 mod checkout_op;
 mod contingency_ops;
+mod correction_ops;
 mod register_ops;
+mod reports_ops;
+mod sales_list_ops;
 mod session;
 pub(crate) mod sync_ops;
 mod ticket_ops;
@@ -28,8 +32,15 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
+pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use reports_ops::{AuditFilter, AuditReport, AuditRow};
+pub use sales_list_ops::{
+    OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
+    SyncNowOutcome,
+};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
 pub use transmit_ops::{NoteToCorrect, TransmissionSummary};
@@ -233,8 +244,11 @@ impl Pos {
 
     /// The link as observed by the probes and the sync engine.
     pub fn set_link(&self, link: LinkState) {
-        *lock(&self.inner.link) = link;
+        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
         self.inner.hub.update(|s| s.link = link);
+        if was == LinkState::Offline && link == LinkState::Online {
+            self.forward_cards_in_background();
+        }
     }
 
     pub fn link(&self) -> LinkState {
@@ -356,7 +370,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub(crate) struct SyncRuntime {
     handle: Option<SyncHandle>,
     timers: Vec<tokio::task::JoinHandle<()>>,
     rounds: watch::Receiver<RoundState>,
+    /// Cleared when this runtime ends, so its push-on-change listener falls silent.
+    active: Arc<AtomicBool>,
 }
 
 impl SyncRuntime {
@@ -46,6 +49,7 @@ impl SyncRuntime {
 
 impl Drop for SyncRuntime {
     fn drop(&mut self) {
+        self.active.store(false, Ordering::SeqCst);
         for t in &self.timers {
             t.abort();
         }
@@ -56,6 +60,7 @@ impl Drop for SyncRuntime {
 /// new status), so the server hears of it within a round trip instead of the next poll.
 struct PushOnChange {
     inner: std::sync::Weak<Inner>,
+    active: Arc<AtomicBool>,
     last_pending: Mutex<u64>,
 }
 
@@ -65,10 +70,12 @@ impl StatusListener for PushOnChange {
         let grew = status.pending_sync > *last;
         *last = status.pending_sync;
         drop(last);
-        if grew && let Some(inner) = self.inner.upgrade() {
-            if let Some(rt) = lock(&inner.sync).as_ref() {
-                rt.wake();
-            }
+        if grew
+            && self.active.load(Ordering::SeqCst)
+            && let Some(inner) = self.inner.upgrade()
+            && let Some(rt) = lock(&inner.sync).as_ref()
+        {
+            rt.wake();
         }
     }
 }
@@ -113,17 +120,20 @@ fn load_enrollment(store: &mut Store) -> PosResult<Option<Enrollment>> {
 /// Re-reads the store's settings (pulled from the server) and applies them to the device's
 /// configuration when they changed it.
 pub(crate) fn refresh_config(inner: &Arc<Inner>) -> PosResult<()> {
-    let mut store = lock(&inner.store);
-    let Some(enrollment) = load_enrollment(&mut store)? else {
-        return Ok(());
-    };
-    let mut policies = BTreeMap::new();
-    for key in policy_keys(&enrollment.settings.branch_id.to_string()) {
-        // Pulled settings are kept as JSON strings.
-        if let Some(value) = store.setting::<String>(&key).map_err(storage)? {
-            policies.insert(key, value);
+    let (enrollment, policies) = {
+        let mut store = lock(&inner.store);
+        let Some(enrollment) = load_enrollment(&mut store)? else {
+            return Ok(());
+        };
+        let mut policies = BTreeMap::new();
+        for key in policy_keys(&enrollment.settings.branch_id.to_string()) {
+            // Pulled settings are kept as JSON strings.
+            if let Some(value) = store.setting::<String>(&key).map_err(storage)? {
+                policies.insert(key, value);
+            }
         }
-    }
+        (enrollment, policies)
+    };
     let current = lock(&inner.config).clone();
     let next = config_from_settings(
         current.device_id,
@@ -132,8 +142,22 @@ pub(crate) fn refresh_config(inner: &Arc<Inner>) -> PosResult<()> {
         Some(&current),
     )?;
     if next != current {
-        store.set_setting(keys::CONFIG, &next).map_err(storage)?;
+        let sync_changed = next.sync != current.sync;
+        lock(&inner.store)
+            .set_setting(keys::CONFIG, &next)
+            .map_err(storage)?;
         *lock(&inner.config) = next;
+        // The engine reads its timings when it starts: restart it with the store's new ones.
+        let running = lock(&inner.sync).take();
+        if sync_changed && running.is_some() {
+            drop(running);
+            Pos {
+                inner: inner.clone(),
+            }
+            .start_sync()?;
+        } else {
+            *lock(&inner.sync) = running;
+        }
     }
     Ok(())
 }
@@ -257,19 +281,29 @@ impl Pos {
         if let Some(l) = listener {
             pos.subscribe(l);
         }
-        let timeout = Duration::from_millis(request.first_load_timeout_ms);
-        let mut rounds = pos.rounds()?;
-        let waited = tokio::time::timeout(
-            timeout,
-            rounds.wait_for(|r| r.completed >= 1 || r.refused.is_some()),
-        )
-        .await;
-        if let Ok(Ok(state)) = waited {
-            if let Some(reason) = &state.refused {
-                return Err(PosError::Rejected {
-                    code: "server_refused".into(),
-                    reason: reason.clone(),
-                });
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(request.first_load_timeout_ms);
+        loop {
+            let Ok(mut rounds) = pos.rounds() else { break };
+            let waited = tokio::time::timeout_at(
+                deadline,
+                rounds.wait_for(|r| r.completed >= 1 || r.refused.is_some()),
+            )
+            .await;
+            match waited {
+                Ok(Ok(state)) => {
+                    if let Some(reason) = state.refused.clone() {
+                        return Err(PosError::Rejected {
+                            code: "server_refused".into(),
+                            reason,
+                        });
+                    }
+                    break;
+                }
+                // The engine restarted with the store's timings: wait on the new one.
+                Ok(Err(_)) => continue,
+                // Still loading: the device is enrolled and its status says so.
+                Err(_) => break,
             }
         }
         Ok(pos)
@@ -304,13 +338,16 @@ impl Pos {
         )
         .map_err(|e| engine_error("sync", e))?;
         let refresher = runtime.spawn(catalog_refresh(Arc::downgrade(&self.inner)));
+        let active = Arc::new(AtomicBool::new(true));
         *lock(&self.inner.sync) = Some(SyncRuntime {
             handle: Some(handle),
             timers: vec![refresher],
             rounds: rx,
+            active: active.clone(),
         });
         self.subscribe(Arc::new(PushOnChange {
             inner: Arc::downgrade(&self.inner),
+            active,
             last_pending: Mutex::new(self.status().pending_sync),
         }));
         Ok(())
@@ -362,17 +399,20 @@ impl Pos {
     /// Syncs now and waits until a full round that started after this call has completed:
     /// everything recorded before it is on the server and the server's changes are here.
     pub async fn sync_and_wait(&self, timeout_ms: u64) -> PosResult<()> {
-        let mut rounds = self.rounds()?;
         let work = async {
             // A round already under way may have started before this call: wait for it and
             // then for one more, which surely started after.
-            for _ in 0..2 {
+            let mut done = 0;
+            while done < 2 {
+                // Taken afresh each time: the engine restarts when the store changes its timings.
+                let mut rounds = self.rounds()?;
                 let seen = rounds.borrow_and_update().completed;
                 self.sync_now()?;
-                rounds
-                    .wait_for(|r| r.completed > seen)
-                    .await
-                    .map_err(|_| PosError::state("sync", "sync stopped"))?;
+                if rounds.wait_for(|r| r.completed > seen).await.is_ok() {
+                    done += 1;
+                } else if !self.is_syncing() {
+                    return Err(PosError::state("sync", "sync was stopped"));
+                }
             }
             Ok(())
         };

@@ -215,7 +215,7 @@ async fn main() -> Result<()> {
     step("Online: notes authorized before the receipt prints, sales pushed to the server");
     pos.sign_in("bia", &Secret::Pin("1357".into()))?;
     let manager = approval("caio", "2468");
-    pos.open_register(Money::from_centavos(150_00), Some(&manager))?;
+    pos.open_register(Money::from_centavos(15_000), Some(&manager))?;
     let (p1, p2, p3) = (sample::product(0), sample::product(2), sample::product(11));
     let codes: Vec<String> = [&p1, &p2, &p3]
         .iter()
