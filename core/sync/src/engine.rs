@@ -330,13 +330,13 @@ impl Engine {
                     } else {
                         self.config.backoff_max
                     };
-                    if let EngineError::Refused { body, .. } = &e {
-                        if !transient {
-                            self.listener.on_event(SyncEvent::Refused {
-                                code: body.code,
-                                message: body.message.clone(),
-                            });
-                        }
+                    if let EngineError::Refused { body, .. } = &e
+                        && !transient
+                    {
+                        self.listener.on_event(SyncEvent::Refused {
+                            code: body.code,
+                            message: body.message.clone(),
+                        });
                     }
                     if transient || online != Some(false) {
                         online = Some(false);

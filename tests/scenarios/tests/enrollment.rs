@@ -89,6 +89,10 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
         matches!(&err, PosError::Rejected { code, .. } if code == "server_unauthorized"),
         "{err:?}"
     );
+    assert!(
+        !dir.path().join("wrong.db").exists(),
+        "a failed enrollment leaves no empty store behind"
+    );
     let err = Pos::enroll(
         dir.path().join("https.db"),
         &DbKey::generate(),
@@ -238,5 +242,66 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     .await;
     let err = pos.sync_and_wait(1_000).await.expect_err("refused");
     assert_eq!(err.code(), "rejected", "{err:?}");
+    pos.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_server_is_pinned_at_enrollment() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = StoreServer::start(dir.path(), "Mercado")
+        .await
+        .expect("server");
+    // The same database served over TLS, as a store's server on the internet is.
+    let tls_files = tenda_server::tls::write_self_signed(
+        &dir.path().join("tls"),
+        &["127.0.0.1".into(), "localhost".into()],
+    )
+    .expect("certificate");
+    let tls = tenda_server::start_with_db(
+        server.server.db.clone(),
+        tenda_server::ServerConfig {
+            database: tenda_server::DatabaseLocation::Sqlite(dir.path().join("server.db")),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            tls: Some(tls_files),
+        },
+    )
+    .await
+    .expect("TLS server");
+    let fingerprint = tls.cert_fingerprint.clone().expect("fingerprint");
+    let bo = server.owner().await.expect("owner");
+    bo.configure_store(&sample_emitter(Crt::SimplesNacional), &[])
+        .await
+        .expect("settings");
+    let branch = server.created.branch_id;
+
+    // Someone else's certificate: refused as such, not as "offline".
+    let code = bo.enrollment_code(branch, 1).await.expect("code");
+    let mut request = EnrollmentRequest::new(&tls.base_url, &code, "Caixa 1");
+    request.expected_fingerprint = Some("ab".repeat(32));
+    let err = Pos::enroll(dir.path().join("a.db"), &DbKey::generate(), request, None)
+        .await
+        .map(|_| ())
+        .expect_err("wrong certificate");
+    assert!(
+        matches!(&err, PosError::Rejected { code, .. } if code == "server_certificate"),
+        "{err:?}"
+    );
+
+    // The right one: enrolled, loaded over TLS, and the fingerprint kept for every later call.
+    let mut request = EnrollmentRequest::new(&tls.base_url, &code, "Caixa 1");
+    request.expected_fingerprint = Some(fingerprint.clone());
+    let pos = Pos::enroll(dir.path().join("b.db"), &DbKey::generate(), request, None)
+        .await
+        .expect("the code was not used by the refused attempt");
+    assert!(pos.status().initial_load_complete);
+    let info = pos.enrollment().expect("read").expect("enrolled");
+    assert_eq!(
+        info.pinned_fingerprint.as_deref(),
+        Some(fingerprint.as_str())
+    );
+    assert!(info.server_url.starts_with("https://"));
+    pos.sync_and_wait(10_000)
+        .await
+        .expect("syncs over the pinned link");
     pos.shutdown().await;
 }

@@ -82,6 +82,12 @@ impl StatusListener for PushOnChange {
 
 pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
     match e {
+        EngineError::Offline(source) if pin_mismatch(&source) => PosError::Rejected {
+            code: "server_certificate".into(),
+            reason: "the server's certificate is not the one whose fingerprint was given: check \
+                     the fingerprint shown beside the code (or something is in between)"
+                .into(),
+        },
         EngineError::Offline(source) => {
             PosError::offline(what, format!("the server could not be reached ({source})"))
         }
@@ -104,6 +110,18 @@ pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
             detail: other.to_string(),
         },
     }
+}
+
+/// Whether a transport failure is the pinned certificate being refused (not a network fault).
+fn pin_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.to_string().contains("pinned fingerprint") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 fn load_enrollment(store: &mut Store) -> PosResult<Option<Enrollment>> {
@@ -147,16 +165,15 @@ pub(crate) fn refresh_config(inner: &Arc<Inner>) -> PosResult<()> {
             .set_setting(keys::CONFIG, &next)
             .map_err(storage)?;
         *lock(&inner.config) = next;
-        // The engine reads its timings when it starts: restart it with the store's new ones.
-        let running = lock(&inner.sync).take();
-        if sync_changed && running.is_some() {
-            drop(running);
-            Pos {
+        // The engine reads its timings when it starts: replace it by one with the store's new
+        // ones (the old one stops when dropped, after the swap, so sync never looks stopped).
+        if sync_changed && lock(&inner.sync).is_some() {
+            let fresh = Pos {
                 inner: inner.clone(),
             }
-            .start_sync()?;
-        } else {
-            *lock(&inner.sync) = running;
+            .new_sync_runtime()?;
+            let old = lock(&inner.sync).replace(fresh);
+            drop(old);
         }
     }
     Ok(())
@@ -177,14 +194,26 @@ impl Pos {
         listener: Option<Arc<dyn StatusListener>>,
     ) -> PosResult<Pos> {
         let path = path.as_ref().to_path_buf();
+        let existed = path.exists();
         let key = key.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(path, &key))
+        let opening = path.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(opening, &key))
             .await
             .map_err(|e| PosError::Internal {
                 detail: format!("opening the store: {e}"),
             })?
             .map_err(storage)?;
-        Pos::enroll_store(store, request, listener).await
+        let mut kept = false;
+        let enrolled = Pos::enroll_store(store, request, listener, &mut kept).await;
+        if enrolled.is_err() && !existed && !kept {
+            // Nothing was kept: leave no empty store behind to trip a retry with another key.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        enrolled
     }
 
     /// [`Pos::enroll`] with the database key kept in the OS keystore (`vault`).
@@ -203,10 +232,13 @@ impl Pos {
         Pos::enroll(path, &key, request, listener).await
     }
 
+    /// `kept` turns true once the device's identity is saved in the store (from then on the
+    /// file must stay, whatever happens next).
     async fn enroll_store(
         mut store: Store,
         request: EnrollmentRequest,
         listener: Option<Arc<dyn StatusListener>>,
+        kept: &mut bool,
     ) -> PosResult<Pos> {
         let url = request.server_url.trim().trim_end_matches('/').to_owned();
         if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -276,6 +308,7 @@ impl Pos {
                 Utc::now(),
             )
             .map_err(storage)?;
+        *kept = true;
         store.set_setting(keys::CONFIG, &config).map_err(storage)?;
         let pos = Pos::from_store(store)?;
         if let Some(l) = listener {
@@ -312,15 +345,26 @@ impl Pos {
     /// Starts the sync engine of an enrolled device on the current tokio runtime (opening an
     /// enrolled device inside a runtime does it already). Does nothing if it is running.
     pub fn start_sync(&self) -> PosResult<()> {
+        if lock(&self.inner.sync).is_some() {
+            return Ok(());
+        }
+        let runtime = self.new_sync_runtime()?;
+        let mut slot = lock(&self.inner.sync);
+        // Another caller may have started it meanwhile: keep theirs, drop ours.
+        if slot.is_none() {
+            *slot = Some(runtime);
+        }
+        Ok(())
+    }
+
+    /// Starts an engine and its timers for this device, without installing them.
+    fn new_sync_runtime(&self) -> PosResult<SyncRuntime> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             PosError::state(
                 "start sync",
                 "needs a tokio runtime (the app's async runtime)",
             )
         })?;
-        if lock(&self.inner.sync).is_some() {
-            return Ok(());
-        }
         let enrollment = load_enrollment(&mut lock(&self.inner.store))?.ok_or_else(|| {
             PosError::state("start sync", "this device is not enrolled with a server")
         })?;
@@ -339,18 +383,17 @@ impl Pos {
         .map_err(|e| engine_error("sync", e))?;
         let refresher = runtime.spawn(catalog_refresh(Arc::downgrade(&self.inner)));
         let active = Arc::new(AtomicBool::new(true));
-        *lock(&self.inner.sync) = Some(SyncRuntime {
+        self.subscribe(Arc::new(PushOnChange {
+            inner: Arc::downgrade(&self.inner),
+            active: active.clone(),
+            last_pending: Mutex::new(self.status().pending_sync),
+        }));
+        Ok(SyncRuntime {
             handle: Some(handle),
             timers: vec![refresher],
             rounds: rx,
-            active: active.clone(),
-        });
-        self.subscribe(Arc::new(PushOnChange {
-            inner: Arc::downgrade(&self.inner),
             active,
-            last_pending: Mutex::new(self.status().pending_sync),
-        }));
-        Ok(())
+        })
     }
 
     /// Called when the store is opened: an enrolled device resumes syncing when there is a
