@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tenda_domain::{FiscalStatus, Money};
+use tenda_domain::{CardKind, FiscalStatus, Money};
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::Secret;
@@ -201,6 +201,7 @@ async fn main() -> Result<()> {
     };
     device::install_certificate(&pos, &dona)?;
     let printer = device::attach_printer(&pos);
+    device::attach_card_reader(&pos)?;
     let transmitter = device::attach_sefaz(
         &pos,
         &SefazAccess {
@@ -245,6 +246,27 @@ async fn main() -> Result<()> {
     for i in 0..4 {
         sell(&pos, &codes[i % 3..], &format!("offline sale {}", i + 1)).await?;
     }
+    // A card, offline: the seller reads the store's risk, accepts it, and the payment is kept
+    // sealed to be forwarded when the link returns.
+    pos.scan(codes[2], None)?;
+    let total = pos.ticket()?.total;
+    let risk = pos.card_offline_risk(total)?;
+    println!("  card offline — the seller is shown: \"{}\"", risk.notice);
+    pos.accept_card_offline_risk()?;
+    let out = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: total,
+            kind: CardKind::Credit,
+        }])
+        .await?;
+    println!(
+        "  offline card sale: sale #{} total R$ {} | NFC-e {} (contingency) | {} card payment(s) \
+         waiting to be forwarded",
+        out.local_number,
+        out.total,
+        out.note.map_or(0, |n| n.number),
+        pos.pending_card_payments()?.len()
+    );
     show_status(&pos);
     println!(
         "  not available offline: {}",
@@ -264,6 +286,11 @@ async fn main() -> Result<()> {
     server_link.restore();
     sefaz_link.restore();
     pos.sync_and_wait(15_000).await?;
+    let forwarded = pos.forward_pending_card_payments().await?;
+    println!(
+        "  card payments forwarded: {} approved, {} declined, {} still waiting",
+        forwarded.approved, forwarded.declined, forwarded.still_pending
+    );
     transmitter.clear_pause();
     let summary = pos.transmit_backlog(&transmitter).await?;
     println!(
