@@ -14,7 +14,7 @@ use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::{LinkState, PosStatus, StatusListener};
-use tenda_pos::{Approval, PaymentRequest, Pos};
+use tenda_pos::{Approval, PaymentRequest, Pos, PosError};
 use tenda_scenarios::backoffice::{StoreServer, catalog_csv};
 use tenda_scenarios::device::{self, SefazAccess, approval};
 use tenda_scenarios::link::Link;
@@ -236,13 +236,42 @@ async fn main() -> Result<()> {
     step("The internet link drops");
     server_link.cut();
     sefaz_link.cut();
-    sell(&pos, &codes[..1], "sale while SEFAZ is unreachable").await?;
-    // The sale woke the sync engine, whose push failed: the register now knows it is offline.
+    // Whoever notices first: a sale trying SEFAZ keeps its note pending, or the sync engine
+    // already saw the link down and the register asks for contingency before selling.
+    let refused = match sell(&pos, &codes[..1], "sale while SEFAZ is unreachable").await {
+        Ok(()) => false,
+        Err(e)
+            if matches!(
+                e.downcast_ref::<PosError>(),
+                Some(PosError::ContingencyRequired)
+            ) =>
+        {
+            println!("  the register already knows the link is down: contingency first");
+            true
+        }
+        Err(e) => return Err(e),
+    };
     wait_until(|| pos.status().link == LinkState::Offline, 5_000).await;
     show_status(&pos);
 
     step("The manager types their PIN and a justification: contingency (tpEmis 9)");
     pos.enter_contingency("Queda do link de internet da loja", Some(&manager))?;
+    if refused {
+        // The ticket is still there: it goes through now, in contingency.
+        let total = pos.ticket()?.total;
+        let out = pos
+            .checkout(vec![PaymentRequest::Cash {
+                amount: total,
+                tendered: total,
+            }])
+            .await?;
+        println!(
+            "  the waiting sale: sale #{} total R$ {} | NFC-e {} (contingency, tpEmis 9)",
+            out.local_number,
+            out.total,
+            out.note.map_or(0, |n| n.number)
+        );
+    }
     for i in 0..4 {
         sell(&pos, &codes[i % 3..], &format!("offline sale {}", i + 1)).await?;
     }
