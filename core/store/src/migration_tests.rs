@@ -326,6 +326,10 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
                 'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499, '{fiscal}');
              INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 2998,
                '{{\"method\":\"cash\",\"tendered\":3000,\"change\":2}}');
+             INSERT INTO fiscal_documents (sale_id, model, series, number, access_key, tp_emis,
+               status, xml, issued_at, updated_at)
+             VALUES (x'01900000000070008000000000000002', 65, 1, 1,
+               '{access_key}', 1, 'authorized', '<NFe/>', '{at}', '{at}');
              INSERT INTO stock_levels (product_id, server_quantity, quantity, updated_at)
                VALUES (x'01900000000070008000000000000001', 10000, 7500, '{at}');
              INSERT INTO stock_deltas (product_id, delta, reason, sale_id, outbox_seq, at) VALUES
@@ -342,6 +346,7 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
             m1 = serde_json::to_string(&mutation(-2000)).expect("serializes"),
             m2 = serde_json::to_string(&mutation(-500)).expect("serializes"),
             genesis = hex::encode(crate::audit::GENESIS_HASH),
+            access_key = "3".repeat(44),
             hash = hex::encode(hash),
         ))
         .expect("rows under the previous schema insert");
@@ -357,6 +362,11 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
     assert_eq!(line_numbers, vec![1, 2], "lines keep their order by number");
     assert_eq!(sale.sale.payments.len(), 1);
     assert_eq!(sale.sale.verify(), Ok(()), "the old sale is intact");
+    assert_eq!(
+        sale.fiscal.map(|d| d.number),
+        Some(1),
+        "the fiscal document still belongs to its sale"
+    );
 
     let entries = store.outbox_after(0, 10).expect("reads");
     assert_eq!(

@@ -1,3 +1,29 @@
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE sales_copy AS SELECT * FROM sales;
+DROP TABLE sales;
+CREATE TABLE sales (
+  id BLOB PRIMARY KEY NOT NULL,
+  local_number BIGINT NOT NULL UNIQUE,
+  device_id BLOB NOT NULL,
+  seller_id BLOB NOT NULL,
+  customer_id BLOB REFERENCES customers(id),
+  consumer_tax_id TEXT,
+  register_session_id BLOB,
+  created_at TEXT NOT NULL,
+  gross BIGINT NOT NULL,
+  discount BIGINT NOT NULL,
+  total BIGINT NOT NULL,
+  change BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  folio BIGINT
+);
+INSERT INTO sales (id, local_number, device_id, seller_id, customer_id, consumer_tax_id, register_session_id,
+    created_at, gross, discount, total, change, status, folio)
+  SELECT id, local_number, device_id, seller_id, customer_id, consumer_tax_id, register_session_id,
+    created_at, gross, discount, total, change, status, folio FROM sales_copy;
+DROP TABLE sales_copy;
+CREATE INDEX sales_register_session ON sales(register_session_id);
+
 CREATE TABLE audit_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   seq BIGINT NOT NULL,

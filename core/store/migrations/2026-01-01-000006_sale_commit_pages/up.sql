@@ -102,3 +102,33 @@ DROP INDEX sales_created_at;
 ALTER TABLE counters ADD COLUMN hash BLOB;
 INSERT INTO counters (name, value, hash) SELECT 'audit_head', seq, hash FROM audit_head;
 DROP TABLE audit_head;
+
+-- Sales keyed by their local number as the rowid: one index fewer to write per sale. The
+-- table is rebuilt under its own name, so the lines, payments and fiscal documents that
+-- reference it keep doing so; with the checks deferred to commit, every one of them must find
+-- its sale again.
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE sales_copy AS SELECT * FROM sales;
+DROP TABLE sales;
+CREATE TABLE sales (
+  id BLOB NOT NULL UNIQUE,
+  local_number INTEGER PRIMARY KEY NOT NULL,
+  device_id BLOB NOT NULL,
+  seller_id BLOB NOT NULL,
+  customer_id BLOB REFERENCES customers(id),
+  consumer_tax_id TEXT,
+  register_session_id BLOB,
+  created_at TEXT NOT NULL,
+  gross BIGINT NOT NULL,
+  discount BIGINT NOT NULL,
+  total BIGINT NOT NULL,
+  change BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  folio BIGINT
+);
+INSERT INTO sales (id, local_number, device_id, seller_id, customer_id, consumer_tax_id, register_session_id,
+    created_at, gross, discount, total, change, status, folio)
+  SELECT id, local_number, device_id, seller_id, customer_id, consumer_tax_id, register_session_id,
+    created_at, gross, discount, total, change, status, folio FROM sales_copy;
+DROP TABLE sales_copy;
+CREATE INDEX sales_register_session ON sales(register_session_id);
