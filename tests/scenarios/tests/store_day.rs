@@ -876,6 +876,17 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         assert_eq!(flagged.len(), 1, "the one sale that went below zero");
         assert_eq!(flagged[0]["device_id"], d.device_id.to_string());
         assert_eq!(flagged[0]["amount_after"], -1_000);
+        // The register's own report (the owner's) says the same for its branch.
+        let local = d.pos.oversold_report(Some(&owner())).expect("report");
+        assert_eq!(local.len(), 1, "{}: {local:?}", d.name);
+        assert_eq!(local[0].product_id, scarce.id);
+        assert_eq!(local[0].stock.thousandths(), -1_000);
+        assert_eq!(
+            local[0].sales.len(),
+            2,
+            "{}: both sales of the scarce product",
+            d.name
+        );
     }
 
     // Customer balances: charged from both branches, the same everywhere.

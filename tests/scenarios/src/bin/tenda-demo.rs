@@ -9,12 +9,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tenda_domain::{FiscalStatus, Money};
+use tenda_domain::{CardKind, FiscalStatus, Money};
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::{LinkState, PosStatus, StatusListener};
-use tenda_pos::{Approval, PaymentRequest, Pos};
+use tenda_pos::{Approval, PaymentRequest, Pos, PosError};
 use tenda_scenarios::backoffice::{StoreServer, catalog_csv};
 use tenda_scenarios::device::{self, SefazAccess, approval};
 use tenda_scenarios::link::Link;
@@ -201,6 +201,7 @@ async fn main() -> Result<()> {
     };
     device::install_certificate(&pos, &dona)?;
     let printer = device::attach_printer(&pos);
+    device::attach_card_reader(&pos)?;
     let transmitter = device::attach_sefaz(
         &pos,
         &SefazAccess {
@@ -235,16 +236,66 @@ async fn main() -> Result<()> {
     step("The internet link drops");
     server_link.cut();
     sefaz_link.cut();
-    sell(&pos, &codes[..1], "sale while SEFAZ is unreachable").await?;
-    // The sale woke the sync engine, whose push failed: the register now knows it is offline.
+    // Whoever notices first: a sale trying SEFAZ keeps its note pending, or the sync engine
+    // already saw the link down and the register asks for contingency before selling.
+    let refused = match sell(&pos, &codes[..1], "sale while SEFAZ is unreachable").await {
+        Ok(()) => false,
+        Err(e)
+            if matches!(
+                e.downcast_ref::<PosError>(),
+                Some(PosError::ContingencyRequired)
+            ) =>
+        {
+            println!("  the register already knows the link is down: contingency first");
+            true
+        }
+        Err(e) => return Err(e),
+    };
     wait_until(|| pos.status().link == LinkState::Offline, 5_000).await;
     show_status(&pos);
 
     step("The manager types their PIN and a justification: contingency (tpEmis 9)");
     pos.enter_contingency("Queda do link de internet da loja", Some(&manager))?;
+    if refused {
+        // The ticket is still there: it goes through now, in contingency.
+        let total = pos.ticket()?.total;
+        let out = pos
+            .checkout(vec![PaymentRequest::Cash {
+                amount: total,
+                tendered: total,
+            }])
+            .await?;
+        println!(
+            "  the waiting sale: sale #{} total R$ {} | NFC-e {} (contingency, tpEmis 9)",
+            out.local_number,
+            out.total,
+            out.note.map_or(0, |n| n.number)
+        );
+    }
     for i in 0..4 {
         sell(&pos, &codes[i % 3..], &format!("offline sale {}", i + 1)).await?;
     }
+    // A card, offline: the seller reads the store's risk, accepts it, and the payment is kept
+    // sealed to be forwarded when the link returns.
+    pos.scan(codes[2], None)?;
+    let total = pos.ticket()?.total;
+    let risk = pos.card_offline_risk(total)?;
+    println!("  card offline — the seller is shown: \"{}\"", risk.notice);
+    pos.accept_card_offline_risk()?;
+    let out = pos
+        .checkout(vec![PaymentRequest::Card {
+            amount: total,
+            kind: CardKind::Credit,
+        }])
+        .await?;
+    println!(
+        "  offline card sale: sale #{} total R$ {} | NFC-e {} (contingency) | {} card payment(s) \
+         waiting to be forwarded",
+        out.local_number,
+        out.total,
+        out.note.map_or(0, |n| n.number),
+        pos.pending_card_payments()?.len()
+    );
     show_status(&pos);
     println!(
         "  not available offline: {}",
@@ -264,6 +315,11 @@ async fn main() -> Result<()> {
     server_link.restore();
     sefaz_link.restore();
     pos.sync_and_wait(15_000).await?;
+    let forwarded = pos.forward_pending_card_payments().await?;
+    println!(
+        "  card payments forwarded: {} approved, {} declined, {} still waiting",
+        forwarded.approved, forwarded.declined, forwarded.still_pending
+    );
     transmitter.clear_pause();
     let summary = pos.transmit_backlog(&transmitter).await?;
     println!(
