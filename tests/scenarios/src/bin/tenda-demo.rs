@@ -315,10 +315,16 @@ async fn main() -> Result<()> {
     server_link.restore();
     sefaz_link.restore();
     pos.sync_and_wait(15_000).await?;
+    // The engine restoring the link started forwarding the captures in the background; this
+    // waits for that run and forwards anything left. The audit trail counts both.
     let forwarded = pos.forward_pending_card_payments().await?;
+    let audit = pos.audit_entries(0, u32::MAX)?;
+    let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
     println!(
         "  card payments forwarded: {} approved, {} declined, {} still waiting",
-        forwarded.approved, forwarded.declined, forwarded.still_pending
+        count("card.forward_approved"),
+        count("card.forward_declined"),
+        forwarded.still_pending
     );
     transmitter.clear_pause();
     let summary = pos.transmit_backlog(&transmitter).await?;
