@@ -1,6 +1,7 @@
 //! Write statements of the sale commit that the connection keeps prepared. Diesel prepares its
 //! UPDATE and upsert statements afresh on every call (their text may vary with the changeset);
-//! these fixed texts are cached by type, so a sale pays no SQL parsing.
+//! these fixed texts are cached by type, so a sale pays no SQL parsing. Rows a sale writes by
+//! the dozen (lines, stock deltas and levels) go in multi-row INSERTs, a few per sale.
 
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
