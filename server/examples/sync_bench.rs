@@ -207,13 +207,26 @@ async fn pull_bench() {
 
 use diesel::ExpressionMethods;
 
+/// Which parts to run: all by default, or those named on the command line
+/// (`push-sqlite`, `push-postgres`, `pull`).
+fn selected(part: &str) -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.is_empty() || args.iter().any(|a| a == part)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    push_bench(Backend::sqlite(), "sqlite").await;
-    let cluster = tokio::task::spawn_blocking(PgCluster::start)
-        .await
-        .expect("cluster");
-    push_bench(cluster.fresh_database(), "postgres").await;
-    drop(cluster);
-    pull_bench().await;
+    if selected("push-sqlite") {
+        push_bench(Backend::sqlite(), "sqlite").await;
+    }
+    if selected("push-postgres") {
+        let cluster = tokio::task::spawn_blocking(PgCluster::start)
+            .await
+            .expect("cluster");
+        push_bench(cluster.fresh_database(), "postgres").await;
+        drop(cluster);
+    }
+    if selected("pull") {
+        pull_bench().await;
+    }
 }
