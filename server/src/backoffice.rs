@@ -73,10 +73,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/reports/oversold", get(oversold))
         .route("/api/v1/admin/reports/overdraft", get(overdraft))
         .route("/api/v1/admin/audit", get(list_audit))
+        .merge(crate::device_records::routes())
 }
 
 /// Authenticates the caller, checks `perm`, audits a refused write, then runs `f`.
-async fn as_user<T, F>(
+pub(crate) async fn as_user<T, F>(
     st: &AppState,
     headers: &HeaderMap,
     perm: Permission,

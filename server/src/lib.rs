@@ -5,6 +5,7 @@ pub mod backoffice;
 pub mod bulk;
 pub mod catalog;
 pub mod db;
+pub mod device_records;
 pub mod enroll;
 pub mod error;
 pub mod http;

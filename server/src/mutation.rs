@@ -72,7 +72,8 @@ pub struct Effects {
     pub balance: Vec<Delta>,
     /// (id, kind, amount)
     pub cash: Option<(Uuid, String, i64)>,
-    /// Kept as pushed in `device_records` (audit trail entries, fiscal number voids).
+    /// Kept as pushed in `device_records` (audit trail entries, fiscal number voids, notes
+    /// cancelled by substitution, forwarded card payments).
     pub record: bool,
 }
 
@@ -266,7 +267,25 @@ pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), 
         } => {
             fx.cash = Some((Uuid::now_v7(), snake(movement), amount.centavos()));
         }
-        Mutation::FiscalNumbersVoided { .. } | Mutation::AuditAppended { .. } => fx.record = true,
+        Mutation::NoteCancelledBySubstitution {
+            cancelled_access_key,
+            substitute_access_key,
+            ..
+        } => {
+            for (name, key) in [
+                (".cancelled_access_key", cancelled_access_key),
+                (".substitute_access_key", substitute_access_key),
+            ] {
+                if key.len() != 44 || !key.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Error::invalid(field(name), "must be 44 digits"));
+                }
+            }
+            // The sale keeps its own note: kept as a record, the sale row is not touched.
+            fx.record = true;
+        }
+        Mutation::FiscalNumbersVoided { .. }
+        | Mutation::AuditAppended { .. }
+        | Mutation::CardPaymentForwarded { .. } => fx.record = true,
         _ => fx.record = true,
     }
     Ok((mutation, fx))

@@ -24,7 +24,7 @@ pub use ids::{
     BranchId, CustomerId, DeviceId, IdError, ProductId, RegisterSessionId, SaleId, StoreId, UserId,
 };
 pub use money::{Money, MoneyError};
-pub use outbox::{CashMovementKind, Mutation, OutboxEntry, SaleRecorded};
+pub use outbox::{CardForwardOutcome, CashMovementKind, Mutation, OutboxEntry, SaleRecorded};
 pub use payment::{CardKind, Payment, PaymentError, PaymentMethod};
 pub use product::{FieldError, FiscalData, IcmsTaxation, Product};
 pub use quantity::{Quantity, QuantityError, Unit};

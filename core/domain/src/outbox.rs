@@ -44,6 +44,20 @@ pub enum CashMovementKind {
     Closing,
 }
 
+/// What the acquirer answered for an offline card payment forwarded when the link returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum CardForwardOutcome {
+    Approved {
+        authorization_code: String,
+    },
+    /// The sale stands; the store must collect `amount` from the customer.
+    Declined {
+        amount: Money,
+        reason: String,
+    },
+}
+
 /// One change a device made, as pushed to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
@@ -107,6 +121,26 @@ pub enum Mutation {
         actor: Actor,
         at: DateTime<Utc>,
     },
+    /// An offline card payment of a sale forwarded to the acquirer, with its answer.
+    CardPaymentForwarded {
+        sale_id: SaleId,
+        /// The payment's id at the reader (the card payment's `nsu` on the sale).
+        payment_id: String,
+        outcome: CardForwardOutcome,
+        at: DateTime<Utc>,
+    },
+    /// A superseded note of the sale (e.g. a normal note SEFAZ authorized after its contingency
+    /// replacement was issued) cancelled by substitution (event 110112), naming the sale's own
+    /// authorized note as the substitute. The sale and its own note are unchanged.
+    NoteCancelledBySubstitution {
+        sale_id: SaleId,
+        cancelled_access_key: String,
+        substitute_access_key: String,
+        /// The event's protocol number.
+        protocol: Option<String>,
+        justification: String,
+        at: DateTime<Utc>,
+    },
     /// An audit entry, so the server keeps the store's full trail. Hashes are hex SHA-256.
     AuditAppended {
         seq: u64,
@@ -132,6 +166,8 @@ impl Mutation {
             Mutation::CustomerBalanceAdjusted { .. } => "customer_balance_adjusted",
             Mutation::CashMovement { .. } => "cash_movement",
             Mutation::CustomerRegistered { .. } => "customer_registered",
+            Mutation::CardPaymentForwarded { .. } => "card_payment_forwarded",
+            Mutation::NoteCancelledBySubstitution { .. } => "note_cancelled_by_substitution",
             Mutation::AuditAppended { .. } => "audit_appended",
         }
     }

@@ -150,6 +150,31 @@ fn all_mutations() -> Vec<OutboxEntry> {
             prev_hash: "00".repeat(32),
             hash: "ab".repeat(32),
         },
+        Mutation::CardPaymentForwarded {
+            sale_id: sale.id,
+            payment_id: uuid(7).to_string(),
+            outcome: CardForwardOutcome::Approved {
+                authorization_code: "A1B2C3".into(),
+            },
+            at: at(),
+        },
+        Mutation::CardPaymentForwarded {
+            sale_id: sale.id,
+            payment_id: uuid(8).to_string(),
+            outcome: CardForwardOutcome::Declined {
+                amount: Money::from_centavos(1_800),
+                reason: "saldo insuficiente".into(),
+            },
+            at: at(),
+        },
+        Mutation::NoteCancelledBySubstitution {
+            sale_id: sale.id,
+            cancelled_access_key: "35260306157250000116650010000012341123456780".into(),
+            substitute_access_key: "35260306157250000116650010000012349123456789".into(),
+            protocol: Some("135260000000002".into()),
+            justification: "Nota substituida pela emitida em contingencia".into(),
+            at: at(),
+        },
     ];
     mutations
         .into_iter()

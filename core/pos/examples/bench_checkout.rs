@@ -1,6 +1,8 @@
 //! Offline checkout end to end — 5 lines rung up, cash, NFC-e signed in contingency, durable
 //! commit, receipt laid out and encoded — p50/p99 over ≥ 2,000 sales, beside the floor measured
 //! in the same run: one durable SQLCipher commit plus one RSA-2048 SHA-1 signature.
+// Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use std::time::{Duration, Instant};
 

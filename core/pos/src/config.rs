@@ -29,6 +29,12 @@ pub struct PosConfig {
     pub danfe: DanfeOptions,
     /// How long the sale waits for SEFAZ before consulting and falling back to contingency.
     pub sefaz_timeout_ms: u64,
+    /// How the device syncs with its server (store settings `sync.*`).
+    #[serde(default)]
+    pub sync: crate::sync_link::SyncSettings,
+    /// The owner's limits on card payments taken offline (store-and-forward, at the store's risk).
+    #[serde(default)]
+    pub card_offline_limits: tenda_devices::card::OfflineLimits,
 }
 
 impl PosConfig {
@@ -46,6 +52,8 @@ impl PosConfig {
             printer_profile: PrinterProfile::mm80(),
             danfe: DanfeOptions::default(),
             sefaz_timeout_ms: 5_000,
+            sync: crate::sync_link::SyncSettings::default(),
+            card_offline_limits: Default::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod pos;
 pub mod register;
 pub mod reports;
 pub mod status;
+pub mod sync_link;
 pub mod transmission;
 
 pub use checkout::payments::PaymentRequest;
@@ -20,3 +21,10 @@ pub use pos::{
     Approval, NoteSummary, NoteToCorrect, Pos, ProductView, SaleOutcome, TicketLineView,
     TicketView, TransmissionSummary,
 };
+pub use pos::{
+    AuditFilter, AuditReport, AuditRow, CancellationOutcome, CardForwardSummary, CardOfflineRisk,
+    CardPaymentToRecover, ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection,
+    NoteCorrection, OfflineSaleRow, PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow,
+    SaleNoteState, SalePaymentRow, SyncNowOutcome, VoidedRange,
+};
+pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

@@ -177,6 +177,8 @@ impl RegisterTally {
 }
 
 #[cfg(test)]
+// Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
 

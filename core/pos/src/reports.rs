@@ -107,7 +107,7 @@ pub fn oversold(levels: &[(ProductId, String, Quantity)], sales: &[Sale]) -> Vec
                 .iter()
                 .filter(|s| s.lines.iter().any(|l| l.product_id == *id))
                 .collect();
-            selling.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            selling.sort_by_key(|s| std::cmp::Reverse(s.created_at));
             OversoldRow {
                 product_id: *id,
                 name: name.clone(),

@@ -104,6 +104,13 @@ pub fn offline_limitations() -> Vec<OfflineLimitation> {
     .collect()
 }
 
+/// Records received of a pull round; `total` is known from the first page on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullProgress {
+    pub received: u64,
+    pub total: Option<u64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosStatus {
     pub link: LinkState,
@@ -119,6 +126,12 @@ pub struct PosStatus {
     pub printer: PeripheralState,
     pub card_reader: PeripheralState,
     pub last_sync: Option<DateTime<Utc>>,
+    /// A pull from the server in progress (the first load shows it as a progress bar).
+    pub pull: Option<PullProgress>,
+    /// The first full load after enrollment (catalog, customers, users) has completed.
+    pub initial_load_complete: bool,
+    /// Why the server refuses this device (revoked, wrong credential), while it does.
+    pub sync_refused: Option<String>,
     /// Filled while offline.
     pub unavailable: Vec<OfflineLimitation>,
 }
@@ -136,6 +149,9 @@ impl Default for PosStatus {
             printer: PeripheralState::NotConfigured,
             card_reader: PeripheralState::NotConfigured,
             last_sync: None,
+            pull: None,
+            initial_load_complete: false,
+            sync_refused: None,
             unavailable: offline_limitations(),
         }
     }

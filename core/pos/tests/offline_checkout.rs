@@ -1,6 +1,8 @@
 //! The register working with no internet: sign in, open the register, enter contingency with a
 //! manager's PIN, ring up and sell, print the DANFE — everything committed in the encrypted store
 //! and audited, on a real SQLCipher file with the public test A1 certificate.
+// Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
 

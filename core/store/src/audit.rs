@@ -1,15 +1,17 @@
 //! The hash-chained audit log. Each entry's hash covers the previous entry's hash and every
 //! field of the entry, so editing, inserting or deleting any entry breaks the chain at that
-//! point; `audit_head` holds the last link, so deleting the newest entries is caught too.
+//! point; the `audit_head` counter holds the last link (seq and hash), so deleting the newest
+//! entries is caught too.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use tenda_domain::{Actor, AuditEvent, Mutation, Outcome};
 
+use crate::cached::MoveAuditHead;
 use crate::error::{Result, corrupt};
 use crate::outbox::append_outbox;
-use crate::schema::{audit_head, audit_log};
+use crate::schema::{audit_log, counters};
 use crate::store::{Store, parse_ts, ts};
 
 /// The hash before the first entry.
@@ -77,12 +79,23 @@ pub fn entry_hash(
     h.finalize().into()
 }
 
+/// Name of the counter that holds the chain's last link.
+const HEAD: &str = "audit_head";
+
+/// The last link (seq, hash), if any entry was ever written.
+fn read_head(conn: &mut SqliteConnection) -> Result<Option<(i64, Vec<u8>)>> {
+    // get_result, not first: a `LIMIT ?` bind makes SQLite re-prepare the statement each time.
+    let head: Option<(i64, Option<Vec<u8>>)> = counters::table
+        .filter(counters::name.eq(HEAD))
+        .select((counters::value, counters::hash))
+        .get_result(conn)
+        .optional()?;
+    Ok(head.map(|(seq, hash)| (seq, hash.unwrap_or_default())))
+}
+
 /// Appends an entry (and its `AuditAppended` outbox mutation) inside the caller's transaction.
 pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<AuditEntry> {
-    let head: Option<(i64, Vec<u8>)> = audit_head::table
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)
-        .optional()?;
+    let head = read_head(conn)?;
     let (prev_seq, prev_hash) = match head {
         Some((s, h)) => (
             s,
@@ -115,18 +128,17 @@ pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> R
             audit_log::hash.eq(hash.as_slice()),
         ))
         .execute(conn)?;
-    let moved = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set((
-            audit_head::seq.eq(seq),
-            audit_head::hash.eq(hash.as_slice()),
-        ))
-        .execute(conn)?;
+    let moved = MoveAuditHead {
+        seq,
+        hash: hash.to_vec(),
+    }
+    .execute(conn)?;
     if moved == 0 {
-        diesel::insert_into(audit_head::table)
+        diesel::insert_into(counters::table)
             .values((
-                audit_head::id.eq(1),
-                audit_head::seq.eq(seq),
-                audit_head::hash.eq(hash.as_slice()),
+                counters::name.eq(HEAD),
+                counters::value.eq(seq),
+                counters::hash.eq(hash.as_slice()),
             ))
             .execute(conn)?;
     }
@@ -233,10 +245,7 @@ impl Store {
                 expected_seq += 1;
             }
         }
-        let head: Option<(i64, Vec<u8>)> = audit_head::table
-            .select((audit_head::seq, audit_head::hash))
-            .first(&mut self.conn)
-            .optional()?;
+        let head = read_head(&mut self.conn)?;
         let last = expected_seq - 1;
         let head_ok = match head {
             None => last == 0,

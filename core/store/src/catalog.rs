@@ -9,10 +9,13 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
+use crate::cached::{
+    ADD_STOCK, INSERT_STOCK_DELTAS, SettleStock, StockDeltaValues, StockLevelDelta, insert_rows,
+};
 use crate::error::{Error, Result, corrupt};
-use crate::outbox::{append_outbox, pushed_through};
-use crate::schema::{products, stock_deltas, stock_levels};
-use crate::store::{Store, ts};
+use crate::outbox::append_outbox;
+use crate::schema::{products, stock_levels};
+use crate::store::{Store, child_key, child_keys, ts};
 
 #[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
 #[diesel(table_name = products, treat_none_as_null = true)]
@@ -197,66 +200,74 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-#[derive(QueryableByName)]
-struct QuantityRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    q: Option<i64>,
-}
-
-/// Sum of local stock deltas not yet acknowledged by the server.
-pub(crate) fn pending_stock_delta(conn: &mut SqliteConnection, product: &[u8]) -> Result<i64> {
-    let through = i64::try_from(pushed_through(conn)?).unwrap_or(i64::MAX);
-    let row: QuantityRow = diesel::sql_query(
-        "SELECT sum(delta) AS q FROM stock_deltas WHERE product_id = ? AND outbox_seq > ?",
-    )
-    .bind::<diesel::sql_types::Binary, _>(product)
-    .bind::<BigInt, _>(through)
-    .get_result(conn)?;
-    Ok(row.q.unwrap_or(0))
-}
-
-/// Records a stock delta (row and level) inside the caller's transaction.
-pub(crate) fn apply_stock_delta(
+/// Records the stock deltas one mutation carries (rows and levels) inside the caller's
+/// transaction: a few multi-row statements, not two per product.
+pub(crate) fn apply_stock_deltas(
     conn: &mut SqliteConnection,
-    d: &StockDelta,
+    deltas: &[StockDelta],
     outbox_seq: u64,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let pid = d.product_id.as_bytes().to_vec();
-    let sale_id = match &d.reason {
-        StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
-            Some(sale_id.as_bytes().to_vec())
+    let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
+    let at = ts(at);
+    let mut rows = Vec::with_capacity(deltas.len());
+    let mut levels = Vec::with_capacity(deltas.len());
+    for (i, d) in deltas.iter().enumerate() {
+        let sale_id = match &d.reason {
+            StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
+                Some(sale_id.as_bytes().to_vec())
+            }
+            _ => None,
+        };
+        rows.push(StockDeltaValues {
+            id: child_key("stock deltas", seq, i64::try_from(i).unwrap_or(i64::MAX))?,
+            product_id: d.product_id.as_bytes().to_vec(),
+            delta: d.delta.thousandths(),
+            reason: serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?,
+            sale_id,
+            outbox_seq: seq,
+            at: at.clone(),
+        });
+        // A product without a level yet starts from the delta, all of it pending.
+        levels.push(StockLevelDelta {
+            product_id: d.product_id.as_bytes().to_vec(),
+            server_quantity: 0,
+            quantity: d.delta.thousandths(),
+            pending: d.delta.thousandths(),
+            updated_at: at.clone(),
+        });
+    }
+    insert_rows(conn, INSERT_STOCK_DELTAS, "", &rows)?;
+    insert_rows(conn, ADD_STOCK.0, ADD_STOCK.1, &levels)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct SettledRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    product_id: Vec<u8>,
+    #[diesel(sql_type = BigInt)]
+    settled: i64,
+}
+
+/// The server acknowledged the mutations after `from` through `through`: their stock deltas
+/// stop counting as pending (the server's next levels include them).
+pub(crate) fn settle_stock(conn: &mut SqliteConnection, from: i64, through: i64) -> Result<()> {
+    let (first, _) = child_keys(from.saturating_add(1));
+    let (_, last) = child_keys(through);
+    let rows: Vec<SettledRow> = diesel::sql_query(
+        "SELECT product_id, sum(delta) AS settled FROM stock_deltas \
+         WHERE id BETWEEN ? AND ? GROUP BY product_id",
+    )
+    .bind::<BigInt, _>(first)
+    .bind::<BigInt, _>(last)
+    .load(conn)?;
+    for r in rows {
+        SettleStock {
+            settled: r.settled,
+            product_id: r.product_id,
         }
-        _ => None,
-    };
-    diesel::insert_into(stock_deltas::table)
-        .values((
-            stock_deltas::product_id.eq(&pid),
-            stock_deltas::delta.eq(d.delta.thousandths()),
-            stock_deltas::reason
-                .eq(serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?),
-            stock_deltas::sale_id.eq(sale_id),
-            stock_deltas::outbox_seq.eq(i64::try_from(outbox_seq).unwrap_or(i64::MAX)),
-            stock_deltas::at.eq(ts(at)),
-        ))
         .execute(conn)?;
-    // UPDATE, then INSERT the first time: statements diesel keeps prepared (an upsert is
-    // parsed again on every call, and a sale makes one per product).
-    let moved = diesel::update(stock_levels::table.filter(stock_levels::product_id.eq(&pid)))
-        .set((
-            stock_levels::quantity.eq(stock_levels::quantity + d.delta.thousandths()),
-            stock_levels::updated_at.eq(ts(at)),
-        ))
-        .execute(conn)?;
-    if moved == 0 {
-        diesel::insert_into(stock_levels::table)
-            .values((
-                stock_levels::product_id.eq(&pid),
-                stock_levels::server_quantity.eq(0i64),
-                stock_levels::quantity.eq(d.delta.thousandths()),
-                stock_levels::updated_at.eq(ts(at)),
-            ))
-            .execute(conn)?;
     }
     Ok(())
 }
@@ -269,19 +280,20 @@ pub(crate) fn set_server_stock(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let pid = product.as_bytes().to_vec();
-    let local = server.thousandths() + pending_stock_delta(conn, &pid)?;
+    // A product without a level row has no local deltas, so nothing is pending.
     diesel::insert_into(stock_levels::table)
         .values((
             stock_levels::product_id.eq(&pid),
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(local),
+            stock_levels::quantity.eq(server.thousandths()),
+            stock_levels::pending.eq(0i64),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .on_conflict(stock_levels::product_id)
         .do_update()
         .set((
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(local),
+            stock_levels::quantity.eq(stock_levels::pending + server.thousandths()),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .execute(conn)?;
@@ -434,7 +446,7 @@ impl Store {
                     at,
                 },
             )?;
-            apply_stock_delta(c, delta, seq, at)?;
+            apply_stock_deltas(c, std::slice::from_ref(delta), seq, at)?;
             append_audit(
                 c,
                 &AuditEvent {

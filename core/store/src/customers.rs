@@ -8,6 +8,7 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
+use crate::cached::AddBalance;
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::{append_outbox, pushed_through};
 use crate::schema::{balance_deltas, customers};
@@ -115,7 +116,7 @@ pub(crate) fn load_customer(
     let row: Option<CustomerRow> = customers::table
         .filter(customers::id.eq(id.as_bytes().to_vec()))
         .select(CustomerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(CustomerRow::decode).transpose()
 }
@@ -143,9 +144,11 @@ pub(crate) fn apply_balance_delta(
             balance_deltas::at.eq(ts(at)),
         ))
         .execute(conn)?;
-    let n = diesel::update(customers::table.filter(customers::id.eq(&cid)))
-        .set(customers::balance.eq(customers::balance + d.delta.centavos()))
-        .execute(conn)?;
+    let n = AddBalance {
+        delta: d.delta.centavos(),
+        customer_id: cid,
+    }
+    .execute(conn)?;
     if n == 0 {
         return Err(Error::NotFound("customer"));
     }

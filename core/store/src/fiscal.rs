@@ -8,8 +8,10 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
+use crate::cached::{BumpFiscalCounter, UseReservedNumber};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
+use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{fiscal_counters, fiscal_documents, fiscal_numbers};
 use crate::store::{Store, parse_ts, ts};
 
@@ -111,18 +113,25 @@ pub(crate) fn take_number(
     state: &str,
     at: DateTime<Utc>,
 ) -> Result<u32> {
-    let next: i32 = diesel::insert_into(fiscal_counters::table)
-        .values((
-            fiscal_counters::model.eq(i32::from(s.model)),
-            fiscal_counters::series.eq(i32::from(s.series)),
-            fiscal_counters::next_number.eq(2),
-        ))
-        .on_conflict((fiscal_counters::model, fiscal_counters::series))
-        .do_update()
-        .set(fiscal_counters::next_number.eq(fiscal_counters::next_number + 1))
-        .returning(fiscal_counters::next_number)
-        .get_result(conn)?;
-    let number = u32::try_from(next - 1).map_err(|_| corrupt("fiscal counter", "negative"))?;
+    let (model, series) = (i32::from(s.model), i32::from(s.series));
+    let taken = if (BumpFiscalCounter { model, series }).execute(conn)? == 0 {
+        diesel::insert_into(fiscal_counters::table)
+            .values((
+                fiscal_counters::model.eq(model),
+                fiscal_counters::series.eq(series),
+                fiscal_counters::next_number.eq(2),
+            ))
+            .execute(conn)?;
+        1
+    } else {
+        fiscal_counters::table
+            .filter(fiscal_counters::model.eq(model))
+            .filter(fiscal_counters::series.eq(series))
+            .select(fiscal_counters::next_number)
+            .get_result::<i32>(conn)?
+            - 1
+    };
+    let number = u32::try_from(taken).map_err(|_| corrupt("fiscal counter", "negative"))?;
     if number > MAX_FISCAL_NUMBER {
         return Err(Error::InvalidInput {
             field: "series",
@@ -147,14 +156,11 @@ pub(crate) fn use_reserved_number(
     s: FiscalSeries,
     number: u32,
 ) -> Result<()> {
-    let n = diesel::update(
-        fiscal_numbers::table
-            .filter(fiscal_numbers::model.eq(i32::from(s.model)))
-            .filter(fiscal_numbers::series.eq(i32::from(s.series)))
-            .filter(fiscal_numbers::number.eq(i32::try_from(number).unwrap_or(-1)))
-            .filter(fiscal_numbers::state.eq("reserved")),
-    )
-    .set(fiscal_numbers::state.eq("used"))
+    let n = UseReservedNumber {
+        model: i32::from(s.model),
+        series: i32::from(s.series),
+        number: i32::try_from(number).unwrap_or(-1),
+    }
     .execute(conn)?;
     if n == 0 {
         return Err(Error::FiscalNumberNotReserved {
@@ -332,6 +338,35 @@ impl Store {
         actor: Actor,
         at: DateTime<Utc>,
     ) -> Result<u64> {
+        let voided = VoidedNumbers {
+            series,
+            first,
+            last,
+            justification: justification.to_owned(),
+            protocol,
+        };
+        self.record_fiscal_numbers_voided_with_change(&voided, actor, at, &LocalChange::default())
+            .map(|(seq, _)| seq)
+    }
+
+    /// [`Store::record_fiscal_numbers_voided`] together with `change` (the approval's audit
+    /// entry, the event record in the settings, further mutations) in ONE transaction: the
+    /// numbers are voided and the change recorded, or neither. Returns the `FiscalNumbersVoided`
+    /// outbox number and what the change was given.
+    pub fn record_fiscal_numbers_voided_with_change(
+        &mut self,
+        voided: &VoidedNumbers,
+        actor: Actor,
+        at: DateTime<Utc>,
+        change: &LocalChange,
+    ) -> Result<(u64, RecordedChange)> {
+        let VoidedNumbers {
+            series,
+            first,
+            last,
+            ref justification,
+            ref protocol,
+        } = *voided;
         let len = justification.trim().chars().count();
         if !(15..=255).contains(&len) {
             return Err(Error::InvalidInput {
@@ -356,7 +391,7 @@ impl Store {
                 )
                 .set((
                     fiscal_numbers::state.eq("voided"),
-                    fiscal_numbers::protocol.eq(&protocol),
+                    fiscal_numbers::protocol.eq(protocol),
                 ))
                 .execute(c)?;
                 if updated == 0 {
@@ -388,7 +423,7 @@ impl Store {
                     at,
                 },
             )?;
-            Ok(seq)
+            Ok((seq, apply_local_change(c, change)?))
         })
     }
 
@@ -425,81 +460,143 @@ impl Store {
         actor: Actor,
         at: DateTime<Utc>,
     ) -> Result<u64> {
+        self.write(|c| apply_fiscal_update(c, sale_id, update, actor, at))
+    }
+
+    /// [`Store::update_fiscal_document`] together with `change` (the approval's audit entry,
+    /// settings, further mutations) in ONE transaction: the document changes and the change is
+    /// recorded, or neither. Returns the `FiscalStatusChanged` outbox number and what the change
+    /// was given.
+    pub fn update_fiscal_document_with_change(
+        &mut self,
+        sale_id: SaleId,
+        update: &FiscalUpdate,
+        actor: Actor,
+        at: DateTime<Utc>,
+        change: &LocalChange,
+    ) -> Result<(u64, RecordedChange)> {
         self.write(|c| {
-            let mut doc = load_document(c, sale_id)?.ok_or(Error::NotFound("fiscal document"))?;
-            if let Some(s) = update.status {
-                doc.status = s;
-            }
-            if let Some(p) = &update.protocol {
-                doc.protocol = Some(p.clone());
-            }
-            if update.rejection_code.is_some() || update.rejection_reason.is_some() {
-                doc.rejection_code = update.rejection_code.clone();
-                doc.rejection_reason = update.rejection_reason.clone();
-            }
-            if let Some(x) = &update.xml {
-                doc.xml = x.clone();
-            }
-            if let Some(k) = &update.access_key {
-                doc.access_key = k.clone();
-            }
-            if let Some(e) = update.emission {
-                doc.emission = e;
-            }
-            if let Some(d) = update.deadline {
-                doc.deadline = Some(d);
-            }
-            validate_signed(&SignedFiscalDocument {
-                access_key: doc.access_key.clone(),
-                emission: doc.emission,
-                status: doc.status,
-                xml: doc.xml.clone(),
-                protocol: None,
-                deadline: None,
-            })?;
-            diesel::update(
-                fiscal_documents::table
-                    .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec())),
-            )
-            .set((
-                fiscal_documents::status.eq(doc.status.code()),
-                fiscal_documents::protocol.eq(&doc.protocol),
-                fiscal_documents::rejection_code.eq(&doc.rejection_code),
-                fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
-                fiscal_documents::xml.eq(&doc.xml),
-                fiscal_documents::access_key.eq(&doc.access_key),
-                fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
-                fiscal_documents::deadline.eq(doc.deadline.map(ts)),
-                fiscal_documents::updated_at.eq(ts(at)),
-            ))
-            .execute(c)?;
-            let reason = match (&doc.rejection_code, &doc.rejection_reason) {
-                (Some(code), Some(r)) => Some(format!("{code} {r}")),
-                (Some(code), None) => Some(code.clone()),
-                (None, r) => r.clone(),
-            };
-            let seq = append_outbox(
-                c,
-                &Mutation::FiscalStatusChanged {
-                    sale_id,
-                    access_key: doc.access_key.clone(),
-                    status: doc.status,
-                    protocol: doc.protocol.clone(),
-                    reason,
-                    at,
-                },
-            )?;
-            append_audit(
-                c,
-                &AuditEvent {
-                    actor,
-                    action: format!("fiscal.{}", doc.status.code()),
-                    subject: format!("sale:{sale_id}"),
-                    outcome: Outcome::Succeeded,
-                    at,
-                },
-            )?;
-            Ok(seq)
+            let seq = apply_fiscal_update(c, sale_id, update, actor, at)?;
+            Ok((seq, apply_local_change(c, change)?))
         })
+    }
+
+    /// A cancelled note's document update, the sale's void and `change`, in ONE transaction:
+    /// after a cancellation SEFAZ registered, the note is cancelled, the sale voided (stock back,
+    /// account charges credited) and the approval audited together, or nothing is written.
+    /// Returns the outbox numbers of the `FiscalStatusChanged` and `SaleVoided` mutations.
+    pub fn cancel_fiscal_document_and_void_sale(
+        &mut self,
+        sale_id: SaleId,
+        update: &FiscalUpdate,
+        reason: &str,
+        actor: Actor,
+        at: DateTime<Utc>,
+        change: &LocalChange,
+    ) -> Result<(u64, u64, RecordedChange)> {
+        let reason = crate::sales::check_void_reason(reason)?;
+        let void_at = crate::store::stored_instant(at);
+        self.write(|c| {
+            let fiscal = apply_fiscal_update(c, sale_id, update, actor, at)?;
+            let void = crate::sales::void_sale_in(c, sale_id, actor, reason, void_at)?;
+            Ok((fiscal, void, apply_local_change(c, change)?))
+        })
+    }
+}
+
+/// A range of numbers SEFAZ declared unused (inutilização), as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoidedNumbers {
+    pub series: FiscalSeries,
+    pub first: u32,
+    pub last: u32,
+    /// 15-255 characters, as sent to SEFAZ.
+    pub justification: String,
+    pub protocol: Option<String>,
+}
+
+/// Applies a document update with its mutation and audit entry inside the caller's transaction.
+fn apply_fiscal_update(
+    c: &mut SqliteConnection,
+    sale_id: SaleId,
+    update: &FiscalUpdate,
+    actor: Actor,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    {
+        let mut doc = load_document(c, sale_id)?.ok_or(Error::NotFound("fiscal document"))?;
+        if let Some(s) = update.status {
+            doc.status = s;
+        }
+        if let Some(p) = &update.protocol {
+            doc.protocol = Some(p.clone());
+        }
+        if update.rejection_code.is_some() || update.rejection_reason.is_some() {
+            doc.rejection_code = update.rejection_code.clone();
+            doc.rejection_reason = update.rejection_reason.clone();
+        }
+        if let Some(x) = &update.xml {
+            doc.xml = x.clone();
+        }
+        if let Some(k) = &update.access_key {
+            doc.access_key = k.clone();
+        }
+        if let Some(e) = update.emission {
+            doc.emission = e;
+        }
+        if let Some(d) = update.deadline {
+            doc.deadline = Some(d);
+        }
+        validate_signed(&SignedFiscalDocument {
+            access_key: doc.access_key.clone(),
+            emission: doc.emission,
+            status: doc.status,
+            xml: doc.xml.clone(),
+            protocol: None,
+            deadline: None,
+        })?;
+        diesel::update(
+            fiscal_documents::table
+                .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec())),
+        )
+        .set((
+            fiscal_documents::status.eq(doc.status.code()),
+            fiscal_documents::protocol.eq(&doc.protocol),
+            fiscal_documents::rejection_code.eq(&doc.rejection_code),
+            fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
+            fiscal_documents::xml.eq(&doc.xml),
+            fiscal_documents::access_key.eq(&doc.access_key),
+            fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
+            fiscal_documents::deadline.eq(doc.deadline.map(ts)),
+            fiscal_documents::updated_at.eq(ts(at)),
+        ))
+        .execute(c)?;
+        let reason = match (&doc.rejection_code, &doc.rejection_reason) {
+            (Some(code), Some(r)) => Some(format!("{code} {r}")),
+            (Some(code), None) => Some(code.clone()),
+            (None, r) => r.clone(),
+        };
+        let seq = append_outbox(
+            c,
+            &Mutation::FiscalStatusChanged {
+                sale_id,
+                access_key: doc.access_key.clone(),
+                status: doc.status,
+                protocol: doc.protocol.clone(),
+                reason,
+                at,
+            },
+        )?;
+        append_audit(
+            c,
+            &AuditEvent {
+                actor,
+                action: format!("fiscal.{}", doc.status.code()),
+                subject: format!("sale:{sale_id}"),
+                outcome: Outcome::Succeeded,
+                at,
+            },
+        )?;
+        Ok(seq)
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+mod cached;
 pub mod catalog;
 pub mod csv_import;
 pub mod customers;
@@ -28,6 +29,7 @@ pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
 pub use error::{Error, Result};
 pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
+    VoidedNumbers,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
 pub use record::{LocalChange, RecordedChange};

@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 5);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 6);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -87,16 +87,25 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
     );
 }
 
-fn sale_columns(conn: &mut SqliteConnection) -> Vec<String> {
+fn columns(conn: &mut SqliteConnection, table: &str) -> Vec<String> {
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = diesel::sql_types::Text)]
         name: String,
     }
-    let rows: Vec<Name> = diesel::sql_query("SELECT name FROM pragma_table_info('sales')")
+    let rows: Vec<Name> = diesel::sql_query("SELECT name FROM pragma_table_info(?)")
+        .bind::<diesel::sql_types::Text, _>(table)
         .load(conn)
         .expect("lists columns");
     rows.into_iter().map(|n| n.name).collect()
+}
+
+fn sale_columns(conn: &mut SqliteConnection) -> Vec<String> {
+    columns(conn, "sales")
+}
+
+fn stock_level_columns(conn: &mut SqliteConnection) -> Vec<String> {
+    columns(conn, "stock_levels")
 }
 
 #[test]
@@ -155,6 +164,13 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("sale commit pages revert");
+    assert!(!sale_columns(&mut conn).is_empty());
+    assert!(
+        !stock_level_columns(&mut conn).contains(&"pending".to_owned()),
+        "the pending stock column is gone"
+    );
+    conn.revert_last_migration(MIGRATIONS)
         .expect("sale folio reverts");
     assert!(!sale_columns(&mut conn).contains(&"folio".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
@@ -207,22 +223,17 @@ fn the_table_definitions_match_the_migrated_schema() {
     stock_levels::table
         .select(stock_levels::all_columns)
         .limit(0)
-        .load::<(Vec<u8>, i64, i64, String)>(c)
+        .load::<(Vec<u8>, i64, i64, String, i64)>(c)
         .expect("stock");
     outbox::table
         .select(outbox::all_columns)
         .limit(0)
         .load::<(i64, String, String, String)>(c)
         .expect("outbox");
-    audit_head::table
-        .select(audit_head::all_columns)
-        .limit(0)
-        .load::<(i32, i64, Vec<u8>)>(c)
-        .expect("audit head");
     counters::table
         .select(counters::all_columns)
         .limit(0)
-        .load::<(String, i64)>(c)
+        .load::<(String, i64, Option<Vec<u8>>)>(c)
         .expect("counters");
     secrets::table
         .select(secrets::all_columns)
@@ -263,4 +274,134 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(i64, Vec<u8>, i64, String, Option<Vec<u8>>, i64, String)>(c)
         .expect("balance deltas");
+}
+
+#[test]
+fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration() {
+    use crate::PullChange;
+    use tenda_domain::{Actor, Mutation, Quantity, StockReason, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("p.db");
+    let key = DbKey::generate();
+    let product: tenda_domain::ProductId = "01900000-0000-7000-8000-000000000001"
+        .parse()
+        .expect("valid id");
+    let mutation = |delta: i64| Mutation::StockAdjusted {
+        product_id: product,
+        delta: Quantity::from_thousandths(delta),
+        reason: StockReason::Count,
+        actor: Actor::User(UserId::new()),
+        at: chrono::Utc::now(),
+    };
+    let at = "2026-01-02T10:00:00.000000Z";
+    let hash = crate::audit::entry_hash(
+        &crate::audit::GENESIS_HASH,
+        1,
+        "system",
+        "sale.record",
+        "sale:x",
+        "succeeded",
+        at,
+    );
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..5 {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("earlier migrations apply");
+        }
+        // A sale (local number 3) with two lines and a payment; two stock deltas for outbox
+        // entries 1 and 2, of which the server acknowledged 1; one audit entry.
+        conn.batch_execute(&format!(
+            "INSERT INTO products (id, sku, name, unit, price, fiscal, active, version)
+               VALUES (x'01900000000070008000000000000001', 'PAO', 'Pão', 'KG', 1499, '{{}}', 1, 1);
+             INSERT INTO sales (id, local_number, device_id, seller_id, customer_id, consumer_tax_id,
+               register_session_id, created_at, gross, discount, total, change, status)
+             VALUES (x'01900000000070008000000000000002', 3, x'01900000000070008000000000000003',
+               x'01900000000070008000000000000004', NULL, NULL, NULL, '{at}',
+               2998, 0, 2998, 0, 'completed');
+             INSERT INTO sale_lines VALUES
+               (x'01900000000070008000000000000002', 2, x'01900000000070008000000000000001', 'PAO', NULL,
+                'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499, '{fiscal}'),
+               (x'01900000000070008000000000000002', 1, x'01900000000070008000000000000001', 'PAO', NULL,
+                'Pão Francês', 'KG', 1000, 1499, 1499, 0, 1499, '{fiscal}');
+             INSERT INTO sale_payments VALUES (x'01900000000070008000000000000002', 0, 2998,
+               '{{\"method\":\"cash\",\"tendered\":3000,\"change\":2}}');
+             INSERT INTO fiscal_documents (sale_id, model, series, number, access_key, tp_emis,
+               status, xml, issued_at, updated_at)
+             VALUES (x'01900000000070008000000000000002', 65, 1, 1,
+               '{access_key}', 1, 'authorized', '<NFe/>', '{at}', '{at}');
+             INSERT INTO stock_levels (product_id, server_quantity, quantity, updated_at)
+               VALUES (x'01900000000070008000000000000001', 10000, 7500, '{at}');
+             INSERT INTO stock_deltas (product_id, delta, reason, sale_id, outbox_seq, at) VALUES
+               (x'01900000000070008000000000000001', -2000, '\"count\"', NULL, 1, '{at}'),
+               (x'01900000000070008000000000000001', -500, '\"count\"', NULL, 2, '{at}');
+             INSERT INTO outbox (seq, kind, payload, created_at) VALUES
+               (1, 'stock_adjusted', '{m1}', '{at}'), (2, 'stock_adjusted', '{m2}', '{at}');
+             INSERT INTO counters (name, value) VALUES ('outbox_seq', 2),
+               ('outbox_pushed_through', 1), ('sale_local_number', 3);
+             INSERT INTO audit_log (seq, actor, action, subject, outcome, at, prev_hash, hash)
+               VALUES (1, 'system', 'sale.record', 'sale:x', 'succeeded', '{at}', x'{genesis}', x'{hash}');
+             INSERT INTO audit_head (id, seq, hash) VALUES (1, 1, x'{hash}');",
+            fiscal = r#"{"ncm":"19052090","cfop":"5102","cest":null,"origin":0,"icms":{"regime":"csosn","code":"102"},"icms_rate_bp":0,"pis_cst":"49","pis_rate_bp":0,"cofins_cst":"49","cofins_rate_bp":0}"#,
+            m1 = serde_json::to_string(&mutation(-2000)).expect("serializes"),
+            m2 = serde_json::to_string(&mutation(-500)).expect("serializes"),
+            genesis = hex::encode(crate::audit::GENESIS_HASH),
+            access_key = "3".repeat(44),
+            hash = hex::encode(hash),
+        ))
+        .expect("rows under the previous schema insert");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 6);
+
+    let sale_id = "01900000-0000-7000-8000-000000000002"
+        .parse()
+        .expect("valid id");
+    let sale = store.sale(sale_id).expect("reads").expect("kept");
+    let line_numbers: Vec<u32> = sale.sale.lines.iter().map(|l| l.line_no).collect();
+    assert_eq!(line_numbers, vec![1, 2], "lines keep their order by number");
+    assert_eq!(sale.sale.payments.len(), 1);
+    assert_eq!(sale.sale.verify(), Ok(()), "the old sale is intact");
+    assert_eq!(
+        sale.fiscal.map(|d| d.number),
+        Some(1),
+        "the fiscal document still belongs to its sale"
+    );
+
+    let entries = store.outbox_after(0, 10).expect("reads");
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2],
+        "outbox numbers are kept"
+    );
+    assert!(
+        matches!(entries[1].mutation, Mutation::StockAdjusted { delta, .. } if delta.thousandths() == -500),
+        "payloads are kept"
+    );
+    assert_eq!(
+        store.verify_audit_chain().expect("verifies"),
+        crate::AuditVerification::Intact { entries: 1 },
+        "the audit chain still verifies"
+    );
+
+    // Entry 2 (-0.5) is not acknowledged: a new server level gets it on top.
+    let level = |store: &mut Store, units: i64| {
+        store
+            .apply_changes(
+                vec![PullChange::StockLevel {
+                    product_id: product,
+                    quantity: Quantity::from_thousandths(units),
+                }],
+                &mut |_| {},
+            )
+            .expect("applies");
+        store.stock_level(product).expect("reads").thousandths()
+    };
+    assert_eq!(level(&mut store, 9000), 8500);
+    store.outbox_mark_pushed(2).expect("acknowledges");
+    assert_eq!(
+        level(&mut store, 8500),
+        8500,
+        "once acknowledged, the server's level already holds the delta"
+    );
 }

@@ -5,6 +5,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use tenda_domain::{Mutation, OutboxEntry};
 
+use crate::catalog::settle_stock;
 use crate::error::{Error, Result, corrupt};
 use crate::schema::outbox;
 use crate::store::{Store, next_counter, read_counter, set_counter, ts};
@@ -81,7 +82,9 @@ impl Store {
                     "server acknowledged {seq} but only {last} were written"
                 )));
             }
-            if seq > pushed_through(c)? {
+            let before = pushed_through(c)?;
+            if seq > before {
+                settle_stock(c, to_i64(before), to_i64(seq))?;
                 set_counter(c, PUSHED, to_i64(seq))?;
             }
             Ok(())

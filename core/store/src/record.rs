@@ -78,7 +78,7 @@ mod tests {
             mutations: vec![Mutation::CashMovement {
                 session_id: RegisterSessionId::new(),
                 movement: CashMovementKind::Opening,
-                amount: Money::from_centavos(100_00),
+                amount: Money::from_centavos(10_000),
                 actor,
                 note: None,
                 at: Utc::now(),

@@ -11,7 +11,7 @@ use crate::audit::append_audit;
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::schema::{cash_movements, sale_payments, sales};
-use crate::store::{Store, ts};
+use crate::store::{CHILD_KEYS, Store, ts};
 
 fn kind_code(k: CashMovementKind) -> &'static str {
     match k {
@@ -182,7 +182,10 @@ fn register_cash(conn: &mut SqliteConnection, session: RegisterSessionId) -> Res
         }
     }
     let methods: Vec<(i64, String)> = sale_payments::table
-        .inner_join(sales::table.on(sales::id.eq(sale_payments::sale_id)))
+        .inner_join(sales::table.on(sale_payments::payment_key.between(
+            sales::local_number * CHILD_KEYS,
+            sales::local_number * CHILD_KEYS + (CHILD_KEYS - 1),
+        )))
         .filter(sales::register_session_id.eq(session.as_bytes().to_vec()))
         .filter(sales::status.eq("completed"))
         .select((sale_payments::amount, sale_payments::method))

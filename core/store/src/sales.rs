@@ -10,7 +10,8 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::catalog::{apply_stock_delta, unit_from_code};
+use crate::cached::{INSERT_LINES, INSERT_PAYMENTS, LineValues, PaymentValues, insert_rows};
+use crate::catalog::{apply_stock_deltas, unit_from_code};
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
@@ -18,9 +19,9 @@ use crate::fiscal::{
     load_document, take_number, use_reserved_number,
 };
 use crate::outbox::append_outbox;
-use crate::record::{LocalChange, apply_local_change};
+use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{sale_lines, sale_payments, sales};
-use crate::store::{Store, next_counter, parse_ts, stored_instant, ts};
+use crate::store::{Store, child_key, child_keys, next_counter, parse_ts, stored_instant, ts};
 
 /// A sale to record and who records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,9 +190,7 @@ impl Store {
                     balance_deltas: balances.clone(),
                 }),
             )?;
-            for d in &stock {
-                apply_stock_delta(c, d, outbox_seq, at)?;
-            }
+            apply_stock_deltas(c, &stock, outbox_seq, at)?;
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
             }
@@ -277,85 +276,119 @@ impl Store {
         reason: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64> {
-        let reason = reason.trim();
-        if reason.chars().count() < 3 || reason.chars().count() > 255 {
-            return Err(Error::InvalidInput {
-                field: "reason",
-                reason: "must have 3-255 characters".into(),
-            });
-        }
+        let reason = check_void_reason(reason)?;
+        let at = stored_instant(at);
+        self.write(|c| void_sale_in(c, sale_id, actor, reason, at))
+    }
+
+    /// [`Store::void_sale`] together with `change` (the approval's audit entry, settings, further
+    /// mutations) in ONE transaction: the sale is voided and the change recorded, or neither.
+    pub fn void_sale_with_change(
+        &mut self,
+        sale_id: SaleId,
+        actor: Actor,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        change: &LocalChange,
+    ) -> Result<(u64, RecordedChange)> {
+        let reason = check_void_reason(reason)?;
         let at = stored_instant(at);
         self.write(|c| {
-            let stored = load_sale(c, sale_id)?.ok_or(Error::NotFound("sale"))?;
-            if stored.status == SaleStatus::Voided {
-                return Err(Error::InvalidInput {
-                    field: "sale",
-                    reason: "already voided".into(),
-                });
-            }
-            let stock: Vec<StockDelta> = stored
-                .sale
-                .stock_deltas()
-                .map_err(|e| corrupt("sale", e))?
-                .into_iter()
-                .map(|d| {
-                    Ok(StockDelta {
-                        product_id: d.product_id,
-                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
-                        reason: StockReason::SaleVoided { sale_id },
-                    })
-                })
-                .collect::<Result<_>>()?;
-            let balances: Vec<BalanceDelta> = stored
-                .sale
-                .balance_deltas()
-                .map_err(|e| corrupt("sale", e))?
-                .into_iter()
-                .map(|d| {
-                    Ok(BalanceDelta {
-                        customer_id: d.customer_id,
-                        delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
-                        reason: BalanceReason::SaleVoided { sale_id },
-                    })
-                })
-                .collect::<Result<_>>()?;
-            diesel::update(sales::table.filter(sales::id.eq(sale_id.as_bytes().to_vec())))
-                .set(sales::status.eq("voided"))
-                .execute(c)?;
-            let seq = append_outbox(
-                c,
-                &Mutation::SaleVoided {
-                    sale_id,
-                    actor,
-                    reason: reason.to_owned(),
-                    at,
-                    stock_deltas: stock.clone(),
-                    balance_deltas: balances.clone(),
-                },
-            )?;
-            for d in &stock {
-                apply_stock_delta(c, d, seq, at)?;
-            }
-            for d in &balances {
-                apply_balance_delta(c, d, seq, at)?;
-            }
-            append_audit(
-                c,
-                &AuditEvent {
-                    actor,
-                    action: "sale.void".into(),
-                    subject: format!("sale:{sale_id}"),
-                    outcome: Outcome::Succeeded,
-                    at,
-                },
-            )?;
-            Ok(seq)
+            let seq = void_sale_in(c, sale_id, actor, reason, at)?;
+            Ok((seq, apply_local_change(c, change)?))
         })
     }
 
     pub fn sale_count(&mut self) -> Result<u64> {
         let n: i64 = sales::table.count().get_result(&mut self.conn)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The trimmed reason of a void, 3-255 characters.
+pub(crate) fn check_void_reason(reason: &str) -> Result<&str> {
+    let reason = reason.trim();
+    if reason.chars().count() < 3 || reason.chars().count() > 255 {
+        return Err(Error::InvalidInput {
+            field: "reason",
+            reason: "must have 3-255 characters".into(),
+        });
+    }
+    Ok(reason)
+}
+
+/// Voids a sale inside the caller's transaction (stock back, account charges credited, its
+/// `SaleVoided` mutation and audit entry). Returns the outbox number.
+pub(crate) fn void_sale_in(
+    c: &mut SqliteConnection,
+    sale_id: SaleId,
+    actor: Actor,
+    reason: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    {
+        let stored = load_sale(c, sale_id)?.ok_or(Error::NotFound("sale"))?;
+        if stored.status == SaleStatus::Voided {
+            return Err(Error::InvalidInput {
+                field: "sale",
+                reason: "already voided".into(),
+            });
+        }
+        let stock: Vec<StockDelta> = stored
+            .sale
+            .stock_deltas()
+            .map_err(|e| corrupt("sale", e))?
+            .into_iter()
+            .map(|d| {
+                Ok(StockDelta {
+                    product_id: d.product_id,
+                    delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                    reason: StockReason::SaleVoided { sale_id },
+                })
+            })
+            .collect::<Result<_>>()?;
+        let balances: Vec<BalanceDelta> = stored
+            .sale
+            .balance_deltas()
+            .map_err(|e| corrupt("sale", e))?
+            .into_iter()
+            .map(|d| {
+                Ok(BalanceDelta {
+                    customer_id: d.customer_id,
+                    delta: d.delta.checked_neg().map_err(|e| corrupt("sale", e))?,
+                    reason: BalanceReason::SaleVoided { sale_id },
+                })
+            })
+            .collect::<Result<_>>()?;
+        diesel::update(sales::table.filter(sales::id.eq(sale_id.as_bytes().to_vec())))
+            .set(sales::status.eq("voided"))
+            .execute(c)?;
+        let seq = append_outbox(
+            c,
+            &Mutation::SaleVoided {
+                sale_id,
+                actor,
+                reason: reason.to_owned(),
+                at,
+                stock_deltas: stock.clone(),
+                balance_deltas: balances.clone(),
+            },
+        )?;
+        apply_stock_deltas(c, &stock, seq, at)?;
+        for d in &balances {
+            apply_balance_delta(c, d, seq, at)?;
+        }
+        append_audit(
+            c,
+            &AuditEvent {
+                actor,
+                action: "sale.void".into(),
+                subject: format!("sale:{sale_id}"),
+                outcome: Outcome::Succeeded,
+                at,
+            },
+        )?;
+        Ok(seq)
     }
 }
 
@@ -396,54 +429,46 @@ fn insert_sale_rows(
         .execute(c)?;
     let mut lines = Vec::with_capacity(sale.lines.len());
     for l in &sale.lines {
-        lines.push((
-            sale_lines::sale_id.eq(id.clone()),
-            sale_lines::line_no.eq(i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
-                field: "line_no",
-                reason: "too large".into(),
-            })?),
-            sale_lines::product_id.eq(l.product_id.as_bytes().to_vec()),
-            sale_lines::sku.eq(l.sku.clone()),
-            sale_lines::gtin.eq(l
+        let line_no = i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
+            field: "line_no",
+            reason: "too large".into(),
+        })?;
+        lines.push(LineValues {
+            line_key: child_key("line_no", local_number, i64::from(line_no))?,
+            sale_id: id.clone(),
+            line_no,
+            product_id: l.product_id.as_bytes().to_vec(),
+            sku: l.sku.clone(),
+            gtin: l
                 .gtin
                 .as_ref()
-                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes"))),
-            sale_lines::name.eq(l.name.clone()),
-            sale_lines::unit.eq(l.unit.code()),
-            sale_lines::quantity.eq(l.quantity.thousandths()),
-            sale_lines::unit_price.eq(l.unit_price.centavos()),
-            sale_lines::gross.eq(l.gross.centavos()),
-            sale_lines::discount.eq(l.discount.centavos()),
-            sale_lines::total.eq(l.total.centavos()),
-            sale_lines::fiscal
-                .eq(serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?),
-        ));
+                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes")),
+            name: l.name.clone(),
+            unit: l.unit.code(),
+            quantity: l.quantity.thousandths(),
+            unit_price: l.unit_price.centavos(),
+            gross: l.gross.centavos(),
+            discount: l.discount.centavos(),
+            total: l.total.centavos(),
+            fiscal: serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?,
+        });
     }
-    // One prepared single-row statement per line, rather than a multi-row INSERT whose text
-    // (and preparation) changes with the number of lines.
-    for line in lines {
-        diesel::insert_into(sale_lines::table)
-            .values(line)
-            .execute(c)?;
-    }
+    insert_rows(c, INSERT_LINES, "", &lines)?;
     let mut payments = Vec::with_capacity(sale.payments.len());
     for (i, p) in sale.payments.iter().enumerate() {
-        payments.push((
-            sale_payments::sale_id.eq(id.clone()),
-            sale_payments::idx.eq(i32::try_from(i).map_err(|_| Error::InvalidInput {
-                field: "payments",
-                reason: "too many".into(),
-            })?),
-            sale_payments::amount.eq(p.amount.centavos()),
-            sale_payments::method
-                .eq(serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?),
-        ));
+        let idx = i32::try_from(i).map_err(|_| Error::InvalidInput {
+            field: "payments",
+            reason: "too many".into(),
+        })?;
+        payments.push(PaymentValues {
+            payment_key: child_key("payments", local_number, i64::from(idx))?,
+            sale_id: id.clone(),
+            idx,
+            amount: p.amount.centavos(),
+            method: serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?,
+        });
     }
-    for payment in payments {
-        diesel::insert_into(sale_payments::table)
-            .values(payment)
-            .execute(c)?;
-    }
+    insert_rows(c, INSERT_PAYMENTS, "", &payments)?;
     Ok(())
 }
 
@@ -464,6 +489,7 @@ type SaleRow = (
     Option<i64>,
 );
 type LineRow = (
+    i64,
     Vec<u8>,
     i32,
     Vec<u8>,
@@ -504,13 +530,14 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         status,
         folio,
     ) = row;
+    let (first, last) = child_keys(local_number);
     let lines: Vec<LineRow> = sale_lines::table
-        .filter(sale_lines::sale_id.eq(&key))
-        .order(sale_lines::line_no)
+        .filter(sale_lines::line_key.between(first, last))
+        .order(sale_lines::line_key)
         .load(c)?;
-    let payments: Vec<(Vec<u8>, i32, i64, String)> = sale_payments::table
-        .filter(sale_payments::sale_id.eq(&key))
-        .order(sale_payments::idx)
+    let payments: Vec<(i64, Vec<u8>, i32, i64, String)> = sale_payments::table
+        .filter(sale_payments::payment_key.between(first, last))
+        .order(sale_payments::payment_key)
         .load(c)?;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
     let sale = Sale {
@@ -530,6 +557,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
             .into_iter()
             .map(
                 |(
+                    _,
                     _,
                     line_no,
                     product,
@@ -571,7 +599,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         total: Money::from_centavos(total),
         payments: payments
             .into_iter()
-            .map(|(_, _, amount, method)| {
+            .map(|(_, _, _, amount, method)| {
                 let method: PaymentMethod =
                     serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
                 Ok(Payment {

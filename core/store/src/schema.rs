@@ -57,6 +57,7 @@ diesel::table! {
         server_quantity -> BigInt,
         quantity -> BigInt,
         updated_at -> Text,
+        pending -> BigInt,
     }
 }
 
@@ -80,7 +81,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    sale_lines (sale_id, line_no) {
+    sale_lines (line_key) {
+        line_key -> BigInt,
         sale_id -> Binary,
         line_no -> Integer,
         product_id -> Binary,
@@ -98,7 +100,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    sale_payments (sale_id, idx) {
+    sale_payments (payment_key) {
+        payment_key -> BigInt,
         sale_id -> Binary,
         idx -> Integer,
         amount -> BigInt,
@@ -153,17 +156,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_head (id) {
-        id -> Integer,
-        seq -> BigInt,
-        hash -> Binary,
-    }
-}
-
-diesel::table! {
     counters (name) {
         name -> Text,
         value -> BigInt,
+        hash -> Nullable<Binary>,
     }
 }
 

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::cached::BumpCounter;
 use crate::error::{Error, Result, corrupt};
 use crate::keys::{DbKey, KeyVault};
 use crate::schema::counters;
@@ -127,31 +128,24 @@ impl Store {
 }
 
 /// Bumps a named counter and returns its new value (1 the first time).
-pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
+pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &'static str) -> Result<i64> {
     use crate::schema::counters::dsl;
-    // UPDATE then SELECT (then INSERT the first time): statements diesel keeps prepared, unlike
-    // an upsert with RETURNING, which it parses again on every sale.
-    let updated = diesel::update(counters::table.filter(dsl::name.eq(name)))
-        .set(dsl::value.eq(dsl::value + 1))
-        .execute(conn)?;
-    if updated == 0 {
+    if (BumpCounter { name }).execute(conn)? == 0 {
         diesel::insert_into(counters::table)
             .values((dsl::name.eq(name), dsl::value.eq(1i64)))
             .execute(conn)?;
         return Ok(1);
     }
-    Ok(counters::table
-        .filter(dsl::name.eq(name))
-        .select(dsl::value)
-        .first(conn)?)
+    read_counter(conn, name)
 }
 
 pub(crate) fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
     use crate::schema::counters::dsl;
+    // get_result, not first: a `LIMIT ?` bind makes SQLite re-prepare the statement each time.
     Ok(counters::table
         .filter(dsl::name.eq(name))
         .select(dsl::value)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .unwrap_or(0))
 }
@@ -165,6 +159,31 @@ pub(crate) fn set_counter(conn: &mut SqliteConnection, name: &str, value: i64) -
         .set(dsl::value.eq(value))
         .execute(conn)?;
     Ok(())
+}
+
+/// Rows that belong to one parent (a sale's lines and payments, a mutation's stock deltas) are
+/// keyed `parent × 2^20 + n`: they sit together in their table's own b-tree, found by key range,
+/// with no separate index for a commit to write.
+pub(crate) const CHILD_KEYS: i64 = 1 << 20;
+
+/// The key of child `n` of `parent` (see [`CHILD_KEYS`]).
+pub(crate) fn child_key(field: &'static str, parent: i64, n: i64) -> Result<i64> {
+    if !(0..CHILD_KEYS).contains(&n) {
+        return Err(Error::InvalidInput {
+            field,
+            reason: format!("at most {} per record", CHILD_KEYS - 1),
+        });
+    }
+    parent
+        .checked_mul(CHILD_KEYS)
+        .map(|k| k + n)
+        .ok_or_else(|| corrupt(field, "parent number out of range"))
+}
+
+/// The range of keys of `parent`'s children.
+pub(crate) fn child_keys(parent: i64) -> (i64, i64) {
+    let first = parent.saturating_mul(CHILD_KEYS);
+    (first, first.saturating_add(CHILD_KEYS - 1))
 }
 
 /// Timestamps are stored as RFC 3339 UTC with microseconds, so the text (which the audit chain

@@ -350,6 +350,56 @@ fn pull_pages_are_last_writer_wins_and_keep_local_deltas() {
     );
 }
 
+#[test]
+fn only_acknowledged_sales_leave_the_pending_stock() {
+    let mut ts = temp_store();
+    let p = product("P1", "Leite Integral", Some(&ean13(1)), 499);
+    let level = |ts: &mut common::TempStore, units: i64| {
+        ts.store
+            .apply_changes(
+                vec![PullChange::StockLevel {
+                    product_id: p.id,
+                    quantity: Quantity::from_units(units).expect("fits"),
+                }],
+                &mut |_| {},
+            )
+            .expect("applies");
+        ts.store.stock_level(p.id).expect("reads")
+    };
+    ts.store
+        .apply_changes(vec![PullChange::Product(p.clone())], &mut |_| {})
+        .expect("applies");
+    assert_eq!(level(&mut ts, 10), Quantity::from_units(10).expect("fits"));
+    let first = ts
+        .store
+        .commit_sale(&commit_of(sale_of(&[p.clone(), p.clone()], None)))
+        .expect("commits");
+    ts.store
+        .commit_sale(&commit_of(sale_of(std::slice::from_ref(&p), None)))
+        .expect("commits");
+    assert_eq!(
+        ts.store.stock_level(p.id).expect("reads"),
+        Quantity::from_units(7).expect("fits")
+    );
+    // The server has the first sale (and its audit entry) only: its level counts those 2
+    // units, and the 1 of the second sale still comes off it here.
+    ts.store
+        .outbox_mark_pushed(first.outbox_seq + 1)
+        .expect("acknowledged");
+    assert_eq!(
+        level(&mut ts, 8),
+        Quantity::from_units(7).expect("fits"),
+        "8 on the server − 1 not yet pushed"
+    );
+    let last = ts.store.outbox_last_seq().expect("reads");
+    ts.store.outbox_mark_pushed(last).expect("acknowledged");
+    assert_eq!(
+        level(&mut ts, 7),
+        Quantity::from_units(7).expect("fits"),
+        "nothing is pending once everything is acknowledged"
+    );
+}
+
 const HEADER: &str = "codigo;descricao;preco;unidade;ean;ncm;csosn\n";
 
 #[test]

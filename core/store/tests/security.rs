@@ -304,6 +304,24 @@ fn deleting_any_audit_entry_is_detected() {
             reason: ChainBreak::HeadMismatch
         }
     );
+    // The head itself: removed, or moved back along with the newest entry.
+    assert_eq!(
+        tampered("DELETE FROM counters WHERE name = 'audit_head'"),
+        AuditVerification::Broken {
+            seq: 4,
+            reason: ChainBreak::HeadMismatch
+        }
+    );
+    assert_eq!(
+        tampered(
+            "DELETE FROM audit_log WHERE seq = 3;
+             UPDATE counters SET value = 2 WHERE name = 'audit_head'"
+        ),
+        AuditVerification::Broken {
+            seq: 3,
+            reason: ChainBreak::HeadMismatch
+        }
+    );
 }
 
 #[test]

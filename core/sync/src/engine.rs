@@ -6,6 +6,7 @@
 //! outbox batch, applying one pull page), so a sale never waits on the network. Dropping the
 //! [`SyncHandle`] stops it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -90,7 +91,8 @@ pub enum SyncEvent {
         applied_through: u64,
         pending: u64,
     },
-    /// Folios the server gave to sales (the device keeps its local numbers).
+    /// Folios the server gave to sales, already written onto the device's sales (which keep
+    /// their local numbers too).
     Folios(Vec<SaleFolio>),
     /// `total` comes from the first page of a round.
     PullProgress {
@@ -101,6 +103,9 @@ pub enum SyncEvent {
         applied: u64,
         rejected: u64,
     },
+    /// A sync round (push, then pull) completed: everything pushed so far is on the server and
+    /// the device holds the server's changes as of now (the "last sync" time).
+    Synced,
     /// The server refused this device (revoked, wrong credential, bad data); retrying slowly.
     Refused {
         code: ErrorCode,
@@ -229,12 +234,21 @@ async fn post_json<Resp: serde::de::DeserializeOwned>(
 #[derive(Debug)]
 pub struct SyncHandle {
     wake: Arc<Notify>,
+    reload: Arc<AtomicBool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SyncHandle {
     /// Asks for a sync round now (after a sale, or when the user taps "sync").
     pub fn sync_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks for a full reload: the next round pulls everything from the start (with totals for
+    /// a progress bar) instead of only the changes since the last cursor. Records the device
+    /// already holds are skipped by version, so a reload corrects without duplicating.
+    pub fn reload_all(&self) {
+        self.reload.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
 
@@ -260,6 +274,7 @@ struct Engine {
     client: PinnedClient,
     store: Arc<Mutex<Store>>,
     listener: Arc<dyn SyncListener>,
+    reload: Arc<AtomicBool>,
     balance_cursor: Option<String>,
     last_balance_refresh: Option<tokio::time::Instant>,
 }
@@ -282,17 +297,20 @@ pub fn start(
         config.request_timeout,
     )?;
     let wake = Arc::new(Notify::new());
+    let reload = Arc::new(AtomicBool::new(false));
     let engine = Engine {
         config,
         client,
         store,
         listener,
+        reload: reload.clone(),
         balance_cursor: None,
         last_balance_refresh: None,
     };
     let task = tokio::spawn(engine.run(wake.clone()));
     Ok(SyncHandle {
         wake,
+        reload,
         task: Some(task),
     })
 }
@@ -319,6 +337,7 @@ impl Engine {
                         online = Some(true);
                         self.listener.on_event(SyncEvent::Online);
                     }
+                    self.listener.on_event(SyncEvent::Synced);
                     tokio::select! {
                         _ = wake.notified() => {}
                         _ = tokio::time::sleep(self.config.poll_interval) => {}
@@ -493,6 +512,7 @@ impl Engine {
     async fn pull_round(&mut self, scope: Option<PullScope>) -> Result<(), EngineError> {
         let mut cursor = match scope {
             Some(PullScope::Balances) => self.balance_cursor.clone(),
+            None if self.reload.swap(false, Ordering::SeqCst) => None,
             None => self.local(|s| s.sync_cursor()).await?,
         };
         let mut received = 0u64;
@@ -532,8 +552,9 @@ impl Engine {
                 .local(move |s| {
                     s.apply_changes(changes, &mut |p| {
                         let done = p.applied + p.skipped_older + p.rejected;
+                        // `done` also counts the page's cursor, which is not a record.
                         listener.on_event(SyncEvent::PullProgress {
-                            received: before + done,
+                            received: before + done.min(page_len),
                             total,
                         });
                     })

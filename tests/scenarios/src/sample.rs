@@ -122,7 +122,7 @@ pub fn customer(i: usize) -> Customer {
         phone: None,
         email: None,
         balance: Money::ZERO,
-        overdraft_limit: Money::from_centavos(100_00 + i64::try_from(i % 5).unwrap_or(0) * 100_00),
+        overdraft_limit: Money::from_centavos(10_000 + i64::try_from(i % 5).unwrap_or(0) * 10_000),
         active: true,
         version: 1,
     }

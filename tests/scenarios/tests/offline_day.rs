@@ -80,7 +80,7 @@ async fn device(dir: &std::path::Path, series: u16, sim: &Simulator, link: &Link
     // Generous limits: this test is about notes, not about refusals on credit.
     let customers: Vec<Customer> = (0..3)
         .map(|i| Customer {
-            overdraft_limit: Money::from_centavos(5_000_00),
+            overdraft_limit: Money::from_centavos(500_000),
             ..sample::customer(i)
         })
         .collect();
@@ -136,7 +136,7 @@ async fn device(dir: &std::path::Path, series: u16, sim: &Simulator, link: &Link
     pos.set_link(LinkState::Online);
     pos.sign_in("bia", &Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(Money::from_centavos(100_00), Some(&manager()))
+    pos.open_register(Money::from_centavos(10_000), Some(&manager()))
         .expect("open");
     Device {
         pos,
@@ -314,7 +314,7 @@ async fn two_branches_sell_through_an_outage_and_every_note_is_authorized_once()
             .expect("cash line");
         assert_eq!(
             cash.expected,
-            Money::from_centavos(100_00)
+            Money::from_centavos(10_000)
                 .checked_add(d.cash)
                 .expect("sum")
         );

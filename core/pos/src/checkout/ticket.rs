@@ -99,6 +99,8 @@ impl Ticket {
 }
 
 #[cfg(test)]
+// Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::authorize::{Operator, authorize, authorize_with_override};

@@ -61,8 +61,19 @@ pub(crate) struct Committed {
 impl Pos {
     /// Finishes the sale on the ticket with `payments` and prints its receipt.
     pub async fn checkout(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
+        // Cards are charged before the commit (their authorization goes on the note); the sale
+        // is validated first so no card is charged for a sale that would be refused.
+        let cards = if payments
+            .iter()
+            .any(|p| matches!(p, PaymentRequest::Card { .. }))
+        {
+            self.checkout_validate(&payments)?;
+            self.charge_cards(&payments).await?
+        } else {
+            Default::default()
+        };
         let pos = self.clone();
-        let committed = tokio::task::spawn_blocking(move || pos.checkout_commit(&payments))
+        let committed = tokio::task::spawn_blocking(move || pos.checkout_commit(&payments, &cards))
             .await
             .map_err(|e| PosError::Internal {
                 detail: format!("checkout task: {e}"),
@@ -90,7 +101,11 @@ impl Pos {
     }
 
     /// Everything up to the durable commit, synchronously (callable from a blocking thread).
-    pub(crate) fn checkout_commit(&self, requests: &[PaymentRequest]) -> PosResult<Committed> {
+    pub(crate) fn checkout_commit(
+        &self,
+        requests: &[PaymentRequest],
+        cards: &super::card_ops::CardCharges,
+    ) -> PosResult<Committed> {
         let sell = self.authorize_with(Action::Sell, None)?;
         let ticket = {
             let session = lock(&self.inner.session);
@@ -140,14 +155,16 @@ impl Pos {
                         .ok_or_else(|| PosError::invalid("customer", "none chosen"))?;
                     Ok(Payment::on_account(*amount, id))
                 }
-                PaymentRequest::Card { .. } => Err(PosError::Peripheral {
-                    device: "card_reader".into(),
-                    reason: "no card reader is paired with this register".into(),
-                }),
+                PaymentRequest::Card { .. } => {
+                    cards.payment(i).ok_or_else(|| PosError::Peripheral {
+                        device: "card_reader".into(),
+                        reason: "no card reader is paired with this register".into(),
+                    })
+                }
             })
             .collect::<PosResult<Vec<_>>>()?;
         let header = SaleHeader {
-            id: SaleId::new(),
+            id: cards.sale_id.unwrap_or_default(),
             device_id: config.device_id,
             seller_id: sell.performer().user_id,
             created_at: at,
@@ -217,6 +234,7 @@ impl Pos {
         for approval in &ticket.approvals {
             audit.push(approval.audit(&format!("sale:{}", sale.id), Outcome::Succeeded, at));
         }
+        audit.extend(cards.audit.iter().cloned());
         let extra = LocalChange {
             settings: vec![
                 (keys::REGISTER.to_owned(), json(&Some(&register))?),
@@ -292,6 +310,7 @@ impl Pos {
         })?;
 
         // The commit is durable: now update what the screens see and clear the ticket.
+        self.cards_committed();
         *lock(&self.inner.register) = Some(register);
         *lock(&self.inner.fiscal) = fiscal.clone();
         if let Some(s) = lock(&self.inner.session).as_mut() {
@@ -426,13 +445,11 @@ impl Pos {
             };
             if let Ok(report) =
                 tokio::time::timeout(timeout, transmitter.transmit(vec![pending])).await
+                && let Some(n) = report.notes.into_iter().next()
+                && !matches!(n.outcome, NoteOutcome::Deferred(_))
             {
-                if let Some(n) = report.notes.into_iter().next() {
-                    if !matches!(n.outcome, NoteOutcome::Deferred(_)) {
-                        answer = Some(n.outcome);
-                        break;
-                    }
-                }
+                answer = Some(n.outcome);
+                break;
             }
         }
         let base = NoteForReceipt {
@@ -549,6 +566,9 @@ impl Pos {
                         )?;
                         let offline = build_and_sign(&input, &cert)
                             .map_err(|e| PosError::invalid("nfce", fiscal_error_text(&e)))?;
+                        // SEFAZ may have authorized the normal note after all: keep it, so the
+                        // transmission can adopt it with its protocol if the twin is refused.
+                        self.remember_superseded(sale.id, &key, &note.xml)?;
                         let update = FiscalUpdate {
                             status: Some(FiscalStatus::Contingency),
                             xml: Some(offline.xml.clone()),
@@ -601,7 +621,7 @@ impl Pos {
     }
 
     /// Closed inventory: every line must be covered by the known stock.
-    fn check_stock(&self, cart: &tenda_domain::Cart) -> PosResult<()> {
+    pub(crate) fn check_stock(&self, cart: &tenda_domain::Cart) -> PosResult<()> {
         let mut needed: std::collections::BTreeMap<tenda_domain::ProductId, (String, Quantity)> =
             Default::default();
         for l in &cart.lines {
@@ -622,7 +642,7 @@ impl Pos {
     }
 }
 
-fn sale_error(e: tenda_domain::SaleError) -> PosError {
+pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
     use tenda_domain::SaleError as S;
     match e {
         S::Cart(c) => cart_error(c),
@@ -641,7 +661,7 @@ fn sale_error(e: tenda_domain::SaleError) -> PosError {
     }
 }
 
-fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
+pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

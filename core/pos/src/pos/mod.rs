@@ -2,10 +2,16 @@
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
 //! audit, the audit entry committing in the same transaction as the change.
 
+mod cancel_ops;
+pub(crate) mod card_ops;
 mod checkout_op;
 mod contingency_ops;
+mod correction_ops;
 mod register_ops;
+mod reports_ops;
+mod sales_list_ops;
 mod session;
+pub(crate) mod sync_ops;
 mod ticket_ops;
 mod transmit_ops;
 
@@ -26,7 +32,15 @@ use crate::error::{PosError, PosResult};
 use crate::register::RegisterSession;
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
+pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
+pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
+pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use reports_ops::{AuditFilter, AuditReport, AuditRow};
+pub use sales_list_ops::{
+    OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
+    SyncNowOutcome,
+};
 pub use session::Approval;
 pub use ticket_ops::{ProductView, TicketLineView, TicketView};
 pub use transmit_ops::{NoteToCorrect, TransmissionSummary};
@@ -55,7 +69,8 @@ pub(crate) struct Session {
 }
 
 pub(crate) struct Inner {
-    pub store: Mutex<Store>,
+    /// Shared with the sync engine, which locks it only for short local steps.
+    pub store: Arc<Mutex<Store>>,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub session: Mutex<Option<Session>>,
@@ -65,6 +80,9 @@ pub(crate) struct Inner {
     pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
     pub link: Mutex<LinkState>,
     pub hub: StatusHub,
+    /// The running sync engine and its timers (enrolled devices only).
+    pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
+    pub cards: card_ops::CardState,
 }
 
 /// The point of sale of one device.
@@ -146,7 +164,7 @@ impl Pos {
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
         let pos = Pos {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Arc::new(Mutex::new(store)),
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 session: Mutex::new(None),
@@ -156,6 +174,8 @@ impl Pos {
                 transmitter: Mutex::new(None),
                 link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
+                sync: Mutex::new(None),
+                cards: Default::default(),
             }),
         };
         pos.inner.hub.update(|s| {
@@ -163,6 +183,7 @@ impl Pos {
             s.pending_sync = pending_sync;
         });
         pos.refresh_fiscal_status()?;
+        pos.resume_sync()?;
         Ok(pos)
     }
 
@@ -223,8 +244,11 @@ impl Pos {
 
     /// The link as observed by the probes and the sync engine.
     pub fn set_link(&self, link: LinkState) {
-        *lock(&self.inner.link) = link;
+        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
         self.inner.hub.update(|s| s.link = link);
+        if was == LinkState::Offline && link == LinkState::Online {
+            self.forward_cards_in_background();
+        }
     }
 
     pub fn link(&self) -> LinkState {
@@ -346,7 +370,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -50,12 +50,11 @@ impl Pos {
     ) -> PosResult<Operator> {
         let policy = lock(&self.inner.config).lockout.clone();
         let mut store = lock(&self.inner.store);
-        let user = store
-            .user_by_login(login_name)
-            .map_err(storage)?
-            .ok_or_else(|| PosError::WrongCredentials {
+        let user = store.user_by_login(login_name).map_err(storage)?.ok_or(
+            PosError::WrongCredentials {
                 remaining_attempts: policy.max_failures,
-            })?;
+            },
+        )?;
         let key = keys::login_attempts(&user.login);
         let mut attempts: LoginAttempts = store.setting(&key).map_err(storage)?.unwrap_or_default();
         let at = now();

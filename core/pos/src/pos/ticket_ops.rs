@@ -60,21 +60,21 @@ impl Pos {
         if let Some(label) = format
             .parse(code)
             .map_err(|e| PosError::invalid("code", e.to_string()))?
+            && let Some(p) = store.product_by_sku(&label.code).map_err(storage)?
         {
-            if let Some(p) = store.product_by_sku(&label.code).map_err(storage)? {
-                let grams = match label.value {
-                    ScaleValue::Weight => label.amount,
-                    ScaleValue::Price => grams_for_price(p.price.centavos(), label.amount)
-                        .ok_or_else(|| {
-                            PosError::invalid("code", "price label for a product without price")
-                        })?,
-                };
-                let stock = store.stock_level(p.id).map_err(storage)?;
-                return Ok(Some((
-                    view(&p, stock),
-                    Some(Quantity::from_thousandths(grams)),
-                )));
-            }
+            let grams = match label.value {
+                ScaleValue::Weight => label.amount,
+                ScaleValue::Price => {
+                    grams_for_price(p.price.centavos(), label.amount).ok_or_else(|| {
+                        PosError::invalid("code", "price label for a product without price")
+                    })?
+                }
+            };
+            let stock = store.stock_level(p.id).map_err(storage)?;
+            return Ok(Some((
+                view(&p, stock),
+                Some(Quantity::from_thousandths(grams)),
+            )));
         }
         let Some(p) = store.product_by_code(code).map_err(storage)? else {
             return Ok(None);
@@ -187,10 +187,10 @@ impl Pos {
         };
         self.with_ticket(|t| {
             t.cart.customer_id = customer.as_ref().map(|c| c.id);
-            if let Some(c) = &customer {
-                if t.cart.consumer_tax_id.is_none() {
-                    t.cart.consumer_tax_id = c.tax_id.clone();
-                }
+            if let Some(c) = &customer
+                && t.cart.consumer_tax_id.is_none()
+            {
+                t.cart.consumer_tax_id = c.tax_id.clone();
             }
             Ok(())
         })?;

@@ -14,6 +14,19 @@ use crate::error::PosResult;
 
 /// Setting that keeps the transmitter's backoff across restarts (never hammer SEFAZ).
 const BACKOFF: &str = "pos.sefaz_backoff";
+/// Access keys SEFAZ may have received without the device learning the answer (a timeout after
+/// sending): they are consulted before being sent again, even after a restart.
+const CONSULT_FIRST: &str = "pos.sefaz_consult_first";
+/// Normal notes replaced by a contingency twin after a timeout, by sale: SEFAZ may hold them as
+/// authorized (it then refuses the twin with 539), and the device adopts them with their nfeProc.
+const SUPERSEDED: &str = "pos.sefaz_superseded_notes";
+
+/// A normal note that timed out and was replaced by its contingency twin.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct SupersededNote {
+    access_key: String,
+    signed_xml: String,
+}
 
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,21 +70,37 @@ impl Pos {
         &self,
         transmitter: &Arc<Transmitter>,
     ) -> PosResult<TransmissionSummary> {
+        self.transmit_notes(transmitter, None).await
+    }
+
+    /// Transmits the waiting notes — all, or only `only`'s.
+    pub(crate) async fn transmit_notes(
+        &self,
+        transmitter: &Arc<Transmitter>,
+        only: Option<tenda_domain::SaleId>,
+    ) -> PosResult<TransmissionSummary> {
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
         let queued: Vec<_> = docs
             .into_iter()
             .filter(|d| d.status != FiscalStatus::Rejected)
+            .filter(|d| only.is_none_or(|id| d.sale_id == id))
             .collect();
+        let mut consult_first: std::collections::BTreeSet<String> = lock(&self.inner.store)
+            .setting(CONSULT_FIRST)
+            .map_err(storage)?
+            .unwrap_or_default();
         let notes: Vec<PendingNote> = queued
             .iter()
             .map(|d| PendingNote {
                 access_key: d.access_key.clone(),
                 signed_xml: d.xml.clone(),
                 issued_at: d.issued_at,
-                // A normal note still pending may have reached SEFAZ before a timeout.
-                consult_first: d.emission == EmissionType::Normal,
+                // A normal note still pending may have reached SEFAZ before a timeout; so may
+                // any note whose last attempt timed out.
+                consult_first: d.emission == EmissionType::Normal
+                    || consult_first.contains(&d.access_key),
             })
             .collect();
         let mut summary = TransmissionSummary {
@@ -88,6 +117,42 @@ impl Pos {
             Some(r) => matches!(r.availability, Availability::Available),
             None => true,
         };
+        // A twin refused because SEFAZ holds the timed-out original: fetch the original's
+        // protocol, so the stored document becomes its nfeProc (the legal record).
+        let mut superseded: std::collections::BTreeMap<String, SupersededNote> =
+            lock(&self.inner.store)
+                .setting(SUPERSEDED)
+                .map_err(storage)?
+                .unwrap_or_default();
+        let mut adopted: std::collections::BTreeMap<String, String> = Default::default();
+        if let Some(report) = &report {
+            for note in &report.notes {
+                let NoteOutcome::AlreadyAuthorized { authorized_key, .. } = &note.outcome else {
+                    continue;
+                };
+                let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
+                    continue;
+                };
+                let Some(original) = superseded
+                    .get(&doc.sale_id.to_string())
+                    .filter(|o| &o.access_key == authorized_key)
+                else {
+                    continue;
+                };
+                if let Ok(query) = transmitter.client().consult(authorized_key).await
+                    && let Some(protocol) = query.protocol
+                    && matches!(protocol.status.code, 100 | 150)
+                {
+                    adopted.insert(
+                        note.access_key.clone(),
+                        tenda_fiscal::sefaz::nfe_proc::nfe_proc(
+                            &original.signed_xml,
+                            &protocol.xml,
+                        ),
+                    );
+                }
+            }
+        }
         if let Some(report) = &report {
             let at = Utc::now();
             let mut store = lock(&self.inner.store);
@@ -95,6 +160,15 @@ impl Pos {
                 let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
                     continue;
                 };
+                match &note.outcome {
+                    NoteOutcome::Deferred(d) if d.consult_first => {
+                        consult_first.insert(note.access_key.clone());
+                    }
+                    NoteOutcome::Deferred(_) => {}
+                    _ => {
+                        consult_first.remove(&note.access_key);
+                    }
+                }
                 let update = match &note.outcome {
                     NoteOutcome::Authorized(a) => {
                         summary.authorized += 1;
@@ -120,10 +194,16 @@ impl Pos {
                         ..
                     } => {
                         summary.authorized += 1;
+                        let nfe_proc = adopted.get(&note.access_key).cloned();
+                        if nfe_proc.is_some() {
+                            superseded.remove(&doc.sale_id.to_string());
+                        }
                         FiscalUpdate {
                             status: Some(FiscalStatus::Authorized),
                             protocol: protocol_number.clone(),
                             access_key: Some(authorized_key.clone()),
+                            emission: nfe_proc.as_ref().map(|_| EmissionType::Normal),
+                            xml: nfe_proc,
                             ..Default::default()
                         }
                     }
@@ -155,8 +235,19 @@ impl Pos {
                     .update_fiscal_document(doc.sale_id, &update, device, at)
                     .map_err(storage)?;
             }
+            // Backoff and the notes to consult first survive a restart, written together.
             store
-                .set_setting(BACKOFF, &transmitter.backoff_state())
+                .record_local_change(&tenda_store::LocalChange {
+                    settings: vec![
+                        (
+                            BACKOFF.to_owned(),
+                            super::json(&transmitter.backoff_state())?,
+                        ),
+                        (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
+                        (SUPERSEDED.to_owned(), super::json(&superseded)?),
+                    ],
+                    ..Default::default()
+                })
                 .map_err(storage)?;
         }
         let remaining = lock(&self.inner.store)
@@ -172,13 +263,35 @@ impl Pos {
         if available {
             self.sefaz_available(summary.remaining)?;
             self.backlog_changed(summary.remaining)?;
-        } else if let Some(r) = &report {
-            if r.availability.contingency_advised() {
-                self.sefaz_unreachable(&format!("{:?}", r.availability))?;
-            }
+        } else if let Some(r) = &report
+            && r.availability.contingency_advised()
+        {
+            self.sefaz_unreachable(&format!("{:?}", r.availability))?;
         }
         self.refresh_fiscal_status()?;
         Ok(summary)
+    }
+
+    /// Keeps a timed-out normal note before its contingency twin replaces it.
+    pub(crate) fn remember_superseded(
+        &self,
+        sale_id: tenda_domain::SaleId,
+        access_key: &str,
+        signed_xml: &str,
+    ) -> PosResult<()> {
+        let mut store = lock(&self.inner.store);
+        let mut all: std::collections::BTreeMap<String, SupersededNote> = store
+            .setting(SUPERSEDED)
+            .map_err(storage)?
+            .unwrap_or_default();
+        all.insert(
+            sale_id.to_string(),
+            SupersededNote {
+                access_key: access_key.to_owned(),
+                signed_xml: signed_xml.to_owned(),
+            },
+        );
+        store.set_setting(SUPERSEDED, &all).map_err(storage)
     }
 
     /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.

@@ -1,0 +1,569 @@
+//! Undoing notes with SEFAZ: cancelling an authorized note within the window (event 110111,
+//! manager permission, 15–255 character justification) — the sale is voided with it — and the
+//! inutilização of numbers reserved and never used. Each records SEFAZ's protocol, emits its
+//! outbox mutation and is audited; a refusal by SEFAZ is audited too and changes nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset};
+use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
+use tenda_fiscal::nfce::{
+    AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
+    SubstitutionCancellation, build_cancellation, build_inutilizacao,
+    build_substitution_cancellation,
+};
+use tenda_fiscal::sefaz::{Transmitter, event_proc, inutilization_proc};
+use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
+
+use super::correction_ops::tag_text;
+use super::{Pos, json, lock, now, storage};
+use crate::error::{PosError, PosResult};
+use crate::fiscal_doc::local_time;
+use crate::pos::Approval;
+
+/// Setting keeping every fiscal event and inutilização SEFAZ registered, with its document.
+const FISCAL_EVENTS: &str = "pos.fiscal_events";
+
+/// A registered event or inutilização, as kept on the device (the XML is the legal record).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FiscalEventRecord {
+    /// "cancellation" (110111), "substitution" (110112) or "inutilizacao".
+    pub kind: String,
+    pub sale_id: Option<String>,
+    pub access_key: Option<String>,
+    /// For inutilização: the voided range.
+    pub first: Option<u32>,
+    pub last: Option<u32>,
+    pub status_code: u16,
+    pub protocol: Option<String>,
+    pub registered_at: DateTime<chrono::Utc>,
+    pub justification: String,
+    /// `procEventoNFe` or `procInutNFe`.
+    pub xml: String,
+}
+
+/// What a cancellation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancellationOutcome {
+    pub sale_id: SaleId,
+    pub access_key: String,
+    pub protocol: Option<String>,
+    pub status_code: u16,
+}
+
+/// A range of numbers SEFAZ voided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoidedRange {
+    pub series: u16,
+    pub first: u32,
+    pub last: u32,
+    pub protocol: Option<String>,
+}
+
+fn event_error(e: EventError) -> PosError {
+    match e {
+        EventError::WindowClosed { window_minutes } => PosError::LimitExceeded {
+            limit: format!(
+                "cancellation_window: a note is cancelled within {window_minutes} minutes of its authorization"
+            ),
+        },
+        EventError::NotAuthorized => {
+            PosError::state("cancel the note", "cancellation only after authorization")
+        }
+        EventError::Invalid(e) => {
+            PosError::invalid("justification", super::checkout_op::fiscal_error_text(&e))
+        }
+        other => PosError::invalid("certificate", other.to_string()),
+    }
+}
+
+/// Groups sorted numbers into contiguous ranges.
+pub(crate) fn ranges(numbers: &[u32]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &n in numbers {
+        match out.last_mut() {
+            Some((_, last)) if n == *last + 1 => *last = n,
+            _ => out.push((n, n)),
+        }
+    }
+    out
+}
+
+fn check_justification(text: &str) -> PosResult<()> {
+    let len = text.trim().chars().count();
+    if (15..=255).contains(&len) {
+        Ok(())
+    } else {
+        Err(PosError::invalid(
+            "justification",
+            format!("must have 15 to 255 characters (has {len})"),
+        ))
+    }
+}
+
+impl Pos {
+    fn sefaz_for(&self, what: &str) -> PosResult<Arc<Transmitter>> {
+        lock(&self.inner.transmitter).clone().ok_or_else(|| {
+            PosError::offline(
+                what.to_owned(),
+                "SEFAZ must register it; no SEFAZ connection is configured",
+            )
+        })
+    }
+
+    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<(String, String)>> {
+        let mut events: Vec<FiscalEventRecord> = lock(&self.inner.store)
+            .setting(FISCAL_EVENTS)
+            .map_err(storage)?
+            .unwrap_or_default();
+        events.push(record);
+        Ok(vec![(FISCAL_EVENTS.to_owned(), json(&events)?)])
+    }
+
+    /// Fiscal events and inutilizações SEFAZ registered from this device, oldest first.
+    pub fn fiscal_events(&self) -> PosResult<Vec<FiscalEventRecord>> {
+        Ok(lock(&self.inner.store)
+            .setting(FISCAL_EVENTS)
+            .map_err(storage)?
+            .unwrap_or_default())
+    }
+
+    /// Cancels the sale's authorized note with SEFAZ (event 110111) within the cancellation
+    /// window, and voids the sale (stock back, account charges credited). Needs the
+    /// `cancel_note` permission or a manager's `approval`. Before authorization it is refused:
+    /// a note still waiting for SEFAZ cannot be cancelled yet.
+    pub async fn cancel_sale(
+        &self,
+        sale_id: SaleId,
+        justification: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<CancellationOutcome> {
+        let auth = self.authorize_with(Action::CancelNote, approval)?;
+        check_justification(justification)?;
+        let doc = lock(&self.inner.store)
+            .fiscal_document(sale_id)
+            .map_err(storage)?
+            .ok_or_else(|| PosError::NotFound {
+                what: "fiscal note of the sale".into(),
+            })?;
+        match doc.status {
+            FiscalStatus::Authorized => {}
+            FiscalStatus::Cancelled => {
+                // A cancellation interrupted after SEFAZ registered it: finish voiding the sale.
+                let mut store = lock(&self.inner.store);
+                let voided = store
+                    .sale(sale_id)
+                    .map_err(storage)?
+                    .is_none_or(|s| s.status == tenda_store::SaleStatus::Voided);
+                if !voided {
+                    // Written by a version that cancelled and voided in separate steps.
+                    let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+                    let at = now();
+                    let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
+                    store
+                        .void_sale_with_change(
+                            sale_id,
+                            actor,
+                            justification.trim(),
+                            at,
+                            &LocalChange {
+                                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                                ..Default::default()
+                            },
+                        )
+                        .map_err(storage)?;
+                    return Ok(CancellationOutcome {
+                        sale_id,
+                        access_key: doc.access_key,
+                        protocol: doc.protocol,
+                        status_code: 135,
+                    });
+                }
+                return Err(PosError::state(
+                    "cancel the note",
+                    "it is already cancelled",
+                ));
+            }
+            FiscalStatus::Pending | FiscalStatus::Contingency | FiscalStatus::Rejected => {
+                return Err(PosError::state(
+                    "cancel the note",
+                    "cancellation only after authorization: the note is still waiting for SEFAZ (transmit it first)",
+                ));
+            }
+            FiscalStatus::Denied => {
+                return Err(PosError::state(
+                    "cancel the note",
+                    "SEFAZ denied this note; there is nothing to cancel",
+                ));
+            }
+        }
+        let protocol = doc.protocol.clone().ok_or_else(|| {
+            PosError::state("cancel the note", "cancellation only after authorization")
+        })?;
+        let config = lock(&self.inner.config).clone();
+        let certificate = lock(&self.inner.certificate)
+            .clone()
+            .ok_or_else(|| PosError::state("cancel the note", "no A1 certificate installed"))?;
+        let authorized_at = tag_text(&doc.xml, "dhRecbto")
+            .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| local_time(doc.updated_at, config.utc_offset_minutes));
+        let requested_at = local_time(now(), config.utc_offset_minutes);
+        let key: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
+            detail: "the stored access key is damaged".into(),
+        })?;
+        let event = build_cancellation(
+            &Cancellation {
+                access_key: key,
+                environment: config.emitter.environment,
+                protocol,
+                authorized_at,
+                requested_at,
+                justification: justification.trim().to_owned(),
+                sequence: 1,
+            },
+            CancellationWindow::default(),
+            &certificate,
+        )
+        .map_err(event_error)?;
+        let transmitter = self.sefaz_for("note cancellation")?;
+        let lote = u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1;
+        let answer = transmitter
+            .client()
+            .send_events(lote, &[event.xml.as_str()])
+            .await
+            .map_err(|e| PosError::offline("note cancellation", e.to_string()))?;
+        let result = answer.results.into_iter().next();
+        let at = now();
+        let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
+        let Some(result) = result.filter(|r| r.is_registered()) else {
+            let status = answer.status.clone();
+            lock(&self.inner.store)
+                .record_local_change(&LocalChange {
+                    audit: vec![auth.audit(&subject, Outcome::Denied, at)],
+                    ..Default::default()
+                })
+                .map_err(storage)?;
+            return Err(PosError::Rejected {
+                code: status.code.to_string(),
+                reason: status.reason,
+            });
+        };
+        let settings = self.record_fiscal_event(FiscalEventRecord {
+            kind: "cancellation".into(),
+            sale_id: Some(sale_id.to_string()),
+            access_key: Some(doc.access_key.clone()),
+            first: None,
+            last: None,
+            status_code: result.status.code,
+            protocol: result.protocol_number.clone(),
+            registered_at: at,
+            justification: justification.trim().to_owned(),
+            xml: event_proc(&event.xml, &result.xml),
+        })?;
+        // The note cancelled, the sale voided, the event recorded and the authorization
+        // audited: one transaction, so a crash leaves either all of it or none (and then the
+        // `Cancelled` consult path above finishes it on the next attempt).
+        lock(&self.inner.store)
+            .cancel_fiscal_document_and_void_sale(
+                sale_id,
+                &FiscalUpdate {
+                    status: Some(FiscalStatus::Cancelled),
+                    protocol: result.protocol_number.clone(),
+                    ..Default::default()
+                },
+                justification.trim(),
+                performer,
+                at,
+                &LocalChange {
+                    settings,
+                    mutations: vec![],
+                    audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                },
+            )
+            .map_err(storage)?;
+        self.refresh_fiscal_status()?;
+        Ok(CancellationOutcome {
+            sale_id,
+            access_key: doc.access_key,
+            protocol: result.protocol_number,
+            status_code: result.status.code,
+        })
+    }
+
+    /// Cancels by substitution (event 110112) a note SEFAZ authorized that the sale no longer
+    /// uses — a normal note that timed out and turned out authorized after its replacement was
+    /// issued — naming the sale's own authorized note as the substitute. SEFAZ is consulted
+    /// first: only an authorized, not yet cancelled note is cancelled. Manager duty.
+    pub async fn cancel_by_substitution(
+        &self,
+        sale_id: SaleId,
+        superseded_access_key: &str,
+        justification: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<CancellationOutcome> {
+        let auth = self.authorize_with(Action::CancelNote, approval)?;
+        check_justification(justification)?;
+        let doc = lock(&self.inner.store)
+            .fiscal_document(sale_id)
+            .map_err(storage)?
+            .ok_or_else(|| PosError::NotFound {
+                what: "fiscal note of the sale".into(),
+            })?;
+        if doc.status != FiscalStatus::Authorized {
+            return Err(PosError::state(
+                "cancel by substitution",
+                "the substitute note must be authorized first (transmit it)",
+            ));
+        }
+        if doc.access_key == superseded_access_key {
+            return Err(PosError::invalid(
+                "superseded_access_key",
+                "is the sale's own note; use cancel_sale to cancel it",
+            ));
+        }
+        let original: AccessKey = superseded_access_key
+            .parse()
+            .map_err(|e| PosError::invalid("superseded_access_key", format!("{e}")))?;
+        let substitute: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
+            detail: "the stored access key is damaged".into(),
+        })?;
+        let config = lock(&self.inner.config).clone();
+        let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
+            PosError::state("cancel by substitution", "no A1 certificate installed")
+        })?;
+        let transmitter = self.sefaz_for("cancellation by substitution")?;
+        let query = transmitter
+            .client()
+            .consult(original.as_str())
+            .await
+            .map_err(|e| PosError::offline("cancellation by substitution", e.to_string()))?;
+        let protocol = query
+            .protocol
+            .filter(|p| {
+                matches!(p.status.code, 100 | 150) && matches!(query.status.code, 100 | 150)
+            })
+            .ok_or_else(|| {
+                PosError::state(
+                    "cancel by substitution",
+                    format!(
+                        "SEFAZ does not hold that note as authorized ({}: {})",
+                        query.status.code, query.status.reason
+                    ),
+                )
+            })?;
+        let number = protocol.protocol_number.clone().ok_or_else(|| {
+            PosError::state(
+                "cancel by substitution",
+                "SEFAZ gave no authorization protocol",
+            )
+        })?;
+        let event = build_substitution_cancellation(
+            &SubstitutionCancellation {
+                cancellation: Cancellation {
+                    access_key: original.clone(),
+                    environment: config.emitter.environment,
+                    protocol: number,
+                    authorized_at: protocol.received_at,
+                    requested_at: local_time(now(), config.utc_offset_minutes),
+                    justification: justification.trim().to_owned(),
+                    sequence: 1,
+                },
+                substitute_key: substitute,
+                software_version: config.emitter.software_version.clone(),
+            },
+            CancellationWindow::default(),
+            &certificate,
+        )
+        .map_err(event_error)?;
+        let lote = u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1;
+        let answer = transmitter
+            .client()
+            .send_events(lote, &[event.xml.as_str()])
+            .await
+            .map_err(|e| PosError::offline("cancellation by substitution", e.to_string()))?;
+        let at = now();
+        let subject = format!(
+            "sale:{sale_id} superseded:{} substitution",
+            original.as_str()
+        );
+        let Some(result) = answer
+            .results
+            .into_iter()
+            .next()
+            .filter(|r| r.is_registered())
+        else {
+            lock(&self.inner.store)
+                .record_local_change(&LocalChange {
+                    audit: vec![auth.audit(&subject, Outcome::Denied, at)],
+                    ..Default::default()
+                })
+                .map_err(storage)?;
+            return Err(PosError::Rejected {
+                code: answer.status.code.to_string(),
+                reason: answer.status.reason,
+            });
+        };
+        let settings = self.record_fiscal_event(FiscalEventRecord {
+            kind: "substitution".into(),
+            sale_id: Some(sale_id.to_string()),
+            access_key: Some(original.as_str().to_owned()),
+            first: None,
+            last: None,
+            status_code: result.status.code,
+            protocol: result.protocol_number.clone(),
+            registered_at: at,
+            justification: justification.trim().to_owned(),
+            xml: event_proc(&event.xml, &result.xml),
+        })?;
+        // The sale's own note stays authorized: the event record, the mutation that tells the
+        // server, and the audit entry, in one transaction.
+        lock(&self.inner.store)
+            .record_local_change(&LocalChange {
+                settings,
+                mutations: vec![Mutation::NoteCancelledBySubstitution {
+                    sale_id,
+                    cancelled_access_key: original.as_str().to_owned(),
+                    substitute_access_key: doc.access_key.clone(),
+                    protocol: result.protocol_number.clone(),
+                    justification: justification.trim().to_owned(),
+                    at,
+                }],
+                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+            })
+            .map_err(storage)?;
+        Ok(CancellationOutcome {
+            sale_id,
+            access_key: original.as_str().to_owned(),
+            protocol: result.protocol_number,
+            status_code: result.status.code,
+        })
+    }
+
+    /// Numbers of this device's series reserved and never used by a sale.
+    pub fn unused_fiscal_numbers(&self) -> PosResult<Vec<u32>> {
+        let series = lock(&self.inner.config).emitter.series;
+        lock(&self.inner.store)
+            .unused_fiscal_numbers(FiscalSeries { model: 65, series })
+            .map_err(storage)
+    }
+
+    /// Declares every reserved-unused number of this device's series unused to SEFAZ
+    /// (inutilização), one request per contiguous range, recording each protocol. A manager's
+    /// duty (`cancel_note` permission, or `approval`).
+    pub async fn inutilize_unused_numbers(
+        &self,
+        justification: &str,
+        approval: Option<&Approval>,
+    ) -> PosResult<Vec<VoidedRange>> {
+        let auth = self.authorize_with(Action::CancelNote, approval)?;
+        check_justification(justification)?;
+        let config = lock(&self.inner.config).clone();
+        let series = FiscalSeries {
+            model: 65,
+            series: config.emitter.series,
+        };
+        let unused = lock(&self.inner.store)
+            .unused_fiscal_numbers(series)
+            .map_err(storage)?;
+        if unused.is_empty() {
+            return Ok(Vec::new());
+        }
+        let certificate = lock(&self.inner.certificate)
+            .clone()
+            .ok_or_else(|| PosError::state("inutilização", "no A1 certificate installed"))?;
+        let transmitter = self.sefaz_for("inutilização")?;
+        let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let mut voided = Vec::new();
+        for (first, last) in ranges(&unused) {
+            let local_now = local_time(now(), config.utc_offset_minutes);
+            let signed = build_inutilizacao(
+                &Inutilizacao {
+                    uf: config.emitter.address.uf,
+                    environment: config.emitter.environment,
+                    cnpj: config.emitter.cnpj.clone(),
+                    year: local_now.year(),
+                    series: series.series,
+                    first,
+                    last,
+                    justification: justification.trim().to_owned(),
+                },
+                &certificate,
+                local_now,
+            )
+            .map_err(event_error)?;
+            let answer = transmitter
+                .client()
+                .inutilize(&signed.xml)
+                .await
+                .map_err(|e| PosError::offline("inutilização", e.to_string()))?;
+            let at = now();
+            let subject = format!("series:65:{}:{first}-{last} inutilizacao", series.series);
+            if !answer.is_voided() {
+                lock(&self.inner.store)
+                    .record_local_change(&LocalChange {
+                        audit: vec![auth.audit(&subject, Outcome::Denied, at)],
+                        ..Default::default()
+                    })
+                    .map_err(storage)?;
+                return Err(PosError::Rejected {
+                    code: answer.status.code.to_string(),
+                    reason: answer.status.reason,
+                });
+            }
+            let settings = self.record_fiscal_event(FiscalEventRecord {
+                kind: "inutilizacao".into(),
+                sale_id: None,
+                access_key: None,
+                first: Some(first),
+                last: Some(last),
+                status_code: answer.status.code,
+                protocol: answer.protocol_number.clone(),
+                registered_at: at,
+                justification: justification.trim().to_owned(),
+                xml: inutilization_proc(&signed.xml, &answer.xml),
+            })?;
+            // The store writes the FiscalNumbersVoided mutation and its audit entry, with the
+            // event record and the authorization's entry, in one transaction.
+            lock(&self.inner.store)
+                .record_fiscal_numbers_voided_with_change(
+                    &VoidedNumbers {
+                        series,
+                        first,
+                        last,
+                        justification: justification.trim().to_owned(),
+                        protocol: answer.protocol_number.clone(),
+                    },
+                    performer,
+                    at,
+                    &LocalChange {
+                        settings,
+                        mutations: vec![],
+                        audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    },
+                )
+                .map_err(storage)?;
+            voided.push(VoidedRange {
+                series: series.series,
+                first,
+                last,
+                protocol: answer.protocol_number,
+            });
+        }
+        Ok(voided)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn contiguous_numbers_make_one_range() {
+        assert_eq!(ranges(&[]), vec![]);
+        assert_eq!(
+            ranges(&[4, 5, 6, 9, 11, 12]),
+            vec![(4, 6), (9, 9), (11, 12)]
+        );
+    }
+}

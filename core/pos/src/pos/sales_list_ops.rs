@@ -1,0 +1,385 @@
+//! The offline sales list: every sale the server has not received yet (its outbox entry not
+//! pushed) or whose note SEFAZ has not authorized yet, with its status and nearest deadline;
+//! viewing one, reprinting its receipt (marked as a second copy), cancelling an unsynced sale
+//! that has no note (explicit confirmation, audited), and "sync now".
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use tenda_devices::layout_danfe;
+use tenda_domain::{Action, FiscalStatus, Money, Mutation, Outcome, SaleId};
+use tenda_store::{LocalChange, SaleStatus, StoredSale};
+
+use super::correction_ops::{tag_text, unescape};
+use super::{Pos, lock, now, storage};
+use crate::error::{PosError, PosResult};
+use crate::fiscal_doc::{NoteForReceipt, danfe, local_time};
+use crate::pos::{Approval, TransmissionSummary};
+use crate::register::PaymentKind;
+use crate::reports::payment_kind;
+
+/// A sale's note as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleNoteState {
+    pub number: u32,
+    pub series: u16,
+    pub access_key: String,
+    pub status: FiscalStatus,
+    pub contingency: bool,
+    pub deadline: Option<DateTime<Utc>>,
+    pub protocol: Option<String>,
+    /// SEFAZ's code and reason for a rejection (the note waits for a correction).
+    pub rejection: Option<String>,
+}
+
+/// One row of the offline sales list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineSaleRow {
+    pub sale_id: SaleId,
+    pub local_number: u64,
+    pub created_at: DateTime<Utc>,
+    pub total: Money,
+    /// The server has it.
+    pub synced: bool,
+    pub voided: bool,
+    pub note: Option<SaleNoteState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleLineRow {
+    pub name: String,
+    pub sku: String,
+    pub quantity_thousandths: i64,
+    pub unit: String,
+    pub unit_price: Money,
+    pub discount: Money,
+    pub total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SalePaymentRow {
+    pub kind: PaymentKind,
+    pub amount: Money,
+    /// Card brand and authorization (empty while a store-and-forward card awaits the link).
+    pub detail: Option<String>,
+}
+
+/// One sale in full, for the sale screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleDetail {
+    pub row: OfflineSaleRow,
+    pub lines: Vec<SaleLineRow>,
+    pub payments: Vec<SalePaymentRow>,
+    pub change: Money,
+    pub consumer_tax_id: Option<String>,
+}
+
+/// What a reprint did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReprintOutcome {
+    pub receipt_bytes: u32,
+    pub printed: bool,
+    pub print_error: Option<String>,
+}
+
+/// What "sync now" started or did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncNowOutcome {
+    /// A sync round was requested from the running sync engine (sales go in order, so one
+    /// sale syncs with everything recorded before it).
+    pub sync_requested: bool,
+    /// Why not, when the engine is not running.
+    pub sync_unavailable: Option<String>,
+    /// The notes transmission, when SEFAZ is configured.
+    pub transmission: Option<TransmissionSummary>,
+}
+
+fn note_state(doc: &tenda_store::FiscalDocument) -> SaleNoteState {
+    SaleNoteState {
+        number: doc.number,
+        series: doc.series.series,
+        access_key: doc.access_key.clone(),
+        status: doc.status,
+        contingency: doc.emission != tenda_domain::EmissionType::Normal,
+        deadline: doc.deadline,
+        protocol: doc.protocol.clone(),
+        rejection: match (&doc.rejection_code, &doc.rejection_reason) {
+            (Some(c), Some(r)) => Some(format!("{c}: {r}")),
+            (Some(c), None) => Some(c.clone()),
+            _ => None,
+        },
+    }
+}
+
+fn row(stored: &StoredSale, synced: bool) -> OfflineSaleRow {
+    OfflineSaleRow {
+        sale_id: stored.sale.id,
+        local_number: stored.local_number,
+        created_at: stored.sale.created_at,
+        total: stored.sale.total,
+        synced,
+        voided: stored.status == SaleStatus::Voided,
+        note: stored.fiscal.as_ref().map(note_state),
+    }
+}
+
+impl Pos {
+    /// Sale ids whose `SaleRecorded` the server has not acknowledged yet.
+    fn unsynced_sales(&self) -> PosResult<Vec<SaleId>> {
+        let pending = lock(&self.inner.store)
+            .outbox_pending(u32::MAX)
+            .map_err(storage)?;
+        Ok(pending
+            .into_iter()
+            .filter_map(|e| match e.mutation {
+                Mutation::SaleRecorded(r) => Some(r.sale.id),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every sale not yet synced or whose note is not yet authorized, nearest deadline first
+    /// (then oldest first).
+    pub fn offline_sales(&self) -> PosResult<Vec<OfflineSaleRow>> {
+        let unsynced = self.unsynced_sales()?;
+        let awaiting = lock(&self.inner.store)
+            .fiscal_documents_awaiting_transmission(u32::MAX)
+            .map_err(storage)?;
+        let mut ids: BTreeMap<SaleId, bool> = BTreeMap::new();
+        for id in &unsynced {
+            ids.insert(*id, false);
+        }
+        for d in &awaiting {
+            ids.entry(d.sale_id).or_insert(true);
+        }
+        let mut rows = Vec::with_capacity(ids.len());
+        let mut store = lock(&self.inner.store);
+        for (id, synced) in ids {
+            if let Some(stored) = store.sale(id).map_err(storage)? {
+                rows.push(row(&stored, synced));
+            }
+        }
+        rows.sort_by_key(|r| {
+            (
+                r.note.as_ref().and_then(|n| n.deadline).is_none(),
+                r.note.as_ref().and_then(|n| n.deadline),
+                r.created_at,
+            )
+        });
+        Ok(rows)
+    }
+
+    /// One sale with its lines, payments and note status.
+    pub fn sale_detail(&self, sale_id: SaleId) -> PosResult<SaleDetail> {
+        let synced = !self.unsynced_sales()?.contains(&sale_id);
+        let stored = self.stored_sale(sale_id)?;
+        let sale = &stored.sale;
+        Ok(SaleDetail {
+            row: row(&stored, synced),
+            lines: sale
+                .lines
+                .iter()
+                .map(|l| SaleLineRow {
+                    name: l.name.clone(),
+                    sku: l.sku.clone(),
+                    quantity_thousandths: l.quantity.thousandths(),
+                    unit: l.unit.code().to_owned(),
+                    unit_price: l.unit_price,
+                    discount: l.discount,
+                    total: l.total,
+                })
+                .collect(),
+            payments: sale
+                .payments
+                .iter()
+                .map(|p| SalePaymentRow {
+                    kind: payment_kind(&p.method),
+                    amount: p.amount,
+                    detail: match &p.method {
+                        tenda_domain::PaymentMethod::Card {
+                            brand,
+                            authorization,
+                            ..
+                        } => Some(format!(
+                            "{} {}",
+                            brand.as_deref().unwrap_or("card"),
+                            authorization
+                                .as_deref()
+                                .unwrap_or("(awaiting the link: store-and-forward)")
+                        )),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            change: sale.change,
+            consumer_tax_id: sale.consumer_tax_id.as_ref().map(|t| t.formatted()),
+        })
+    }
+
+    fn stored_sale(&self, sale_id: SaleId) -> PosResult<StoredSale> {
+        lock(&self.inner.store)
+            .sale(sale_id)
+            .map_err(storage)?
+            .ok_or_else(|| PosError::NotFound {
+                what: "sale".into(),
+            })
+    }
+
+    /// Prints the sale's receipt again — the same DANFE (with the note's current status and
+    /// protocol), marked as a second copy. Audited.
+    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        let auth = self.authorize_with(Action::Reprint, None)?;
+        let stored = self.stored_sale(sale_id)?;
+        let doc = stored
+            .fiscal
+            .clone()
+            .ok_or_else(|| PosError::state("reprint", "this sale has no fiscal note to print"))?;
+        let config = lock(&self.inner.config).clone();
+        let text = |tag: &str| tag_text(&doc.xml, tag).map(unescape);
+        let issued_at = text("dhEmi")
+            .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok())
+            .unwrap_or_else(|| local_time(doc.issued_at, config.utc_offset_minutes));
+        let note = NoteForReceipt {
+            number: doc.number,
+            series: doc.series.series,
+            access_key: doc.access_key.clone(),
+            qr_code: text("qrCode").unwrap_or_default(),
+            url_chave: text("urlChave").unwrap_or_default(),
+            issued_at,
+            contingency: doc.emission != tenda_domain::EmissionType::Normal,
+            status: doc.status,
+            protocol: doc.protocol.clone(),
+            authorized_at: text("dhRecbto")
+                .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
+        };
+        let mut receipt = danfe(&stored.sale, &note, &config.emitter);
+        receipt
+            .taxpayer_messages
+            .insert(0, "SEGUNDA VIA - reimpressão".to_owned());
+        if doc.status == FiscalStatus::Cancelled {
+            receipt
+                .taxpayer_messages
+                .insert(0, "NFC-e CANCELADA".to_owned());
+        }
+        let job = layout_danfe(&receipt, &config.printer_profile, &config.danfe).map_err(|e| {
+            PosError::Peripheral {
+                device: "printer".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })?;
+        lock(&self.inner.store)
+            .record_local_change(&LocalChange {
+                audit: vec![auth.audit(&format!("sale:{sale_id}"), Outcome::Succeeded, now())],
+                ..Default::default()
+            })
+            .map_err(storage)?;
+        let mut outcome = ReprintOutcome {
+            receipt_bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            printed: false,
+            print_error: None,
+        };
+        let printer = lock(&self.inner.printer).clone();
+        match printer {
+            Some(p) => match p.print(&job).await {
+                Ok(_) => outcome.printed = true,
+                Err(e) => outcome.print_error = Some(e.to_string()),
+            },
+            None => outcome.print_error = Some("no printer is paired".into()),
+        }
+        Ok(outcome)
+    }
+
+    /// Cancels a sale the server has not received and that has no fiscal note (stock back,
+    /// account charges credited), after the seller confirmed (`confirmed`). A sale with an
+    /// NFC-e is refused: its note is cancelled with SEFAZ (`cancel_sale`) once authorized.
+    /// Needs the `void_sale` permission or a manager's `approval`.
+    pub fn cancel_unsynced_sale(
+        &self,
+        sale_id: SaleId,
+        reason: &str,
+        confirmed: bool,
+        approval: Option<&Approval>,
+    ) -> PosResult<()> {
+        let auth = self.authorize_with(Action::VoidSale, approval)?;
+        let stored = self.stored_sale(sale_id)?;
+        if stored.fiscal.is_some() {
+            return Err(PosError::state(
+                "cancel the sale",
+                "it has an issued NFC-e, which cannot just be deleted: cancel the note with SEFAZ (cancel_sale) once it is authorized",
+            ));
+        }
+        if stored.status == SaleStatus::Voided {
+            return Err(PosError::state(
+                "cancel the sale",
+                "it is already cancelled",
+            ));
+        }
+        if !self.unsynced_sales()?.contains(&sale_id) {
+            return Err(PosError::state(
+                "cancel the sale",
+                "the server already has it; void it from the back office",
+            ));
+        }
+        if !confirmed {
+            return Err(PosError::invalid(
+                "confirmed",
+                "cancelling a sale must be confirmed explicitly",
+            ));
+        }
+        let at = now();
+        let actor = tenda_domain::Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        // The void and the authorization's entry, in one transaction.
+        lock(&self.inner.store)
+            .void_sale_with_change(
+                sale_id,
+                actor,
+                reason,
+                at,
+                &LocalChange {
+                    audit: vec![auth.audit(
+                        &format!("sale:{sale_id} unsynced cancel"),
+                        Outcome::Succeeded,
+                        at,
+                    )],
+                    ..Default::default()
+                },
+            )
+            .map_err(storage)?;
+        self.refresh_fiscal_status()
+    }
+
+    /// "Sync now" for one sale: a sync round (sales reach the server in the order they were
+    /// made, so this one goes with everything recorded before it) and the transmission of its
+    /// note alone.
+    pub async fn sync_sale_now(&self, sale_id: SaleId) -> PosResult<SyncNowOutcome> {
+        self.stored_sale(sale_id)?;
+        self.sync_offline(Some(sale_id)).await
+    }
+
+    /// "Sync now" for the offline sales: asks the sync engine for a round (when it runs) and
+    /// transmits the notes waiting for SEFAZ (when a transmitter is set).
+    pub async fn sync_offline_sales_now(&self) -> PosResult<SyncNowOutcome> {
+        self.sync_offline(None).await
+    }
+
+    async fn sync_offline(&self, only: Option<SaleId>) -> PosResult<SyncNowOutcome> {
+        let (sync_requested, sync_unavailable) = match self.sync_now() {
+            Ok(()) => (true, None),
+            Err(e) => (false, Some(e.to_string())),
+        };
+        let transmitter = lock(&self.inner.transmitter).clone();
+        let transmission = match transmitter {
+            Some(t) => Some(self.transmit_notes(&t, only).await?),
+            None => None,
+        };
+        Ok(SyncNowOutcome {
+            sync_requested,
+            sync_unavailable,
+            transmission,
+        })
+    }
+}

@@ -1,0 +1,231 @@
+//! Write statements of the sale commit that the connection keeps prepared. Diesel prepares its
+//! UPDATE and upsert statements afresh on every call (their text may vary with the changeset);
+//! these fixed texts are cached by type, so a sale pays no SQL parsing.
+
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Binary, Integer, Text};
+use diesel::sqlite::Sqlite;
+use diesel::{QueryResult, RunQueryDsl};
+
+/// `cached_statement!(Name { field: RustType => SqlType, … } = "SQL with ? marks")`:
+/// the fields bind to the `?` marks in order.
+macro_rules! cached_statement {
+    (@walk $self:ident, $out:ident, $sql:literal, $($field:ident: $sty:ty),*) => {{
+        let mut sql = $sql.split('?');
+        $out.push_sql(sql.next().expect("split yields at least one part"));
+        $(
+            $out.push_bind_param::<$sty, _>(&$self.$field)?;
+            $out.push_sql(sql.next().expect("one ? per bound field"));
+        )*
+        Ok(())
+    }};
+    ($(#[$attr:meta])* $name:ident { $($field:ident: $fty:ty => $sty:ty),* $(,)? }
+        = $sql:literal) => {
+        $(#[$attr])*
+        pub(crate) struct $name {
+            $(pub(crate) $field: $fty,)*
+        }
+        impl QueryId for $name {
+            type QueryId = $name;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl QueryFragment<Sqlite> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+                cached_statement!(@walk self, out, $sql, $($field: $sty),*)
+            }
+        }
+        impl<Conn> RunQueryDsl<Conn> for $name {}
+    };
+}
+
+// No RETURNING in these: SQLite runs it through a temporary b-tree it opens and closes on every
+// execution, which costs more than a second, cached SELECT.
+
+cached_statement!(
+    /// Bumps a named counter; no row changes when the counter does not exist.
+    BumpCounter { name: &'static str => Text } =
+        "UPDATE counters SET value = value + 1 WHERE name = ?"
+);
+
+cached_statement!(
+    /// Takes `settled` off a product's pending stock once the server acknowledged it.
+    SettleStock { settled: i64 => BigInt, product_id: Vec<u8> => Binary } =
+        "UPDATE stock_levels SET pending = pending - ? WHERE product_id = ?"
+);
+
+cached_statement!(
+    /// Adds a delta to a customer's current balance.
+    AddBalance { delta: i64 => BigInt, customer_id: Vec<u8> => Binary } =
+        "UPDATE customers SET balance = balance + ? WHERE id = ?"
+);
+
+cached_statement!(
+    /// Moves the audit chain's head to the newest entry.
+    MoveAuditHead { seq: i64 => BigInt, hash: Vec<u8> => Binary } =
+        "UPDATE counters SET value = ?, hash = ? WHERE name = 'audit_head'"
+);
+
+cached_statement!(
+    /// Bumps the next number of a fiscal series; no row changes when it has no counter yet.
+    BumpFiscalCounter { model: i32 => Integer, series: i32 => Integer } =
+        "UPDATE fiscal_counters SET next_number = next_number + 1 WHERE model = ? AND series = ?"
+);
+
+cached_statement!(
+    /// Marks a reserved fiscal number as used by a sale.
+    UseReservedNumber { model: i32 => Integer, series: i32 => Integer, number: i32 => Integer } =
+        "UPDATE fiscal_numbers SET state = 'used' \
+         WHERE model = ? AND series = ? AND number = ? AND state = 'reserved'"
+);
+
+/// One row of a multi-row INSERT: its values bound in column order.
+pub(crate) trait RowValues {
+    fn bind_values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
+}
+
+/// `row_values!(Name { field: RustType => SqlType, … })`: a row whose fields bind in order.
+macro_rules! row_values {
+    ($(#[$attr:meta])* $name:ident { $first:ident: $fty:ty => $fsty:ty $(, $field:ident: $ty:ty => $sty:ty)* $(,)? }) => {
+        $(#[$attr])*
+        pub(crate) struct $name {
+            pub(crate) $first: $fty,
+            $(pub(crate) $field: $ty,)*
+        }
+        impl RowValues for $name {
+            fn bind_values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+                out.push_bind_param::<$fsty, _>(&self.$first)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<$sty, _>(&self.$field)?;
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+
+/// `head` + `(row), (row), …` + `tail`. The text depends on the number of rows, so diesel caches
+/// it by text; [`insert_rows`] keeps the number of distinct texts small.
+struct ManyRows<'a, R> {
+    head: &'static str,
+    tail: &'static str,
+    rows: &'a [R],
+}
+
+impl<R> QueryId for ManyRows<'_, R> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<R: RowValues> QueryFragment<Sqlite> for ManyRows<'_, R> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(self.head);
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            row.bind_values(&mut out)?;
+            out.push_sql(")");
+        }
+        out.push_sql(self.tail);
+        Ok(())
+    }
+}
+
+impl<R, Conn> RunQueryDsl<Conn> for ManyRows<'_, R> {}
+
+/// Most rows one statement carries.
+const MAX_ROWS: usize = 64;
+
+/// Inserts `rows` with `head` (`INSERT INTO t (cols) VALUES `) and `tail` (e.g. an upsert
+/// clause), a power-of-two number of rows per statement (10 rows: 8 + 2): a handful of
+/// statements per sale, and at most 7 texts per table for the connection to keep prepared.
+pub(crate) fn insert_rows<R: RowValues>(
+    conn: &mut diesel::SqliteConnection,
+    head: &'static str,
+    tail: &'static str,
+    mut rows: &[R],
+) -> QueryResult<usize> {
+    let mut written = 0;
+    while !rows.is_empty() {
+        let n = rows.len().min(MAX_ROWS);
+        let chunk = 1 << n.ilog2();
+        let (now, rest) = rows.split_at(chunk);
+        written += ManyRows {
+            head,
+            tail,
+            rows: now,
+        }
+        .execute(conn)?;
+        rows = rest;
+    }
+    Ok(written)
+}
+
+row_values!(
+    /// A sale line as stored.
+    LineValues {
+        line_key: i64 => BigInt,
+        sale_id: Vec<u8> => Binary,
+        line_no: i32 => Integer,
+        product_id: Vec<u8> => Binary,
+        sku: String => Text,
+        gtin: Option<String> => diesel::sql_types::Nullable<Text>,
+        name: String => Text,
+        unit: &'static str => Text,
+        quantity: i64 => BigInt,
+        unit_price: i64 => BigInt,
+        gross: i64 => BigInt,
+        discount: i64 => BigInt,
+        total: i64 => BigInt,
+        fiscal: String => Text,
+    }
+);
+
+pub(crate) const INSERT_LINES: &str = "INSERT INTO sale_lines (line_key, sale_id, line_no, \
+    product_id, sku, gtin, name, unit, quantity, unit_price, gross, discount, total, fiscal) VALUES ";
+
+row_values!(
+    /// A sale payment as stored.
+    PaymentValues {
+        payment_key: i64 => BigInt,
+        sale_id: Vec<u8> => Binary,
+        idx: i32 => Integer,
+        amount: i64 => BigInt,
+        method: String => Text,
+    }
+);
+
+pub(crate) const INSERT_PAYMENTS: &str =
+    "INSERT INTO sale_payments (payment_key, sale_id, idx, amount, method) VALUES ";
+
+row_values!(
+    /// A stock delta as stored.
+    StockDeltaValues {
+        id: i64 => BigInt,
+        product_id: Vec<u8> => Binary,
+        delta: i64 => BigInt,
+        reason: String => Text,
+        sale_id: Option<Vec<u8>> => diesel::sql_types::Nullable<Binary>,
+        outbox_seq: i64 => BigInt,
+        at: String => Text,
+    }
+);
+
+pub(crate) const INSERT_STOCK_DELTAS: &str = "INSERT INTO stock_deltas (id, product_id, delta, \
+    reason, sale_id, outbox_seq, at) VALUES ";
+
+row_values!(
+    /// A delta to add to a product's level (a new level row starts from it).
+    StockLevelDelta {
+        product_id: Vec<u8> => Binary,
+        server_quantity: i64 => BigInt,
+        quantity: i64 => BigInt,
+        pending: i64 => BigInt,
+        updated_at: String => Text,
+    }
+);
+
+pub(crate) const ADD_STOCK: (&str, &str) = (
+    "INSERT INTO stock_levels (product_id, server_quantity, quantity, pending, updated_at) VALUES ",
+    " ON CONFLICT (product_id) DO UPDATE SET quantity = quantity + excluded.quantity, \
+     pending = pending + excluded.pending, updated_at = excluded.updated_at",
+);
