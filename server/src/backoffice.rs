@@ -1166,6 +1166,13 @@ pub struct SaleLineView {
     pub total_cents: i64,
 }
 
+/// A sale's row, its payload as pushed and its lines (line no, product, quantity, unit price, total).
+type SaleDetailRows = (
+    Option<SaleRow>,
+    Option<String>,
+    Vec<(i64, String, i64, i64, i64)>,
+);
+
 async fn get_sale(
     State(st): State<AppState>,
     h: HeaderMap,
@@ -1178,11 +1185,7 @@ async fn get_sale(
         "read.sale",
         move |conn, u| {
             let sid = sid.to_string();
-            let (row, payload, lines): (
-                Option<SaleRow>,
-                Option<String>,
-                Vec<(i64, String, i64, i64, i64)>,
-            ) = with_conn!(conn, |c| {
+            let (row, payload, lines): SaleDetailRows = with_conn!(conn, |c| {
                 let row: Option<SaleRow> = sales::table
                     .filter(sales::store_id.eq(&u.store_id))
                     .filter(sales::id.eq(&sid))

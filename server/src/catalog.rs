@@ -120,13 +120,13 @@ impl ProductInput {
                 "a price cannot be negative",
             ));
         }
-        if let Some(g) = &self.gtin {
-            if !valid_gtin(g) {
-                return Err(Error::invalid(
-                    f("gtin"),
-                    "not a GTIN-8/12/13/14 with a valid check digit",
-                ));
-            }
+        if let Some(g) = &self.gtin
+            && !valid_gtin(g)
+        {
+            return Err(Error::invalid(
+                f("gtin"),
+                "not a GTIN-8/12/13/14 with a valid check digit",
+            ));
         }
         if let Err(e) = self.fiscal.validate() {
             return Err(Error::invalid(f(&format!("fiscal.{}", e.field)), e.reason));
@@ -146,13 +146,13 @@ impl CustomerInput {
                 "a overdraft limit cannot be negative",
             ));
         }
-        if let Some(t) = &self.tax_id {
-            if !matches!(t.len(), 11 | 14) || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(Error::invalid(
-                    "tax_id",
-                    "a CPF has 11 digits, a CNPJ 14 characters",
-                ));
-            }
+        if let Some(t) = &self.tax_id
+            && (!matches!(t.len(), 11 | 14) || !t.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(Error::invalid(
+                "tax_id",
+                "a CPF has 11 digits, a CNPJ 14 characters",
+            ));
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod backoffice;
+pub mod bulk;
 pub mod catalog;
 pub mod db;
 pub mod device_records;

@@ -9,20 +9,24 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tenda_sync::protocol::{MAX_PUSH_BATCH, PROTOCOL_VERSION, PushResponse, SaleFolio};
-use uuid::Uuid;
 
 use crate::auth::AuthedDevice;
-use crate::db::{Conn, now_ms};
+use crate::bulk::{BulkInsert, rows_per_insert};
+use crate::db::{Conn, new_id, now_ms};
 use crate::error::Error;
 use crate::mutation::{Effects, PushBody, understand};
 use crate::schema::{
     applied_mutations, balance_deltas, cash_movements, customer_balances, customers,
     device_records, devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
 };
-use crate::write_tx;
+use crate::{bulk_rows, write_tx};
+
+// Row types own their values (diesel keeps a prepared statement per row type only for types
+// without borrowed fields); none is ever written as SQL `DEFAULT`, which lets each table take
+// its rows in a few statements (SQLite) or one `COPY` (PostgreSQL).
 
 #[derive(Insertable)]
-#[diesel(table_name = sales)]
+#[diesel(table_name = sales, treat_none_as_default_value = false)]
 struct NewSale {
     id: String,
     store_id: String,
@@ -40,9 +44,10 @@ struct NewSale {
     received_at: i64,
     payload: String,
 }
+bulk_rows!(NewSale, sales);
 
 #[derive(Insertable)]
-#[diesel(table_name = sale_lines)]
+#[diesel(table_name = sale_lines, treat_none_as_default_value = false)]
 struct NewLine {
     sale_id: String,
     line_no: i64,
@@ -51,9 +56,10 @@ struct NewLine {
     unit_price_cents: i64,
     total_cents: i64,
 }
+bulk_rows!(NewLine, sale_lines);
 
 #[derive(Insertable)]
-#[diesel(table_name = stock_deltas)]
+#[diesel(table_name = stock_deltas, treat_none_as_default_value = false)]
 struct NewStockDelta {
     id: String,
     store_id: String,
@@ -61,13 +67,14 @@ struct NewStockDelta {
     product_id: String,
     delta: i64,
     sale_id: Option<String>,
-    reason: String,
+    reason: &'static str,
     version: i64,
     created_at: i64,
 }
+bulk_rows!(NewStockDelta, stock_deltas);
 
 #[derive(Insertable)]
-#[diesel(table_name = balance_deltas)]
+#[diesel(table_name = balance_deltas, treat_none_as_default_value = false)]
 struct NewBalanceDelta {
     id: String,
     store_id: String,
@@ -75,31 +82,53 @@ struct NewBalanceDelta {
     customer_id: String,
     delta_cents: i64,
     sale_id: Option<String>,
-    reason: String,
+    reason: &'static str,
     version: i64,
     created_at: i64,
 }
+bulk_rows!(NewBalanceDelta, balance_deltas);
 
 #[derive(Insertable)]
-#[diesel(table_name = applied_mutations)]
+#[diesel(table_name = applied_mutations, treat_none_as_default_value = false)]
 struct NewApplied {
     device_id: String,
     seq: i64,
     kind: String,
     applied_at: i64,
 }
+bulk_rows!(NewApplied, applied_mutations);
 
 #[derive(Insertable)]
-#[diesel(table_name = flags)]
+#[diesel(table_name = flags, treat_none_as_default_value = false)]
 struct NewFlag {
     id: String,
     store_id: String,
     branch_id: String,
-    kind: String,
+    kind: &'static str,
     subject_id: String,
     sale_id: String,
     amount_after: i64,
     created_at: i64,
+}
+bulk_rows!(NewFlag, flags);
+
+#[derive(Insertable)]
+#[diesel(table_name = stock_levels, treat_none_as_default_value = false)]
+struct LevelDelta<'a> {
+    branch_id: &'a str,
+    product_id: &'a str,
+    store_id: &'a str,
+    quantity: i64,
+    version: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = customer_balances, treat_none_as_default_value = false)]
+struct BalanceDelta<'a> {
+    customer_id: &'a str,
+    store_id: &'a str,
+    balance_cents: i64,
+    version: i64,
 }
 
 /// Checks the request's shape and numbering, and reads every mutation, before any write.
@@ -176,23 +205,28 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             }
         }
 
-        let sale_ids_in_request: Vec<String> = understood
+        // Each mutation's sale id as text (index-aligned with the request).
+        let sale_id_text: Vec<Option<String>> = understood
             .iter()
-            .filter_map(|fx| fx.sale.as_ref().map(|s| s.id.to_string()))
+            .map(|fx| fx.sale.as_ref().map(|s| s.id.to_string()))
             .collect();
-        let mut known: HashMap<String, i64> = HashMap::new();
+        let sale_ids_in_request: Vec<&str> =
+            sale_id_text.iter().flatten().map(String::as_str).collect();
+        let requested: HashSet<&str> = sale_ids_in_request.iter().copied().collect();
+        let mut known: HashMap<&str, i64> = HashMap::new();
         for chunk in sale_ids_in_request.chunks(500) {
             let rows: Vec<(String, i64, String)> = sales::table
                 .filter(sales::id.eq_any(chunk))
                 .select((sales::id, sales::folio, sales::store_id))
                 .load(c)?;
             for (id, folio, store) in rows {
-                if store == device.store_id {
-                    known.insert(id, folio);
-                } else {
+                if store != device.store_id {
                     return Err(Error::Conflict(
                         "a sale id in this push belongs to another store".into(),
                     ));
+                }
+                if let Some(id) = requested.get(id.as_str()) {
+                    known.insert(id, folio);
                 }
             }
         }
@@ -205,17 +239,18 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             });
         }
 
-        // Sales not yet on the server (a sale re-sent under a new number is recognized by its id).
-        let mut new_sale_ids: HashSet<String> = HashSet::new();
-        let new_sales_count = fresh
+        // Sales not yet on the server (a sale re-sent under a new number is recognized by its
+        // id), each taken once, in push order.
+        let mut new_sale_ids: HashSet<&str> = HashSet::new();
+        let new_sale_at: Vec<bool> = fresh
             .iter()
-            .filter(|(_, fx)| {
-                fx.sale.as_ref().is_some_and(|s| {
-                    let id = s.id.to_string();
-                    !known.contains_key(&id) && new_sale_ids.insert(id)
-                })
+            .map(|(i, _)| {
+                sale_id_text[*i]
+                    .as_deref()
+                    .is_some_and(|id| !known.contains_key(id) && new_sale_ids.insert(id))
             })
-            .count() as i64;
+            .collect();
+        let new_sales_count = new_sale_ids.len() as i64;
 
         // The store row hands out folios and the change version; updating it first also orders
         // concurrent pushes of one store, so versions become visible in increasing order.
@@ -231,7 +266,10 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             .first(c)?;
         let mut folio = next_folio - new_sales_count;
 
-        let mut new_sales = Vec::new();
+        let store_id = device.store_id.as_str();
+        let branch_id = device.branch_id.as_str();
+        let device_id = device.id.as_str();
+        let mut new_sales = Vec::with_capacity(new_sale_ids.len());
         let mut new_lines = Vec::new();
         let mut new_stock = Vec::new();
         let mut new_balance = Vec::new();
@@ -239,24 +277,22 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         let mut fiscal_updates = Vec::new();
         let mut cash_rows = Vec::new();
         let mut audit_rows = Vec::new();
-        let mut inserted: HashSet<String> = HashSet::new();
         let mut voids = Vec::new();
-        for (i, fx) in &fresh {
+        for ((i, fx), is_new_sale) in fresh.iter().zip(&new_sale_at) {
             let m = &req.mutations[*i];
             let seq = i64::try_from(m.seq).map_err(|_| Error::invalid("seq", "too large"))?;
             applied_rows.push(NewApplied {
-                device_id: device.id.clone(),
+                device_id: device_id.to_owned(),
                 seq,
                 kind: m.kind.clone(),
                 applied_at: now,
             });
-            if let Some(s) = &fx.sale {
-                let sid = s.id.to_string();
-                if !new_sale_ids.contains(&sid) || !inserted.insert(sid.clone()) {
+            if let (Some(s), Some(sid)) = (&fx.sale, &sale_id_text[*i]) {
+                if !is_new_sale {
                     // Already on the server: the sale and its deltas stand once.
                     continue;
                 }
-                known.insert(sid.clone(), folio);
+                known.insert(sid, folio);
                 for (n, (product, quantity, unit_price, total)) in s.lines.iter().enumerate() {
                     new_lines.push(NewLine {
                         sale_id: sid.clone(),
@@ -268,10 +304,10 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                     });
                 }
                 new_sales.push(NewSale {
-                    id: sid,
-                    store_id: device.store_id.clone(),
-                    branch_id: device.branch_id.clone(),
-                    device_id: device.id.clone(),
+                    id: sid.clone(),
+                    store_id: store_id.to_owned(),
+                    branch_id: branch_id.to_owned(),
+                    device_id: device_id.to_owned(),
                     device_seq: seq,
                     folio,
                     local_number: Some(s.local_number.clone()),
@@ -288,77 +324,54 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             }
             for d in &fx.stock {
                 new_stock.push(NewStockDelta {
-                    id: Uuid::now_v7().to_string(),
-                    store_id: device.store_id.clone(),
-                    branch_id: device.branch_id.clone(),
+                    id: new_id(),
+                    store_id: store_id.to_owned(),
+                    branch_id: branch_id.to_owned(),
                     product_id: d.subject.to_string(),
                     delta: d.amount,
                     sale_id: d.sale_id.map(|s| s.to_string()),
-                    reason: d.reason.to_owned(),
+                    reason: d.reason,
                     version,
                     created_at: now,
                 });
             }
             for d in &fx.balance {
                 new_balance.push(NewBalanceDelta {
-                    id: Uuid::now_v7().to_string(),
-                    store_id: device.store_id.clone(),
-                    branch_id: device.branch_id.clone(),
+                    id: new_id(),
+                    store_id: store_id.to_owned(),
+                    branch_id: branch_id.to_owned(),
                     customer_id: d.subject.to_string(),
                     delta_cents: d.amount,
                     sale_id: d.sale_id.map(|s| s.to_string()),
-                    reason: d.reason.to_owned(),
+                    reason: d.reason,
                     version,
                     created_at: now,
                 });
             }
             if let Some(f) = &fx.fiscal_status {
-                fiscal_updates.push(f.clone());
+                fiscal_updates.push(f);
             }
             if let Some(v) = fx.voided_sale {
                 voids.push(v.to_string());
             }
             if let Some((id, kind, amount)) = &fx.cash {
-                cash_rows.push((
-                    id.to_string(),
-                    kind.clone(),
-                    *amount,
-                    m.payload.get().to_owned(),
-                ));
+                cash_rows.push((id.to_string(), kind, *amount, m.payload.get()));
             }
             if fx.record {
-                audit_rows.push((seq, m.kind.clone(), m.payload.get().to_owned()));
+                audit_rows.push((seq, &m.kind, m.payload.get()));
             }
         }
 
-        for chunk in new_sales.chunks(1_000) {
-            diesel::insert_into(sales::table).values(chunk).execute(c)?;
-        }
-        for chunk in new_lines.chunks(4_000) {
-            diesel::insert_into(sale_lines::table)
-                .values(chunk)
-                .execute(c)?;
-        }
-        for chunk in new_stock.chunks(3_000) {
-            diesel::insert_into(stock_deltas::table)
-                .values(chunk)
-                .execute(c)?;
-        }
-        for chunk in new_balance.chunks(3_000) {
-            diesel::insert_into(balance_deltas::table)
-                .values(chunk)
-                .execute(c)?;
-        }
-        for chunk in applied_rows.chunks(5_000) {
-            diesel::insert_into(applied_mutations::table)
-                .values(chunk)
-                .execute(c)?;
-        }
-        for (sale_id, status, access_key) in &fiscal_updates {
+        c.insert_rows(&new_sales)?;
+        c.insert_rows(&new_lines)?;
+        c.insert_rows(&new_stock)?;
+        c.insert_rows(&new_balance)?;
+        c.insert_rows(&applied_rows)?;
+        for (sale_id, status, access_key) in fiscal_updates {
             let n = diesel::update(
                 sales::table
                     .filter(sales::id.eq(sale_id.to_string()))
-                    .filter(sales::store_id.eq(&device.store_id)),
+                    .filter(sales::store_id.eq(store_id)),
             )
             .set((
                 sales::fiscal_status.eq(status),
@@ -373,7 +386,7 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             diesel::update(
                 sales::table
                     .filter(sales::id.eq(sale_id))
-                    .filter(sales::store_id.eq(&device.store_id)),
+                    .filter(sales::store_id.eq(store_id)),
             )
             .set(sales::voided_at.eq(Some(now)))
             .execute(c)?;
@@ -382,9 +395,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             diesel::insert_into(cash_movements::table)
                 .values((
                     cash_movements::id.eq(id),
-                    cash_movements::store_id.eq(&device.store_id),
-                    cash_movements::branch_id.eq(&device.branch_id),
-                    cash_movements::device_id.eq(&device.id),
+                    cash_movements::store_id.eq(store_id),
+                    cash_movements::branch_id.eq(branch_id),
+                    cash_movements::device_id.eq(device_id),
                     cash_movements::kind.eq(kind),
                     cash_movements::amount_cents.eq(amount),
                     cash_movements::payload.eq(payload),
@@ -396,9 +409,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         for (seq, kind, payload) in audit_rows {
             diesel::insert_into(device_records::table)
                 .values((
-                    device_records::device_id.eq(&device.id),
+                    device_records::device_id.eq(device_id),
                     device_records::device_seq.eq(seq),
-                    device_records::store_id.eq(&device.store_id),
+                    device_records::store_id.eq(store_id),
                     device_records::kind.eq(kind),
                     device_records::payload.eq(payload),
                     device_records::received_at.eq(now),
@@ -406,22 +419,28 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 .execute(c)?;
         }
 
-        // Ledgers: levels are the running sums of the deltas, kept in the same transaction.
+        // Ledgers: levels are the running sums of the deltas, kept in the same transaction. Each
+        // product's (customer's) deltas are summed first, so a level takes one row of one
+        // multi-row upsert, which hands back the level after it.
         let mut flag_rows = Vec::new();
         let mut stock_by_product: BTreeMap<&str, i64> = BTreeMap::new();
         for d in &new_stock {
             *stock_by_product.entry(d.product_id.as_str()).or_default() += d.delta;
         }
-        let mut levels_after: HashMap<String, i64> = HashMap::new();
-        for (product, delta) in &stock_by_product {
-            diesel::insert_into(stock_levels::table)
-                .values((
-                    stock_levels::branch_id.eq(&device.branch_id),
-                    stock_levels::product_id.eq(*product),
-                    stock_levels::store_id.eq(&device.store_id),
-                    stock_levels::quantity.eq(*delta),
-                    stock_levels::version.eq(version),
-                ))
+        let level_rows: Vec<LevelDelta> = stock_by_product
+            .iter()
+            .map(|(product_id, delta)| LevelDelta {
+                branch_id,
+                product_id,
+                store_id,
+                quantity: *delta,
+                version,
+            })
+            .collect();
+        let mut levels_after: HashMap<String, i64> = HashMap::with_capacity(level_rows.len());
+        for chunk in level_rows.chunks(rows_per_insert(5)) {
+            let rows: Vec<(String, i64)> = diesel::insert_into(stock_levels::table)
+                .values(chunk)
                 .on_conflict((stock_levels::branch_id, stock_levels::product_id))
                 .do_update()
                 .set((
@@ -429,15 +448,8 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                         .eq(stock_levels::quantity + excluded(stock_levels::quantity)),
                     stock_levels::version.eq(excluded(stock_levels::version)),
                 ))
-                .execute(c)?;
-        }
-        let touched: Vec<&str> = stock_by_product.keys().copied().collect();
-        for chunk in touched.chunks(1_000) {
-            let rows: Vec<(String, i64)> = stock_levels::table
-                .filter(stock_levels::branch_id.eq(&device.branch_id))
-                .filter(stock_levels::product_id.eq_any(chunk))
-                .select((stock_levels::product_id, stock_levels::quantity))
-                .load(c)?;
+                .returning((stock_levels::product_id, stock_levels::quantity))
+                .get_results(c)?;
             levels_after.extend(rows);
         }
         // Walk this push's deltas in order from the level before it, to name the sales that
@@ -449,19 +461,20 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         for d in &new_stock {
             let level = running.entry(d.product_id.as_str()).or_default();
             *level += d.delta;
-            if *level < 0 && d.delta < 0 {
-                if let Some(sale) = &d.sale_id {
-                    flag_rows.push(NewFlag {
-                        id: Uuid::now_v7().to_string(),
-                        store_id: device.store_id.clone(),
-                        branch_id: device.branch_id.clone(),
-                        kind: "oversold".into(),
-                        subject_id: d.product_id.clone(),
-                        sale_id: sale.clone(),
-                        amount_after: *level,
-                        created_at: now,
-                    });
-                }
+            if *level < 0
+                && d.delta < 0
+                && let Some(sale) = &d.sale_id
+            {
+                flag_rows.push(NewFlag {
+                    id: new_id(),
+                    store_id: store_id.to_owned(),
+                    branch_id: branch_id.to_owned(),
+                    kind: "oversold",
+                    subject_id: d.product_id.clone(),
+                    sale_id: sale.clone(),
+                    amount_after: *level,
+                    created_at: now,
+                });
             }
         }
 
@@ -471,36 +484,37 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 .entry(d.customer_id.as_str())
                 .or_default() += d.delta_cents;
         }
-        for (customer, delta) in &balance_by_customer {
-            diesel::insert_into(customer_balances::table)
-                .values((
-                    customer_balances::customer_id.eq(*customer),
-                    customer_balances::store_id.eq(&device.store_id),
-                    customer_balances::balance_cents.eq(*delta),
-                    customer_balances::version.eq(version),
-                ))
-                .on_conflict(customer_balances::customer_id)
-                .do_update()
-                .set((
-                    customer_balances::balance_cents.eq(customer_balances::balance_cents
-                        + excluded(customer_balances::balance_cents)),
-                    customer_balances::version.eq(excluded(customer_balances::version)),
-                ))
-                .execute(c)?;
-        }
         if !balance_by_customer.is_empty() {
-            let ids: Vec<&str> = balance_by_customer.keys().copied().collect();
-            let mut after: HashMap<String, i64> = HashMap::new();
-            let mut limits: HashMap<String, i64> = HashMap::new();
-            for chunk in ids.chunks(1_000) {
-                let rows: Vec<(String, i64)> = customer_balances::table
-                    .filter(customer_balances::customer_id.eq_any(chunk))
-                    .select((
+            let balance_rows: Vec<BalanceDelta> = balance_by_customer
+                .iter()
+                .map(|(customer_id, delta)| BalanceDelta {
+                    customer_id,
+                    store_id,
+                    balance_cents: *delta,
+                    version,
+                })
+                .collect();
+            let mut after: HashMap<String, i64> = HashMap::with_capacity(balance_rows.len());
+            let mut limits: HashMap<String, i64> = HashMap::with_capacity(balance_rows.len());
+            for chunk in balance_rows.chunks(rows_per_insert(4)) {
+                let rows: Vec<(String, i64)> = diesel::insert_into(customer_balances::table)
+                    .values(chunk)
+                    .on_conflict(customer_balances::customer_id)
+                    .do_update()
+                    .set((
+                        customer_balances::balance_cents.eq(customer_balances::balance_cents
+                            + excluded(customer_balances::balance_cents)),
+                        customer_balances::version.eq(excluded(customer_balances::version)),
+                    ))
+                    .returning((
                         customer_balances::customer_id,
                         customer_balances::balance_cents,
                     ))
-                    .load(c)?;
+                    .get_results(c)?;
                 after.extend(rows);
+            }
+            let ids: Vec<&str> = balance_by_customer.keys().copied().collect();
+            for chunk in ids.chunks(1_000) {
                 let rows: Vec<(String, i64)> = customers::table
                     .filter(customers::id.eq_any(chunk))
                     .select((customers::id, customers::overdraft_limit_cents))
@@ -517,25 +531,24 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 *balance += d.delta_cents;
                 // Unknown customers have no credit at all.
                 let limit = limits.get(&d.customer_id).copied().unwrap_or(0);
-                if *balance < -limit && d.delta_cents < 0 {
-                    if let Some(sale) = &d.sale_id {
-                        flag_rows.push(NewFlag {
-                            id: Uuid::now_v7().to_string(),
-                            store_id: device.store_id.clone(),
-                            branch_id: device.branch_id.clone(),
-                            kind: "overdraft".into(),
-                            subject_id: d.customer_id.clone(),
-                            sale_id: sale.clone(),
-                            amount_after: *balance,
-                            created_at: now,
-                        });
-                    }
+                if *balance < -limit
+                    && d.delta_cents < 0
+                    && let Some(sale) = &d.sale_id
+                {
+                    flag_rows.push(NewFlag {
+                        id: new_id(),
+                        store_id: store_id.to_owned(),
+                        branch_id: branch_id.to_owned(),
+                        kind: "overdraft",
+                        subject_id: d.customer_id.clone(),
+                        sale_id: sale.clone(),
+                        amount_after: *balance,
+                        created_at: now,
+                    });
                 }
             }
         }
-        for chunk in flag_rows.chunks(1_000) {
-            diesel::insert_into(flags::table).values(chunk).execute(c)?;
-        }
+        c.insert_rows(&flag_rows)?;
 
         let applied_through = req.mutations.last().map_or(last_seq, |m| m.seq);
         diesel::update(devices::table.find(&device.id))
@@ -551,10 +564,10 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
     })
 }
 
-fn folios_of(ids: &[String], known: &HashMap<String, i64>) -> Vec<SaleFolio> {
+fn folios_of(ids: &[&str], known: &HashMap<&str, i64>) -> Vec<SaleFolio> {
     let mut seen = HashSet::new();
     ids.iter()
-        .filter(|id| seen.insert(id.as_str()))
+        .filter(|id| seen.insert(**id))
         .filter_map(|id| {
             let folio = known.get(id)?;
             Some(SaleFolio {

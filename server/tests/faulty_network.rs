@@ -347,6 +347,21 @@ async fn ten_thousand_sales_through_a_faulty_network_land_exactly_once() {
             per_device[d] as i64
         );
     }
+    // Every device sale carries the folio the server gave it, though replies were lost on the
+    // way: a resent batch is answered with the folios of the sales already applied.
+    let server_folios = t.sale_folios().await;
+    for (_, store, _, _) in &devices {
+        let mut store = store.lock().expect("lock");
+        let ids = store.sale_ids_after(0, 10_000).expect("sale ids");
+        for id in ids {
+            let stored = store.sale(id).expect("read").expect("sale kept");
+            assert_eq!(
+                stored.folio,
+                server_folios.get(&id.as_uuid()).copied(),
+                "sale {id:?} holds the server's folio"
+            );
+        }
+    }
     let faulty = counts.faulty.load(Ordering::Relaxed);
     assert!(
         faulty >= 10,
@@ -359,6 +374,105 @@ async fn ten_thousand_sales_through_a_faulty_network_land_exactly_once() {
     assert!(offline > 0, "the engines saw failures and retried");
     for (_, _, _, h) in devices {
         h.stop().await;
+    }
+    t.server.shutdown().await;
+}
+
+/// The engine writes the folios the server assigns onto the device's own sales.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_sales_take_their_server_folios_on_the_device() {
+    let t = TestServer::start(Backend::sqlite()).await;
+    let pid = t.create_product("FOL", "Item", 500).await;
+    // Another device's sale first, so this device's folios do not simply equal its local numbers.
+    let other = t.enroll(t.branch_id, 2, "Caixa 2").await;
+    let (entry, _, _) = common::sale_entry(other.device_id, 1, &[(pid, 500)], 1);
+    let (status, body) = t.push_slice(&other, &[common::wire(&entry)]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let enrolled = t.enroll(t.branch_id, 1, "Caixa 1").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(dir.path().join("device.db"), &DbKey::generate()).expect("store");
+    let store = Arc::new(Mutex::new(store));
+    let events = Arc::new(Events::default());
+    let mut config = EngineConfig::new(
+        t.server.base_url.clone(),
+        enrolled.device_id,
+        enrolled.credential.clone(),
+    );
+    config.push_batch = 2;
+    let handle = engine::start(config, store.clone(), events.clone()).expect("engine starts");
+    // The device sells what it pulled.
+    let started = Instant::now();
+    while events.pulls_finished.load(Ordering::Relaxed) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "pull never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let seller = UserId::new();
+    let mut sale_ids = Vec::new();
+    for _ in 0..3 {
+        let mut cart = Cart::new();
+        cart.add(&product(pid, 500), Quantity::from_units(1).expect("q"))
+            .expect("add");
+        let amount = cart.totals().expect("totals").total;
+        let id = SaleId::new();
+        let sale = cart
+            .checkout(
+                SaleHeader {
+                    id,
+                    device_id: DeviceId::from_uuid(enrolled.device_id),
+                    seller_id: seller,
+                    created_at: chrono::Utc::now(),
+                },
+                vec![Payment::pix(amount, None)],
+            )
+            .expect("checkout");
+        let mut store = store.lock().expect("lock");
+        store
+            .commit_sale(&SaleCommit {
+                sale,
+                actor: Actor::User(seller),
+                register_session_id: None,
+            })
+            .expect("sale commits");
+        let stored = store.sale(id).expect("read").expect("kept");
+        assert_eq!(stored.folio, None, "no folio before the push");
+        sale_ids.push(id);
+    }
+    handle.sync_now();
+
+    // The engine announces folios after writing them to the store.
+    while events.folios.load(Ordering::Relaxed) < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "push never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.stop().await;
+    let pending = store.lock().expect("lock").outbox_pending_count();
+    assert_eq!(pending.expect("count"), 0, "everything pushed");
+
+    let server = t.sale_folios().await;
+    for (n, id) in sale_ids.iter().enumerate() {
+        let on_device = store
+            .lock()
+            .expect("lock")
+            .sale(*id)
+            .expect("read")
+            .expect("kept")
+            .folio;
+        // Folio 1 went to the other device's sale; these arrived next, in order, over two
+        // requests (push_batch 2).
+        assert_eq!(
+            on_device,
+            Some(n as u64 + 2),
+            "sale {n} holds its server folio"
+        );
+        assert_eq!(on_device, server.get(&id.as_uuid()).copied());
     }
     t.server.shutdown().await;
 }

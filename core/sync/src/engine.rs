@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use tenda_domain::{
-    Customer, CustomerId, FiscalData, Gtin, Money, Product, ProductId, Quantity, Role, TaxId, Unit,
-    User, UserId,
+    Customer, CustomerId, FiscalData, Gtin, Money, Product, ProductId, Quantity, Role, SaleId,
+    TaxId, Unit, User, UserId,
 };
 use tenda_store::{PullChange, Store};
 use tokio::sync::Notify;
@@ -22,8 +22,11 @@ use uuid::Uuid;
 use crate::pinning::{PinnedClient, client_for};
 use crate::protocol::{
     Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PROTOCOL_VERSION, PullPage,
-    PullRequest, PullScope, PushRequest, PushResponse, PushedMutation, SaleFolio, paths,
+    PullRequest, PullScope, PushResponse, SaleFolio, encode_push, paths,
 };
+
+/// Folios written per short store step after a push (each is its own small transaction).
+const FOLIOS_PER_STEP: usize = 100;
 
 /// What the engine needs to reach its server.
 #[derive(Debug, Clone)]
@@ -88,7 +91,8 @@ pub enum SyncEvent {
         applied_through: u64,
         pending: u64,
     },
-    /// Folios the server gave to sales (the device keeps its local numbers).
+    /// Folios the server gave to sales, already written onto the device's sales (which keep
+    /// their local numbers too).
     Folios(Vec<SaleFolio>),
     /// `total` comes from the first page of a round.
     PullProgress {
@@ -180,7 +184,24 @@ async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
     credential: Option<&str>,
     body: &Req,
 ) -> Result<Resp, EngineError> {
-    let mut req = client.http.post(format!("{base_url}{path}")).json(body);
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| EngineError::Protocol(format!("request does not serialize: {e}")))?;
+    post_json(client, base_url, path, credential, bytes).await
+}
+
+/// Posts an already encoded JSON body.
+async fn post_json<Resp: serde::de::DeserializeOwned>(
+    client: &PinnedClient,
+    base_url: &str,
+    path: &str,
+    credential: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Resp, EngineError> {
+    let mut req = client
+        .http
+        .post(format!("{base_url}{path}"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
     if let Some(c) = credential {
         req = req.bearer_auth(c);
     }
@@ -398,40 +419,28 @@ impl Engine {
                 return Ok(());
             }
             let first = entries[0].seq;
-            let mutations = entries
-                .iter()
-                .map(PushedMutation::from_entry)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| {
-                    EngineError::Protocol(format!("outbox entry does not serialize: {e}"))
-                })?;
-            let req = PushRequest {
-                protocol: PROTOCOL_VERSION,
-                device: self.config.device_id,
-                mutations,
-            };
-            let result: Result<PushResponse, EngineError> = post(
+            // Written straight from the typed entries: no JSON tree per entry on the device.
+            let body = encode_push(self.config.device_id, &entries).map_err(|e| {
+                EngineError::Protocol(format!("outbox entry does not serialize: {e}"))
+            })?;
+            drop(entries);
+            let result: Result<PushResponse, EngineError> = post_json(
                 &self.client,
                 &self.config.base_url,
                 paths::PUSH,
                 Some(&self.config.credential),
-                &req,
+                body,
             )
             .await;
             match result {
                 Ok(resp) => {
                     let through = resp.applied_through;
-                    let folios = resp.folios.clone();
+                    // Folios are written before the entries are marked pushed: should the app
+                    // stop in between, the entries go again and the server (which applies them
+                    // once) hands the same folios back.
+                    self.record_folios(&resp.folios).await?;
                     let pending = self
                         .local(move |s| {
-                            // Folios before the mark: if the device dies in between, the same
-                            // mutations are pushed again and the server repeats their folios.
-                            for f in &folios {
-                                let sale = tenda_domain::SaleId::from_uuid(f.sale_id);
-                                if let Err(e) = s.set_sale_folio(sale, f.folio) {
-                                    tracing::warn!(error = %e, "a sale's folio was not kept");
-                                }
-                            }
                             s.outbox_mark_pushed(through)?;
                             s.outbox_pending_count()
                         })
@@ -469,6 +478,34 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Writes the server's folios onto the device's sales, a few at a time so a sale being
+    /// rung up never waits long for the store.
+    async fn record_folios(&self, folios: &[SaleFolio]) -> Result<(), EngineError> {
+        for chunk in folios.chunks(FOLIOS_PER_STEP) {
+            let chunk = chunk.to_vec();
+            self.local(move |s| {
+                for f in chunk {
+                    match s.set_sale_folio(SaleId::from_uuid(f.sale_id), f.folio) {
+                        Ok(()) => {}
+                        // Not a sale of this store file (the outbox outlived a restore), or it
+                        // already holds another folio: the server's record stands; nothing on
+                        // the device to correct, and retrying would not change the answer.
+                        Err(
+                            e @ (tenda_store::Error::NotFound(_)
+                            | tenda_store::Error::InvalidInput { .. }),
+                        ) => {
+                            tracing::warn!(sale = %f.sale_id, folio = f.folio, error = %e, "folio not recorded on the device");
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// One pull round (all pages until `more` is false).

@@ -437,6 +437,34 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Every sale on the server with the folio it was given.
+    pub async fn sale_folios(&self) -> std::collections::HashMap<Uuid, u64> {
+        use diesel::{QueryDsl, RunQueryDsl};
+        use tenda_server::schema::sales;
+        let db = self.server.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().expect("connection");
+            let q = sales::table.select((sales::id, sales::folio));
+            let rows: Vec<(String, i64)> = match &mut conn {
+                tenda_server::db::Conn::Sqlite(c) => q.load(&mut **c),
+                tenda_server::db::Conn::Pg(c) => q.load(&mut **c),
+            }
+            .expect("sale folios");
+            rows.into_iter()
+                .map(|(id, folio)| {
+                    (
+                        id.parse().expect("sale id"),
+                        u64::try_from(folio).expect("folio"),
+                    )
+                })
+                .collect()
+        })
+        .await
+        .expect("join")
+    }
+}
+
 /// A client TLS config (never used for TLS by these plain-HTTP tests, but reqwest needs one).
 pub fn plain_tls() -> rustls::ClientConfig {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
