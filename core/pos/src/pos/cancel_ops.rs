@@ -5,18 +5,19 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
 use tenda_fiscal::nfce::{
     AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
     SubstitutionCancellation, build_cancellation, build_inutilizacao,
     build_substitution_cancellation,
 };
-use tenda_fiscal::sefaz::{Transmitter, event_proc, inutilization_proc};
+use tenda_fiscal::sefaz::{Status, Transmitter, event_proc, inutilization_proc};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
 
 use super::correction_ops::tag_text;
 use super::{Pos, json, lock, now, storage};
+use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
@@ -101,6 +102,12 @@ fn check_justification(text: &str) -> PosResult<()> {
     }
 }
 
+/// A lote number for an event batch: SEFAZ wants 1..=999999999999999 and only uses it to match
+/// the answer, so the clock's milliseconds serve.
+fn event_lote_number() -> u64 {
+    u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1
+}
+
 impl Pos {
     fn sefaz_for(&self, what: &str) -> PosResult<Arc<Transmitter>> {
         lock(&self.inner.transmitter).clone().ok_or_else(|| {
@@ -109,6 +116,28 @@ impl Pos {
                 "SEFAZ must register it; no SEFAZ connection is configured",
             )
         })
+    }
+
+    /// SEFAZ did not register the event: the attempt is audited as denied (best effort — the
+    /// refusal itself is what the manager must see) and its status becomes the error.
+    fn refused_by_sefaz(
+        &self,
+        auth: &Authorization,
+        subject: &str,
+        at: DateTime<Utc>,
+        status: Status,
+    ) -> PosError {
+        let audited = lock(&self.inner.store).record_local_change(&LocalChange {
+            audit: vec![auth.audit(subject, Outcome::Denied, at)],
+            ..Default::default()
+        });
+        if let Err(e) = audited {
+            return storage(e);
+        }
+        PosError::Rejected {
+            code: status.code.to_string(),
+            reason: status.reason,
+        }
     }
 
     fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<(String, String)>> {
@@ -226,7 +255,7 @@ impl Pos {
         )
         .map_err(event_error)?;
         let transmitter = self.sefaz_for("note cancellation")?;
-        let lote = u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1;
+        let lote = event_lote_number();
         let answer = transmitter
             .client()
             .send_events(lote, &[event.xml.as_str()])
@@ -237,17 +266,7 @@ impl Pos {
         let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
         let Some(result) = result.filter(|r| r.is_registered()) else {
-            let status = answer.status.clone();
-            lock(&self.inner.store)
-                .record_local_change(&LocalChange {
-                    audit: vec![auth.audit(&subject, Outcome::Denied, at)],
-                    ..Default::default()
-                })
-                .map_err(storage)?;
-            return Err(PosError::Rejected {
-                code: status.code.to_string(),
-                reason: status.reason,
-            });
+            return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
         let settings = self.record_fiscal_event(FiscalEventRecord {
             kind: "cancellation".into(),
@@ -376,7 +395,7 @@ impl Pos {
             &certificate,
         )
         .map_err(event_error)?;
-        let lote = u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1;
+        let lote = event_lote_number();
         let answer = transmitter
             .client()
             .send_events(lote, &[event.xml.as_str()])
@@ -393,16 +412,7 @@ impl Pos {
             .next()
             .filter(|r| r.is_registered())
         else {
-            lock(&self.inner.store)
-                .record_local_change(&LocalChange {
-                    audit: vec![auth.audit(&subject, Outcome::Denied, at)],
-                    ..Default::default()
-                })
-                .map_err(storage)?;
-            return Err(PosError::Rejected {
-                code: answer.status.code.to_string(),
-                reason: answer.status.reason,
-            });
+            return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
         let settings = self.record_fiscal_event(FiscalEventRecord {
             kind: "substitution".into(),
@@ -500,16 +510,7 @@ impl Pos {
             let at = now();
             let subject = format!("series:65:{}:{first}-{last} inutilizacao", series.series);
             if !answer.is_voided() {
-                lock(&self.inner.store)
-                    .record_local_change(&LocalChange {
-                        audit: vec![auth.audit(&subject, Outcome::Denied, at)],
-                        ..Default::default()
-                    })
-                    .map_err(storage)?;
-                return Err(PosError::Rejected {
-                    code: answer.status.code.to_string(),
-                    reason: answer.status.reason,
-                });
+                return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
             }
             let settings = self.record_fiscal_event(FiscalEventRecord {
                 kind: "inutilizacao".into(),
