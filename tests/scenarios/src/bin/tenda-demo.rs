@@ -20,7 +20,7 @@ use tenda_scenarios::device::{self, SefazAccess, approval};
 use tenda_scenarios::link::Link;
 use tenda_scenarios::sample;
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
-use tenda_store::DbKey;
+use tenda_store::{AuditVerification, DbKey};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -400,7 +400,14 @@ async fn main() -> Result<()> {
         if exactly_once { "yes" } else { "NO" },
         authorized_on_server
     );
-    println!("  audit chain: {:?}", pos.verify_audit()?);
+    match pos.verify_audit()? {
+        AuditVerification::Intact { entries } => {
+            println!("  audit chain: intact, {entries} entries verified")
+        }
+        AuditVerification::Broken { seq, reason } => {
+            return Err(format!("audit chain broken at entry {seq}: {reason:?}").into());
+        }
+    }
     println!(
         "  receipts printed: {}",
         printer.receipts().iter().filter(|r| r.cut).count()
