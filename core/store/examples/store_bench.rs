@@ -180,6 +180,19 @@ fn bench_dir() -> PathBuf {
 }
 
 /// A bare SQLCipher database with the same key kind and pragmas, committing one row per txn.
+const FRAME_SAMPLES: usize = 50;
+
+/// Frames in a WAL file: a 32-byte header (page size at bytes 8..12), then per frame a 24-byte
+/// header and a page.
+fn wal_frames(wal: &std::path::Path) -> usize {
+    let bytes = std::fs::read(wal).unwrap_or_default();
+    let Some(page) = bytes.get(8..12) else {
+        return 0;
+    };
+    let page = u32::from_be_bytes(page.try_into().expect("four bytes")) as usize;
+    (bytes.len() - 32) / (24 + page)
+}
+
 fn bare_connection(path: &std::path::Path, key: &DbKey) -> SqliteConnection {
     let mut c = SqliteConnection::establish(path.to_str().expect("utf-8")).expect("opens");
     c.batch_execute(&format!(
@@ -298,6 +311,32 @@ fn main() {
         println!("sale_commit_cpu_p50: {} ms", ms(sc));
         println!("bare_commit_cpu_p50: {} ms", ms(bc));
     }
+    // Pages each commit writes to the WAL (every one encrypted, MACed and written): after a
+    // checkpoint empties the WAL, the frames one commit leaves in it.
+    let (mut sale_frames, mut bare_frames) = (0, 0);
+    for _ in 0..FRAME_SAMPLES {
+        let commit = SaleCommit {
+            sale: sale(&products, &mut rng, device, seller),
+            actor: Actor::User(seller),
+            register_session_id: None,
+        };
+        store.checkpoint().expect("checkpoints");
+        store.commit_sale(&commit).expect("sale commits");
+        sale_frames += wal_frames(&dir.path().join("sales.db-wal"));
+        bare.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+            .expect("checkpoints");
+        bare.batch_execute("BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(64)); COMMIT;")
+            .expect("bare commit");
+        bare_frames += wal_frames(&dir.path().join("bare.db-wal"));
+    }
+    println!(
+        "sale_commit_wal_pages: {:.1} pages",
+        sale_frames as f64 / FRAME_SAMPLES as f64
+    );
+    println!(
+        "bare_commit_wal_pages: {:.1} pages",
+        bare_frames as f64 / FRAME_SAMPLES as f64
+    );
     drop(store);
     drop(bare);
 

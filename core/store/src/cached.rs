@@ -1,7 +1,7 @@
 //! Write statements of the sale commit that the connection keeps prepared. Diesel prepares its
 //! UPDATE and upsert statements afresh on every call (their text may vary with the changeset);
 //! these fixed texts are cached by type, so a sale pays no SQL parsing. Rows a sale writes by
-//! the dozen (lines, stock deltas and levels) go in multi-row INSERTs, a few per sale.
+//! the dozen (lines, payments, stock deltas) go in multi-row INSERTs, a few per sale.
 
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
@@ -46,12 +46,6 @@ cached_statement!(
     /// Bumps a named counter; no row changes when the counter does not exist.
     BumpCounter { name: &'static str => Text } =
         "UPDATE counters SET value = value + 1 WHERE name = ?"
-);
-
-cached_statement!(
-    /// Takes `settled` off a product's pending stock once the server acknowledged it.
-    SettleStock { settled: i64 => BigInt, product_id: Vec<u8> => Binary } =
-        "UPDATE stock_levels SET pending = pending - ? WHERE product_id = ?"
 );
 
 cached_statement!(
@@ -213,20 +207,3 @@ row_values!(
 
 pub(crate) const INSERT_STOCK_DELTAS: &str = "INSERT INTO stock_deltas (id, product_id, delta, \
     reason, sale_id, outbox_seq, at) VALUES ";
-
-row_values!(
-    /// A delta to add to a product's level (a new level row starts from it).
-    StockLevelDelta {
-        product_id: Vec<u8> => Binary,
-        server_quantity: i64 => BigInt,
-        quantity: i64 => BigInt,
-        pending: i64 => BigInt,
-        updated_at: String => Text,
-    }
-);
-
-pub(crate) const ADD_STOCK: (&str, &str) = (
-    "INSERT INTO stock_levels (product_id, server_quantity, quantity, pending, updated_at) VALUES ",
-    " ON CONFLICT (product_id) DO UPDATE SET quantity = quantity + excluded.quantity, \
-     pending = pending + excluded.pending, updated_at = excluded.updated_at",
-);

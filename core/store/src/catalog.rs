@@ -9,13 +9,11 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::cached::{
-    ADD_STOCK, INSERT_STOCK_DELTAS, SettleStock, StockDeltaValues, StockLevelDelta, insert_rows,
-};
+use crate::cached::{INSERT_STOCK_DELTAS, StockDeltaValues, insert_rows};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::schema::{products, stock_levels};
-use crate::store::{Store, child_key, child_keys, ts};
+use crate::store::{Store, child_key, ts};
 
 #[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
 #[diesel(table_name = products, treat_none_as_null = true)]
@@ -200,8 +198,9 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Records the stock deltas one mutation carries (rows and levels) inside the caller's
-/// transaction: a few multi-row statements, not two per product.
+/// Records the stock deltas one mutation carries inside the caller's transaction, in a few
+/// multi-row statements. No level row is written: the local level is the server's plus the
+/// unacknowledged deltas (see `pending_stock`).
 pub(crate) fn apply_stock_deltas(
     conn: &mut SqliteConnection,
     deltas: &[StockDelta],
@@ -211,7 +210,6 @@ pub(crate) fn apply_stock_deltas(
     let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
     let at = ts(at);
     let mut rows = Vec::with_capacity(deltas.len());
-    let mut levels = Vec::with_capacity(deltas.len());
     for (i, d) in deltas.iter().enumerate() {
         let sale_id = match &d.reason {
             StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
@@ -228,51 +226,12 @@ pub(crate) fn apply_stock_deltas(
             outbox_seq: seq,
             at: at.clone(),
         });
-        // A product without a level yet starts from the delta, all of it pending.
-        levels.push(StockLevelDelta {
-            product_id: d.product_id.as_bytes().to_vec(),
-            server_quantity: 0,
-            quantity: d.delta.thousandths(),
-            pending: d.delta.thousandths(),
-            updated_at: at.clone(),
-        });
     }
     insert_rows(conn, INSERT_STOCK_DELTAS, "", &rows)?;
-    insert_rows(conn, ADD_STOCK.0, ADD_STOCK.1, &levels)?;
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct SettledRow {
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    product_id: Vec<u8>,
-    #[diesel(sql_type = BigInt)]
-    settled: i64,
-}
-
-/// The server acknowledged the mutations after `from` through `through`: their stock deltas
-/// stop counting as pending (the server's next levels include them).
-pub(crate) fn settle_stock(conn: &mut SqliteConnection, from: i64, through: i64) -> Result<()> {
-    let (first, _) = child_keys(from.saturating_add(1));
-    let (_, last) = child_keys(through);
-    let rows: Vec<SettledRow> = diesel::sql_query(
-        "SELECT product_id, sum(delta) AS settled FROM stock_deltas \
-         WHERE id BETWEEN ? AND ? GROUP BY product_id",
-    )
-    .bind::<BigInt, _>(first)
-    .bind::<BigInt, _>(last)
-    .load(conn)?;
-    for r in rows {
-        SettleStock {
-            settled: r.settled,
-            product_id: r.product_id,
-        }
-        .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Sets the server's stock level and recomputes the local one (server + unpushed deltas).
+/// Sets the server's stock level (the local one adds the unacknowledged deltas on read).
 pub(crate) fn set_server_stock(
     conn: &mut SqliteConnection,
     product: ProductId,
@@ -280,20 +239,16 @@ pub(crate) fn set_server_stock(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let pid = product.as_bytes().to_vec();
-    // A product without a level row has no local deltas, so nothing is pending.
     diesel::insert_into(stock_levels::table)
         .values((
             stock_levels::product_id.eq(&pid),
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(server.thousandths()),
-            stock_levels::pending.eq(0i64),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .on_conflict(stock_levels::product_id)
         .do_update()
         .set((
             stock_levels::server_quantity.eq(server.thousandths()),
-            stock_levels::quantity.eq(stock_levels::pending + server.thousandths()),
             stock_levels::updated_at.eq(ts(at)),
         ))
         .execute(conn)?;
@@ -395,14 +350,23 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Current stock as this device knows it (server level plus local changes).
+    /// Current stock as this device knows it: the server's last level plus the local changes
+    /// the server has not acknowledged yet.
     pub fn stock_level(&mut self, product: ProductId) -> Result<Quantity> {
-        let q: Option<i64> = stock_levels::table
-            .filter(stock_levels::product_id.eq(product.as_bytes().to_vec()))
-            .select(stock_levels::quantity)
-            .first(&mut self.conn)
-            .optional()?;
-        Ok(Quantity::from_thousandths(q.unwrap_or(0)))
+        let id = product.as_bytes().to_vec();
+        let pending = &mut self.pending_stock;
+        // One read transaction: the server level and the deltas come from the same snapshot.
+        self.conn.transaction(|c| {
+            let server: Option<i64> = stock_levels::table
+                .filter(stock_levels::product_id.eq(&id))
+                .select(stock_levels::server_quantity)
+                .get_result(c)
+                .optional()?;
+            let local = pending.of(c, &id)?;
+            Ok(Quantity::from_thousandths(
+                server.unwrap_or(0).saturating_add(local),
+            ))
+        })
     }
 
     /// Adjusts stock outside a sale (receiving, loss, count), with its outbox mutation and audit

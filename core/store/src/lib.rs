@@ -11,6 +11,7 @@ mod error;
 pub mod fiscal;
 pub mod keys;
 pub mod outbox;
+mod pending_stock;
 pub mod record;
 pub mod registers;
 pub mod sales;

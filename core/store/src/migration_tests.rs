@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 6);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -164,6 +164,12 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("derived stock and packed outbox revert");
+    assert!(
+        stock_level_columns(&mut conn).contains(&"pending".to_owned()),
+        "the stored pending stock is back"
+    );
+    conn.revert_last_migration(MIGRATIONS)
         .expect("sale commit pages revert");
     assert!(!sale_columns(&mut conn).is_empty());
     assert!(
@@ -223,12 +229,12 @@ fn the_table_definitions_match_the_migrated_schema() {
     stock_levels::table
         .select(stock_levels::all_columns)
         .limit(0)
-        .load::<(Vec<u8>, i64, i64, String, i64)>(c)
+        .load::<(Vec<u8>, i64, String)>(c)
         .expect("stock");
     outbox::table
         .select(outbox::all_columns)
         .limit(0)
-        .load::<(i64, String, String, String)>(c)
+        .load::<(i64, String, Vec<u8>, bool, String)>(c)
         .expect("outbox");
     counters::table
         .select(counters::all_columns)
@@ -352,7 +358,7 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 6);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
 
     let sale_id = "01900000-0000-7000-8000-000000000002"
         .parse()
@@ -403,5 +409,104 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         level(&mut store, 8500),
         8500,
         "once acknowledged, the server's level already holds the delta"
+    );
+}
+
+#[test]
+fn stock_and_outbox_survive_the_derived_stock_migration() {
+    use tenda_domain::{Actor, Mutation, Quantity, StockDelta, StockReason, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("d.db");
+    let key = DbKey::generate();
+    let product: tenda_domain::ProductId = "01900000-0000-7000-8000-000000000001"
+        .parse()
+        .expect("valid id");
+    let mutation = |delta: i64| Mutation::StockAdjusted {
+        product_id: product,
+        delta: Quantity::from_thousandths(delta),
+        reason: StockReason::Count,
+        actor: Actor::User(UserId::new()),
+        at: chrono::Utc::now(),
+    };
+    let at = "2026-01-02T10:00:00.000000Z";
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..6 {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("earlier migrations apply");
+        }
+        // Server level 10; outbox entry 1 (-2, acknowledged) and 2 (-1, not yet): the stored
+        // level is 9 with -1 pending.
+        conn.batch_execute(&format!(
+            "INSERT INTO products (id, sku, name, unit, price, fiscal, active, version)
+               VALUES (x'01900000000070008000000000000001', 'PAO', 'Pão', 'KG', 1499, '{{}}', 1, 1);
+             INSERT INTO stock_levels (product_id, server_quantity, quantity, updated_at, pending)
+               VALUES (x'01900000000070008000000000000001', 10000, 9000, '{at}', -1000);
+             INSERT INTO stock_deltas (id, product_id, delta, reason, sale_id, outbox_seq, at) VALUES
+               (1048576, x'01900000000070008000000000000001', -2000, '\"count\"', NULL, 1, '{at}'),
+               (2097152, x'01900000000070008000000000000001', -1000, '\"count\"', NULL, 2, '{at}');
+             INSERT INTO outbox (seq, kind, payload, created_at) VALUES
+               (1, 'stock_adjusted', '{m1}', '{at}'), (2, 'stock_adjusted', '{m2}', '{at}');
+             INSERT INTO counters (name, value) VALUES ('outbox_seq', 2),
+               ('outbox_pushed_through', 1);",
+            m1 = serde_json::to_string(&mutation(-2000)).expect("serializes"),
+            m2 = serde_json::to_string(&mutation(-1000)).expect("serializes"),
+        ))
+        .expect("rows under the previous schema insert");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
+    assert!(
+        !stock_level_columns(&mut store.conn).contains(&"pending".to_owned()),
+        "the level row keeps only the server's figure"
+    );
+    assert_eq!(
+        store.stock_level(product).expect("reads").thousandths(),
+        9000,
+        "server level 10 plus the unacknowledged -1, as before the migration"
+    );
+
+    // A new entry is stored packed; old plain ones and new packed ones read back alike.
+    store
+        .adjust_stock(
+            &StockDelta {
+                product_id: product,
+                delta: Quantity::from_thousandths(-500),
+                reason: StockReason::Count,
+            },
+            Actor::User(UserId::new()),
+            chrono::Utc::now(),
+        )
+        .expect("adjusts");
+    let entries = store.outbox_after(0, 10).expect("reads");
+    let deltas: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| match &e.mutation {
+            Mutation::StockAdjusted { delta, .. } => Some(delta.thousandths()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deltas, vec![-2000, -1000, -500], "every payload reads back");
+    assert_eq!(
+        entries.last().map(|e| e.mutation.kind()),
+        Some("audit_appended"),
+        "the adjustment's audit entry follows it"
+    );
+    assert_eq!(
+        store.stock_level(product).expect("reads").thousandths(),
+        8500
+    );
+
+    // Reverting cannot unpack LZ4 in SQL, so it refuses rather than dropping the entry.
+    drop(store);
+    let mut conn = open_connection(&path, &key).expect("opens");
+    assert!(
+        conn.revert_last_migration(MIGRATIONS).is_err(),
+        "a packed entry blocks the revert"
+    );
+    let mut store = Store::open(&path, &key).expect("still at the new schema");
+    assert_eq!(
+        store.stock_level(product).expect("reads").thousandths(),
+        8500
     );
 }

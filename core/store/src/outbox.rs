@@ -5,13 +5,38 @@ use chrono::Utc;
 use diesel::prelude::*;
 use tenda_domain::{Mutation, OutboxEntry};
 
-use crate::catalog::settle_stock;
 use crate::error::{Error, Result, corrupt};
 use crate::schema::outbox;
 use crate::store::{Store, next_counter, read_counter, set_counter, ts};
 
-const SEQ: &str = "outbox_seq";
-const PUSHED: &str = "outbox_pushed_through";
+pub(crate) const SEQ: &str = "outbox_seq";
+pub(crate) const PUSHED: &str = "outbox_pushed_through";
+
+/// Payloads are stored LZ4-compressed: a sale's JSON (lines with their fiscal data, repeated
+/// keys) shrinks to a fraction, so it fits in the outbox's leaf page instead of spilling onto
+/// overflow pages that every commit would encrypt and write. Rows from before compression keep
+/// their plain JSON and say so (`packed = false`).
+fn pack(json: &str) -> Vec<u8> {
+    lz4_flex::block::compress_prepend_size(json.as_bytes())
+}
+
+/// Longest payload unpacked: a corrupt size prefix must not make the reader allocate wildly.
+const MAX_PAYLOAD: usize = 64 << 20;
+
+fn unpack(payload: &[u8], packed: bool) -> Result<Vec<u8>> {
+    if !packed {
+        return Ok(payload.to_vec());
+    }
+    let size = payload
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt("outbox payload", "too short"))?;
+    if usize::try_from(size).map_or(true, |n| n > MAX_PAYLOAD) {
+        return Err(corrupt("outbox payload", "size out of range"));
+    }
+    lz4_flex::block::decompress_size_prepended(payload).map_err(|e| corrupt("outbox payload", e))
+}
 
 /// Appends a mutation inside the caller's transaction and returns its number.
 pub(crate) fn append_outbox(conn: &mut SqliteConnection, mutation: &Mutation) -> Result<u64> {
@@ -21,7 +46,8 @@ pub(crate) fn append_outbox(conn: &mut SqliteConnection, mutation: &Mutation) ->
         .values((
             outbox::seq.eq(seq),
             outbox::kind.eq(mutation.kind()),
-            outbox::payload.eq(payload),
+            outbox::payload.eq(pack(&payload)),
+            outbox::packed.eq(true),
             outbox::created_at.eq(ts(Utc::now())),
         ))
         .execute(conn)?;
@@ -39,17 +65,17 @@ fn to_i64(n: u64) -> i64 {
 impl Store {
     /// Entries with `seq > after`, in order, at most `limit`. The sync engine pushes these.
     pub fn outbox_after(&mut self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>> {
-        let rows: Vec<(i64, String)> = outbox::table
+        let rows: Vec<(i64, Vec<u8>, bool)> = outbox::table
             .filter(outbox::seq.gt(to_i64(after)))
             .order(outbox::seq)
             .limit(i64::from(limit))
-            .select((outbox::seq, outbox::payload))
+            .select((outbox::seq, outbox::payload, outbox::packed))
             .load(&mut self.conn)?;
         rows.into_iter()
-            .map(|(seq, payload)| {
+            .map(|(seq, payload, packed)| {
                 Ok(OutboxEntry {
                     seq: u64::try_from(seq).map_err(|_| corrupt("outbox", "negative sequence"))?,
-                    mutation: serde_json::from_str(&payload)
+                    mutation: serde_json::from_slice(&unpack(&payload, packed)?)
                         .map_err(|e| corrupt("outbox mutation", e))?,
                 })
             })
@@ -83,8 +109,8 @@ impl Store {
                 )));
             }
             let before = pushed_through(c)?;
+            // The stock deltas through `seq` stop counting as pending (see `pending_stock`).
             if seq > before {
-                settle_stock(c, to_i64(before), to_i64(seq))?;
                 set_counter(c, PUSHED, to_i64(seq))?;
             }
             Ok(())

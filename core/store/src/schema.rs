@@ -55,9 +55,7 @@ diesel::table! {
     stock_levels (product_id) {
         product_id -> Binary,
         server_quantity -> BigInt,
-        quantity -> BigInt,
         updated_at -> Text,
-        pending -> BigInt,
     }
 }
 
@@ -137,7 +135,8 @@ diesel::table! {
     outbox (seq) {
         seq -> BigInt,
         kind -> Text,
-        payload -> Text,
+        payload -> Binary,
+        packed -> Bool,
         created_at -> Text,
     }
 }

@@ -11,6 +11,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::cached::BumpCounter;
 use crate::error::{Error, Result, corrupt};
 use crate::keys::{DbKey, KeyVault};
+use crate::pending_stock::PendingStock;
 use crate::schema::counters;
 
 /// The schema, embedded in the binary.
@@ -20,6 +21,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// `Store` on the same file (WAL lets readers and one writer work side by side).
 pub struct Store {
     pub(crate) conn: SqliteConnection,
+    pub(crate) pending_stock: PendingStock,
     path: PathBuf,
 }
 
@@ -80,7 +82,11 @@ impl Store {
         let mut conn = open_connection(&path, key)?;
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| Error::Migration(e.to_string()))?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            pending_stock: PendingStock::default(),
+            path,
+        })
     }
 
     /// Opens the database with the key kept in `vault` under `account`, creating the key the
