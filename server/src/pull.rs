@@ -198,61 +198,27 @@ fn count(
     let branch = device.branch_id.as_str();
     let mut totals = PullTotals::default();
     for kind in kinds {
+        // Rows of `table` in the device's scope whose version lies in the cursor's window.
+        macro_rules! changed {
+            ($c:ident, $table:ident, $scope:ident, $value:expr) => {
+                $table::table
+                    .filter(
+                        $table::$scope
+                            .eq($value)
+                            .and($table::version.gt(s))
+                            .and($table::version.le(t)),
+                    )
+                    .count()
+                    .get_result($c)
+            };
+        }
         let n: i64 = with_conn!(&mut *conn, |c| match kind {
-            Kind::Settings => settings::table
-                .filter(
-                    settings::store_id
-                        .eq(store)
-                        .and(settings::version.gt(s))
-                        .and(settings::version.le(t))
-                )
-                .count()
-                .get_result(c),
-            Kind::Users => users::table
-                .filter(
-                    users::store_id
-                        .eq(store)
-                        .and(users::version.gt(s))
-                        .and(users::version.le(t))
-                )
-                .count()
-                .get_result(c),
-            Kind::Products => products::table
-                .filter(
-                    products::store_id
-                        .eq(store)
-                        .and(products::version.gt(s))
-                        .and(products::version.le(t))
-                )
-                .count()
-                .get_result(c),
-            Kind::Customers => customers::table
-                .filter(
-                    customers::store_id
-                        .eq(store)
-                        .and(customers::version.gt(s))
-                        .and(customers::version.le(t))
-                )
-                .count()
-                .get_result(c),
-            Kind::StockLevels => stock_levels::table
-                .filter(
-                    stock_levels::branch_id
-                        .eq(branch)
-                        .and(stock_levels::version.gt(s))
-                        .and(stock_levels::version.le(t))
-                )
-                .count()
-                .get_result(c),
-            Kind::Balances => customer_balances::table
-                .filter(
-                    customer_balances::store_id
-                        .eq(store)
-                        .and(customer_balances::version.gt(s))
-                        .and(customer_balances::version.le(t)),
-                )
-                .count()
-                .get_result(c),
+            Kind::Settings => changed!(c, settings, store_id, store),
+            Kind::Users => changed!(c, users, store_id, store),
+            Kind::Products => changed!(c, products, store_id, store),
+            Kind::Customers => changed!(c, customers, store_id, store),
+            Kind::StockLevels => changed!(c, stock_levels, branch_id, branch),
+            Kind::Balances => changed!(c, customer_balances, store_id, store),
         })?;
         let n = u(n);
         match kind {
