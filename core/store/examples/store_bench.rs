@@ -179,7 +179,6 @@ fn bench_dir() -> PathBuf {
     base
 }
 
-/// A bare SQLCipher database with the same key kind and pragmas, committing one row per txn.
 const FRAME_SAMPLES: usize = 50;
 
 /// Frames in a WAL file: a 32-byte header (page size at bytes 8..12), then per frame a 24-byte
@@ -193,10 +192,13 @@ fn wal_frames(wal: &std::path::Path) -> usize {
     (bytes.len() - 32) / (24 + page)
 }
 
+/// A bare SQLCipher database with the same key kind, page MAC and pragmas as the store,
+/// committing one row per transaction.
 fn bare_connection(path: &std::path::Path, key: &DbKey) -> SqliteConnection {
     let mut c = SqliteConnection::establish(path.to_str().expect("utf-8")).expect("opens");
     c.batch_execute(&format!(
         "PRAGMA cipher_log_level = NONE; PRAGMA key = \"x'{}'\";
+         PRAGMA cipher_hmac_algorithm = HMAC_SHA256;
          PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         key.to_hex()

@@ -13,7 +13,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::keys::DbKey;
-use crate::store::{Store, open_connection};
+use crate::store::{CipherProfile, Store, open_connection};
 
 const MAGIC: &[u8; 8] = b"TENDABAK";
 const VERSION: u8 = 1;
@@ -113,6 +113,7 @@ fn export_to(conn: &mut diesel::SqliteConnection, dest: &Path, key: &DbKey) -> R
         hex::encode(key.as_bytes())
     );
     conn.batch_execute(&attach)
+        .and_then(|()| conn.batch_execute(&CipherProfile::HmacSha256.pragmas("export")))
         .map_err(|e| Error::Backup(BackupError::Export(e)))?;
     let exported = conn
         .batch_execute("SELECT sqlcipher_export('export'); PRAGMA export.user_version = 0;")

@@ -122,7 +122,8 @@ pub fn execute_raw(path: &std::path::Path, key: &DbKey, sql: &str) {
     let mut conn =
         diesel::SqliteConnection::establish(path.to_str().expect("utf-8 path")).expect("opens");
     conn.batch_execute(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA busy_timeout = 5000;",
+        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = HMAC_SHA256;
+         PRAGMA busy_timeout = 5000;",
         key.to_hex()
     ))
     .expect("keys");
