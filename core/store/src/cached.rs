@@ -156,54 +156,13 @@ pub(crate) fn insert_rows<R: RowValues>(
 }
 
 row_values!(
-    /// A sale line as stored.
-    LineValues {
-        line_key: i64 => BigInt,
-        sale_id: Vec<u8> => Binary,
-        line_no: i32 => Integer,
-        product_id: Vec<u8> => Binary,
-        sku: String => Text,
-        gtin: Option<String> => diesel::sql_types::Nullable<Text>,
-        name: String => Text,
-        unit: &'static str => Text,
-        quantity: i64 => BigInt,
-        unit_price: i64 => BigInt,
-        gross: i64 => BigInt,
-        discount: i64 => BigInt,
-        total: i64 => BigInt,
-        fiscal: String => Text,
-    }
-);
-
-pub(crate) const INSERT_LINES: &str = "INSERT INTO sale_lines (line_key, sale_id, line_no, \
-    product_id, sku, gtin, name, unit, quantity, unit_price, gross, discount, total, fiscal) VALUES ";
-
-row_values!(
-    /// A sale payment as stored.
-    PaymentValues {
-        payment_key: i64 => BigInt,
-        sale_id: Vec<u8> => Binary,
-        idx: i32 => Integer,
-        amount: i64 => BigInt,
-        method: String => Text,
-    }
-);
-
-pub(crate) const INSERT_PAYMENTS: &str =
-    "INSERT INTO sale_payments (payment_key, sale_id, idx, amount, method) VALUES ";
-
-row_values!(
     /// A stock delta as stored.
     StockDeltaValues {
         id: i64 => BigInt,
         product_id: Vec<u8> => Binary,
         delta: i64 => BigInt,
-        reason: String => Text,
-        sale_id: Option<Vec<u8>> => diesel::sql_types::Nullable<Binary>,
-        outbox_seq: i64 => BigInt,
-        at: String => Text,
     }
 );
 
-pub(crate) const INSERT_STOCK_DELTAS: &str = "INSERT INTO stock_deltas (id, product_id, delta, \
-    reason, sale_id, outbox_seq, at) VALUES ";
+pub(crate) const INSERT_STOCK_DELTAS: &str =
+    "INSERT INTO stock_deltas (id, product_id, delta) VALUES ";

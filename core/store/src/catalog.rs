@@ -200,31 +200,20 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
 
 /// Records the stock deltas one mutation carries inside the caller's transaction, in a few
 /// multi-row statements. No level row is written: the local level is the server's plus the
-/// unacknowledged deltas (see `pending_stock`).
+/// unacknowledged deltas (see `pending_stock`). Only product and quantity are kept here; the
+/// reason and time travel in the mutation itself.
 pub(crate) fn apply_stock_deltas(
     conn: &mut SqliteConnection,
     deltas: &[StockDelta],
     outbox_seq: u64,
-    at: DateTime<Utc>,
 ) -> Result<()> {
     let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
-    let at = ts(at);
     let mut rows = Vec::with_capacity(deltas.len());
     for (i, d) in deltas.iter().enumerate() {
-        let sale_id = match &d.reason {
-            StockReason::Sale { sale_id } | StockReason::SaleVoided { sale_id } => {
-                Some(sale_id.as_bytes().to_vec())
-            }
-            _ => None,
-        };
         rows.push(StockDeltaValues {
             id: child_key("stock deltas", seq, i64::try_from(i).unwrap_or(i64::MAX))?,
             product_id: d.product_id.as_bytes().to_vec(),
             delta: d.delta.thousandths(),
-            reason: serde_json::to_string(&d.reason).map_err(|e| corrupt("stock reason", e))?,
-            sale_id,
-            outbox_seq: seq,
-            at: at.clone(),
         });
     }
     insert_rows(conn, INSERT_STOCK_DELTAS, "", &rows)?;
@@ -410,7 +399,7 @@ impl Store {
                     at,
                 },
             )?;
-            apply_stock_deltas(c, std::slice::from_ref(delta), seq, at)?;
+            apply_stock_deltas(c, std::slice::from_ref(delta), seq)?;
             append_audit(
                 c,
                 &AuditEvent {

@@ -10,7 +10,9 @@ pub mod customers;
 mod error;
 pub mod fiscal;
 pub mod keys;
+mod migrations;
 pub mod outbox;
+mod packed;
 mod pending_stock;
 pub mod record;
 pub mod registers;
@@ -33,7 +35,8 @@ pub use fiscal::{
     VoidedNumbers,
 };
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
-pub use store::{MIGRATIONS, Store};
+pub use store::Store;

@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -164,6 +164,10 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("packed sale rows revert while no sale is stored");
+    assert!(table_names(&mut conn).contains(&"sale_lines".to_owned()));
+    assert!(!sale_columns(&mut conn).contains(&"body".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
         .expect("derived stock and packed outbox revert");
     assert!(
         stock_level_columns(&mut conn).contains(&"pending".to_owned()),
@@ -258,6 +262,7 @@ fn the_table_definitions_match_the_migrated_schema() {
             Option<String>,
             String,
             i64,
+            Option<i64>,
         )>(c)
         .expect("cash movements");
     fiscal_counters::table
@@ -273,7 +278,7 @@ fn the_table_definitions_match_the_migrated_schema() {
     stock_deltas::table
         .select(stock_deltas::all_columns)
         .limit(0)
-        .load::<(i64, Vec<u8>, i64, String, Option<Vec<u8>>, i64, String)>(c)
+        .load::<(i64, Vec<u8>, i64)>(c)
         .expect("stock deltas");
     balance_deltas::table
         .select(balance_deltas::all_columns)
@@ -358,7 +363,7 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
 
     let sale_id = "01900000-0000-7000-8000-000000000002"
         .parse()
@@ -455,7 +460,7 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 7);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
     assert!(
         !stock_level_columns(&mut store.conn).contains(&"pending".to_owned()),
         "the level row keeps only the server's figure"
@@ -497,16 +502,288 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         8500
     );
 
-    // Reverting cannot unpack LZ4 in SQL, so it refuses rather than dropping the entry.
+    // Reverting cannot unpack what is stored packed, so it refuses rather than drop rows.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
-        "a packed entry blocks the revert"
+        "stored stock deltas block the revert"
     );
     let mut store = Store::open(&path, &key).expect("still at the new schema");
     assert_eq!(
         store.stock_level(product).expect("reads").thousandths(),
         8500
+    );
+}
+
+/// A sale as the till builds it: two lines (one weighed, with a GTIN), paid by card and cash.
+fn sale_for_migration(products: &[tenda_domain::Product]) -> tenda_domain::Sale {
+    use tenda_domain::*;
+    let mut cart = Cart::new();
+    cart.add(&products[0], Quantity::from_thousandths(1_250))
+        .expect("weighed line");
+    cart.add(&products[1], Quantity::from_units(2).expect("fits"))
+        .expect("unit line");
+    let total = cart.totals().expect("totals").total;
+    let card = Money::from_centavos(total.centavos() / 2);
+    let cash = total.checked_sub(card).expect("fits");
+    cart.checkout(
+        SaleHeader {
+            id: SaleId::new(),
+            device_id: DeviceId::new(),
+            seller_id: UserId::new(),
+            created_at: crate::store::stored_instant(chrono::Utc::now()),
+        },
+        vec![
+            Payment::card(
+                card,
+                CardKind::Debit,
+                Some("ELO".into()),
+                Some("9F8E7D".into()),
+            ),
+            Payment::cash(
+                cash,
+                cash.checked_add(Money::from_centavos(350)).expect("fits"),
+            )
+            .expect("enough"),
+        ],
+    )
+    .expect("settled")
+}
+
+#[test]
+fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
+    use diesel::sql_types::{BigInt, Binary, Bool, Integer, Nullable, Text};
+    use tenda_domain::*;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("b.db");
+    let key = DbKey::generate();
+    let gtin = Gtin::parse("7891000315507").expect("valid GTIN");
+    let products = vec![
+        Product {
+            id: ProductId::new(),
+            sku: "PAO".into(),
+            gtin: None,
+            name: "Pão Francês".into(),
+            unit: Unit::Kilogram,
+            price: Money::from_centavos(1499),
+            fiscal: FiscalData::simples_nacional("19052090"),
+            active: true,
+            version: 1,
+        },
+        Product {
+            id: ProductId::new(),
+            sku: "CAFE".into(),
+            gtin: Some(gtin),
+            name: "Café Pilão 500g".into(),
+            unit: Unit::Each,
+            price: Money::from_centavos(1899),
+            fiscal: FiscalData::simples_nacional("09012100"),
+            active: true,
+            version: 1,
+        },
+    ];
+    let sales = [sale_for_migration(&products), sale_for_migration(&products)];
+    let recorded: Vec<Mutation> = sales
+        .iter()
+        .enumerate()
+        .map(|(i, sale)| {
+            Mutation::SaleRecorded(SaleRecorded {
+                sale: sale.clone(),
+                local_number: i as u64 + 1,
+                register_session_id: (i == 1).then(RegisterSessionId::new),
+                fiscal: None,
+                stock_deltas: sale.stock_deltas().expect("deltas"),
+                balance_deltas: Vec::new(),
+            })
+        })
+        .collect();
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..7 {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("earlier migrations apply");
+        }
+        assert!(!sale_columns(&mut conn).contains(&"body".to_owned()));
+        // Each sale as the previous schema stored it: a row, its lines and payments in their
+        // tables, its stock deltas, and its whole SaleRecorded in the outbox (the first from
+        // before outbox packing, in plain JSON; the second packed).
+        for (i, (sale, mutation)) in sales.iter().zip(&recorded).enumerate() {
+            let number = i as i64 + 1;
+            let Mutation::SaleRecorded(r) = mutation else {
+                unreachable!("built above")
+            };
+            diesel::sql_query(
+                "INSERT INTO sales (id, local_number, device_id, seller_id, register_session_id,
+                   created_at, gross, discount, total, change, status)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'completed')",
+            )
+            .bind::<Binary, _>(sale.id.as_bytes().to_vec())
+            .bind::<BigInt, _>(number)
+            .bind::<Binary, _>(sale.device_id.as_bytes().to_vec())
+            .bind::<Binary, _>(sale.seller_id.as_bytes().to_vec())
+            .bind::<Nullable<Binary>, _>(r.register_session_id.map(|s| s.as_bytes().to_vec()))
+            .bind::<Text, _>(crate::store::ts(sale.created_at))
+            .bind::<BigInt, _>(sale.gross.centavos())
+            .bind::<BigInt, _>(sale.discount.centavos())
+            .bind::<BigInt, _>(sale.total.centavos())
+            .bind::<BigInt, _>(sale.change.centavos())
+            .execute(&mut conn)
+            .expect("sale row");
+            for l in &sale.lines {
+                diesel::sql_query(
+                    "INSERT INTO sale_lines (line_key, sale_id, line_no, product_id, sku, gtin,
+                       name, unit, quantity, unit_price, gross, discount, total, fiscal)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind::<BigInt, _>(number * 1_048_576 + i64::from(l.line_no))
+                .bind::<Binary, _>(sale.id.as_bytes().to_vec())
+                .bind::<Integer, _>(l.line_no as i32)
+                .bind::<Binary, _>(l.product_id.as_bytes().to_vec())
+                .bind::<Text, _>(&l.sku)
+                .bind::<Nullable<Text>, _>(
+                    l.gtin
+                        .as_ref()
+                        .map(|g| serde_json::to_string(g).expect("json")),
+                )
+                .bind::<Text, _>(&l.name)
+                .bind::<Text, _>(l.unit.code())
+                .bind::<BigInt, _>(l.quantity.thousandths())
+                .bind::<BigInt, _>(l.unit_price.centavos())
+                .bind::<BigInt, _>(l.gross.centavos())
+                .bind::<BigInt, _>(l.discount.centavos())
+                .bind::<BigInt, _>(l.total.centavos())
+                .bind::<Text, _>(serde_json::to_string(&l.fiscal).expect("json"))
+                .execute(&mut conn)
+                .expect("line row");
+            }
+            for (idx, p) in sale.payments.iter().enumerate() {
+                diesel::sql_query(
+                    "INSERT INTO sale_payments (payment_key, sale_id, idx, amount, method)
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind::<BigInt, _>(number * 1_048_576 + idx as i64)
+                .bind::<Binary, _>(sale.id.as_bytes().to_vec())
+                .bind::<Integer, _>(idx as i32)
+                .bind::<BigInt, _>(p.amount.centavos())
+                .bind::<Text, _>(serde_json::to_string(&p.method).expect("json"))
+                .execute(&mut conn)
+                .expect("payment row");
+            }
+            for (n, d) in r.stock_deltas.iter().enumerate() {
+                diesel::sql_query(
+                    "INSERT INTO stock_deltas (id, product_id, delta, reason, sale_id, outbox_seq, at)
+                     VALUES (?, ?, ?, '\"sale\"', ?, ?, '2026-01-02T10:00:00.000000Z')",
+                )
+                .bind::<BigInt, _>(number * 1_048_576 + n as i64)
+                .bind::<Binary, _>(d.product_id.as_bytes().to_vec())
+                .bind::<BigInt, _>(d.delta.thousandths())
+                .bind::<Binary, _>(sale.id.as_bytes().to_vec())
+                .bind::<BigInt, _>(number)
+                .execute(&mut conn)
+                .expect("delta row");
+            }
+            let json = serde_json::to_vec(mutation).expect("json");
+            let (payload, packed) = if i == 0 {
+                (json, false)
+            } else {
+                (lz4_flex::block::compress_prepend_size(&json), true)
+            };
+            diesel::sql_query(
+                "INSERT INTO outbox (seq, kind, payload, packed, created_at)
+                 VALUES (?, 'sale_recorded', ?, ?, '2026-01-02T10:00:00.000000Z')",
+            )
+            .bind::<BigInt, _>(number)
+            .bind::<Binary, _>(payload)
+            .bind::<Bool, _>(packed)
+            .execute(&mut conn)
+            .expect("outbox row");
+        }
+        conn.batch_execute(
+            "INSERT INTO counters (name, value) VALUES ('outbox_seq', 2),
+               ('outbox_pushed_through', 0), ('sale_local_number', 2);",
+        )
+        .expect("counters");
+        // The second sale's register session, opened with a float of 100.00.
+        let Mutation::SaleRecorded(r) = &recorded[1] else {
+            unreachable!("built above")
+        };
+        diesel::sql_query(
+            "INSERT INTO cash_movements (session_id, kind, amount, actor, at, outbox_seq)
+             VALUES (?, 'opening', 10000, 'system', '2026-01-02T09:00:00.000000Z', 0)",
+        )
+        .bind::<Binary, _>(r.register_session_id.expect("has one").as_bytes().to_vec())
+        .execute(&mut conn)
+        .expect("opening");
+    }
+
+    let mut store = Store::open(&path, &key).expect("opening runs the migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
+    let tables = table_names(&mut store.conn);
+    assert!(!tables.contains(&"sale_lines".to_owned()));
+    assert!(!tables.contains(&"sale_payments".to_owned()));
+    assert_eq!(
+        columns(&mut store.conn, "stock_deltas"),
+        vec!["id", "product_id", "delta"]
+    );
+
+    // Every sale reads back whole, lines in order, payments with their card details.
+    for sale in &sales {
+        let stored = store.sale(sale.id).expect("reads").expect("kept");
+        assert_eq!(&stored.sale, sale, "the sale is exactly what was recorded");
+    }
+    // The outbox gives the very mutations recorded: the sale comes back from its row.
+    let entries = store.outbox_after(0, 10).expect("reads");
+    assert_eq!(
+        entries.iter().map(|e| &e.mutation).collect::<Vec<_>>(),
+        recorded.iter().collect::<Vec<_>>()
+    );
+    // The session's cash count still finds its sale (with no index by session any more).
+    let Mutation::SaleRecorded(r) = &recorded[1] else {
+        unreachable!("built above")
+    };
+    let cash_paid = sales[1]
+        .payments
+        .iter()
+        .filter(|p| matches!(p.method, PaymentMethod::Cash { .. }))
+        .map(|p| p.amount.centavos())
+        .sum::<i64>();
+    let cash = store
+        .register_cash(r.register_session_id.expect("has one"))
+        .expect("counts");
+    assert_eq!(cash.cash_sales.centavos(), cash_paid);
+    assert_eq!(cash.expected.centavos(), 10_000 + cash_paid);
+    // Stock: nothing acknowledged, so both sales' deltas are pending on top of level 0.
+    let sold_bread: i64 = sales
+        .iter()
+        .map(|s| s.lines[0].quantity.thousandths())
+        .sum();
+    assert_eq!(
+        store
+            .stock_level(products[0].id)
+            .expect("reads")
+            .thousandths(),
+        -sold_bread
+    );
+
+    // A sale recorded after the migration round-trips the same way.
+    store
+        .load_catalog(products.clone(), &mut |_| {})
+        .expect("catalog");
+    let third = sale_for_migration(&products);
+    let committed = store
+        .commit_sale(&crate::SaleCommit {
+            sale: third.clone(),
+            actor: Actor::User(UserId::new()),
+            register_session_id: None,
+        })
+        .expect("commits");
+    assert_eq!(committed.local_number, 3);
+    let entry = store
+        .outbox_after(committed.outbox_seq - 1, 1)
+        .expect("reads")
+        .remove(0);
+    assert!(
+        matches!(&entry.mutation, Mutation::SaleRecorded(r) if r.sale == third && r.local_number == 3)
     );
 }

@@ -3,55 +3,134 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use tenda_domain::{Mutation, OutboxEntry};
+use serde::{Deserialize, Serialize};
+use tenda_domain::{
+    BalanceDelta, FiscalDocumentRef, Mutation, OutboxEntry, RegisterSessionId, Sale, SaleRecorded,
+    StockDelta,
+};
 
 use crate::error::{Error, Result, corrupt};
+use crate::packed::{pack, unpack};
+use crate::sales::sale_by_number;
 use crate::schema::outbox;
 use crate::store::{Store, next_counter, read_counter, set_counter, ts};
 
 pub(crate) const SEQ: &str = "outbox_seq";
 pub(crate) const PUSHED: &str = "outbox_pushed_through";
 
-/// Payloads are stored LZ4-compressed: a sale's JSON (lines with their fiscal data, repeated
-/// keys) shrinks to a fraction, so it fits in the outbox's leaf page instead of spilling onto
-/// overflow pages that every commit would encrypt and write. Rows from before compression keep
-/// their plain JSON and say so (`packed = false`).
-fn pack(json: &str) -> Vec<u8> {
-    lz4_flex::block::compress_prepend_size(json.as_bytes())
+/// A `SaleRecorded` entry keeps what the sale's row does not: the sale itself (lines, payments)
+/// is stored once, in `sales`, and read back by its local number when the entry is pushed. Sales
+/// are never edited once recorded (a void or a folio changes other columns), so the mutation
+/// read back is the one recorded.
+#[derive(Serialize)]
+pub(crate) struct SaleFactsRef<'a> {
+    local_number: u64,
+    register_session_id: Option<RegisterSessionId>,
+    fiscal: &'a Option<FiscalDocumentRef>,
+    stock_deltas: &'a [StockDelta],
+    balance_deltas: &'a [BalanceDelta],
 }
 
-/// Longest payload unpacked: a corrupt size prefix must not make the reader allocate wildly.
-const MAX_PAYLOAD: usize = 64 << 20;
-
-fn unpack(payload: &[u8], packed: bool) -> Result<Vec<u8>> {
-    if !packed {
-        return Ok(payload.to_vec());
+impl<'a> SaleFactsRef<'a> {
+    pub(crate) fn of(recorded: &'a SaleRecorded) -> Self {
+        SaleFactsRef {
+            local_number: recorded.local_number,
+            register_session_id: recorded.register_session_id,
+            fiscal: &recorded.fiscal,
+            stock_deltas: &recorded.stock_deltas,
+            balance_deltas: &recorded.balance_deltas,
+        }
     }
-    let size = payload
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| corrupt("outbox payload", "too short"))?;
-    if usize::try_from(size).map_or(true, |n| n > MAX_PAYLOAD) {
-        return Err(corrupt("outbox payload", "size out of range"));
-    }
-    lz4_flex::block::decompress_size_prepended(payload).map_err(|e| corrupt("outbox payload", e))
 }
 
-/// Appends a mutation inside the caller's transaction and returns its number.
+#[derive(Deserialize)]
+pub(crate) struct SaleFacts {
+    pub(crate) local_number: u64,
+    pub(crate) register_session_id: Option<RegisterSessionId>,
+    pub(crate) fiscal: Option<FiscalDocumentRef>,
+    pub(crate) stock_deltas: Vec<StockDelta>,
+    pub(crate) balance_deltas: Vec<BalanceDelta>,
+}
+
+impl SaleFacts {
+    pub(crate) fn into_mutation(self, sale: Sale) -> Mutation {
+        Mutation::SaleRecorded(SaleRecorded {
+            sale,
+            local_number: self.local_number,
+            register_session_id: self.register_session_id,
+            fiscal: self.fiscal,
+            stock_deltas: self.stock_deltas,
+            balance_deltas: self.balance_deltas,
+        })
+    }
+}
+
+const SALE_RECORDED: &str = "sale_recorded";
+
+/// Appends a mutation inside the caller's transaction and returns its number. A sale's
+/// `SaleRecorded` comes only with the sale's rows ([`append_sale_recorded`]).
 pub(crate) fn append_outbox(conn: &mut SqliteConnection, mutation: &Mutation) -> Result<u64> {
+    if matches!(mutation, Mutation::SaleRecorded(_)) {
+        return Err(Error::InvalidInput {
+            field: "mutations",
+            reason: "a sale is recorded with its rows (commit_sale), not as a bare mutation".into(),
+        });
+    }
+    append_packed(conn, mutation.kind(), pack(mutation, "outbox mutation")?)
+}
+
+/// Appends the `SaleRecorded` entry of a sale just stored under `local_number`.
+pub(crate) fn append_sale_recorded(
+    conn: &mut SqliteConnection,
+    local_number: u64,
+    register_session_id: Option<RegisterSessionId>,
+    fiscal: &Option<FiscalDocumentRef>,
+    stock_deltas: &[StockDelta],
+    balance_deltas: &[BalanceDelta],
+) -> Result<u64> {
+    let payload = pack(
+        &SaleFactsRef {
+            local_number,
+            register_session_id,
+            fiscal,
+            stock_deltas,
+            balance_deltas,
+        },
+        "outbox mutation",
+    )?;
+    append_packed(conn, SALE_RECORDED, payload)
+}
+
+fn append_packed(conn: &mut SqliteConnection, kind: &'static str, payload: Vec<u8>) -> Result<u64> {
     let seq = next_counter(conn, SEQ)?;
-    let payload = serde_json::to_string(mutation).map_err(|e| corrupt("outbox mutation", e))?;
     diesel::insert_into(outbox::table)
         .values((
             outbox::seq.eq(seq),
-            outbox::kind.eq(mutation.kind()),
-            outbox::payload.eq(pack(&payload)),
+            outbox::kind.eq(kind),
+            outbox::payload.eq(payload),
             outbox::packed.eq(true),
             outbox::created_at.eq(ts(Utc::now())),
         ))
         .execute(conn)?;
     u64::try_from(seq).map_err(|_| corrupt("outbox", "negative sequence"))
+}
+
+/// The mutation of a stored entry.
+fn read_entry(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    payload: &[u8],
+    packed: bool,
+) -> Result<Mutation> {
+    if kind != SALE_RECORDED {
+        return unpack(payload, packed, "outbox mutation");
+    }
+    let facts: SaleFacts = unpack(payload, packed, "outbox mutation")?;
+    let number = i64::try_from(facts.local_number)
+        .map_err(|_| corrupt("outbox mutation", "sale number out of range"))?;
+    let sale =
+        sale_by_number(conn, number)?.ok_or_else(|| corrupt("outbox mutation", "sale missing"))?;
+    Ok(facts.into_mutation(sale))
 }
 
 pub(crate) fn pushed_through(conn: &mut SqliteConnection) -> Result<u64> {
@@ -65,21 +144,24 @@ fn to_i64(n: u64) -> i64 {
 impl Store {
     /// Entries with `seq > after`, in order, at most `limit`. The sync engine pushes these.
     pub fn outbox_after(&mut self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>> {
-        let rows: Vec<(i64, Vec<u8>, bool)> = outbox::table
-            .filter(outbox::seq.gt(to_i64(after)))
-            .order(outbox::seq)
-            .limit(i64::from(limit))
-            .select((outbox::seq, outbox::payload, outbox::packed))
-            .load(&mut self.conn)?;
-        rows.into_iter()
-            .map(|(seq, payload, packed)| {
-                Ok(OutboxEntry {
-                    seq: u64::try_from(seq).map_err(|_| corrupt("outbox", "negative sequence"))?,
-                    mutation: serde_json::from_slice(&unpack(&payload, packed)?)
-                        .map_err(|e| corrupt("outbox mutation", e))?,
+        // One snapshot: the entries and the sales they refer to.
+        self.conn.transaction(|c| {
+            let rows: Vec<(i64, String, Vec<u8>, bool)> = outbox::table
+                .filter(outbox::seq.gt(to_i64(after)))
+                .order(outbox::seq)
+                .limit(i64::from(limit))
+                .select((outbox::seq, outbox::kind, outbox::payload, outbox::packed))
+                .load(c)?;
+            rows.into_iter()
+                .map(|(seq, kind, payload, packed)| {
+                    Ok(OutboxEntry {
+                        seq: u64::try_from(seq)
+                            .map_err(|_| corrupt("outbox", "negative sequence"))?,
+                        mutation: read_entry(c, &kind, &payload, packed)?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Entries not yet acknowledged by the server, in order, at most `limit`.

@@ -109,4 +109,57 @@ mod tests {
         );
         assert!(store.verify_audit_chain().is_ok());
     }
+
+    #[test]
+    fn a_sale_enters_the_outbox_only_with_its_rows() {
+        use tenda_domain::*;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path().join("d.db"), &DbKey::generate()).expect("open");
+        let product = Product {
+            id: ProductId::new(),
+            sku: "PAO".into(),
+            gtin: None,
+            name: "Pão Francês".into(),
+            unit: Unit::Kilogram,
+            price: Money::from_centavos(1499),
+            fiscal: FiscalData::simples_nacional("19052090"),
+            active: true,
+            version: 1,
+        };
+        let mut cart = Cart::new();
+        cart.add(&product, Quantity::from_thousandths(500))
+            .expect("line");
+        let total = cart.totals().expect("totals").total;
+        let sale = cart
+            .checkout(
+                SaleHeader {
+                    id: SaleId::new(),
+                    device_id: DeviceId::new(),
+                    seller_id: UserId::new(),
+                    created_at: Utc::now(),
+                },
+                vec![Payment::cash(total, total).expect("exact")],
+            )
+            .expect("settled");
+        // A SaleRecorded entry reads its sale back from the sale's row: without the row it
+        // would point at nothing, so it is refused and nothing of the change is written.
+        let change = LocalChange {
+            settings: Vec::new(),
+            mutations: vec![Mutation::SaleRecorded(SaleRecorded {
+                stock_deltas: sale.stock_deltas().expect("deltas"),
+                sale,
+                local_number: 1,
+                register_session_id: None,
+                fiscal: None,
+                balance_deltas: Vec::new(),
+            })],
+            audit: Vec::new(),
+        };
+        let err = store.record_local_change(&change).expect_err("refused");
+        assert!(
+            matches!(err, Error::InvalidInput { field: "mutations", .. }),
+            "{err:?}"
+        );
+        assert_eq!(store.outbox_last_seq().expect("reads"), 0);
+    }
 }

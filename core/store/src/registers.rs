@@ -10,8 +10,10 @@ use tenda_domain::{
 use crate::audit::append_audit;
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
-use crate::schema::{cash_movements, sale_payments, sales};
-use crate::store::{CHILD_KEYS, Store, ts};
+use crate::packed::unpack;
+use crate::sales::SaleBody;
+use crate::schema::{cash_movements, sales};
+use crate::store::{SALE_NUMBER, Store, read_counter, ts};
 
 fn kind_code(k: CashMovementKind) -> &'static str {
     match k {
@@ -130,8 +132,13 @@ impl Store {
                     at,
                 },
             )?;
+            // Sales of this session can only come after this one: the cash count scans from it.
+            let sales_after = (movement == CashMovementKind::Opening)
+                .then(|| read_counter(c, SALE_NUMBER))
+                .transpose()?;
             diesel::insert_into(cash_movements::table)
                 .values((
+                    cash_movements::sales_after.eq(sales_after),
                     cash_movements::session_id.eq(session.as_bytes().to_vec()),
                     cash_movements::kind.eq(kind_code(movement)),
                     cash_movements::amount.eq(amount.centavos()),
@@ -181,23 +188,28 @@ fn register_cash(conn: &mut SqliteConnection, session: RegisterSessionId) -> Res
             other => return Err(corrupt("cash movement", other)),
         }
     }
-    let methods: Vec<(i64, String)> = sale_payments::table
-        .inner_join(sales::table.on(sale_payments::payment_key.between(
-            sales::local_number * CHILD_KEYS,
-            sales::local_number * CHILD_KEYS + (CHILD_KEYS - 1),
-        )))
+    // A session's sales all follow its opening, so the scan starts there (sales have no
+    // index by session: it would be one more page for every sale to write).
+    let sales_after: i64 = cash_movements::table
+        .filter(cash_movements::session_id.eq(session.as_bytes().to_vec()))
+        .filter(cash_movements::kind.eq(kind_code(CashMovementKind::Opening)))
+        .select(cash_movements::sales_after)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten()
+        .unwrap_or(0);
+    let bodies: Vec<Vec<u8>> = sales::table
+        .filter(sales::local_number.gt(sales_after))
         .filter(sales::register_session_id.eq(session.as_bytes().to_vec()))
         .filter(sales::status.eq("completed"))
-        .select((sale_payments::amount, sale_payments::method))
+        .select(sales::body)
         .load(conn)?;
-    for (amount, method) in methods {
-        let method: PaymentMethod =
-            serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
-        if matches!(method, PaymentMethod::Cash { .. }) {
-            r.cash_sales = r
-                .cash_sales
-                .checked_add(Money::from_centavos(amount))
-                .map_err(overflow)?;
+    for body in bodies {
+        let body: SaleBody = unpack(&body, true, "sale body")?;
+        for p in body.payments {
+            if matches!(p.method, PaymentMethod::Cash { .. }) {
+                r.cash_sales = r.cash_sales.checked_add(p.amount).map_err(overflow)?;
+            }
         }
     }
     r.expected = r

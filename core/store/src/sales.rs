@@ -1,27 +1,28 @@
-//! Recording a sale: one `BEGIN IMMEDIATE` transaction holds the sale, its lines and payments,
-//! the stock and balance deltas, the fiscal document and its number, the outbox mutations and
+//! Recording a sale: one `BEGIN IMMEDIATE` transaction holds the sale (its lines and payments
+//! packed in its row), the stock and balance deltas, the fiscal document and its number, the outbox mutations and
 //! the audit entry. It commits durably (WAL, `synchronous = FULL`) or not at all.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use tenda_domain::{
     Actor, AuditEvent, BalanceDelta, BalanceReason, CustomerId, DeviceId, FiscalDocumentRef, Money,
-    Mutation, Outcome, Payment, PaymentMethod, Quantity, RegisterSessionId, Sale, SaleId, SaleLine,
-    SaleRecorded, StockDelta, StockReason, TaxId, UserId,
+    Mutation, Outcome, Payment, RegisterSessionId, Sale, SaleId, SaleLine, StockDelta, StockReason,
+    TaxId, UserId,
 };
 
 use crate::audit::append_audit;
-use crate::cached::{INSERT_LINES, INSERT_PAYMENTS, LineValues, PaymentValues, insert_rows};
-use crate::catalog::{apply_stock_deltas, unit_from_code};
+use crate::catalog::apply_stock_deltas;
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
     FiscalDocument, FiscalSeries, IssuedFiscalDocument, SignedFiscalDocument, insert_document,
     load_document, take_number, use_reserved_number,
 };
-use crate::outbox::append_outbox;
+use crate::outbox::{append_outbox, append_sale_recorded};
+use crate::packed::{pack, unpack};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
-use crate::schema::{sale_lines, sale_payments, sales};
-use crate::store::{Store, child_key, child_keys, next_counter, parse_ts, stored_instant, ts};
+use crate::schema::sales;
+use crate::store::{SALE_NUMBER, Store, next_counter, parse_ts, stored_instant, ts};
 
 /// A sale to record and who records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,7 +154,7 @@ impl Store {
                     })?)
                     .map_err(Error::Account)?;
             }
-            let local_number = next_counter(c, "sale_local_number")?;
+            let local_number = next_counter(c, SALE_NUMBER)?;
             insert_sale_rows(c, sale, local_number, commit.register_session_id)?;
 
             let fiscal_ref = match fiscal {
@@ -178,19 +179,15 @@ impl Store {
                 }
             };
 
-            let outbox_seq = append_outbox(
+            let outbox_seq = append_sale_recorded(
                 c,
-                &Mutation::SaleRecorded(SaleRecorded {
-                    sale: sale.clone(),
-                    local_number: u64::try_from(local_number)
-                        .map_err(|_| corrupt("sale number", "negative"))?,
-                    register_session_id: commit.register_session_id,
-                    fiscal: fiscal_ref.clone(),
-                    stock_deltas: stock.clone(),
-                    balance_deltas: balances.clone(),
-                }),
+                u64::try_from(local_number).map_err(|_| corrupt("sale number", "negative"))?,
+                commit.register_session_id,
+                &fiscal_ref,
+                &stock,
+                &balances,
             )?;
-            apply_stock_deltas(c, &stock, outbox_seq, at)?;
+            apply_stock_deltas(c, &stock, outbox_seq)?;
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
             }
@@ -374,7 +371,7 @@ pub(crate) fn void_sale_in(
                 balance_deltas: balances.clone(),
             },
         )?;
-        apply_stock_deltas(c, &stock, seq, at)?;
+        apply_stock_deltas(c, &stock, seq)?;
         for d in &balances {
             apply_balance_delta(c, d, seq, at)?;
         }
@@ -403,16 +400,32 @@ fn reference(series: FiscalSeries, number: u32, doc: &SignedFiscalDocument) -> F
     }
 }
 
+/// What a sale's row keeps packed in `body`: the parts of the sale that are not columns.
+#[derive(Serialize)]
+struct SaleBodyRef<'a> {
+    lines: &'a [SaleLine],
+    payments: &'a [Payment],
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SaleBody {
+    pub(crate) lines: Vec<SaleLine>,
+    pub(crate) payments: Vec<Payment>,
+}
+
+pub(crate) fn pack_body(lines: &[SaleLine], payments: &[Payment]) -> Result<Vec<u8>> {
+    pack(&SaleBodyRef { lines, payments }, "sale body")
+}
+
 fn insert_sale_rows(
     c: &mut SqliteConnection,
     sale: &Sale,
     local_number: i64,
     session: Option<RegisterSessionId>,
 ) -> Result<()> {
-    let id = sale.id.as_bytes().to_vec();
     diesel::insert_into(sales::table)
         .values((
-            sales::id.eq(&id),
+            sales::id.eq(sale.id.as_bytes().to_vec()),
             sales::local_number.eq(local_number),
             sales::device_id.eq(sale.device_id.as_bytes().to_vec()),
             sales::seller_id.eq(sale.seller_id.as_bytes().to_vec()),
@@ -425,50 +438,9 @@ fn insert_sale_rows(
             sales::total.eq(sale.total.centavos()),
             sales::change.eq(sale.change.centavos()),
             sales::status.eq("completed"),
+            sales::body.eq(pack_body(&sale.lines, &sale.payments)?),
         ))
         .execute(c)?;
-    let mut lines = Vec::with_capacity(sale.lines.len());
-    for l in &sale.lines {
-        let line_no = i32::try_from(l.line_no).map_err(|_| Error::InvalidInput {
-            field: "line_no",
-            reason: "too large".into(),
-        })?;
-        lines.push(LineValues {
-            line_key: child_key("line_no", local_number, i64::from(line_no))?,
-            sale_id: id.clone(),
-            line_no,
-            product_id: l.product_id.as_bytes().to_vec(),
-            sku: l.sku.clone(),
-            gtin: l
-                .gtin
-                .as_ref()
-                .map(|g| serde_json::to_string(g).expect("a Gtin always serializes")),
-            name: l.name.clone(),
-            unit: l.unit.code(),
-            quantity: l.quantity.thousandths(),
-            unit_price: l.unit_price.centavos(),
-            gross: l.gross.centavos(),
-            discount: l.discount.centavos(),
-            total: l.total.centavos(),
-            fiscal: serde_json::to_string(&l.fiscal).map_err(|e| corrupt("fiscal data", e))?,
-        });
-    }
-    insert_rows(c, INSERT_LINES, "", &lines)?;
-    let mut payments = Vec::with_capacity(sale.payments.len());
-    for (i, p) in sale.payments.iter().enumerate() {
-        let idx = i32::try_from(i).map_err(|_| Error::InvalidInput {
-            field: "payments",
-            reason: "too many".into(),
-        })?;
-        payments.push(PaymentValues {
-            payment_key: child_key("payments", local_number, i64::from(idx))?,
-            sale_id: id.clone(),
-            idx,
-            amount: p.amount.centavos(),
-            method: serde_json::to_string(&p.method).map_err(|e| corrupt("payment", e))?,
-        });
-    }
-    insert_rows(c, INSERT_PAYMENTS, "", &payments)?;
     Ok(())
 }
 
@@ -487,35 +459,50 @@ type SaleRow = (
     i64,
     String,
     Option<i64>,
-);
-type LineRow = (
-    i64,
     Vec<u8>,
-    i32,
-    Vec<u8>,
-    String,
-    Option<String>,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
 );
 
 pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<StoredSale>> {
-    let key = id.as_bytes().to_vec();
-    let Some(row): Option<SaleRow> = sales::table
-        .filter(sales::id.eq(&key))
+    let row: Option<SaleRow> = sales::table
+        .filter(sales::id.eq(id.as_bytes().to_vec()))
         .first(c)
-        .optional()?
-    else {
-        return Ok(None);
-    };
+        .optional()?;
+    row.map(|row| stored_sale(c, row)).transpose()
+}
+
+/// The sale recorded under the device's `local_number` (without its fiscal document).
+pub(crate) fn sale_by_number(c: &mut SqliteConnection, local_number: i64) -> Result<Option<Sale>> {
+    let row: Option<SaleRow> = sales::table
+        .filter(sales::local_number.eq(local_number))
+        .first(c)
+        .optional()?;
+    row.map(|row| decode_row(row).map(|d| d.sale)).transpose()
+}
+
+fn stored_sale(c: &mut SqliteConnection, row: SaleRow) -> Result<StoredSale> {
+    let d = decode_row(row)?;
+    Ok(StoredSale {
+        fiscal: load_document(c, d.sale.id)?,
+        sale: d.sale,
+        local_number: d.local_number,
+        register_session_id: d.register_session_id,
+        status: d.status,
+        folio: d.folio,
+    })
+}
+
+/// A sale row read back: everything of a [`StoredSale`] but the fiscal document.
+struct DecodedRow {
+    sale: Sale,
+    local_number: u64,
+    register_session_id: Option<RegisterSessionId>,
+    status: SaleStatus,
+    folio: Option<u64>,
+}
+
+fn decode_row(row: SaleRow) -> Result<DecodedRow> {
     let (
-        _,
+        id,
         local_number,
         device,
         seller,
@@ -529,17 +516,11 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         change,
         status,
         folio,
+        body,
     ) = row;
-    let (first, last) = child_keys(local_number);
-    let lines: Vec<LineRow> = sale_lines::table
-        .filter(sale_lines::line_key.between(first, last))
-        .order(sale_lines::line_key)
-        .load(c)?;
-    let payments: Vec<(i64, Vec<u8>, i32, i64, String)> = sale_payments::table
-        .filter(sale_payments::payment_key.between(first, last))
-        .order(sale_payments::payment_key)
-        .load(c)?;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
+    let id = SaleId::from_slice(&id).map_err(bad("sale id"))?;
+    let body: SaleBody = unpack(&body, true, "sale body")?;
     let sale = Sale {
         id,
         device_id: DeviceId::from_slice(&device).map_err(bad("sale device"))?,
@@ -553,64 +534,14 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
             .transpose()
             .map_err(|e| corrupt("sale tax id", e))?,
         created_at: parse_ts("sale time", &created_at)?,
-        lines: lines
-            .into_iter()
-            .map(
-                |(
-                    _,
-                    _,
-                    line_no,
-                    product,
-                    sku,
-                    gtin,
-                    name,
-                    unit,
-                    q,
-                    price,
-                    gross,
-                    discount,
-                    total,
-                    fiscal,
-                )| {
-                    Ok(SaleLine {
-                        line_no: u32::try_from(line_no).map_err(|e| corrupt("sale line", e))?,
-                        product_id: tenda_domain::ProductId::from_slice(&product)
-                            .map_err(|e| corrupt("sale line", e))?,
-                        sku,
-                        gtin: gtin
-                            .map(|g| serde_json::from_str(&g))
-                            .transpose()
-                            .map_err(|e| corrupt("sale line gtin", e))?,
-                        name,
-                        unit: unit_from_code(&unit)?,
-                        quantity: Quantity::from_thousandths(q),
-                        unit_price: Money::from_centavos(price),
-                        gross: Money::from_centavos(gross),
-                        discount: Money::from_centavos(discount),
-                        total: Money::from_centavos(total),
-                        fiscal: serde_json::from_str(&fiscal)
-                            .map_err(|e| corrupt("sale line fiscal", e))?,
-                    })
-                },
-            )
-            .collect::<Result<Vec<_>>>()?,
+        lines: body.lines,
         gross: Money::from_centavos(gross),
         discount: Money::from_centavos(discount),
         total: Money::from_centavos(total),
-        payments: payments
-            .into_iter()
-            .map(|(_, _, _, amount, method)| {
-                let method: PaymentMethod =
-                    serde_json::from_str(&method).map_err(|e| corrupt("payment", e))?;
-                Ok(Payment {
-                    amount: Money::from_centavos(amount),
-                    method,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?,
+        payments: body.payments,
         change: Money::from_centavos(change),
     };
-    Ok(Some(StoredSale {
+    Ok(DecodedRow {
         sale,
         local_number: u64::try_from(local_number).map_err(|e| corrupt("sale number", e))?,
         register_session_id: session
@@ -622,10 +553,9 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
         } else {
             SaleStatus::Completed
         },
-        fiscal: load_document(c, id)?,
         folio: folio
             .map(u64::try_from)
             .transpose()
             .map_err(|e| corrupt("sale folio", e))?,
-    }))
+    })
 }

@@ -75,35 +75,7 @@ diesel::table! {
         change -> BigInt,
         status -> Text,
         folio -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
-    sale_lines (line_key) {
-        line_key -> BigInt,
-        sale_id -> Binary,
-        line_no -> Integer,
-        product_id -> Binary,
-        sku -> Text,
-        gtin -> Nullable<Text>,
-        name -> Text,
-        unit -> Text,
-        quantity -> BigInt,
-        unit_price -> BigInt,
-        gross -> BigInt,
-        discount -> BigInt,
-        total -> BigInt,
-        fiscal -> Text,
-    }
-}
-
-diesel::table! {
-    sale_payments (payment_key) {
-        payment_key -> BigInt,
-        sale_id -> Binary,
-        idx -> Integer,
-        amount -> BigInt,
-        method -> Text,
+        body -> Binary,
     }
 }
 
@@ -112,10 +84,6 @@ diesel::table! {
         id -> BigInt,
         product_id -> Binary,
         delta -> BigInt,
-        reason -> Text,
-        sale_id -> Nullable<Binary>,
-        outbox_seq -> BigInt,
-        at -> Text,
     }
 }
 
@@ -210,10 +178,9 @@ diesel::table! {
         note -> Nullable<Text>,
         at -> Text,
         outbox_seq -> BigInt,
+        sales_after -> Nullable<BigInt>,
     }
 }
-
-diesel::allow_tables_to_appear_in_same_query!(sales, sale_payments);
 
 diesel::table! {
     secrets (name) {

@@ -6,16 +6,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel_migrations::MigrationHarness;
 
 use crate::cached::BumpCounter;
 use crate::error::{Error, Result, corrupt};
 use crate::keys::{DbKey, KeyVault};
+pub use crate::migrations::MIGRATIONS;
 use crate::pending_stock::PendingStock;
 use crate::schema::counters;
-
-/// The schema, embedded in the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// One device's encrypted database. Not `Sync`: share it behind a mutex, or open a second
 /// `Store` on the same file (WAL lets readers and one writer work side by side).
@@ -76,11 +74,7 @@ pub(crate) fn open_connection(path: &Path, key: &DbKey) -> Result<SqliteConnecti
     }
 }
 
-fn open_with_profile(
-    path: &Path,
-    key: &DbKey,
-    profile: CipherProfile,
-) -> Result<SqliteConnection> {
+fn open_with_profile(path: &Path, key: &DbKey, profile: CipherProfile) -> Result<SqliteConnection> {
     let url = path.to_str().ok_or_else(|| Error::InvalidInput {
         field: "path",
         reason: "not valid UTF-8".into(),
@@ -172,6 +166,9 @@ impl Store {
         self.conn.immediate_transaction(f)
     }
 }
+
+/// The counter of the device's sale numbers (1, 2, 3…).
+pub(crate) const SALE_NUMBER: &str = "sale_local_number";
 
 /// Bumps a named counter and returns its new value (1 the first time).
 pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &'static str) -> Result<i64> {
@@ -276,8 +273,8 @@ mod tests {
         // A file created with SQLCipher's default settings, as every file was before the switch.
         let legacy = dir.path().join("legacy.db");
         {
-            let mut conn = open_with_profile(&legacy, &key, CipherProfile::Sqlcipher4Default)
-                .expect("opens");
+            let mut conn =
+                open_with_profile(&legacy, &key, CipherProfile::Sqlcipher4Default).expect("opens");
             conn.run_pending_migrations(MIGRATIONS).expect("migrates");
         }
         let p = product();
