@@ -1,6 +1,8 @@
 //! The outbox: mutations numbered 1, 2, 3… for this device, written in the same transaction as
 //! the change they describe, read by the sync engine in order.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use tenda_domain::{
 
 use crate::error::{Error, Result, corrupt};
 use crate::packed::{pack, unpack};
-use crate::sales::sale_by_number;
+use crate::sales::sales_between;
 use crate::schema::outbox;
 use crate::store::{Store, next_counter, read_counter, set_counter, ts};
 
@@ -115,22 +117,24 @@ fn append_packed(conn: &mut SqliteConnection, kind: &'static str, payload: Vec<u
     u64::try_from(seq).map_err(|_| corrupt("outbox", "negative sequence"))
 }
 
-/// The mutation of a stored entry.
-fn read_entry(
-    conn: &mut SqliteConnection,
-    kind: &str,
-    payload: &[u8],
-    packed: bool,
-) -> Result<Mutation> {
-    if kind != SALE_RECORDED {
-        return unpack(payload, packed, "outbox mutation");
-    }
-    let facts: SaleFacts = unpack(payload, packed, "outbox mutation")?;
-    let number = i64::try_from(facts.local_number)
-        .map_err(|_| corrupt("outbox mutation", "sale number out of range"))?;
-    let sale =
-        sale_by_number(conn, number)?.ok_or_else(|| corrupt("outbox mutation", "sale missing"))?;
-    Ok(facts.into_mutation(sale))
+/// A stored entry, decoded: a whole mutation, or a sale's facts awaiting its sale.
+enum Stored {
+    Whole(Mutation),
+    Sale(SaleFacts),
+}
+
+fn decode_entry(kind: &str, payload: &[u8], packed: bool) -> Result<Stored> {
+    Ok(if kind == SALE_RECORDED {
+        Stored::Sale(unpack(payload, packed, "outbox mutation")?)
+    } else {
+        Stored::Whole(unpack(payload, packed, "outbox mutation")?)
+    })
+}
+
+/// The sale number a `SaleRecorded` entry refers to.
+fn sale_number(facts: &SaleFacts) -> Result<i64> {
+    i64::try_from(facts.local_number)
+        .map_err(|_| corrupt("outbox mutation", "sale number out of range"))
 }
 
 pub(crate) fn pushed_through(conn: &mut SqliteConnection) -> Result<u64> {
@@ -152,13 +156,39 @@ impl Store {
                 .limit(i64::from(limit))
                 .select((outbox::seq, outbox::kind, outbox::payload, outbox::packed))
                 .load(c)?;
-            rows.into_iter()
+            let entries = rows
+                .into_iter()
                 .map(|(seq, kind, payload, packed)| {
-                    Ok(OutboxEntry {
-                        seq: u64::try_from(seq)
-                            .map_err(|_| corrupt("outbox", "negative sequence"))?,
-                        mutation: read_entry(c, &kind, &payload, packed)?,
-                    })
+                    let seq =
+                        u64::try_from(seq).map_err(|_| corrupt("outbox", "negative sequence"))?;
+                    Ok((seq, decode_entry(&kind, &payload, packed)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            // The sales of a run of entries have neighbouring numbers: one range read.
+            let numbers = entries
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    Stored::Sale(facts) => Some(sale_number(facts)),
+                    Stored::Whole(_) => None,
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut sales: HashMap<i64, Sale> = match (numbers.iter().min(), numbers.iter().max()) {
+                (Some(&first), Some(&last)) => sales_between(c, first, last)?.into_iter().collect(),
+                _ => HashMap::new(),
+            };
+            entries
+                .into_iter()
+                .map(|(seq, entry)| {
+                    let mutation = match entry {
+                        Stored::Whole(m) => m,
+                        Stored::Sale(facts) => {
+                            let sale = sales
+                                .remove(&sale_number(&facts)?)
+                                .ok_or_else(|| corrupt("outbox mutation", "sale missing"))?;
+                            facts.into_mutation(sale)
+                        }
+                    };
+                    Ok(OutboxEntry { seq, mutation })
                 })
                 .collect()
         })

@@ -157,7 +157,13 @@ mod tests {
         };
         let err = store.record_local_change(&change).expect_err("refused");
         assert!(
-            matches!(err, Error::InvalidInput { field: "mutations", .. }),
+            matches!(
+                err,
+                Error::InvalidInput {
+                    field: "mutations",
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert_eq!(store.outbox_last_seq().expect("reads"), 0);

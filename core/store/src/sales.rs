@@ -463,20 +463,30 @@ type SaleRow = (
 );
 
 pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<StoredSale>> {
+    // get_result, not first: ids are unique, and a `LIMIT ?` bind re-prepares every time.
     let row: Option<SaleRow> = sales::table
         .filter(sales::id.eq(id.as_bytes().to_vec()))
-        .first(c)
+        .get_result(c)
         .optional()?;
     row.map(|row| stored_sale(c, row)).transpose()
 }
 
-/// The sale recorded under the device's `local_number` (without its fiscal document).
-pub(crate) fn sale_by_number(c: &mut SqliteConnection, local_number: i64) -> Result<Option<Sale>> {
-    let row: Option<SaleRow> = sales::table
-        .filter(sales::local_number.eq(local_number))
-        .first(c)
-        .optional()?;
-    row.map(|row| decode_row(row).map(|d| d.sale)).transpose()
+/// The sales recorded under local numbers `first..=last`, by number (without their fiscal
+/// documents).
+pub(crate) fn sales_between(
+    c: &mut SqliteConnection,
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, Sale)>> {
+    let rows: Vec<SaleRow> = sales::table
+        .filter(sales::local_number.between(first, last))
+        .load(c)?;
+    rows.into_iter()
+        .map(|row| {
+            let number = row.1;
+            Ok((number, decode_row(row)?.sale))
+        })
+        .collect()
 }
 
 fn stored_sale(c: &mut SqliteConnection, row: SaleRow) -> Result<StoredSale> {
