@@ -313,6 +313,22 @@ fn main() {
         println!("sale_commit_cpu_p50: {} ms", ms(sc));
         println!("bare_commit_cpu_p50: {} ms", ms(bc));
     }
+    // Reading the outbox back as the sync engine does (each sale read back from its row).
+    let read_started = Instant::now();
+    let mut read = 0usize;
+    let mut after = 0;
+    loop {
+        let batch = store.outbox_after(after, 500).expect("reads outbox");
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        read += batch.len();
+    }
+    let read_time = read_started.elapsed();
+    assert!(read >= SALES, "every sale has its entry");
+    println!(
+        "outbox_read_rate: {:.0} entries/s",
+        read as f64 / read_time.as_secs_f64()
+    );
     // Pages each commit writes to the WAL (every one encrypted, MACed and written): after a
     // checkpoint empties the WAL, the frames one commit leaves in it.
     let (mut sale_frames, mut bare_frames) = (0, 0);
