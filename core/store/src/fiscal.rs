@@ -481,6 +481,26 @@ impl Store {
         })
     }
 
+    /// The answers to a whole batch of notes and `change` (e.g. the transmitter's backoff and
+    /// the notes to consult first) in ONE transaction: every document changes and the change is
+    /// recorded, or nothing is written. Returns the `FiscalStatusChanged` outbox numbers, in
+    /// the order of `updates`, and what the change was given.
+    pub fn update_fiscal_documents_with_change(
+        &mut self,
+        updates: &[(SaleId, FiscalUpdate)],
+        actor: Actor,
+        at: DateTime<Utc>,
+        change: &LocalChange,
+    ) -> Result<(Vec<u64>, RecordedChange)> {
+        self.write(|c| {
+            let seqs = updates
+                .iter()
+                .map(|(sale_id, update)| apply_fiscal_update(c, *sale_id, update, actor, at))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((seqs, apply_local_change(c, change)?))
+        })
+    }
+
     /// A cancelled note's document update, the sale's void and `change`, in ONE transaction:
     /// after a cancellation SEFAZ registered, the note is cancelled, the sale voided (stock back,
     /// account charges credited) and the approval audited together, or nothing is written.

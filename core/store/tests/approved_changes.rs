@@ -437,3 +437,75 @@ fn voided_numbers_and_their_approval_commit_together_or_not_at_all() {
         Some("[\"inutilizacao\"]")
     );
 }
+
+#[test]
+fn a_batch_of_note_answers_and_its_settings_commit_together_or_not_at_all() {
+    let mut ts = temp_store();
+    let p = stocked_product(&mut ts);
+    let first = ts
+        .store
+        .commit_sale_with_fiscal(
+            &commit_of(sale_of(std::slice::from_ref(&p), None)),
+            NFCE_1,
+            |n| Ok(signed(n)),
+        )
+        .expect("commits");
+    let second = ts
+        .store
+        .commit_sale_with_fiscal(&commit_of(sale_of(&[p], None)), NFCE_1, |n| Ok(signed(n)))
+        .expect("commits");
+    let authorized = FiscalUpdate {
+        status: Some(FiscalStatus::Authorized),
+        protocol: Some("135260000000001".into()),
+        ..Default::default()
+    };
+    let rejected = FiscalUpdate {
+        status: Some(FiscalStatus::Rejected),
+        rejection_code: Some("225".into()),
+        rejection_reason: Some("Falha no Schema XML".into()),
+        ..Default::default()
+    };
+    let device = Actor::Device(DeviceId::new());
+    let before = trace(&mut ts);
+
+    // The last answer names a note that does not exist: the first one is not kept alone, and
+    // the settings written with the batch are not either.
+    let failed = ts.store.update_fiscal_documents_with_change(
+        &[
+            (first.sale_id, authorized.clone()),
+            (SaleId::new(), rejected.clone()),
+        ],
+        device,
+        Utc::now(),
+        &good_change("batch"),
+    );
+    assert!(matches!(failed, Err(Error::NotFound(_))), "{failed:?}");
+    assert_eq!(trace(&mut ts), before);
+    let pending = |ts: &mut TempStore, sale| {
+        ts.store
+            .fiscal_document(sale)
+            .expect("reads")
+            .expect("stored")
+            .status
+    };
+    assert_ne!(pending(&mut ts, first.sale_id), FiscalStatus::Authorized);
+
+    let (seqs, _) = ts
+        .store
+        .update_fiscal_documents_with_change(
+            &[(first.sale_id, authorized), (second.sale_id, rejected)],
+            device,
+            Utc::now(),
+            &good_change("batch"),
+        )
+        .expect("commits");
+    // Each answer: its FiscalStatusChanged and that mutation's audit entry, in order.
+    assert_eq!(seqs, vec![before.outbox + 1, before.outbox + 3]);
+    assert_eq!(pending(&mut ts, first.sale_id), FiscalStatus::Authorized);
+    assert_eq!(pending(&mut ts, second.sale_id), FiscalStatus::Rejected);
+    assert_eq!(
+        trace(&mut ts).setting.as_deref(),
+        Some("[\"batch\"]"),
+        "the settings came with the answers"
+    );
+}

@@ -155,7 +155,7 @@ impl Pos {
         }
         if let Some(report) = &report {
             let at = Utc::now();
-            let mut store = lock(&self.inner.store);
+            let mut updates = Vec::with_capacity(report.notes.len());
             for note in &report.notes {
                 let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
                     continue;
@@ -231,23 +231,29 @@ impl Pos {
                         continue;
                     }
                 };
-                store
-                    .update_fiscal_document(doc.sale_id, &update, device, at)
-                    .map_err(storage)?;
+                updates.push((doc.sale_id, update));
             }
-            // Backoff and the notes to consult first survive a restart, written together.
-            store
-                .record_local_change(&tenda_store::LocalChange {
-                    settings: vec![
-                        (
-                            BACKOFF.to_owned(),
-                            super::json(&transmitter.backoff_state())?,
-                        ),
-                        (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
-                        (SUPERSEDED.to_owned(), super::json(&superseded)?),
-                    ],
-                    ..Default::default()
-                })
+            // The answers, the backoff and the notes to consult first are written in one
+            // transaction: all of them or, after a failure, none (the notes still await
+            // transmission, and a note SEFAZ already holds answers 204 and is settled by
+            // consulting it).
+            lock(&self.inner.store)
+                .update_fiscal_documents_with_change(
+                    &updates,
+                    device,
+                    at,
+                    &tenda_store::LocalChange {
+                        settings: vec![
+                            (
+                                BACKOFF.to_owned(),
+                                super::json(&transmitter.backoff_state())?,
+                            ),
+                            (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
+                            (SUPERSEDED.to_owned(), super::json(&superseded)?),
+                        ],
+                        ..Default::default()
+                    },
+                )
                 .map_err(storage)?;
         }
         let remaining = lock(&self.inner.store)
