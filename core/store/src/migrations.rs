@@ -58,7 +58,8 @@ struct InTransaction;
 
 impl MigrationMetadata for InTransaction {}
 
-/// The SQLite connection diesel hands a migration.
+/// The SQLite connection diesel hands a migration, as a trait object; `as_any_mut` (public but
+/// undocumented in diesel 2.3; Cargo.lock holds the version) leads back to the concrete type.
 fn sqlite(
     conn: &mut dyn BoxableConnection<Sqlite>,
 ) -> diesel::migration::Result<&mut SqliteConnection> {
