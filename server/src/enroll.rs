@@ -167,6 +167,17 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
             .load::<(String, String)>(c)?
             .into_iter()
             .collect();
+        // Refused here, inside the claim's transaction: the claim rolls back with it and the
+        // owner can still use the code once the setting exists.
+        if let Some(missing) = req.required_settings.iter().find(|key| {
+            !policies.contains_key(key.as_str())
+                && !policies.contains_key(&format!("{key}.{branch_id}"))
+        }) {
+            return Err(Error::Conflict(format!(
+                "the store has no `{missing}` setting yet (for the store or this branch): the \
+                 owner sets it in the back office, then this enrollment code still works"
+            )));
+        }
         Ok(EnrollResponse {
             protocol: PROTOCOL_VERSION,
             device_id,

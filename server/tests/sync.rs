@@ -570,6 +570,46 @@ async fn pull_pages_totals_and_last_writer(backend: Backend) {
     t.server.shutdown().await;
 }
 
+async fn enrollment_waits_for_required_settings(backend: Backend) {
+    let t = TestServer::start(backend).await;
+    let code = t
+        .admin(
+            "POST",
+            "/api/v1/admin/enrollment-codes",
+            Some(json!({"branch_id": t.branch_id, "nfce_series": 3})),
+        )
+        .await;
+    let body = json!({
+        "code": code["code"], "device_name": "Caixa 3",
+        "required_settings": ["fiscal.emitter"],
+    });
+    // The store has no emitter yet: refused, naming the setting, and no device is created.
+    let (status, err) = t
+        .call("POST", "/api/v1/sync/enroll", None, Some(body.clone()))
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err.to_string().contains("fiscal.emitter"),
+        "the answer names what is missing: {err}"
+    );
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM devices").await, 0);
+
+    // A branch's own emitter counts as well; once it exists the same code still works,
+    // because the refusal rolled the claim back.
+    t.admin(
+        "PUT",
+        &format!("/api/v1/admin/settings/fiscal.emitter.{}", t.branch_id),
+        Some(json!({"value": "{}"})),
+    )
+    .await;
+    let (status, enrolled) = t
+        .call("POST", "/api/v1/sync/enroll", None, Some(body))
+        .await;
+    assert_eq!(status, 200, "{enrolled}");
+    assert_eq!(enrolled["settings"]["nfce_series"], 3);
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM devices").await, 1);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -593,6 +633,7 @@ macro_rules! suite {
 
 suite!(
     enrollment_and_auth,
+    enrollment_waits_for_required_settings,
     exactly_once_push,
     bad_payloads,
     two_branches_oversell,

@@ -104,6 +104,7 @@ async fn devices_pin_the_certificate_learned_at_enrollment() {
         code["code"].as_str().expect("code"),
         "Caixa",
         Some(&wrong),
+        &[],
     )
     .await;
     assert!(
@@ -116,6 +117,7 @@ async fn devices_pin_the_certificate_learned_at_enrollment() {
         code["code"].as_str().expect("code"),
         "Caixa",
         None,
+        &[],
     )
     .await
     .expect("enrolls over TLS");

@@ -207,10 +207,13 @@ fn parse_bool(key: &str, value: &str) -> PosResult<bool> {
     }
 }
 
+/// The store setting with the NFC-e emitter; a till is not enrolled without it.
+pub(crate) const EMITTER_SETTING: &str = "fiscal.emitter";
+
 /// Every setting key the device reads from the store's settings, for `branch`.
 pub(crate) fn policy_keys(branch: &str) -> Vec<String> {
     let mut keys: Vec<String> = [
-        "fiscal.emitter",
+        EMITTER_SETTING,
         "policy.contingency",
         "policy.lockout",
         "policy.permissions",
@@ -245,10 +248,10 @@ pub(crate) fn config_from_settings(
     policies: &BTreeMap<String, String>,
     previous: Option<&PosConfig>,
 ) -> PosResult<PosConfig> {
-    let branch_key = format!("fiscal.emitter.{}", settings.branch_id);
-    let (key, emitter_json) = match (policies.get(&branch_key), policies.get("fiscal.emitter")) {
+    let branch_key = format!("{EMITTER_SETTING}.{}", settings.branch_id);
+    let (key, emitter_json) = match (policies.get(&branch_key), policies.get(EMITTER_SETTING)) {
         (Some(v), _) => (branch_key.as_str(), v),
-        (None, Some(v)) => ("fiscal.emitter", v),
+        (None, Some(v)) => (EMITTER_SETTING, v),
         (None, None) => {
             return match previous {
                 Some(p) => Ok(p.clone()),

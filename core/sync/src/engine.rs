@@ -160,18 +160,21 @@ impl EngineError {
 
 /// Trades a one-time code for the device identity. Returns the response and the fingerprint of
 /// the server certificate seen (to pin from now on). With `expected_fingerprint` (shown beside
-/// the code in the back office) a different certificate is refused.
+/// the code in the back office) a different certificate is refused. `required_settings`: see
+/// [`EnrollRequest::required_settings`].
 pub async fn enroll(
     base_url: &str,
     code: &str,
     device_name: &str,
     expected_fingerprint: Option<&str>,
+    required_settings: &[&str],
 ) -> Result<(EnrollResponse, Option<String>), EngineError> {
     let client = client_for(base_url, expected_fingerprint, Duration::from_secs(30))?;
     let req = EnrollRequest {
         protocol: PROTOCOL_VERSION,
         code: code.to_owned(),
         device_name: device_name.to_owned(),
+        required_settings: required_settings.iter().map(|k| (*k).to_owned()).collect(),
     };
     let resp: EnrollResponse = post(&client, base_url, paths::ENROLL, None, &req).await?;
     Ok((resp, client.seen_fingerprint()))

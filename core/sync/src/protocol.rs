@@ -41,6 +41,11 @@ pub struct EnrollRequest {
     pub code: String,
     /// Shown in the back office ("Caixa 2", "Tablet da loja").
     pub device_name: String,
+    /// Store settings the device cannot work without (e.g. `fiscal.emitter` for a till), each
+    /// found as the key itself or as `<key>.<branch id>`. While one is missing the server
+    /// refuses the enrollment and the code stays usable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_settings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

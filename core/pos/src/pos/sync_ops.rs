@@ -19,8 +19,9 @@ use super::{Inner, Pos, keys, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::status::StatusListener;
 use crate::sync_link::{
-    CATALOG_REFRESHED_AT, ENROLLMENT_SECRET, Enrollment, EnrollmentInfo, EnrollmentRequest,
-    INITIAL_LOAD_DONE, RoundState, StatusBridge, config_from_settings, policy_keys,
+    CATALOG_REFRESHED_AT, EMITTER_SETTING, ENROLLMENT_SECRET, Enrollment, EnrollmentInfo,
+    EnrollmentRequest, INITIAL_LOAD_DONE, RoundState, StatusBridge, config_from_settings,
+    policy_keys,
 };
 
 /// The engine and the timers running for an enrolled device. Dropping it stops them all.
@@ -277,6 +278,9 @@ impl Pos {
             request.code.trim(),
             request.device_name.trim(),
             fingerprint.as_deref(),
+            // Without the emitter a till cannot issue a note: the server keeps the code usable
+            // until the owner sets it.
+            &[EMITTER_SETTING],
         )
         .await
         .map_err(|e| engine_error("enrollment", e))?;
