@@ -920,21 +920,23 @@ mod tests {
         assert_eq!(pos.link(), LinkState::Offline);
         bridge.on_event(SyncEvent::Online);
         assert_eq!(pos.link(), LinkState::Online);
+        // The reader clears its pending list before the result's mutation is recorded: wait
+        // for both.
+        let forwarded = |pos: &Pos| {
+            pos.with_store(|s| s.outbox_after(0, 1_000))
+                .expect("outbox")
+                .into_iter()
+                .any(|e| {
+                    matches!(e.mutation, Mutation::CardPaymentForwarded { sale_id, .. } if sale_id == sale)
+                })
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !pos.pending_card_payments().expect("pending").is_empty() {
+        while !(pos.pending_card_payments().expect("pending").is_empty() && forwarded(&pos)) {
             assert!(
                 std::time::Instant::now() < deadline,
-                "forwarded when the engine restored the link"
+                "forwarded, and the result recorded for the server, once the engine restored the link"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let forwarded = pos
-            .with_store(|s| s.outbox_after(0, 1_000))
-            .expect("outbox")
-            .into_iter()
-            .any(|e| {
-                matches!(e.mutation, Mutation::CardPaymentForwarded { sale_id, .. } if sale_id == sale)
-            });
-        assert!(forwarded, "the result is pushed to the server");
     }
 }
