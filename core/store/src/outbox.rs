@@ -46,16 +46,16 @@ impl<'a> SaleFactsRef<'a> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct SaleFacts {
-    pub(crate) local_number: u64,
-    pub(crate) register_session_id: Option<RegisterSessionId>,
-    pub(crate) fiscal: Option<FiscalDocumentRef>,
-    pub(crate) stock_deltas: Vec<StockDelta>,
-    pub(crate) balance_deltas: Vec<BalanceDelta>,
+struct SaleFacts {
+    local_number: u64,
+    register_session_id: Option<RegisterSessionId>,
+    fiscal: Option<FiscalDocumentRef>,
+    stock_deltas: Vec<StockDelta>,
+    balance_deltas: Vec<BalanceDelta>,
 }
 
 impl SaleFacts {
-    pub(crate) fn into_mutation(self, sale: Sale) -> Mutation {
+    fn into_mutation(self, sale: Sale) -> Mutation {
         Mutation::SaleRecorded(SaleRecorded {
             sale,
             local_number: self.local_number,
