@@ -8,6 +8,13 @@ use crate::nfce::*;
 
 pub const SAMPLE_CNPJ: &str = "06157250000116";
 
+/// The public test A1 certificate for [`SAMPLE_CNPJ`] (see `testdata/README.md`), built into the
+/// crate so tests, benches and the demo need no file beside the repository.
+pub const PUBLIC_TEST_PFX: &[u8] = include_bytes!("../testdata/test-a1-cnpj-06157250000116.pfx");
+
+/// The password of [`PUBLIC_TEST_PFX`].
+pub const PUBLIC_TEST_PFX_PASSWORD: &str = "minhasenha";
+
 pub fn sample_emitter(crt: Crt) -> EmitterSettings {
     EmitterSettings {
         cnpj: SAMPLE_CNPJ.into(),

@@ -1,6 +1,5 @@
-//! Fixtures shared by the unit tests: the shared NFC-e data and generated certificates.
+//! Fixtures for the unit tests: the public test certificate and generated certificates.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use openssl::asn1::Asn1Time;
@@ -14,24 +13,11 @@ use openssl::x509::{X509, X509NameBuilder};
 
 use crate::certificate::A1Certificate;
 
-/// The repository's `shared/` directory (checked out beside the workspace).
-pub fn shared_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let candidate = dir.join("shared/nfce");
-        if candidate.is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/nfce above CARGO_MANIFEST_DIR");
-    }
-}
-
 pub const TEST_PFX_PASSWORD: &str = "minhasenha";
 pub const TEST_PFX_CNPJ: &str = "06157250000116";
 
 pub fn test_pfx_bytes() -> Vec<u8> {
-    std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
-        .expect("the public test certificate is in shared/nfce/certs")
+    crate::samples::PUBLIC_TEST_PFX.to_vec()
 }
 
 /// The public test A1 certificate, loaded once for all tests.

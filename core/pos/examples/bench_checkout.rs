@@ -16,16 +16,6 @@ use tenda_store::{DbKey, LocalChange, Store};
 const SALES: usize = 2_000;
 const WARMUP: usize = 50;
 
-fn shared_dir() -> std::path::PathBuf {
-    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared/nfce").is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/ directory above the crate");
-    }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx].as_secs_f64() * 1000.0
@@ -45,8 +35,7 @@ fn user(login: &str, role: Role, pin: &str) -> User {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
-        .expect("test certificate");
+    let pfx = tenda_fiscal::samples::PUBLIC_TEST_PFX.to_vec();
 
     let mut config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
     config.contingency.max_notes = 1_000_000;

@@ -444,8 +444,7 @@ fn tampered_truncated_or_foreign_backups_are_refused() {
 #[test]
 fn the_a1_certificate_is_kept_only_inside_the_encrypted_database() {
     let mut ts = temp_store();
-    let pfx = std::fs::read(shared_file("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
-        .expect("test certificate");
+    let pfx = include_bytes!("../../fiscal/testdata/test-a1-cnpj-06157250000116.pfx").to_vec();
     let owner = Actor::User(seller());
     ts.store
         .save_secret(

@@ -540,12 +540,3 @@ pub fn wire(entry: &OutboxEntry) -> PushedMutation {
     PushedMutation::from_entry(entry).expect("serializes")
 }
 
-pub fn shared_dir() -> PathBuf {
-    let mut dir: &Path = Path::new(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared").is_dir() {
-            return dir.join("shared");
-        }
-        dir = dir.parent().expect("shared/ beside the repository");
-    }
-}

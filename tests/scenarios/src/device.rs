@@ -19,22 +19,11 @@ use tenda_store::DbKey;
 
 use crate::backoffice::Result;
 
-/// The repository's `shared/` directory (test certificate, schemas).
-pub fn shared_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared/nfce").is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/ directory above the repository");
-    }
-}
-
 /// The test A1 certificate (CNPJ 06.157.250/0001-16) and its password.
 pub fn test_certificate() -> Result<(Vec<u8>, &'static str)> {
     Ok((
-        std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))?,
-        "minhasenha",
+        tenda_fiscal::samples::PUBLIC_TEST_PFX.to_vec(),
+        tenda_fiscal::samples::PUBLIC_TEST_PFX_PASSWORD,
     ))
 }
 

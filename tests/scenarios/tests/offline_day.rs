@@ -28,16 +28,6 @@ use tenda_scenarios::sample;
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 use tenda_store::{AuditVerification, DbKey};
 
-fn shared_dir() -> std::path::PathBuf {
-    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared/nfce").is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/ directory above the repository");
-    }
-}
-
 fn user(login: &str, role: Role, pin: &str) -> User {
     User {
         id: UserId::new(),
@@ -97,8 +87,7 @@ async fn device(dir: &std::path::Path, series: u16, sim: &Simulator, link: &Link
             s.save_customer(c).expect("customer");
         }
     });
-    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
-        .expect("pfx");
+    let pfx = tenda_fiscal::samples::PUBLIC_TEST_PFX.to_vec();
     let owner = Approval {
         login: "dona".into(),
         secret: Secret::Pin("9999".into()),

@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn check_digit_matches_public_vectors() {
-        // From shared/nfce/vectors/VECTORS.md.
+        // From core/fiscal/testdata/VECTORS.md.
         for key in [
             "41190408187168000160653990000000269000000227",
             "13181017921427000125650010000000309887251170",

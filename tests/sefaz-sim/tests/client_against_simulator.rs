@@ -17,19 +17,12 @@ use tenda_fiscal::sefaz::{
 use tenda_fiscal::xsd::{self, Schema};
 use tenda_sefaz_sim::{Faults, Malformation, Simulator, SimulatorConfig, StartOptions};
 
-fn shared_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared/nfce").is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/ directory above the crate");
-    }
-}
-
 fn certificate() -> A1Certificate {
-    let path = shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx");
-    A1Certificate::from_pfx_file(&path, "minhasenha").expect("test certificate loads")
+    A1Certificate::from_pkcs12_der(
+        tenda_fiscal::samples::PUBLIC_TEST_PFX,
+        tenda_fiscal::samples::PUBLIC_TEST_PFX_PASSWORD,
+    )
+    .expect("test certificate loads")
 }
 
 fn now_brt() -> chrono::DateTime<FixedOffset> {

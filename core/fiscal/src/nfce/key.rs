@@ -200,7 +200,7 @@ pub(crate) fn is_acceptable_code(code: u32, number: u32) -> bool {
 mod tests {
     use super::*;
 
-    /// Every vector of shared/nfce/vectors/VECTORS.md.
+    /// Every vector of core/fiscal/testdata/VECTORS.md.
     const VALID: &[&str] = &[
         "41190408187168000160653990000000269000000227",
         "13181017921427000125650010000000309887251170",

@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn v2_online_public_vectors() {
-        // shared/nfce/vectors/VECTORS.md, "QR code v2 (manual examples)".
+        // core/fiscal/testdata/VECTORS.md, "QR code v2 (manual examples)".
         // The manual's example key does not carry a valid DV; the hash is defined over the text.
         let key = AccessKey::unchecked("28170800156225000131650110000151341562040824");
         assert_eq!(

@@ -183,18 +183,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bundled_data_equals_the_shared_files() {
-        let dir = crate::test_support::shared_dir().join("nfce/data");
-        let json = std::fs::read_to_string(dir.join("uri_consulta_nfce.json")).expect("json");
-        assert_eq!(
-            json, URI_CONSULTA_JSON,
-            "bundled copy drifted from shared data"
-        );
-        let xml = std::fs::read_to_string(dir.join("wsnfe_4.00_mod65.xml")).expect("xml");
-        assert_eq!(xml, WSNFE_XML, "bundled copy drifted from shared data");
-    }
-
-    #[test]
     fn every_state_has_urls_in_both_environments() {
         for &uf in Uf::ALL {
             for env in [Environment::Production, Environment::Homologation] {

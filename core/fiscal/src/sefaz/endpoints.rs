@@ -211,14 +211,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compiled_table_matches_shared_data() {
-        // The crate carries its own copy; drift from the shared table must be noticed.
-        let shared = crate::test_support::shared_dir().join("nfce/data/wsnfe_4.00_mod65.xml");
-        let text = std::fs::read_to_string(shared).expect("shared endpoint table");
-        assert_eq!(text, BUILTIN_TABLE);
-    }
-
-    #[test]
     fn states_with_own_services_and_svrs_fallback() {
         let table = Endpoints::official();
         let sp = table

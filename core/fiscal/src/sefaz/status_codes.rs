@@ -64,12 +64,6 @@ mod tests {
         assert!(describe(225).expect("225").message.contains("Schema"));
     }
 
-    #[test]
-    fn compiled_table_matches_shared_data() {
-        let shared = crate::test_support::shared_dir().join("nfce/data/cstat.json");
-        let text = std::fs::read_to_string(shared).expect("shared cStat table");
-        assert_eq!(text, BUILTIN_TABLE);
-    }
 }
 
 /// A SEFAZ answer code with its reason as sent (`cStat` + `xMotivo`).

@@ -17,16 +17,6 @@ use tenda_pos::credentials::{Secret, hash_secret};
 use tenda_pos::{Approval, Pos, PosConfig};
 use tenda_store::DbKey;
 
-pub fn shared_dir() -> std::path::PathBuf {
-    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        if dir.join("shared/nfce").is_dir() {
-            return dir.join("shared");
-        }
-        assert!(dir.pop(), "no shared/ directory above the crate");
-    }
-}
-
 pub fn user(login: &str, role: Role, pin: &str) -> User {
     User {
         id: UserId::new(),
@@ -112,8 +102,7 @@ pub fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
         s.save_product(&bread).expect("bread");
         s.save_customer(&customer).expect("customer");
     });
-    let pfx = std::fs::read(shared_dir().join("nfce/certs/test-a1-cnpj-06157250000116.pfx"))
-        .expect("test pfx");
+    let pfx = tenda_fiscal::samples::PUBLIC_TEST_PFX.to_vec();
     let owner = Approval {
         login: "dona".into(),
         secret: Secret::Pin("9999".into()),

@@ -129,19 +129,3 @@ pub fn execute_raw(path: &std::path::Path, key: &DbKey, sql: &str) {
     .expect("keys");
     conn.batch_execute(sql).expect("raw SQL runs");
 }
-
-/// A file under the repository's `shared/` directory (checked out beside the repository).
-pub fn shared_file(relative: &str) -> std::path::PathBuf {
-    let mut dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let candidate = dir.join("shared").join(relative);
-        if candidate.exists() {
-            return candidate;
-        }
-        assert!(
-            dir.pop(),
-            "shared/{relative} not found above {}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-    }
-}
