@@ -2,7 +2,7 @@
 //! printer, the store's A1 certificate installed by the owner, and SEFAZ reached through the
 //! store's (cuttable) link.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
