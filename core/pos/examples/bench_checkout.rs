@@ -47,12 +47,8 @@ fn main() {
         "bench".into(),
     );
     open.sefaz = SefazRoute::NotConfigured;
-    let pos = Pos::create(
-        open,
-        Platform::new(Arc::new(MemoryKeyStore::new())),
-        config,
-    )
-    .expect("device store");
+    let pos = Pos::create(open, Platform::new(Arc::new(MemoryKeyStore::new())), config)
+        .expect("device store");
     let owner = user("dona", Role::Owner, "9999");
     let seller = user("bia", Role::Seller, "1111");
     let products: Vec<Product> = (0..5)
@@ -85,8 +81,11 @@ fn main() {
         .expect("seller signs in");
     pos.open_register(Money::from_centavos(100_00), Some(owner_ok.clone()))
         .expect("register opens");
-    pos.enter_contingency("Queda do link de internet da loja".into(), Some(owner_ok.clone()))
-        .expect("contingency");
+    pos.enter_contingency(
+        "Queda do link de internet da loja".into(),
+        Some(owner_ok.clone()),
+    )
+    .expect("contingency");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -253,3 +253,40 @@ pub(crate) fn account_error(e: tenda_domain::AccountError) -> PosError {
         other => PosError::invalid("customer_account", other.to_string()),
     }
 }
+
+impl PosError {
+    /// The sync engine's errors, as the screens see them (`what` names the refused feature).
+    pub(crate) fn from_engine(what: &str, e: tenda_sync::engine::EngineError) -> PosError {
+        use tenda_sync::engine::EngineError as E;
+        match e {
+            E::PinMismatch { .. } => PosError::Rejected {
+                code: "server_certificate".into(),
+                reason: "the server's certificate is not the one whose fingerprint was given: \
+                         check the fingerprint shown beside the code (or something is in between)"
+                    .into(),
+            },
+            E::Offline(source) => {
+                PosError::offline(what, format!("the server could not be reached ({source})"))
+            }
+            E::Refused { status, body } => PosError::Rejected {
+                code: format!(
+                    "server_{}",
+                    serde_json::to_value(body.code)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| status.to_string())
+                ),
+                reason: body.message,
+            },
+            E::Tls(reason) => PosError::Rejected {
+                code: "server_certificate".into(),
+                reason,
+            },
+            E::Config(reason) => PosError::invalid("server_url", reason),
+            E::Store(s) => PosError::from(s),
+            other => PosError::Internal {
+                detail: other.to_string(),
+            },
+        }
+    }
+}

@@ -30,9 +30,10 @@ pub use pos::{
     Pos, ProductView, SaleOutcome, Subscription, TicketLineView, TicketView, TransmissionSummary,
 };
 pub use pos::{
-    AuditFilter, AuditReport, AuditRow, AuditVerificationView, CancellationOutcome, CardForwardSummary, CardOfflineRisk,
-    CardPaymentToRecover, ConsumerCorrection, FiscalEventRecord, LineFiscalCorrection,
-    NoteCorrection, OfflineSaleRow, PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow,
-    SaleNoteState, SalePaymentRow, SyncNowOutcome, VoidedRange,
+    AuditFilter, AuditReport, AuditRow, AuditVerificationView, CancellationOutcome,
+    CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, ConsumerCorrection,
+    FiscalEventRecord, LineFiscalCorrection, NoteCorrection, OfflineSaleRow, PendingCardPayment,
+    ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow, SyncNowOutcome,
+    VoidedRange,
 };
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

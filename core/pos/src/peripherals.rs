@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tenda_devices::PrinterSettings;
 use tenda_devices::card::ReaderSettings;
 use tenda_devices::transport::{Pacing, ReconnectPolicy};
-use tenda_devices::PrinterSettings;
 
 /// A byte link to one peripheral (the platform's BLE, or a simulator).
 pub use tenda_devices::transport::Transport as PeripheralTransport;

@@ -40,9 +40,12 @@ impl CoreRuntime {
         F: Future<Output = PosResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        self.handle.spawn(work).await.map_err(|e| PosError::Internal {
-            detail: format!("core task: {e}"),
-        })?
+        self.handle
+            .spawn(work)
+            .await
+            .map_err(|e| PosError::Internal {
+                detail: format!("core task: {e}"),
+            })?
     }
 }
 

@@ -301,7 +301,11 @@ mod hub_tests {
         hub.unsubscribe(id);
         hub.update(|s| s.pending_sync = 4);
         let seen = rec.0.lock().expect("not poisoned");
-        assert_eq!(seen.len(), 3, "initial + two real changes, none after unsubscribing");
+        assert_eq!(
+            seen.len(),
+            3,
+            "initial + two real changes, none after unsubscribing"
+        );
         assert!(
             seen[1].unavailable.is_empty(),
             "online: nothing is unavailable"

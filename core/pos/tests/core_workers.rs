@@ -68,7 +68,10 @@ fn a_pos_opened_on_a_plain_thread_sells_without_any_runtime() {
     let (outcome, _f) = outcome;
     assert_eq!(outcome.change, m(1_10));
     assert!(outcome.note.expect("note").contingency);
-    assert!(outcome.printed, "the receipt printed through the core's runtime");
+    assert!(
+        outcome.printed,
+        "the receipt printed through the core's runtime"
+    );
 }
 
 #[test]

@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::*;
 use tenda_domain::{FiscalData, FiscalStatus, Mutation};
 use tenda_pos::credentials::Secret;
@@ -147,7 +146,11 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     // A contingency note (link down) cannot be cancelled before SEFAZ authorizes it.
     let waiting = sell(pos).await;
     let err = pos
-        .cancel_sale(waiting.sale_id, "Cliente desistiu da compra no caixa".into(), None)
+        .cancel_sale(
+            waiting.sale_id,
+            "Cliente desistiu da compra no caixa".into(),
+            None,
+        )
         .await
         .expect_err("not authorized yet");
     assert_eq!(err.code(), "invalid_state");
@@ -174,7 +177,11 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         .inspect_store(|s| s.stock_level(f.coffee.id))
         .expect("stock");
     let out = pos
-        .cancel_sale(sale.sale_id, "Cliente desistiu da compra no caixa".into(), None)
+        .cancel_sale(
+            sale.sale_id,
+            "Cliente desistiu da compra no caixa".into(),
+            None,
+        )
         .await
         .expect("cancelled");
     assert!(out.protocol.is_some() && out.status_code == 135, "{out:?}");
@@ -229,10 +236,14 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         "the legal record is kept"
     );
     assert_eq!(
-        pos.cancel_sale(sale.sale_id, "Cliente desistiu da compra no caixa".into(), None)
-            .await
-            .expect_err("twice")
-            .code(),
+        pos.cancel_sale(
+            sale.sale_id,
+            "Cliente desistiu da compra no caixa".into(),
+            None
+        )
+        .await
+        .expect_err("twice")
+        .code(),
         "invalid_state"
     );
 
@@ -285,9 +296,9 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
             "Nota substituida por outra".into(),
             None,
         )
-            .await
-            .expect_err("its own note")
-            .code(),
+        .await
+        .expect_err("its own note")
+        .code(),
         "invalid_input"
     );
     let out = pos
@@ -353,9 +364,13 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     })
     .expect("interrupted cancellation");
     let audited = pos.audit_entries(0, 10_000).expect("audit").len();
-    pos.cancel_sale(kept.sale_id, "Cliente desistiu da compra no caixa".into(), None)
-        .await
-        .expect("finished");
+    pos.cancel_sale(
+        kept.sale_id,
+        "Cliente desistiu da compra no caixa".into(),
+        None,
+    )
+    .await
+    .expect("finished");
     let audit = pos.audit_entries(0, 10_000).expect("audit");
     assert_eq!(
         audit[audited..]

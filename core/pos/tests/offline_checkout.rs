@@ -13,7 +13,6 @@ use tenda_pos::register::PaymentKind;
 use tenda_pos::status::{LinkState, SefazMode};
 use tenda_pos::{CountedAmount, PaymentRequest, Pos, PosError};
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_sale_commits_signs_and_prints_in_contingency() {
     let f = fixture(|_| {});
@@ -24,8 +23,11 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
         .expect("manager opens the register");
 
     // Ring up: coffee by barcode ×2, bread by scale label (1.250 kg of code 00123).
-    pos.scan("7891000100103".into(), Some(Quantity::from_units(2).expect("2")))
-        .expect("barcode");
+    pos.scan(
+        "7891000100103".into(),
+        Some(Quantity::from_units(2).expect("2")),
+    )
+    .expect("barcode");
     pos.scan("2001230012502".into(), None).expect("scale label");
     let ticket = pos.ticket().expect("ticket");
     // 2 × 18.90 + 1.250 × 16.90 (21.125 → 21.12, half-even) = 58.92
@@ -153,7 +155,13 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
 
     // Closing: expected cash = 100 float + 58.92; counted 158.00 → 0.92 short.
     let report = pos
-        .close_register(vec![CountedAmount { kind: PaymentKind::Cash, amount: m(158_00) }], Some(manager()))
+        .close_register(
+            vec![CountedAmount {
+                kind: PaymentKind::Cash,
+                amount: m(158_00),
+            }],
+            Some(manager()),
+        )
         .expect("manager closes");
     let cash = &report.lines[0];
     assert_eq!((cash.expected, cash.difference), (m(158_92), m(-92)));

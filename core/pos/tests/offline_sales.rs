@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::*;
 use tenda_domain::{Actor, Cart, FiscalStatus, Payment, Quantity, SaleHeader, SaleId};
 use tenda_pos::credentials::Secret;
@@ -99,7 +98,12 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
 
     // A sale with an NFC-e cannot just be deleted.
     let err = pos
-        .cancel_unsynced_sale(first.sale_id, "cliente desistiu".into(), true, Some(manager()))
+        .cancel_unsynced_sale(
+            first.sale_id,
+            "cliente desistiu".into(),
+            true,
+            Some(manager()),
+        )
         .expect_err("has a note");
     assert_eq!(err.code(), "invalid_state");
     assert!(err.to_string().contains("cancel_sale"), "{err}");

@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use chrono::{Duration, Utc};
 use common::*;
 use tenda_pos::credentials::Secret;
@@ -52,9 +51,7 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
             .code(),
         "forbidden"
     );
-    let notes = pos
-        .contingency_notes_report(Some(owner()))
-        .expect("report");
+    let notes = pos.contingency_notes_report(Some(owner())).expect("report");
     assert_eq!(notes.len(), 2);
     for n in &notes {
         let transmitted = n.transmitted_at.expect("transmission time");

@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::*;
 use tenda_domain::FiscalStatus;
 use tenda_pos::PaymentRequest;
@@ -45,10 +44,7 @@ async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
     });
     pos.set_sefaz_route(simulator_route(&sim, 30000, 30000))
         .expect("SEFAZ route");
-    let summary = pos
-        .transmit_backlog(false)
-        .await
-        .expect("transmission");
+    let summary = pos.transmit_backlog(false).await.expect("transmission");
     assert_eq!(
         (summary.authorized, summary.rejected, summary.remaining),
         (2, 1, 0),
@@ -95,10 +91,7 @@ async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
         "automatic entry, then straight back (nothing left to drain)"
     );
     // Running again sends nothing twice.
-    let again = pos
-        .transmit_backlog(false)
-        .await
-        .expect("second run");
+    let again = pos.transmit_backlog(false).await.expect("second run");
     assert_eq!(again.sent, 0);
 }
 
@@ -114,7 +107,8 @@ async fn online_sale_is_authorized_at_once_and_falls_back_to_contingency_when_se
         .expect("simulator");
     pos.set_sefaz_route(simulator_route(&sim, 2000, 30000))
         .expect("SEFAZ route");
-    pos.set_link(tenda_pos::status::LinkState::Online).expect("link");
+    pos.set_link(tenda_pos::status::LinkState::Online)
+        .expect("link");
     pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
     pos.open_register(m(0), Some(manager())).expect("open");

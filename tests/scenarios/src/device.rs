@@ -11,8 +11,8 @@ use tenda_devices::transport::WriteMode;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::StatusListener;
 use tenda_pos::{
-    Approval, EnrollmentRequest, KeyStore, MemoryKeyStore, OpenConfig, PeripheralTimings, Platform, Pos,
-    SefazRoute,
+    Approval, EnrollmentRequest, KeyStore, MemoryKeyStore, OpenConfig, PeripheralTimings, Platform,
+    Pos, SefazRoute,
 };
 
 use crate::backoffice::Result;
@@ -102,7 +102,7 @@ pub fn install_certificate(pos: &Pos, owner: &Approval) -> Result<()> {
 /// A simulated 80 mm printer on a fast link, attached to the register.
 pub fn attach_printer(pos: &Pos) -> SimulatedPrinter {
     let printer = SimulatedPrinter::new(&PrinterProfile::mm80());
-    printer.set_link(512, WriteMode::WithResponse).expect("link");
+    printer.set_link(512, WriteMode::WithResponse);
     pos.attach_printer(Arc::new(printer.clone()))
         .expect("a fresh register takes a printer");
     printer

@@ -54,7 +54,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     // Without the store's emitter settings a register cannot issue notes: the server refuses,
     // naming the setting, and the code stays usable (the register below enrolls with it).
     let code = bo.enrollment_code(branch, 3).await.expect("code");
-    let err = enroll_at(&dir.path().join("no-emitter.db"),
+    let err = enroll_at(
+        &dir.path().join("no-emitter.db"),
         &DbKey::generate(),
         EnrollmentRequest::new(&url, &code, "Caixa 0"),
         None,
@@ -81,7 +82,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     .expect("settings");
 
     // A wrong code and an https server without the pinned fingerprint are refused.
-    let err = enroll_at(&dir.path().join("wrong.db"),
+    let err = enroll_at(
+        &dir.path().join("wrong.db"),
         &DbKey::generate(),
         EnrollmentRequest::new(&url, "AAAA-BBBB-CCCC", "Caixa 9"),
         None,
@@ -97,7 +99,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
         !dir.path().join("wrong.db").exists(),
         "a failed enrollment leaves no empty store behind"
     );
-    let err = enroll_at(&dir.path().join("https.db"),
+    let err = enroll_at(
+        &dir.path().join("https.db"),
         &DbKey::generate(),
         EnrollmentRequest::new("https://127.0.0.1:1", "AAAA-BBBB-CCCC", "Caixa 9"),
         None,

@@ -7,7 +7,6 @@
 //! once, numbers never skip, balances and cash reconcile, and every audit chain verifies.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tenda_domain::{Customer, DeviceId, FiscalStatus, Money, Role, SaleId, User, UserId};
@@ -261,7 +260,10 @@ async fn two_branches_sell_through_an_outage_and_every_note_is_authorized_once()
                 "balance = − what was bought on account"
             );
         }
-        let report = d.pos.close_register(vec![], Some(manager())).expect("close");
+        let report = d
+            .pos
+            .close_register(vec![], Some(manager()))
+            .expect("close");
         let cash = report
             .lines
             .iter()

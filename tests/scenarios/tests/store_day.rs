@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tenda_devices::card::OfflineLimits;
@@ -327,11 +326,7 @@ async fn forward_cards(d: &Device) {
 
 async fn drain_notes(d: &Device) {
     for round in 0..10 {
-        let s = d
-            .pos
-            .transmit_backlog(true)
-            .await
-            .expect("transmission");
+        let s = d.pos.transmit_backlog(true).await.expect("transmission");
         if s.remaining == 0 {
             return;
         }
@@ -525,7 +520,10 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
 
     // The main branch's register goes down with the link (its process will drain later).
     let a_sales_before_kill = a.sales.len();
-    let a_outbox = a.pos.inspect_store(|s| s.outbox_last_seq()).expect("outbox");
+    let a_outbox = a
+        .pos
+        .inspect_store(|s| s.outbox_last_seq())
+        .expect("outbox");
     // Its sync engine stops with it; the file is left as the power cut left it.
     a.pos.shutdown().await.expect("shutdown");
 
@@ -644,7 +642,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         .pos
         .correct_note(
             rejected_sale,
-            &NoteCorrection {
+            NoteCorrection {
                 lines: vec![LineFiscalCorrection {
                     line: 0,
                     fiscal: FiscalData {
@@ -762,7 +760,10 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
     // Every change each register made is on the server, applied once and in order.
     let devices = bo.devices().await.expect("devices");
     for d in [&a, &b] {
-        let last = d.pos.inspect_store(|s| s.outbox_last_seq()).expect("outbox");
+        let last = d
+            .pos
+            .inspect_store(|s| s.outbox_last_seq())
+            .expect("outbox");
         let on_server = devices
             .iter()
             .find(|v| v["id"] == d.device_id.to_string())
@@ -936,12 +937,11 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
 
     // Cash reconciles per register, and every audit chain verifies.
     for d in [&a, &b] {
-        assert!(
-            d.pos.verify_audit().expect("verify").intact,
-            "{}",
-            d.name
-        );
-        let report = d.pos.close_register(vec![], Some(manager())).expect("close");
+        assert!(d.pos.verify_audit().expect("verify").intact, "{}", d.name);
+        let report = d
+            .pos
+            .close_register(vec![], Some(manager()))
+            .expect("close");
         let cash = report
             .lines
             .iter()

@@ -257,7 +257,8 @@ impl Pos {
         transport: Arc<dyn crate::peripherals::PeripheralTransport>,
     ) -> PosResult<()> {
         self.alive()?;
-        let reader = tenda_devices::card::LinkCardReader::new(transport, self.inner.peripherals.reader());
+        let reader =
+            tenda_devices::card::LinkCardReader::new(transport, self.inner.peripherals.reader());
         self.pair_reader(Arc::new(reader))
     }
 
@@ -611,9 +612,9 @@ impl Pos {
     /// A manager drops the cards charged for the current ticket (audited; offline captures
     /// dropped, online ones to reverse at the acquirer). Returns how many were dropped.
     pub async fn abandon_card_charges(&self, approval: Option<Approval>) -> PosResult<u32> {
-        self.on_core(move |pos| async move {
-            pos.abandon_card_charges_on_core(approval.as_ref()).await
-        })
+        self.on_core(
+            move |pos| async move { pos.abandon_card_charges_on_core(approval.as_ref()).await },
+        )
         .await
     }
 
@@ -706,7 +707,8 @@ impl Pos {
 
     /// Forwards the offline card captures now (the core also does it when the link returns).
     pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
-        self.on_core(|pos| async move { pos.forward_pending().await }).await
+        self.on_core(|pos| async move { pos.forward_pending().await })
+            .await
     }
 
     /// Sends the offline card payments for authorization (call when the link returns). Each

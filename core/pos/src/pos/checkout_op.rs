@@ -182,8 +182,7 @@ impl Pos {
         let device = Actor::Device(config.device_id);
         let mut fiscal = lock(&self.inner.fiscal).clone();
         let mut audit = Vec::new();
-        let online =
-            self.can_reach_sefaz() && link == crate::status::LinkState::Online;
+        let online = self.can_reach_sefaz() && link == crate::status::LinkState::Online;
         let emission = match fiscal.emission(at, &config.contingency) {
             Ok(Emission::Online) if online => None,
             Ok(Emission::Online) => {
@@ -276,57 +275,56 @@ impl Pos {
         let mut fiscal_failure: Option<PosError> = None;
         let committed = {
             let mut store = lock(&self.inner.store);
-            let result = store
-                .commit_sale_with_fiscal_and_change(
-                    &commit,
-                    series,
-                    |number| {
-                        let input = match nfce_input(
-                            &sale,
-                            &config.emitter,
-                            number,
-                            &note_emission,
-                            config.utc_offset_minutes,
-                        ) {
-                            Ok(input) => input,
-                            Err(e) => {
-                                let failure = PosError::from(e);
-                                let text = failure.to_string();
-                                fiscal_failure = Some(failure);
-                                return Err(text);
-                            }
-                        };
-                        let note = match build_and_sign(&input, &certificate) {
-                            Ok(note) => note,
-                            Err(e) => {
-                                let text = fiscal_error_text(&e);
-                                fiscal_failure = Some(PosError::Fiscal {
-                                    detail: text.clone(),
-                                });
-                                return Err(text);
-                            }
-                        };
-                        let doc = SignedFiscalDocument {
-                            access_key: note.access_key.as_str().to_owned(),
-                            emission: if contingency {
-                                EmissionType::OfflineContingency
-                            } else {
-                                EmissionType::Normal
-                            },
-                            status: if contingency {
-                                FiscalStatus::Contingency
-                            } else {
-                                FiscalStatus::Pending
-                            },
-                            xml: note.xml.clone(),
-                            protocol: None,
-                            deadline: note.transmission_deadline.map(|d| d.to_utc()),
-                        };
-                        signed_note = Some(note);
-                        Ok(doc)
-                    },
-                    &extra,
-                );
+            let result = store.commit_sale_with_fiscal_and_change(
+                &commit,
+                series,
+                |number| {
+                    let input = match nfce_input(
+                        &sale,
+                        &config.emitter,
+                        number,
+                        &note_emission,
+                        config.utc_offset_minutes,
+                    ) {
+                        Ok(input) => input,
+                        Err(e) => {
+                            let failure = PosError::from(e);
+                            let text = failure.to_string();
+                            fiscal_failure = Some(failure);
+                            return Err(text);
+                        }
+                    };
+                    let note = match build_and_sign(&input, &certificate) {
+                        Ok(note) => note,
+                        Err(e) => {
+                            let text = fiscal_error_text(&e);
+                            fiscal_failure = Some(PosError::Fiscal {
+                                detail: text.clone(),
+                            });
+                            return Err(text);
+                        }
+                    };
+                    let doc = SignedFiscalDocument {
+                        access_key: note.access_key.as_str().to_owned(),
+                        emission: if contingency {
+                            EmissionType::OfflineContingency
+                        } else {
+                            EmissionType::Normal
+                        },
+                        status: if contingency {
+                            FiscalStatus::Contingency
+                        } else {
+                            FiscalStatus::Pending
+                        },
+                        xml: note.xml.clone(),
+                        protocol: None,
+                        deadline: note.transmission_deadline.map(|d| d.to_utc()),
+                    };
+                    signed_note = Some(note);
+                    Ok(doc)
+                },
+                &extra,
+            );
             match (result, fiscal_failure) {
                 (Ok(c), _) => c,
                 (Err(_), Some(fiscal)) => return Err(fiscal),

@@ -7,9 +7,9 @@ use super::{Pos, lock};
 use chrono::{DateTime, Utc};
 
 use crate::contingency::{ContingencyAuthority, ContingencyEvent, FiscalState};
-use crate::status::SefazMode;
 use crate::error::PosResult;
 use crate::pos::Approval;
+use crate::status::SefazMode;
 
 /// The register's fiscal mode as the screens show it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -94,7 +94,10 @@ impl Pos {
     pub(crate) fn sefaz_available(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         self.apply_fiscal_event(
-            ContingencyEvent::SefazAvailable { at: self.now(), backlog },
+            ContingencyEvent::SefazAvailable {
+                at: self.now(),
+                backlog,
+            },
             device,
             vec![],
         )
@@ -104,7 +107,10 @@ impl Pos {
     pub(crate) fn backlog_changed(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         self.apply_fiscal_event(
-            ContingencyEvent::BacklogChanged { at: self.now(), backlog },
+            ContingencyEvent::BacklogChanged {
+                at: self.now(),
+                backlog,
+            },
             device,
             vec![],
         )

@@ -30,24 +30,24 @@ use crate::checkout::ticket::Ticket;
 use crate::config::PosConfig;
 use crate::contingency::{ContingencyTransition, FiscalState};
 use crate::error::{PosError, PosResult};
-use crate::register::RegisterSession;
 use crate::host::{Clock, OpenConfig, Platform};
 use crate::peripherals::PeripheralTransport;
+use crate::register::RegisterSession;
 use crate::runtime::{CoreRuntime, TaskHandle};
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
 pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
+pub use contingency_ops::FiscalStateView;
 pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use register_ops::CountedAmount;
 pub use reports_ops::{AuditFilter, AuditReport, AuditRow, AuditVerificationView};
 pub use sales_list_ops::{
     OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
     SyncNowOutcome,
 };
 pub use session::Approval;
-pub use contingency_ops::FiscalStateView;
-pub use register_ops::CountedAmount;
 pub use ticket_ops::{CodeMatch, CustomerView, ProductView, TicketLineView, TicketView};
 pub use transmit_ops::{NoteToCorrect, TransmissionSummary};
 
@@ -127,7 +127,8 @@ impl Pos {
     /// configuration saved at set-up or enrollment, and starts the device's workers.
     pub fn open(config: OpenConfig, platform: Platform) -> PosResult<Pos> {
         let runtime = CoreRuntime::new()?;
-        let key = crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
+        let key =
+            crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
         let store = Store::open(&config.db_path, &key).map_err(storage)?;
         Pos::from_store(store, runtime, &config, &platform)
     }
@@ -136,9 +137,12 @@ impl Pos {
     /// opens it.
     pub fn create(config: OpenConfig, platform: Platform, settings: PosConfig) -> PosResult<Pos> {
         let runtime = CoreRuntime::new()?;
-        let key = crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
+        let key =
+            crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
         let mut store = Store::open(&config.db_path, &key).map_err(storage)?;
-        store.set_setting(keys::CONFIG, &settings).map_err(storage)?;
+        store
+            .set_setting(keys::CONFIG, &settings)
+            .map_err(storage)?;
         Pos::from_store(store, runtime, &config, &platform)
     }
 

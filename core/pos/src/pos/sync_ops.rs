@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tenda_domain::{Actor, DeviceId};
 use tenda_store::Store;
-use tenda_sync::engine::{self, EngineError, SyncHandle};
+use tenda_sync::engine::{self, SyncHandle};
 use tokio::sync::watch;
 
 use super::{Inner, Pos, keys, lock, storage};
@@ -82,50 +82,6 @@ impl StatusListener for PushOnChange {
             rt.wake();
         }
     }
-}
-
-pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
-    match e {
-        EngineError::Offline(source) if pin_mismatch(&source) => PosError::Rejected {
-            code: "server_certificate".into(),
-            reason: "the server's certificate is not the one whose fingerprint was given: check \
-                     the fingerprint shown beside the code (or something is in between)"
-                .into(),
-        },
-        EngineError::Offline(source) => {
-            PosError::offline(what, format!("the server could not be reached ({source})"))
-        }
-        EngineError::Refused { status, body } => PosError::Rejected {
-            code: format!(
-                "server_{}",
-                serde_json::to_value(body.code)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| status.to_string())
-            ),
-            reason: body.message,
-        },
-        EngineError::Tls(reason) => PosError::Rejected {
-            code: "server_certificate".into(),
-            reason,
-        },
-        EngineError::Config(reason) => PosError::invalid("server_url", reason),
-        other => PosError::Internal {
-            detail: other.to_string(),
-        },
-    }
-}
-
-/// Whether a transport failure is the pinned certificate being refused (not a network fault).
-fn pin_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        if c.to_string().contains("pinned fingerprint") {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
 }
 
 fn load_enrollment(store: &mut Store) -> PosResult<Option<Enrollment>> {
@@ -203,10 +159,8 @@ impl Pos {
         let work = async move {
             let path = std::path::PathBuf::from(&config.db_path);
             let existed = path.exists();
-            let key = crate::host::load_or_create_key(
-                platform.key_store.as_ref(),
-                &config.key_account,
-            )?;
+            let key =
+                crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
             let opening = path.clone();
             let store = tokio::task::spawn_blocking(move || Store::open(opening, &key))
                 .await
@@ -215,9 +169,10 @@ impl Pos {
                 })?
                 .map_err(storage)?;
             let mut kept = false;
-            let enrolled =
-                Pos::enroll_store(store, request, runtime, &config, &platform, listener, &mut kept)
-                    .await;
+            let enrolled = Pos::enroll_store(
+                store, request, runtime, &config, &platform, listener, &mut kept,
+            )
+            .await;
             if enrolled.is_err() && !existed && !kept {
                 // Nothing was kept: leave no empty store behind to trip a retry with another key.
                 for suffix in ["", "-wal", "-shm"] {
@@ -286,7 +241,7 @@ impl Pos {
             &[EMITTER_SETTING],
         )
         .await
-        .map_err(|e| engine_error("enrollment", e))?;
+        .map_err(|e| PosError::from_engine("enrollment", e))?;
         let device_id = DeviceId::from_uuid(response.device_id);
         let config = config_from_settings(
             device_id,
@@ -384,7 +339,7 @@ impl Pos {
             self.inner.store.clone(),
             Arc::new(bridge),
         )
-        .map_err(|e| engine_error("sync", e))?;
+        .map_err(|e| PosError::from_engine("sync", e))?;
         let refresher = runtime.spawn(catalog_refresh(Arc::downgrade(&self.inner)));
         let active = Arc::new(AtomicBool::new(true));
         let push_on_change = self.subscribe_inner(Arc::new(PushOnChange {

@@ -2,8 +2,7 @@
 //! discounts, the consumer's CPF/CNPJ and the customer whose account may be charged.
 
 use tenda_domain::{
-    Action, Customer, CustomerId, Discount, Money, Outcome, Product, Quantity,
-    TaxId, Unit,
+    Action, Customer, CustomerId, Discount, Money, Outcome, Product, Quantity, TaxId, Unit,
 };
 use tenda_store::LocalChange;
 
@@ -284,7 +283,14 @@ impl Pos {
         let lines: Vec<String> = view
             .lines
             .iter()
-            .map(|l| format!("{}x{}={}", l.name, l.quantity_thousandths, l.total.centavos()))
+            .map(|l| {
+                format!(
+                    "{}x{}={}",
+                    l.name,
+                    l.quantity_thousandths,
+                    l.total.centavos()
+                )
+            })
             .collect();
         let at = self.now();
         let mut audit = auth.audit(

@@ -74,9 +74,9 @@ impl Pos {
         if let Some(t) = lock(&self.inner.sefaz.transmitter).clone() {
             return Ok(t);
         }
-        let cert = lock(&self.inner.certificate).clone().ok_or_else(|| {
-            PosError::state(what, "the store's A1 certificate is not installed")
-        })?;
+        let cert = lock(&self.inner.certificate)
+            .clone()
+            .ok_or_else(|| PosError::state(what, "the store's A1 certificate is not installed"))?;
         let emitter = lock(&self.inner.config).emitter.clone();
         let mut settings = ClientSettings::new(emitter.address.uf, emitter.environment);
         let mut policy = TransmissionPolicy::default();
@@ -135,7 +135,11 @@ impl Pos {
     /// engine and its timers, card forwarding — and waits for them. Every call after it is
     /// refused with `shut_down`. Sales already committed are safe in the store.
     pub async fn shutdown(&self) -> PosResult<()> {
-        if self.inner.closed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if self
+            .inner
+            .closed
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             return Ok(());
         }
         let pos = self.clone();

@@ -164,10 +164,8 @@ pub fn simulator_route(
     request_timeout_ms: u64,
     transport_pause_ms: u64,
 ) -> SefazRoute {
-    let mut access = tenda_pos::SefazAccess::new(
-        sim.base_url(),
-        vec![sim.ca_certificate_der().to_vec()],
-    );
+    let mut access =
+        tenda_pos::SefazAccess::new(sim.base_url(), vec![sim.ca_certificate_der().to_vec()]);
     access.request_timeout_ms = request_timeout_ms;
     access.transport_pause_ms = transport_pause_ms;
     access.probe_interval_ms = 3_600_000;

@@ -61,7 +61,7 @@ impl StatusListener for ProgressPrinter {
 
 async fn sell(pos: &Pos, codes: &[&str], label: &str) -> Result<()> {
     for code in codes {
-        pos.scan(code, None)?;
+        pos.scan((*code).to_owned(), None)?;
     }
     let total = pos.ticket()?.total;
     let tendered = Money::from_centavos((total.centavos() / 1000 + 1) * 1000);
@@ -257,7 +257,10 @@ async fn main() -> Result<()> {
     show_status(&pos);
 
     step("The manager types their PIN and a justification: contingency (tpEmis 9)");
-    pos.enter_contingency("Queda do link de internet da loja".into(), Some(manager.clone()))?;
+    pos.enter_contingency(
+        "Queda do link de internet da loja".into(),
+        Some(manager.clone()),
+    )?;
     if refused {
         // The ticket is still there: it goes through now, in contingency.
         let total = pos.ticket()?.total;
@@ -279,7 +282,7 @@ async fn main() -> Result<()> {
     }
     // A card, offline: the seller reads the store's risk, accepts it, and the payment is kept
     // sealed to be forwarded when the link returns.
-    pos.scan(codes[2], None)?;
+    pos.scan(codes[2].to_owned(), None)?;
     let total = pos.ticket()?.total;
     let risk = pos.card_offline_risk(total)?;
     println!("  card offline — the seller is shown: \"{}\"", risk.notice);
