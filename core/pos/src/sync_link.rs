@@ -344,7 +344,7 @@ impl SyncListener for StatusBridge {
                 });
             }
             SyncEvent::Offline { .. } => {
-                *crate::pos::lock(&inner.link) = LinkState::Offline;
+                crate::pos::lock(&inner.device).link = LinkState::Offline;
                 hub.update(|s| {
                     s.link = LinkState::Offline;
                     s.pull = None;

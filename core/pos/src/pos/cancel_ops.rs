@@ -65,7 +65,7 @@ fn event_error(e: EventError) -> PosError {
     match e {
         EventError::WindowClosed { window_minutes } => PosError::limit(
             crate::error::LimitKind::CancellationWindow,
-            i64::try_from(window_minutes).ok(),
+            Some(window_minutes),
             None,
             None,
             format!("a note is cancelled within {window_minutes} minutes of its authorization"),

@@ -44,9 +44,6 @@ pub(crate) type Terminal = CardPayments<SharedReader>;
 #[derive(Default)]
 pub(crate) struct CardState {
     pub terminal: Mutex<Option<Arc<Terminal>>>,
-    /// The acceptance and the ticket it was given for.
-    pub risk: Mutex<Option<(MerchantRiskAcknowledgement, tenda_domain::Cart)>>,
-    pub charged: Mutex<Option<ChargedTicket>>,
     /// One forwarding run at a time: results are recorded and confirmed before the next run
     /// could see them again.
     pub forwarding: tokio::sync::Mutex<()>,
@@ -333,7 +330,7 @@ impl Pos {
             .signed_in()
             .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
         let cart = self.current_cart()?;
-        *lock(&self.inner.cards.risk) = Some((
+        self.device().card_risk = Some((
             MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), self.now()),
             cart,
         ));
@@ -341,7 +338,9 @@ impl Pos {
     }
 
     fn current_cart(&self) -> PosResult<tenda_domain::Cart> {
-        Ok(lock(&self.inner.session)
+        Ok(self
+            .device()
+            .session
             .as_ref()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
             .ticket
@@ -353,7 +352,9 @@ impl Pos {
     /// register, the ticket, the payments against the total, closed inventory.
     pub(crate) fn checkout_validate(&self, requests: &[PaymentRequest]) -> PosResult<()> {
         let sell = self.authorize_with(Action::Sell, None)?;
-        let ticket = lock(&self.inner.session)
+        let ticket = self
+            .device()
+            .session
             .as_ref()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
             .ticket
@@ -363,7 +364,7 @@ impl Pos {
                 tenda_domain::CartError::Empty,
             ));
         }
-        if lock(&self.inner.register).is_none() {
+        if self.device().register.is_none() {
             return Err(PosError::state("checkout", "open the register first"));
         }
         let customer = match ticket.cart.customer_id {
@@ -430,7 +431,9 @@ impl Pos {
             .signed_in()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
         let cart = self.current_cart()?;
-        let mut ticket = lock(&self.inner.cards.charged)
+        let mut ticket = self
+            .device()
+            .card_charged
             .clone()
             .unwrap_or_else(|| ChargedTicket {
                 sale_id: SaleId::new(),
@@ -482,7 +485,9 @@ impl Pos {
             if ticket.cards.iter().any(|(i, ..)| *i == index) {
                 continue;
             }
-            let risk = lock(&self.inner.cards.risk)
+            let risk = self
+                .device()
+                .card_risk
                 .clone()
                 .filter(|(r, for_cart)| {
                     r.accepted_by == seller.user_id.to_string() && *for_cart == cart
@@ -525,7 +530,7 @@ impl Pos {
                             .hub
                             .update(|s| s.card_reader = PeripheralState::NeedsAttention { reason });
                     }
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(e);
                 }
             };
@@ -570,7 +575,7 @@ impl Pos {
                 CardPaymentOutcome::Declined { reason } => {
                     // Settled: another try is a new payment.
                     ticket.attempts.retain(|(i, ..)| *i != index);
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(PosError::Rejected {
                         code: "card_declined".into(),
                         reason,
@@ -578,7 +583,7 @@ impl Pos {
                 }
                 CardPaymentOutcome::TimedOut | CardPaymentOutcome::Cancelled => {
                     ticket.attempts.retain(|(i, ..)| *i != index);
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(PosError::Peripheral {
                         device: "card_reader".into(),
                         reason: "no card was presented (timed out or cancelled); try again".into(),
@@ -587,7 +592,7 @@ impl Pos {
             };
             ticket.cards.push((index, amount, kind, payment, audit));
         }
-        *lock(&self.inner.cards.charged) = Some(ticket.clone());
+        self.device().card_charged = Some(ticket.clone());
         Ok(CardCharges {
             sale_id: Some(ticket.sale_id),
             payments: ticket
@@ -601,12 +606,6 @@ impl Pos {
                 .filter_map(|(.., a)| a.clone())
                 .collect(),
         })
-    }
-
-    /// The sale committed: the cards charged for it are spent, and so is the risk acceptance.
-    pub(crate) fn cards_committed(&self) {
-        *lock(&self.inner.cards.charged) = None;
-        *lock(&self.inner.cards.risk) = None;
     }
 
     /// A manager drops the cards charged for the current ticket (audited; offline captures
@@ -625,7 +624,7 @@ impl Pos {
         let auth = self.authorize_with(Action::VoidSale, approval)?;
         // No forwarding run may hold a copy of the captures while they are dropped.
         let _no_forwarding = self.inner.cards.forwarding.lock().await;
-        let Some(ticket) = lock(&self.inner.cards.charged).take() else {
+        let Some(ticket) = self.device().card_charged.take() else {
             return Ok(0);
         };
         let dropped: Vec<String> = ticket

@@ -113,22 +113,25 @@ impl Pos {
         cards: &super::card_ops::CardCharges,
     ) -> PosResult<Committed> {
         let sell = self.authorize_with(Action::Sell, None)?;
-        let ticket = {
-            let session = lock(&self.inner.session);
-            session
-                .as_ref()
-                .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
-                .ticket
-                .clone()
-        };
+        // The device's state stays locked until the sale is committed and the state updated in
+        // place: a manager entering contingency, or a scan, waits for it instead of being
+        // overwritten by this checkout's view of the state.
+        let mut state = self.device();
+        let ticket = state
+            .session
+            .as_ref()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+            .ticket
+            .clone();
         if ticket.cart.lines.is_empty() {
             return Err(cart_error(tenda_domain::CartError::Empty));
         }
-        let mut register = lock(&self.inner.register)
+        let mut register = state
+            .register
             .clone()
             .ok_or_else(|| PosError::state("checkout", "open the register first"))?;
         let config = lock(&self.inner.config).clone();
-        let link = self.link();
+        let link = state.link;
         let at = self.now();
 
         let customer = match ticket.cart.customer_id {
@@ -180,7 +183,7 @@ impl Pos {
         // How the note is issued. With SEFAZ unreachable, the state machine decides: automatic
         // contingency per policy, or a refusal until a manager authorizes it.
         let device = Actor::Device(config.device_id);
-        let mut fiscal = lock(&self.inner.fiscal).clone();
+        let mut fiscal = state.fiscal.clone();
         let mut audit = Vec::new();
         let online = self.can_reach_sefaz() && link == crate::status::LinkState::Online;
         let emission = match fiscal.emission(at, &config.contingency) {
@@ -210,7 +213,9 @@ impl Pos {
                     Err(e) => {
                         // Persist "contingency required" so the screens show it, then refuse.
                         let mut store = lock(&self.inner.store);
-                        self.save_fiscal_state(&mut store, &fiscal, None, device, audit)?;
+                        self.save_fiscal_state(
+                            &mut state, &mut store, &fiscal, None, device, audit,
+                        )?;
                         return Err(e.into());
                     }
                 }
@@ -336,12 +341,14 @@ impl Pos {
         })?;
 
         // The commit is durable: now update what the screens see and clear the ticket.
-        self.cards_committed();
-        *lock(&self.inner.register) = Some(register);
-        *lock(&self.inner.fiscal) = fiscal.clone();
-        if let Some(s) = lock(&self.inner.session).as_mut() {
+        state.card_charged = None;
+        state.card_risk = None;
+        state.register = Some(register);
+        state.fiscal = fiscal.clone();
+        if let Some(s) = state.session.as_mut() {
             s.ticket = Default::default();
         }
+        drop(state);
         let deadline = note.transmission_deadline.map(|d| d.to_utc());
         if !contingency {
             let summary = NoteSummary {

@@ -74,7 +74,7 @@ impl Pos {
     }
 
     pub(crate) fn fiscal_state_inner(&self) -> FiscalState {
-        lock(&self.inner.fiscal).clone()
+        self.device().fiscal.clone()
     }
 
     /// SEFAZ (or the link) did not answer, and a consult failed too.
@@ -146,13 +146,23 @@ impl Pos {
         audit: Vec<tenda_domain::AuditEvent>,
     ) -> PosResult<FiscalState> {
         let policy = lock(&self.inner.config).contingency.clone();
-        let current = lock(&self.inner.fiscal).clone();
+        // Applied to the state as it is now, under its lock, and persisted before the lock is
+        // released: a checkout in progress cannot overwrite it, nor it the checkout's.
+        let mut state = self.device();
+        let current = state.fiscal.clone();
         let (next, transition) = current.apply(event, &policy)?;
         if transition.is_none() && next == current && audit.is_empty() {
             return Ok(next);
         }
         let mut store = lock(&self.inner.store);
-        self.save_fiscal_state(&mut store, &next, transition.as_ref(), actor, audit)?;
+        self.save_fiscal_state(
+            &mut state,
+            &mut store,
+            &next,
+            transition.as_ref(),
+            actor,
+            audit,
+        )?;
         Ok(next)
     }
 }

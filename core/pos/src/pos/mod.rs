@@ -74,16 +74,33 @@ pub(crate) struct Session {
     pub ticket: Ticket,
 }
 
+/// The device's changing state, with one owner: every change is made in place under this one
+/// lock (never copied out, changed and written back), and a change that is also persisted is
+/// written to the store while the lock is held, so the store and the screens never disagree
+/// and no concurrent change is lost.
+pub(crate) struct DeviceState {
+    pub session: Option<Session>,
+    pub register: Option<RegisterSession>,
+    pub fiscal: FiscalState,
+    /// The one record of the link (the status shows it).
+    pub link: LinkState,
+    /// The seller's acceptance of the offline card risk, and the ticket it was given for.
+    pub card_risk: Option<(
+        tenda_devices::card::MerchantRiskAcknowledgement,
+        tenda_domain::Cart,
+    )>,
+    /// Cards already charged for the ticket being paid (a retry never charges twice).
+    pub card_charged: Option<card_ops::ChargedTicket>,
+}
+
 pub(crate) struct Inner {
-    /// Shared with the sync engine, which locks it only for short local steps.
+    /// Shared with the sync engine, which locks it only for short local steps. Lock order:
+    /// `device` before `store`, never the reverse.
     pub store: Arc<Mutex<Store>>,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
-    pub session: Mutex<Option<Session>>,
-    pub fiscal: Mutex<FiscalState>,
-    pub register: Mutex<Option<RegisterSession>>,
+    pub device: Mutex<DeviceState>,
     pub printer: Mutex<Option<Arc<dyn ReceiptPrinter>>>,
-    pub link: Mutex<LinkState>,
     pub hub: StatusHub,
     /// The running sync engine and its timers (enrolled devices only).
     pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
@@ -177,11 +194,15 @@ impl Pos {
                 store: Arc::new(Mutex::new(store)),
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
-                session: Mutex::new(None),
-                fiscal: Mutex::new(fiscal.clone()),
-                register: Mutex::new(register),
+                device: Mutex::new(DeviceState {
+                    session: None,
+                    register,
+                    fiscal: fiscal.clone(),
+                    link: LinkState::Offline,
+                    card_risk: None,
+                    card_charged: None,
+                }),
                 printer: Mutex::new(None),
-                link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
                 sync: Mutex::new(None),
                 cards: Default::default(),
@@ -202,6 +223,11 @@ impl Pos {
         pos.resume_sync()?;
         pos.start_workers();
         Ok(pos)
+    }
+
+    /// The device's state, locked (see [`DeviceState`]).
+    pub(crate) fn device(&self) -> MutexGuard<'_, DeviceState> {
+        lock(&self.inner.device)
     }
 
     /// Refuses every call once `shutdown` has run.
@@ -308,7 +334,7 @@ impl Pos {
     }
 
     pub(crate) fn link_changed(&self, link: LinkState) {
-        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
+        let was = std::mem::replace(&mut self.device().link, link);
         self.inner.hub.update(|s| s.link = link);
         if was == LinkState::Offline && link == LinkState::Online {
             self.forward_cards_in_background();
@@ -316,7 +342,7 @@ impl Pos {
     }
 
     pub fn link(&self) -> LinkState {
-        *lock(&self.inner.link)
+        self.device().link
     }
 
     /// Verifies the whole audit chain of this device.
@@ -349,6 +375,7 @@ impl Pos {
     /// Persists a fiscal state change and audits its transition, in one transaction.
     pub(crate) fn save_fiscal_state(
         &self,
+        state: &mut DeviceState,
         store: &mut Store,
         next: &FiscalState,
         transition: Option<&ContingencyTransition>,
@@ -365,7 +392,7 @@ impl Pos {
             audit,
         };
         store.record_local_change(&change).map_err(storage)?;
-        *lock(&self.inner.fiscal) = next.clone();
+        state.fiscal = next.clone();
         self.inner.hub.update(|s| s.sefaz = SefazMode::from(next));
         Ok(())
     }

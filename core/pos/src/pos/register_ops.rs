@@ -21,7 +21,7 @@ pub struct CountedAmount {
 
 impl Pos {
     pub fn register_session(&self) -> Option<RegisterSession> {
-        lock(&self.inner.register).clone()
+        self.device().register.clone()
     }
 
     /// Opens the register with `float` in the drawer. Managers (or a manager's approval).
@@ -36,7 +36,7 @@ impl Pos {
         if float.is_negative() {
             return Err(PosError::invalid("float", "must not be negative"));
         }
-        if lock(&self.inner.register).is_some() {
+        if self.device().register.is_some() {
             return Err(PosError::state(
                 "open register",
                 "the register is already open",
@@ -68,7 +68,7 @@ impl Pos {
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = Some(session.clone());
+        self.device().register = Some(session.clone());
         Ok(session)
     }
 
@@ -117,7 +117,9 @@ impl Pos {
                 "say why, in up to 200 characters",
             ));
         }
-        let mut session = lock(&self.inner.register)
+        let mut session = self
+            .device()
+            .register
             .clone()
             .ok_or_else(|| PosError::state("cash movement", "the register is not open"))?;
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
@@ -159,7 +161,7 @@ impl Pos {
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = Some(session);
+        self.device().register = Some(session);
         Ok(())
     }
 
@@ -173,7 +175,9 @@ impl Pos {
         self.alive()?;
         let approval = approval.as_ref();
 
-        let session = lock(&self.inner.register)
+        let session = self
+            .device()
+            .register
             .clone()
             .ok_or_else(|| PosError::state("close register", "the register is not open"))?;
         let auth = self.authorize_with(Action::CloseRegister, approval)?;
@@ -207,7 +211,7 @@ impl Pos {
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = None;
+        self.device().register = None;
         Ok(report)
     }
 }

@@ -181,8 +181,7 @@ impl Pos {
     /// Removes a line: a void, which needs a manager (their approval on a seller's session).
     pub fn void_line(&self, line: u32, approval: Option<Approval>) -> PosResult<()> {
         self.alive()?;
-        let mut auth = self.ticket_authorizer(approval.as_ref());
-        self.with_ticket_unlocked(|t| t.remove(line as usize, &mut auth))
+        self.with_ticket_approved(approval.as_ref(), |t, auth| t.remove(line as usize, auth))
     }
 
     pub fn set_line_discount(
@@ -193,9 +192,8 @@ impl Pos {
     ) -> PosResult<()> {
         self.alive()?;
         let matrix = lock(&self.inner.config).permissions.clone();
-        let mut auth = self.ticket_authorizer(approval.as_ref());
-        self.with_ticket_unlocked(|t| {
-            t.set_line_discount(line as usize, discount, &matrix, &mut auth)
+        self.with_ticket_approved(approval.as_ref(), |t, auth| {
+            t.set_line_discount(line as usize, discount, &matrix, auth)
         })
     }
 
@@ -206,8 +204,9 @@ impl Pos {
     ) -> PosResult<()> {
         self.alive()?;
         let matrix = lock(&self.inner.config).permissions.clone();
-        let mut auth = self.ticket_authorizer(approval.as_ref());
-        self.with_ticket_unlocked(|t| t.set_sale_discount(discount, &matrix, &mut auth))
+        self.with_ticket_approved(approval.as_ref(), |t, auth| {
+            t.set_sale_discount(discount, &matrix, auth)
+        })
     }
 
     /// The consumer's CPF or CNPJ for the NFC-e (optional; checked digits).
@@ -253,7 +252,8 @@ impl Pos {
 
     pub fn ticket(&self) -> PosResult<TicketView> {
         self.alive()?;
-        let session = lock(&self.inner.session);
+        let device = self.device();
+        let session = &device.session;
         let s = session
             .as_ref()
             .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
@@ -269,7 +269,8 @@ impl Pos {
 
     /// Forgets the ticket; if it had lines, records who abandoned what and why.
     pub(crate) fn abandon_ticket(&self, why: &str) -> PosResult<()> {
-        let mut session = lock(&self.inner.session);
+        let mut device = self.device();
+        let session = &mut device.session;
         let Some(s) = session.as_mut() else {
             return Err(PosError::state("ticket", "nobody is signed in"));
         };
@@ -317,31 +318,41 @@ impl Pos {
 
     /// Runs `f` on the ticket while holding the session (for changes that need no approval).
     fn with_ticket<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
-        let mut session = lock(&self.inner.session);
+        let mut device = self.device();
+        let session = &mut device.session;
         let s: &mut Session = session
             .as_mut()
             .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         f(&mut s.ticket)
     }
 
-    /// Runs `f` on a copy of the ticket without holding the session (approvals re-enter the
-    /// session), then keeps the result if it succeeded.
-    fn with_ticket_unlocked<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
-        let mut copy = {
-            let session = lock(&self.inner.session);
-            session
-                .as_ref()
-                .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?
-                .ticket
-                .clone()
+    /// Runs `f` on the ticket in place with an authorizer for the actions it needs. A
+    /// manager's approval is verified first (Argon2, slow), outside the state's lock, and
+    /// audited as given (`session.approve`); the ticket is then changed under the lock, so a
+    /// scan made meanwhile is never lost.
+    fn with_ticket_approved<T>(
+        &self,
+        approval: Option<&Approval>,
+        f: impl FnOnce(&mut Ticket, &mut dyn crate::checkout::ticket::Authorizer) -> PosResult<T>,
+    ) -> PosResult<T> {
+        let approver = match approval {
+            Some(a) => Some(self.check_credentials(&a.login, &a.secret, "session.approve")?),
+            None => None,
         };
-        let out = f(&mut copy)?;
-        let mut session = lock(&self.inner.session);
-        let s = session
+        let matrix = lock(&self.inner.config).permissions.clone();
+        let mut device = self.device();
+        let s = device
+            .session
             .as_mut()
-            .ok_or_else(|| PosError::state("ticket", "signed out meanwhile"))?;
-        s.ticket = copy;
-        Ok(out)
+            .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
+        let performer = s.operator.clone();
+        let mut auth = |action: Action| match &approver {
+            Some(approver) => {
+                crate::authorize::authorize_with_override(&matrix, &performer, approver, action)
+            }
+            None => crate::authorize::authorize(&matrix, &performer, action),
+        };
+        f(&mut s.ticket, &mut auth)
     }
 }
 
