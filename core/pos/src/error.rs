@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::contingency::{ContingencyError, ContingencyLimit};
 use crate::credentials::CredentialError;
-use tenda_domain::MoneyError;
+use tenda_devices::card::CardPaymentError;
+use tenda_domain::{CartError, MoneyError, PaymentError};
+use tenda_fiscal::nfce::EventError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -288,5 +290,98 @@ impl PosError {
                 detail: other.to_string(),
             },
         }
+    }
+}
+
+// The lower crates' errors at the points where the register meets them.
+
+pub(crate) fn event_error(e: EventError) -> PosError {
+    match e {
+        EventError::WindowClosed { window_minutes } => PosError::limit(
+            crate::error::LimitKind::CancellationWindow,
+            Some(window_minutes),
+            None,
+            None,
+            format!("a note is cancelled within {window_minutes} minutes of its authorization"),
+        ),
+        EventError::NotAuthorized => {
+            PosError::state("cancel the note", "cancellation only after authorization")
+        }
+        EventError::Invalid(e) => PosError::invalid("justification", fiscal_error_text(&e)),
+        other => PosError::invalid("certificate", other.to_string()),
+    }
+}
+
+pub(crate) fn card_error(e: CardPaymentError) -> PosError {
+    match e {
+        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::limit(
+            match limit {
+                tenda_devices::card::OfflineLimit::PerPayment => LimitKind::CardOfflinePerPayment,
+                tenda_devices::card::OfflineLimit::TotalPending => LimitKind::CardOfflineTotal,
+                tenda_devices::card::OfflineLimit::PendingCount => LimitKind::CardOfflineCount,
+                tenda_devices::card::OfflineLimit::OldestPendingAge => LimitKind::CardOfflineAge,
+            },
+            None,
+            None,
+            None,
+            detail,
+        ),
+        CardPaymentError::RiskNotAcknowledged => PosError::state(
+            "offline card payment",
+            "the seller must accept the offline risk notice first (card_offline_risk)",
+        ),
+        CardPaymentError::InvalidInput { field, reason } => PosError::invalid(field, reason),
+        CardPaymentError::Reader(e) => PosError::Peripheral {
+            device: "card_reader".into(),
+            reason: e.to_string(),
+        },
+        other => PosError::Storage {
+            detail: other.to_string(),
+        },
+    }
+}
+
+pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
+    use tenda_domain::SaleError as S;
+    match e {
+        S::Cart(c) => cart_error(c),
+        S::Payment { index, source } => payment_error(index, source),
+        S::Underpaid { missing } => {
+            PosError::invalid("payments", format!("{missing} still to pay"))
+        }
+        S::Overpaid { excess } => PosError::invalid(
+            "payments",
+            format!("{excess} more than the total (only cash gives change)"),
+        ),
+        S::Account(a) => crate::error::account_error(a),
+        other => PosError::invalid("sale", other.to_string()),
+    }
+}
+
+pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+pub(crate) fn payment_error(index: usize, e: PaymentError) -> PosError {
+    PosError::invalid(format!("payments[{index}]"), e.to_string())
+}
+
+pub(crate) fn cart_error(e: CartError) -> PosError {
+    match e {
+        CartError::Empty => PosError::invalid("cart", "the cart is empty"),
+        CartError::NoSuchLine(i) => PosError::invalid("line", format!("no line {i}")),
+        CartError::InactiveProduct => PosError::invalid("product", "product is inactive"),
+        CartError::Quantity(q) => PosError::invalid("quantity", q.to_string()),
+        CartError::NegativePrice => PosError::invalid("price", "negative price"),
+        CartError::NegativeDiscount => PosError::invalid("discount", "negative discount"),
+        CartError::DiscountTooLarge => PosError::invalid("discount", "larger than the amount"),
+        other => PosError::invalid("cart", other.to_string()),
     }
 }

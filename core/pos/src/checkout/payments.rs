@@ -2,9 +2,9 @@
 //! PIX needs the link, a customer account is charged against its last-known balance and
 //! overdraft limit, cash gives change.
 
-use tenda_domain::{CardKind, Customer, Money, Payment, PaymentError};
+use tenda_domain::{CardKind, Customer, Money, Payment};
 
-use crate::error::PosError;
+use crate::error::{PosError, payment_error};
 use crate::register::PaymentKind;
 use crate::status::LinkState;
 
@@ -39,10 +39,6 @@ impl PaymentRequest {
             PaymentRequest::CustomerAccount { .. } => PaymentKind::CustomerAccount,
         }
     }
-}
-
-pub(crate) fn payment_error(index: usize, e: PaymentError) -> PosError {
-    PosError::invalid(format!("payments[{index}]"), e.to_string())
 }
 
 /// Checks that need no device: link, amounts, the customer's account. Card limits are checked by

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
 use tenda_fiscal::nfce::{
-    AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
-    SubstitutionCancellation, build_cancellation, build_inutilizacao,
-    build_substitution_cancellation,
+    AccessKey, Cancellation, CancellationWindow, Inutilizacao, SubstitutionCancellation,
+    build_cancellation, build_inutilizacao, build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Status, Transmitter, event_proc, inutilization_proc};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
@@ -18,7 +17,7 @@ use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
 use super::correction_ops::tag_text;
 use super::{Pos, json, lock, storage};
 use crate::authorize::Authorization;
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
 
@@ -59,25 +58,6 @@ pub struct VoidedRange {
     pub first: u32,
     pub last: u32,
     pub protocol: Option<String>,
-}
-
-fn event_error(e: EventError) -> PosError {
-    match e {
-        EventError::WindowClosed { window_minutes } => PosError::limit(
-            crate::error::LimitKind::CancellationWindow,
-            Some(window_minutes),
-            None,
-            None,
-            format!("a note is cancelled within {window_minutes} minutes of its authorization"),
-        ),
-        EventError::NotAuthorized => {
-            PosError::state("cancel the note", "cancellation only after authorization")
-        }
-        EventError::Invalid(e) => {
-            PosError::invalid("justification", super::checkout_op::fiscal_error_text(&e))
-        }
-        other => PosError::invalid("certificate", other.to_string()),
-    }
 }
 
 /// Groups sorted numbers into contiguous ranges.

@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use tenda_devices::card::{
-    CardData, CardOutcome, CardPaymentError, CardPaymentOutcome, CardPaymentRequest, CardPayments,
-    CardReader, CardReaderError, Connectivity, ForwardOutcome, ForwardedPayment,
-    MerchantRiskAcknowledgement, OfflineLimits, OfflinePaymentStore, OfflineReadOutcome,
-    OfflineStoreError, PaymentState, ReaderEvent, ReaderInfo, SealingKey, StoredOfflinePayment,
-    SystemClock, offline_risk_notice,
+    CardData, CardOutcome, CardPaymentOutcome, CardPaymentRequest, CardPayments, CardReader,
+    CardReaderError, Connectivity, ForwardOutcome, ForwardedPayment, MerchantRiskAcknowledgement,
+    OfflineLimits, OfflinePaymentStore, OfflineReadOutcome, OfflineStoreError, PaymentState,
+    ReaderEvent, ReaderInfo, SealingKey, StoredOfflinePayment, SystemClock, offline_risk_notice,
 };
 use tenda_domain::{
     Action, Actor, AuditEvent, CardForwardOutcome, CardKind, Money, Mutation, Outcome, Payment,
@@ -25,7 +24,7 @@ use uuid::Uuid;
 
 use super::{Approval, Inner, Pos, json, lock, storage};
 use crate::checkout::payments::PaymentRequest;
-use crate::error::{LimitKind, PosError, PosResult};
+use crate::error::{PosError, PosResult, card_error, cart_error, payment_error, sale_error};
 use crate::status::{LinkState, PeripheralState};
 
 /// Where offline captures wait (JSON list of sealed payments) and where declined forwards are
@@ -209,35 +208,6 @@ pub struct CardForwardSummary {
     pub still_pending: u32,
 }
 
-fn card_error(e: CardPaymentError) -> PosError {
-    match e {
-        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::limit(
-            match limit {
-                tenda_devices::card::OfflineLimit::PerPayment => LimitKind::CardOfflinePerPayment,
-                tenda_devices::card::OfflineLimit::TotalPending => LimitKind::CardOfflineTotal,
-                tenda_devices::card::OfflineLimit::PendingCount => LimitKind::CardOfflineCount,
-                tenda_devices::card::OfflineLimit::OldestPendingAge => LimitKind::CardOfflineAge,
-            },
-            None,
-            None,
-            None,
-            detail,
-        ),
-        CardPaymentError::RiskNotAcknowledged => PosError::state(
-            "offline card payment",
-            "the seller must accept the offline risk notice first (card_offline_risk)",
-        ),
-        CardPaymentError::InvalidInput { field, reason } => PosError::invalid(field, reason),
-        CardPaymentError::Reader(e) => PosError::Peripheral {
-            device: "card_reader".into(),
-            reason: e.to_string(),
-        },
-        other => PosError::Storage {
-            detail: other.to_string(),
-        },
-    }
-}
-
 fn no_reader() -> PosError {
     PosError::Peripheral {
         device: "card_reader".into(),
@@ -360,9 +330,7 @@ impl Pos {
             .ticket
             .clone();
         if ticket.cart.lines.is_empty() {
-            return Err(crate::checkout::ticket::cart_error(
-                tenda_domain::CartError::Empty,
-            ));
+            return Err(cart_error(tenda_domain::CartError::Empty));
         }
         if self.device().register.is_none() {
             return Err(PosError::state("checkout", "open the register first"));
@@ -380,8 +348,9 @@ impl Pos {
             .iter()
             .enumerate()
             .map(|(i, r)| match r {
-                PaymentRequest::Cash { amount, tendered } => Payment::cash(*amount, *tendered)
-                    .map_err(|e| crate::checkout::payments::payment_error(i, e)),
+                PaymentRequest::Cash { amount, tendered } => {
+                    Payment::cash(*amount, *tendered).map_err(|e| payment_error(i, e))
+                }
                 PaymentRequest::Pix { amount, txid } => Ok(Payment::pix(*amount, txid.clone())),
                 PaymentRequest::CustomerAccount { amount } => Ok(Payment::on_account(
                     *amount,
@@ -407,7 +376,7 @@ impl Pos {
             .cart
             .checkout(header, payments)
             .map(|_| ())
-            .map_err(super::checkout_op::sale_error)
+            .map_err(sale_error)
     }
 
     /// Charges the card requests of a checkout (after the sale was validated), reusing cards

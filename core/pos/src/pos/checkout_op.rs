@@ -14,10 +14,9 @@ use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, SaleCommit, SignedFiscalDocument};
 
 use super::{Pos, json, keys, lock, storage, transition_audit};
-use crate::checkout::payments::{PaymentRequest, payment_error, precheck};
-use crate::checkout::ticket::cart_error;
+use crate::checkout::payments::{PaymentRequest, precheck};
 use crate::contingency::{ContingencyEvent, Emission};
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, cart_error, fiscal_error_text, payment_error, sale_error};
 use crate::fiscal_doc::{NoteEmission, NoteForReceipt, danfe, local_time, nfce_input};
 use crate::register::RegisterMovement;
 use crate::reports::payment_kind;
@@ -293,7 +292,7 @@ impl Pos {
                     ) {
                         Ok(input) => input,
                         Err(e) => {
-                            let failure = PosError::from(e);
+                            let failure = e;
                             let text = failure.to_string();
                             fiscal_failure = Some(failure);
                             return Err(text);
@@ -678,32 +677,4 @@ impl Pos {
         }
         Ok(())
     }
-}
-
-pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
-    use tenda_domain::SaleError as S;
-    match e {
-        S::Cart(c) => cart_error(c),
-        S::Payment { index, source } => payment_error(index, source),
-        S::Underpaid { missing } => {
-            PosError::invalid("payments", format!("{missing} still to pay"))
-        }
-        S::Overpaid { excess } => PosError::invalid(
-            "payments",
-            format!("{excess} more than the total (only cash gives change)"),
-        ),
-        S::Account(a) => crate::error::account_error(a),
-        other => PosError::invalid("sale", other.to_string()),
-    }
-}
-
-pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -10,7 +10,7 @@ use tenda_fiscal::nfce::{AccessKey, Emission, SignedNfce, resign_correction};
 use tenda_store::{FiscalUpdate, LocalChange};
 
 use super::{Pos, lock, storage};
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, fiscal_error_text};
 use crate::fiscal_doc::{NoteEmission, nfce_input};
 use crate::pos::{Approval, NoteSummary};
 
@@ -179,9 +179,8 @@ impl Pos {
         )?;
         input.issued_at = issued_at;
         input.emission = emission;
-        let corrected = resign_correction(&rejected, &input, &certificate).map_err(|e| {
-            PosError::invalid("correction", super::checkout_op::fiscal_error_text(&e))
-        })?;
+        let corrected = resign_correction(&rejected, &input, &certificate)
+            .map_err(|e| PosError::invalid("correction", fiscal_error_text(&e)))?;
 
         let at = self.now();
         let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);

@@ -8,8 +8,8 @@ use tenda_store::LocalChange;
 
 use super::{Pos, Session, lock, storage};
 use crate::checkout::scale_label::{ScaleValue, grams_for_price};
-use crate::checkout::ticket::{Ticket, cart_error};
-use crate::error::{PosError, PosResult};
+use crate::checkout::ticket::Ticket;
+use crate::error::{PosError, PosResult, cart_error};
 use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
