@@ -39,4 +39,5 @@ pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
-pub use store::Store;
+pub use store::{Readers, Store};
+#[cfg(test)]
