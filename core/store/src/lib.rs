@@ -43,4 +43,5 @@ pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
-pub use store::{Readers, Store};
+pub use store::{Reader, Readers, Store};
+#[cfg(test)]

@@ -223,6 +223,53 @@ struct ReaderPool {
 /// Reader connections kept open between reads (each holds its own page cache).
 const IDLE_READERS: usize = 4;
 
+impl ReaderPool {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
+        // The list holds whole connections only: a panic elsewhere cannot leave it half-made.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A reader connection lent by [`Readers::get`]: a read-only [`Store`], returned to the pool
+/// when dropped.
+pub struct Reader {
+    store: Option<Store>,
+    pool: Arc<ReaderPool>,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let Some(mut store) = self.store.take() else {
+            return;
+        };
+        // A connection still inside a transaction (a failed rollback) is closed, not reused.
+        let settled = AnsiTransactionManager::transaction_manager_status_mut(&mut store.conn)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.is_none());
+        if settled {
+            let mut idle = self.pool.lock_idle();
+            if idle.len() < IDLE_READERS {
+                idle.push(store);
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Readers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Readers")
@@ -235,35 +282,26 @@ impl Readers {
     /// Runs `f` on a reader connection (opening one if none is idle). Only reads succeed
     /// there; a write gives [`Error::ReaderCannotWrite`].
     pub fn read<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        let idle = self.take_idle();
-        let mut reader = match idle {
+        let mut reader = self.get()?;
+        f(&mut reader)
+    }
+
+    /// A reader connection, back to the pool when dropped: a drop-in for the writer at call
+    /// sites that only read.
+    pub fn get(&self) -> Result<Reader> {
+        let idle = self.lock_idle().pop();
+        let store = match idle {
             Some(reader) => reader,
             None => self.open()?,
         };
-        let out = f(&mut reader);
-        // A connection still inside a transaction (a failed rollback) is closed, not reused.
-        let settled = AnsiTransactionManager::transaction_manager_status_mut(&mut reader.conn)
-            .transaction_depth()
-            .is_ok_and(|depth| depth.is_none());
-        if settled {
-            let mut idle = self.lock_idle();
-            if idle.len() < IDLE_READERS {
-                idle.push(reader);
-            }
-        }
-        out
-    }
-
-    fn take_idle(&self) -> Option<Store> {
-        self.lock_idle().pop()
+        Ok(Reader {
+            store: Some(store),
+            pool: Arc::clone(&self.shared),
+        })
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
-        // The list holds whole connections only: a panic elsewhere cannot leave it half-made.
-        self.shared
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.shared.lock_idle()
     }
 
     fn open(&self) -> Result<Store> {

@@ -13,17 +13,16 @@ use tenda_fiscal::nfce::{
     build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Status, Transmitter, event_proc, inutilization_proc};
-use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
+use tenda_store::{
+    FiscalEvent, FiscalEventKind, FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers,
+};
 
 use super::correction_ops::tag_text;
-use super::{Pos, json, lock, now, storage};
+use super::{Pos, lock, now, storage};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
-
-/// Setting keeping every fiscal event and inutilização SEFAZ registered, with its document.
-const FISCAL_EVENTS: &str = "pos.fiscal_events";
 
 /// A registered event or inutilização, as kept on the device (the XML is the legal record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -140,21 +139,44 @@ impl Pos {
         }
     }
 
-    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<(String, String)>> {
-        let mut events: Vec<FiscalEventRecord> = lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
-            .map_err(storage)?
-            .unwrap_or_default();
-        events.push(record);
-        Ok(vec![(FISCAL_EVENTS.to_owned(), json(&events)?)])
+    /// The store's row for `record`, appended in the transaction of the change it belongs to.
+    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<FiscalEvent>> {
+        let kind = FiscalEventKind::from_code(&record.kind)
+            .ok_or_else(|| PosError::state("record a fiscal event", "unknown fiscal event kind"))?;
+        Ok(vec![FiscalEvent {
+            kind,
+            sale_id: record.sale_id,
+            access_key: record.access_key,
+            first: record.first,
+            last: record.last,
+            status_code: record.status_code,
+            protocol: record.protocol,
+            registered_at: record.registered_at,
+            justification: record.justification,
+            xml: record.xml,
+        }])
     }
 
     /// Fiscal events and inutilizações SEFAZ registered from this device, oldest first.
     pub fn fiscal_events(&self) -> PosResult<Vec<FiscalEventRecord>> {
-        Ok(lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
+        Ok(self
+            .reader()?
+            .fiscal_events()
             .map_err(storage)?
-            .unwrap_or_default())
+            .into_iter()
+            .map(|e| FiscalEventRecord {
+                kind: e.kind.code().to_owned(),
+                sale_id: e.sale_id,
+                access_key: e.access_key,
+                first: e.first,
+                last: e.last,
+                status_code: e.status_code,
+                protocol: e.protocol,
+                registered_at: e.registered_at,
+                justification: e.justification,
+                xml: e.xml,
+            })
+            .collect())
     }
 
     /// Cancels the sale's authorized note with SEFAZ (event 110111) within the cancellation
@@ -268,7 +290,7 @@ impl Pos {
         let Some(result) = result.filter(|r| r.is_registered()) else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "cancellation".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(doc.access_key.clone()),
@@ -295,9 +317,9 @@ impl Pos {
                 performer,
                 at,
                 &LocalChange {
-                    settings,
-                    mutations: vec![],
+                    fiscal_events,
                     audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;
@@ -414,7 +436,7 @@ impl Pos {
         else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "substitution".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(original.as_str().to_owned()),
@@ -430,7 +452,7 @@ impl Pos {
         // server, and the audit entry, in one transaction.
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                settings,
+                fiscal_events,
                 mutations: vec![Mutation::NoteCancelledBySubstitution {
                     sale_id,
                     cancelled_access_key: original.as_str().to_owned(),
@@ -440,6 +462,7 @@ impl Pos {
                     at,
                 }],
                 audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                ..Default::default()
             })
             .map_err(storage)?;
         Ok(CancellationOutcome {
@@ -512,7 +535,7 @@ impl Pos {
             if !answer.is_voided() {
                 return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
             }
-            let settings = self.record_fiscal_event(FiscalEventRecord {
+            let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
                 kind: "inutilizacao".into(),
                 sale_id: None,
                 access_key: None,
@@ -538,9 +561,9 @@ impl Pos {
                     performer,
                     at,
                     &LocalChange {
-                        settings,
-                        mutations: vec![],
+                        fiscal_events,
                         audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                        ..Default::default()
                     },
                 )
                 .map_err(storage)?;

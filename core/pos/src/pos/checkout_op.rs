@@ -242,6 +242,7 @@ impl Pos {
             ],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
 
         let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {

@@ -215,6 +215,7 @@ impl Pos {
                         Outcome::Succeeded,
                         at,
                     )],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;

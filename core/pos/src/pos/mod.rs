@@ -71,6 +71,9 @@ pub(crate) struct Session {
 pub(crate) struct Inner {
     /// Shared with the sync engine, which locks it only for short local steps.
     pub store: Arc<Mutex<Store>>,
+    /// Reader connections on the same file: reads never wait for the writer (a checkout holds
+    /// it while its note is signed).
+    pub readers: tenda_store::Readers,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub session: Mutex<Option<Session>>,
@@ -162,9 +165,11 @@ impl Pos {
             None => None,
         };
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
+        let readers = store.readers();
         let pos = Pos {
             inner: Arc::new(Inner {
                 store: Arc::new(Mutex::new(store)),
+                readers,
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 session: Mutex::new(None),
@@ -212,6 +217,7 @@ impl Pos {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
             audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, Utc::now())],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -257,17 +263,18 @@ impl Pos {
 
     /// Verifies the whole audit chain of this device.
     pub fn verify_audit(&self) -> PosResult<tenda_store::AuditVerification> {
-        lock(&self.inner.store)
-            .verify_audit_chain()
-            .map_err(storage)
+        self.reader()?.verify_audit_chain().map_err(storage)
     }
 
     /// Audit entries after `after`, for the audit report (filters applied by the caller or
     /// through [`crate::reports`]).
     pub fn audit_entries(&self, after: u64, limit: u32) -> PosResult<Vec<tenda_store::AuditEntry>> {
-        lock(&self.inner.store)
-            .audit_entries(after, limit)
-            .map_err(storage)
+        self.reader()?.audit_entries(after, limit).map_err(storage)
+    }
+
+    /// A reader connection, for reads that must not wait for a write in progress.
+    pub(crate) fn reader(&self) -> PosResult<tenda_store::Reader> {
+        self.inner.readers.get().map_err(storage)
     }
 
     /// Direct access for the sync engine and maintenance tasks that drive the store themselves.
@@ -292,6 +299,7 @@ impl Pos {
             settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
         store.record_local_change(&change).map_err(storage)?;
         *lock(&self.inner.fiscal) = next.clone();

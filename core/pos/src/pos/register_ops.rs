@@ -54,6 +54,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -131,6 +132,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -174,6 +176,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)

@@ -73,6 +73,7 @@ impl Pos {
                 outcome,
                 at,
             }],
+            ..Default::default()
         };
         store.record_local_change(&change).map_err(storage)?;
         result

@@ -56,7 +56,7 @@ impl Pos {
             return Err(PosError::invalid("code", "empty"));
         }
         let format = lock(&self.inner.config).scale_label;
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         if let Some(label) = format
             .parse(code)
             .map_err(|e| PosError::invalid("code", e.to_string()))?
@@ -85,7 +85,7 @@ impl Pos {
 
     /// Accent- and case-insensitive name search ("pao" finds "Pão Francês").
     pub fn search_products(&self, text: &str, limit: u32) -> PosResult<Vec<ProductView>> {
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         let found = store.search_products(text, limit).map_err(storage)?;
         found
             .iter()
@@ -99,7 +99,8 @@ impl Pos {
         let (found, label_qty) = self.find_by_code(code)?.ok_or_else(|| PosError::NotFound {
             what: format!("product with code {code}"),
         })?;
-        let product = lock(&self.inner.store)
+        let product = self
+            .reader()?
             .product_by_code(&found.sku)
             .map_err(storage)?
             .ok_or_else(|| PosError::NotFound {
