@@ -44,4 +44,3 @@ pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{Reader, Readers, Store};
-#[cfg(test)]
