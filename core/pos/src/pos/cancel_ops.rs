@@ -18,7 +18,7 @@ use tenda_store::{
 };
 
 use super::correction_ops::tag_text;
-use super::{Pos, lock, now, storage};
+use super::{Pos, blocking, lock, now, storage};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::local_time;
@@ -262,19 +262,20 @@ impl Pos {
         let key: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
             detail: "the stored access key is damaged".into(),
         })?;
-        let event = build_cancellation(
-            &Cancellation {
-                access_key: key,
-                environment: config.emitter.environment,
-                protocol,
-                authorized_at,
-                requested_at,
-                justification: justification.trim().to_owned(),
-                sequence: 1,
-            },
-            CancellationWindow::default(),
-            &certificate,
-        )
+        let cancellation = Cancellation {
+            access_key: key,
+            environment: config.emitter.environment,
+            protocol,
+            authorized_at,
+            requested_at,
+            justification: justification.trim().to_owned(),
+            sequence: 1,
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_cancellation(&cancellation, CancellationWindow::default(), &certificate)
+        })
+        .await?
         .map_err(event_error)?;
         let transmitter = self.sefaz_for("note cancellation")?;
         let lote = event_lote_number();
@@ -399,23 +400,28 @@ impl Pos {
                 "SEFAZ gave no authorization protocol",
             )
         })?;
-        let event = build_substitution_cancellation(
-            &SubstitutionCancellation {
-                cancellation: Cancellation {
-                    access_key: original.clone(),
-                    environment: config.emitter.environment,
-                    protocol: number,
-                    authorized_at: protocol.received_at,
-                    requested_at: local_time(now(), config.utc_offset_minutes),
-                    justification: justification.trim().to_owned(),
-                    sequence: 1,
-                },
-                substitute_key: substitute,
-                software_version: config.emitter.software_version.clone(),
+        let substitution = SubstitutionCancellation {
+            cancellation: Cancellation {
+                access_key: original.clone(),
+                environment: config.emitter.environment,
+                protocol: number,
+                authorized_at: protocol.received_at,
+                requested_at: local_time(now(), config.utc_offset_minutes),
+                justification: justification.trim().to_owned(),
+                sequence: 1,
             },
-            CancellationWindow::default(),
-            &certificate,
-        )
+            substitute_key: substitute,
+            software_version: config.emitter.software_version.clone(),
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_substitution_cancellation(
+                &substitution,
+                CancellationWindow::default(),
+                &certificate,
+            )
+        })
+        .await?
         .map_err(event_error)?;
         let lote = event_lote_number();
         let answer = transmitter
@@ -510,21 +516,21 @@ impl Pos {
         let mut voided = Vec::new();
         for (first, last) in ranges(&unused) {
             let local_now = local_time(now(), config.utc_offset_minutes);
-            let signed = build_inutilizacao(
-                &Inutilizacao {
-                    uf: config.emitter.address.uf,
-                    environment: config.emitter.environment,
-                    cnpj: config.emitter.cnpj.clone(),
-                    year: local_now.year(),
-                    series: series.series,
-                    first,
-                    last,
-                    justification: justification.trim().to_owned(),
-                },
-                &certificate,
-                local_now,
-            )
-            .map_err(event_error)?;
+            let request = Inutilizacao {
+                uf: config.emitter.address.uf,
+                environment: config.emitter.environment,
+                cnpj: config.emitter.cnpj.clone(),
+                year: local_now.year(),
+                series: series.series,
+                first,
+                last,
+                justification: justification.trim().to_owned(),
+            };
+            // RSA signing: on a blocking thread, not on the async worker running this call.
+            let certificate = Arc::clone(&certificate);
+            let signed = blocking(move || build_inutilizacao(&request, &certificate, local_now))
+                .await?
+                .map_err(event_error)?;
             let answer = transmitter
                 .client()
                 .inutilize(&signed.xml)

@@ -98,6 +98,18 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Runs blocking work (RSA signing, SQLCipher, Argon2) on tokio's blocking threads: on an async
+/// worker it would stall every task scheduled there.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PosResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PosError::Internal {
+            detail: format!("blocking task: {e}"),
+        })
+}
+
 pub(crate) fn storage(e: tenda_store::Error) -> PosError {
     use tenda_store::Error as E;
     match e {
