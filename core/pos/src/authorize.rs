@@ -10,7 +10,7 @@ use crate::credentials::{LockoutPolicy, LoginAttempts, Secret, verify_secret};
 use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Operator {
     pub user_id: UserId,
     pub name: String,
@@ -140,9 +140,7 @@ pub fn login(
         });
     }
     if let Err(until) = attempts.check(now) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
     // A malformed secret counts as a failure too: it is still a guess.
     let ok = secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?;
@@ -151,9 +149,7 @@ pub fn login(
         return Ok(Operator::of(user));
     }
     if let Some(until) = attempts.record_failure(now, policy) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
     Err(PosError::WrongCredentials {
         remaining_attempts: policy

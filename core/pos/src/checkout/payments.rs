@@ -2,14 +2,14 @@
 //! PIX needs the link, a customer account is charged against its last-known balance and
 //! overdraft limit, cash gives change.
 
-use tenda_domain::{AccountError, CardKind, Customer, Money, Payment, PaymentError};
+use tenda_domain::{CardKind, Customer, Money, Payment, PaymentError};
 
 use crate::error::PosError;
 use crate::register::PaymentKind;
 use crate::status::LinkState;
 
 /// One payment as the seller enters it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PaymentRequest {
     /// `amount` settles that much of the total; `tendered` is what the customer handed over.
     Cash { amount: Money, tendered: Money },
@@ -86,15 +86,9 @@ pub fn precheck(
         let customer = customer.ok_or_else(|| {
             PosError::invalid("customer", "choose the customer whose account is charged")
         })?;
-        customer.charge(on_account).map_err(|e| match e {
-            AccountError::OverLimit { shortfall } => PosError::LimitExceeded {
-                limit: format!("customer_credit (short by {shortfall}, last-known balance)"),
-            },
-            AccountError::Inactive => {
-                PosError::invalid("customer", "the customer's account is inactive")
-            }
-            other => PosError::invalid("customer_account", other.to_string()),
-        })?;
+        customer
+            .charge(on_account)
+            .map_err(crate::error::account_error)?;
     }
     Ok(())
 }

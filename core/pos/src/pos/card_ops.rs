@@ -23,9 +23,9 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Approval, Inner, Pos, lock, now, storage};
+use super::{Approval, Inner, Pos, lock, storage};
 use crate::checkout::payments::PaymentRequest;
-use crate::error::{PosError, PosResult};
+use crate::error::{LimitKind, PosError, PosResult};
 use crate::status::{LinkState, PeripheralState};
 
 /// What errors about the offline captures name (they wait in the store's `card_captures`
@@ -49,6 +49,8 @@ pub(crate) struct CardState {
     /// One forwarding run at a time: results are recorded and confirmed before the next run
     /// could see them again.
     pub forwarding: tokio::sync::Mutex<()>,
+    /// The forwarding started when the link came back (stopped by `shutdown`).
+    pub forwarding_task: Mutex<Option<crate::runtime::TaskHandle>>,
 }
 
 /// Cards charged for the ticket being paid, by payment index, and the sale id they name.
@@ -169,7 +171,7 @@ impl OfflinePaymentStore for EncryptedCaptures {
 }
 
 /// What the seller sees before taking a card offline.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CardOfflineRisk {
     /// The link is down: a card payment now is stored and forwarded later.
     pub offline: bool,
@@ -186,7 +188,7 @@ pub struct CardOfflineRisk {
 }
 
 /// An offline card payment still waiting for the link.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingCardPayment {
     pub payment_id: String,
     pub sale_id: String,
@@ -212,7 +214,7 @@ pub struct CardPaymentToRecover {
 }
 
 /// What one forwarding run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CardForwardSummary {
     pub approved: u32,
     pub declined: u32,
@@ -222,9 +224,18 @@ pub struct CardForwardSummary {
 
 fn card_error(e: CardPaymentError) -> PosError {
     match e {
-        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::LimitExceeded {
-            limit: format!("card_offline: {limit}: {detail}"),
-        },
+        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::limit(
+            match limit {
+                tenda_devices::card::OfflineLimit::PerPayment => LimitKind::CardOfflinePerPayment,
+                tenda_devices::card::OfflineLimit::TotalPending => LimitKind::CardOfflineTotal,
+                tenda_devices::card::OfflineLimit::PendingCount => LimitKind::CardOfflineCount,
+                tenda_devices::card::OfflineLimit::OldestPendingAge => LimitKind::CardOfflineAge,
+            },
+            None,
+            None,
+            None,
+            detail,
+        ),
         CardPaymentError::RiskNotAcknowledged => PosError::state(
             "offline card payment",
             "the seller must accept the offline risk notice first (card_offline_risk)",
@@ -248,9 +259,21 @@ fn no_reader() -> PosError {
 }
 
 impl Pos {
-    /// Pairs `reader` with this register: card payments go through it from now on. The key that
-    /// seals offline captures is created once and kept in the encrypted store.
-    pub fn pair_card_reader(&self, reader: Arc<dyn CardReader>) -> PosResult<()> {
+    /// Pairs the card reader on `transport` with this register: card payments go through it
+    /// from now on. The key that seals offline captures is created once and kept in the
+    /// encrypted store.
+    pub fn pair_card_reader(
+        &self,
+        transport: Arc<dyn crate::peripherals::PeripheralTransport>,
+    ) -> PosResult<()> {
+        self.alive()?;
+        let reader =
+            tenda_devices::card::LinkCardReader::new(transport, self.inner.peripherals.reader());
+        self.pair_reader(Arc::new(reader))
+    }
+
+    /// Pairs any reader (the protocol already on top of its transport).
+    pub(crate) fn pair_reader(&self, reader: Arc<dyn CardReader>) -> PosResult<()> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         let key = {
             let mut store = lock(&self.inner.store);
@@ -265,7 +288,7 @@ impl Pos {
                 None => {
                     let key = SealingKey::generate();
                     store
-                        .save_secret(SEALING_KEY, key.expose(), device, now())
+                        .save_secret(SEALING_KEY, key.expose(), device, self.now())
                         .map_err(storage)?;
                     key
                 }
@@ -295,6 +318,7 @@ impl Pos {
     /// The offline risk of a card payment of `amount` now: whether the link is down, the notice
     /// to show, and whether the owner's limits allow it (and if not, which limit and why).
     pub fn card_offline_risk(&self, amount: Money) -> PosResult<CardOfflineRisk> {
+        self.alive()?;
         let terminal = self.terminal()?;
         let limits: OfflineLimits = terminal.limits();
         let pending = terminal.pending().map_err(card_error)?;
@@ -314,12 +338,13 @@ impl Pos {
 
     /// The signed-in seller accepts the offline risk notice for the ticket being paid.
     pub fn accept_card_offline_risk(&self) -> PosResult<()> {
+        self.alive()?;
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
         let cart = self.current_cart()?;
         *lock(&self.inner.cards.risk) = Some((
-            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), now()),
+            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), self.now()),
             cart,
         ));
         Ok(())
@@ -385,7 +410,7 @@ impl Pos {
             id: SaleId::new(),
             device_id: lock(&self.inner.config).device_id,
             seller_id: sell.performer().user_id,
-            created_at: now(),
+            created_at: self.now(),
         };
         ticket
             .cart
@@ -549,7 +574,7 @@ impl Pos {
                             amount.centavos()
                         ),
                         outcome: Outcome::Succeeded,
-                        at: now(),
+                        at: self.now(),
                     }),
                 ),
                 CardPaymentOutcome::Declined { reason } => {
@@ -594,10 +619,19 @@ impl Pos {
         *lock(&self.inner.cards.risk) = None;
     }
 
+    /// A manager drops the cards charged for the current ticket (audited; offline captures
+    /// dropped, online ones to reverse at the acquirer). Returns how many were dropped.
+    pub async fn abandon_card_charges(&self, approval: Option<Approval>) -> PosResult<u32> {
+        self.on_core(
+            move |pos| async move { pos.abandon_card_charges_on_core(approval.as_ref()).await },
+        )
+        .await
+    }
+
     /// Forgets the cards charged for a ticket that will not be paid (the sale was abandoned after
     /// a card went through): a manager's decision, audited with each charge, to be reversed at
     /// the acquirer. Returns how many charges were dropped.
-    pub async fn abandon_card_charges(&self, approval: Option<&Approval>) -> PosResult<u32> {
+    async fn abandon_card_charges_on_core(&self, approval: Option<&Approval>) -> PosResult<u32> {
         let auth = self.authorize_with(Action::VoidSale, approval)?;
         // No forwarding run may hold a copy of the captures while they are dropped.
         let _no_forwarding = self.inner.cards.forwarding.lock().await;
@@ -616,7 +650,7 @@ impl Pos {
                 _ => None,
             })
             .collect();
-        let at = now();
+        let at = self.now();
         let audit = ticket
             .cards
             .iter()
@@ -656,6 +690,7 @@ impl Pos {
 
     /// Offline card payments still waiting for the link.
     pub fn pending_card_payments(&self) -> PosResult<Vec<PendingCardPayment>> {
+        self.alive()?;
         let terminal = self.terminal()?;
         Ok(terminal
             .pending()
@@ -674,9 +709,15 @@ impl Pos {
             .collect())
     }
 
+    /// Forwards the offline card captures now (the core also does it when the link returns).
+    pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
+        self.on_core(|pos| async move { pos.forward_pending().await })
+            .await
+    }
+
     /// Sends the offline card payments for authorization (call when the link returns). Each
     /// result is audited; a decline is listed in [`Pos::card_payments_to_recover`].
-    pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
+    async fn forward_pending(&self) -> PosResult<CardForwardSummary> {
         let terminal = self.terminal()?;
         if self.link() == LinkState::Offline {
             return Err(PosError::offline(
@@ -687,7 +728,7 @@ impl Pos {
         let _one_run = self.inner.cards.forwarding.lock().await;
         let report = terminal.forward_pending().await.map_err(card_error)?;
         let device = Actor::Device(lock(&self.inner.config).device_id);
-        let at = now();
+        let at = self.now();
         let mut summary = CardForwardSummary {
             still_pending: u32::try_from(report.still_pending).unwrap_or(u32::MAX),
             ..Default::default()
@@ -800,19 +841,19 @@ impl Pos {
         if terminal.pending().map(|p| p.is_empty()).unwrap_or(true) {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let pos = self.clone();
-        runtime.spawn(async move {
-            if let Err(e) = pos.forward_pending_card_payments().await {
+        let inner = Arc::downgrade(&self.inner);
+        let task = self.inner.runtime.handle().spawn(async move {
+            let Some(inner) = inner.upgrade() else { return };
+            if let Err(e) = (Pos { inner }).forward_pending().await {
                 tracing::warn!(error = %e, "forwarding offline card payments failed; will retry");
             }
         });
+        *lock(&self.inner.cards.forwarding_task) = Some(crate::runtime::TaskHandle::new(task));
     }
 
     /// Card payments declined when forwarded: amounts the store must collect from the customer.
     pub fn card_payments_to_recover(&self) -> PosResult<Vec<CardPaymentToRecover>> {
+        self.alive()?;
         Ok(self
             .reader()?
             .card_payments_to_recover()
@@ -856,12 +897,11 @@ fn forwarded(
 /// The sync engine restored the link: the same as [`Pos::set_link`] online (offline card
 /// captures start forwarding), inside the engine's runtime so the forwarding can be spawned from
 /// whatever thread reports the event.
-pub(crate) fn link_restored_by_engine(inner: &Arc<Inner>, runtime: &tokio::runtime::Handle) {
-    let _in_runtime = runtime.enter();
+pub(crate) fn link_restored_by_engine(inner: &Arc<Inner>) {
     Pos {
         inner: inner.clone(),
     }
-    .set_link(LinkState::Online);
+    .link_changed(LinkState::Online);
 }
 
 #[cfg(test)]
@@ -884,12 +924,7 @@ mod tests {
     async fn a_link_restored_by_the_sync_engine_forwards_stored_card_captures() {
         let dir = tempfile::tempdir().expect("dir");
         let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
-        let pos = Pos::create(
-            dir.path().join("d.db"),
-            &tenda_store::DbKey::generate(),
-            &config,
-        )
-        .expect("pos");
+        let pos = crate::pos::test_pos(dir.path(), config);
         let sim = SimulatedCardReader::new();
         let settings = ReaderSettings {
             silence_timeout: Duration::from_secs(2),
@@ -903,7 +938,7 @@ mod tests {
                 between_chunks: Duration::ZERO,
             },
         };
-        pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
+        pos.pair_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
             .expect("pair");
         // A capture taken while offline, waiting in the encrypted store.
         let sale = SaleId::new();
@@ -919,7 +954,7 @@ mod tests {
                     installments: 1,
                 },
                 Connectivity::Offline,
-                Some(&MerchantRiskAcknowledgement::accept("bia", now())),
+                Some(&MerchantRiskAcknowledgement::accept("bia", pos.now())),
             )
             .await
             .expect("captured");
@@ -943,7 +978,7 @@ mod tests {
         // The reader clears its pending list before the result's mutation is recorded: wait
         // for both.
         let forwarded = |pos: &Pos| {
-            pos.with_store(|s| s.outbox_after(0, 1_000))
+            pos.inspect_store(|s| s.outbox_after(0, 1_000))
                 .expect("outbox")
                 .into_iter()
                 .any(|e| {

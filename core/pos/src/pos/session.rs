@@ -5,14 +5,14 @@ use std::sync::Arc;
 use tenda_domain::{Action, Actor, AuditEvent, Outcome};
 use tenda_store::LocalChange;
 
-use super::{Pos, Session, json, keys, lock, now, storage};
+use super::{Pos, Session, json, keys, lock, storage};
 use crate::authorize::{Authorization, Operator, authorize, authorize_with_override, login};
 use crate::checkout::ticket::Ticket;
 use crate::credentials::{LoginAttempts, Secret};
 use crate::error::{PosError, PosResult};
 
 /// A manager's (or owner's) credentials typed in to approve one action.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Approval {
     pub login: String,
     pub secret: Secret,
@@ -21,8 +21,9 @@ pub struct Approval {
 impl Pos {
     /// Offline sign-in with a PIN or password. Wrong secrets count toward the lockout; both the
     /// failures and the success are audited.
-    pub fn sign_in(&self, login_name: &str, secret: &Secret) -> PosResult<Operator> {
-        let operator = self.check_credentials(login_name, secret, "session.sign_in")?;
+    pub fn sign_in(&self, login: String, secret: Secret) -> PosResult<Operator> {
+        self.alive()?;
+        let operator = self.check_credentials(&login, &secret, "session.sign_in")?;
         *lock(&self.inner.session) = Some(Session {
             operator: operator.clone(),
             ticket: Ticket::default(),
@@ -30,11 +31,35 @@ impl Pos {
         Ok(operator)
     }
 
-    /// Ends the session; an unfinished ticket is discarded.
-    pub fn sign_out(&self) {
+    /// Ends the session (audited). A ticket with lines is abandoned first — audited with its
+    /// lines and total — so nothing rung up disappears unrecorded.
+    pub fn sign_out(&self) -> PosResult<()> {
+        self.alive()?;
+        let Some(operator) = self.signed_in() else {
+            return Ok(());
+        };
+        self.abandon_ticket("sign out")?;
+        let at = self.now();
+        let change = LocalChange {
+            settings: vec![],
+            mutations: vec![],
+            audit: vec![AuditEvent {
+                actor: Actor::User(operator.user_id),
+                action: "session.sign_out".into(),
+                subject: format!("user:{}", operator.user_id),
+                outcome: Outcome::Succeeded,
+                at,
+            }],
+            ..Default::default()
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
         *lock(&self.inner.session) = None;
+        Ok(())
     }
 
+    /// Who is signed in.
     pub fn signed_in(&self) -> Option<Operator> {
         lock(&self.inner.session)
             .as_ref()
@@ -57,7 +82,7 @@ impl Pos {
         )?;
         let key = keys::login_attempts(&user.login);
         let mut attempts: LoginAttempts = store.setting(&key).map_err(storage)?.unwrap_or_default();
-        let at = now();
+        let at = self.now();
         let result = login(&user, secret, &mut attempts, &policy, at);
         let outcome = match &result {
             Ok(_) => Outcome::Succeeded,
