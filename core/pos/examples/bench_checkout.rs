@@ -131,6 +131,7 @@ fn main() {
             settings: vec![("bench.floor".into(), i.to_string())],
             mutations: vec![],
             audit: vec![],
+            ..Default::default()
         };
         floor_store
             .record_local_change(&change)

@@ -12,17 +12,16 @@ use tenda_fiscal::nfce::{
     build_cancellation, build_inutilizacao, build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Status, Transmitter, event_proc, inutilization_proc};
-use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
+use tenda_store::{
+    FiscalEvent, FiscalEventKind, FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers,
+};
 
 use super::correction_ops::tag_text;
-use super::{Pos, json, lock, storage};
+use super::{Pos, blocking, lock, storage};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
-
-/// Setting keeping every fiscal event and inutilização SEFAZ registered, with its document.
-const FISCAL_EVENTS: &str = "pos.fiscal_events";
 
 /// A registered event or inutilização, as kept on the device (the XML is the legal record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -117,22 +116,45 @@ impl Pos {
         }
     }
 
-    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<(String, String)>> {
-        let mut events: Vec<FiscalEventRecord> = lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
-            .map_err(storage)?
-            .unwrap_or_default();
-        events.push(record);
-        Ok(vec![(FISCAL_EVENTS.to_owned(), json(&events)?)])
+    /// The store's row for `record`, appended in the transaction of the change it belongs to.
+    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<FiscalEvent>> {
+        let kind = FiscalEventKind::from_code(&record.kind)
+            .ok_or_else(|| PosError::state("record a fiscal event", "unknown fiscal event kind"))?;
+        Ok(vec![FiscalEvent {
+            kind,
+            sale_id: record.sale_id,
+            access_key: record.access_key,
+            first: record.first,
+            last: record.last,
+            status_code: record.status_code,
+            protocol: record.protocol,
+            registered_at: record.registered_at,
+            justification: record.justification,
+            xml: record.xml,
+        }])
     }
 
     /// Fiscal events and inutilizações SEFAZ registered from this device, oldest first.
     pub fn fiscal_events(&self) -> PosResult<Vec<FiscalEventRecord>> {
         self.alive()?;
-        Ok(lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
+        Ok(self
+            .reader()?
+            .fiscal_events()
             .map_err(storage)?
-            .unwrap_or_default())
+            .into_iter()
+            .map(|e| FiscalEventRecord {
+                kind: e.kind.code().to_owned(),
+                sale_id: e.sale_id,
+                access_key: e.access_key,
+                first: e.first,
+                last: e.last,
+                status_code: e.status_code,
+                protocol: e.protocol,
+                registered_at: e.registered_at,
+                justification: e.justification,
+                xml: e.xml,
+            })
+            .collect())
     }
 
     /// Cancels an authorized note within the window (event 110111) and voids the sale.
@@ -232,19 +254,20 @@ impl Pos {
         let key: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
             detail: "the stored access key is damaged".into(),
         })?;
-        let event = build_cancellation(
-            &Cancellation {
-                access_key: key,
-                environment: config.emitter.environment,
-                protocol,
-                authorized_at,
-                requested_at,
-                justification: justification.trim().to_owned(),
-                sequence: 1,
-            },
-            CancellationWindow::default(),
-            &certificate,
-        )
+        let cancellation = Cancellation {
+            access_key: key,
+            environment: config.emitter.environment,
+            protocol,
+            authorized_at,
+            requested_at,
+            justification: justification.trim().to_owned(),
+            sequence: 1,
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_cancellation(&cancellation, CancellationWindow::default(), &certificate)
+        })
+        .await?
         .map_err(event_error)?;
         let transmitter = self.sefaz_for("note cancellation")?;
         let lote = event_lote_number();
@@ -260,7 +283,7 @@ impl Pos {
         let Some(result) = result.filter(|r| r.is_registered()) else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "cancellation".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(doc.access_key.clone()),
@@ -287,9 +310,9 @@ impl Pos {
                 performer,
                 at,
                 &LocalChange {
-                    settings,
-                    mutations: vec![],
+                    fiscal_events,
                     audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;
@@ -389,23 +412,28 @@ impl Pos {
                 "SEFAZ gave no authorization protocol",
             )
         })?;
-        let event = build_substitution_cancellation(
-            &SubstitutionCancellation {
-                cancellation: Cancellation {
-                    access_key: original.clone(),
-                    environment: config.emitter.environment,
-                    protocol: number,
-                    authorized_at: protocol.received_at,
-                    requested_at: local_time(self.now(), config.utc_offset_minutes),
-                    justification: justification.trim().to_owned(),
-                    sequence: 1,
-                },
-                substitute_key: substitute,
-                software_version: config.emitter.software_version.clone(),
+        let substitution = SubstitutionCancellation {
+            cancellation: Cancellation {
+                access_key: original.clone(),
+                environment: config.emitter.environment,
+                protocol: number,
+                authorized_at: protocol.received_at,
+                requested_at: local_time(self.now(), config.utc_offset_minutes),
+                justification: justification.trim().to_owned(),
+                sequence: 1,
             },
-            CancellationWindow::default(),
-            &certificate,
-        )
+            substitute_key: substitute,
+            software_version: config.emitter.software_version.clone(),
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_substitution_cancellation(
+                &substitution,
+                CancellationWindow::default(),
+                &certificate,
+            )
+        })
+        .await?
         .map_err(event_error)?;
         let lote = event_lote_number();
         let answer = transmitter
@@ -426,7 +454,7 @@ impl Pos {
         else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "substitution".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(original.as_str().to_owned()),
@@ -442,7 +470,7 @@ impl Pos {
         // server, and the audit entry, in one transaction.
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                settings,
+                fiscal_events,
                 mutations: vec![Mutation::NoteCancelledBySubstitution {
                     sale_id,
                     cancelled_access_key: original.as_str().to_owned(),
@@ -452,6 +480,7 @@ impl Pos {
                     at,
                 }],
                 audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                ..Default::default()
             })
             .map_err(storage)?;
         Ok(CancellationOutcome {
@@ -513,21 +542,21 @@ impl Pos {
         let mut voided = Vec::new();
         for (first, last) in ranges(&unused) {
             let local_now = local_time(self.now(), config.utc_offset_minutes);
-            let signed = build_inutilizacao(
-                &Inutilizacao {
-                    uf: config.emitter.address.uf,
-                    environment: config.emitter.environment,
-                    cnpj: config.emitter.cnpj.clone(),
-                    year: local_now.year(),
-                    series: series.series,
-                    first,
-                    last,
-                    justification: justification.trim().to_owned(),
-                },
-                &certificate,
-                local_now,
-            )
-            .map_err(event_error)?;
+            let request = Inutilizacao {
+                uf: config.emitter.address.uf,
+                environment: config.emitter.environment,
+                cnpj: config.emitter.cnpj.clone(),
+                year: local_now.year(),
+                series: series.series,
+                first,
+                last,
+                justification: justification.trim().to_owned(),
+            };
+            // RSA signing: on a blocking thread, not on the async worker running this call.
+            let certificate = Arc::clone(&certificate);
+            let signed = blocking(move || build_inutilizacao(&request, &certificate, local_now))
+                .await?
+                .map_err(event_error)?;
             let answer = transmitter
                 .client()
                 .inutilize(&signed.xml)
@@ -538,7 +567,7 @@ impl Pos {
             if !answer.is_voided() {
                 return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
             }
-            let settings = self.record_fiscal_event(FiscalEventRecord {
+            let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
                 kind: "inutilizacao".into(),
                 sale_id: None,
                 access_key: None,
@@ -564,9 +593,9 @@ impl Pos {
                     performer,
                     at,
                     &LocalChange {
-                        settings,
-                        mutations: vec![],
+                        fiscal_events,
                         audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                        ..Default::default()
                     },
                 )
                 .map_err(storage)?;

@@ -22,15 +22,14 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Approval, Inner, Pos, json, lock, storage};
+use super::{Approval, Inner, Pos, lock, storage};
 use crate::checkout::payments::PaymentRequest;
 use crate::error::{PosError, PosResult, card_error, cart_error, payment_error, sale_error};
 use crate::status::{LinkState, PeripheralState};
 
-/// Where offline captures wait (JSON list of sealed payments) and where declined forwards are
-/// kept until the store has collected them.
-const OFFLINE_CAPTURES: &str = "pos.card_offline_payments";
-const TO_RECOVER: &str = "pos.card_payments_to_recover";
+/// What errors about the offline captures name (they wait in the store's `card_captures`
+/// table, a row each, their card data sealed).
+const OFFLINE_CAPTURES: &str = "card_captures";
 /// Name of the sealing key in the store's `secrets` table.
 const SEALING_KEY: &str = "pos.card_sealing_key";
 
@@ -142,16 +141,27 @@ impl EncryptedCaptures {
 impl OfflinePaymentStore for EncryptedCaptures {
     fn load(&self) -> Result<Vec<StoredOfflinePayment>, OfflineStoreError> {
         let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
-        let v = lock(&inner.store)
-            .setting::<Vec<StoredOfflinePayment>>(OFFLINE_CAPTURES)
-            .map_err(Self::failed)?;
-        Ok(v.unwrap_or_default())
+        let rows = lock(&inner.store).card_captures().map_err(Self::failed)?;
+        rows.iter()
+            .map(|row| serde_json::from_str(&row.record).map_err(Self::failed))
+            .collect()
     }
 
     fn save(&self, payments: &[StoredOfflinePayment]) -> Result<(), OfflineStoreError> {
         let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
+        let rows = payments
+            .iter()
+            .map(|p| {
+                Ok(tenda_store::CardCapture {
+                    payment_id: p.payment_id.to_string(),
+                    sale_reference: p.sale_reference.clone(),
+                    captured_at: p.captured_at,
+                    record: serde_json::to_string(p).map_err(Self::failed)?,
+                })
+            })
+            .collect::<Result<Vec<_>, OfflineStoreError>>()?;
         lock(&inner.store)
-            .set_setting(OFFLINE_CAPTURES, &payments)
+            .save_card_captures(&rows)
             .map_err(Self::failed)
     }
 }
@@ -634,19 +644,13 @@ impl Pos {
                 )
             })
             .collect();
-        let mut store = lock(&self.inner.store);
         // Offline captures of the abandoned ticket must never be forwarded (that would charge
         // the customer for a sale that does not exist).
-        let mut captures: Vec<StoredOfflinePayment> = store
-            .setting(OFFLINE_CAPTURES)
-            .map_err(storage)?
-            .unwrap_or_default();
-        captures.retain(|c| !dropped.contains(&c.payment_id.to_string()));
-        store
+        lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                settings: vec![(OFFLINE_CAPTURES.to_owned(), json(&captures)?)],
-                mutations: vec![],
+                card_captures_dropped: dropped,
                 audit,
+                ..Default::default()
             })
             .map_err(storage)?;
         Ok(u32::try_from(ticket.cards.len()).unwrap_or(u32::MAX))
@@ -697,10 +701,13 @@ impl Pos {
             still_pending: u32::try_from(report.still_pending).unwrap_or(u32::MAX),
             ..Default::default()
         };
-        let mut to_recover: Vec<CardPaymentToRecover> = lock(&self.inner.store)
-            .setting(TO_RECOVER)
+        let known: Vec<String> = lock(&self.inner.store)
+            .card_payments_to_recover()
             .map_err(storage)?
-            .unwrap_or_default();
+            .into_iter()
+            .map(|r| r.payment_id)
+            .collect();
+        let mut declined: Vec<tenda_store::DeclinedCardPayment> = Vec::new();
         let mut audit = Vec::new();
         let mut mutations = Vec::new();
         let mut recorded = Vec::new();
@@ -756,8 +763,8 @@ impl Pos {
                         at,
                     });
                     let id = p.payment_id.to_string();
-                    if !to_recover.iter().any(|r| r.payment_id == id) {
-                        to_recover.push(CardPaymentToRecover {
+                    if !known.contains(&id) && !declined.iter().any(|r| r.payment_id == id) {
+                        declined.push(tenda_store::DeclinedCardPayment {
                             payment_id: id,
                             sale_id: p.sale_reference.clone(),
                             amount: p.amount,
@@ -775,9 +782,10 @@ impl Pos {
             // The list to collect, the results for the server and their audit entries: one
             // transaction.
             let change = LocalChange {
-                settings: vec![(TO_RECOVER.to_owned(), json(&to_recover)?)],
+                card_payments_declined: declined,
                 mutations,
                 audit,
+                ..Default::default()
             };
             lock(&self.inner.store)
                 .record_local_change(&change)
@@ -814,10 +822,22 @@ impl Pos {
     /// Card payments declined when forwarded: amounts the store must collect from the customer.
     pub fn card_payments_to_recover(&self) -> PosResult<Vec<CardPaymentToRecover>> {
         self.alive()?;
-        Ok(lock(&self.inner.store)
-            .setting(TO_RECOVER)
+        Ok(self
+            .reader()?
+            .card_payments_to_recover()
             .map_err(storage)?
-            .unwrap_or_default())
+            .into_iter()
+            .map(|r| CardPaymentToRecover {
+                payment_id: r.payment_id,
+                sale_id: r.sale_id,
+                amount: r.amount,
+                brand: r.brand,
+                last4: r.last4,
+                captured_at: r.captured_at,
+                declined_at: r.declined_at,
+                reason: r.reason,
+            })
+            .collect())
     }
 }
 

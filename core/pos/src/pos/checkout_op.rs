@@ -251,6 +251,7 @@ impl Pos {
             ],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
 
         let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {

@@ -218,6 +218,7 @@ impl Pos {
                         Outcome::Succeeded,
                         at,
                     )],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;

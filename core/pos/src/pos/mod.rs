@@ -97,6 +97,9 @@ pub(crate) struct Inner {
     /// Shared with the sync engine, which locks it only for short local steps. Lock order:
     /// `device` before `store`, never the reverse.
     pub store: Arc<Mutex<Store>>,
+    /// Reader connections on the same file: reads never wait for the writer (a checkout holds
+    /// it while its note is signed).
+    pub readers: tenda_store::Readers,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
     pub device: Mutex<DeviceState>,
@@ -127,6 +130,18 @@ pub struct Pos {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs blocking work (RSA signing, SQLCipher, Argon2) on tokio's blocking threads: on an async
+/// worker it would stall every task scheduled there.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PosResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PosError::Internal {
+            detail: format!("blocking task: {e}"),
+        })
 }
 
 pub(crate) fn storage(e: tenda_store::Error) -> PosError {
@@ -189,9 +204,11 @@ impl Pos {
             None => None,
         };
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
+        let readers = store.readers();
         let pos = Pos {
             inner: Arc::new(Inner {
                 store: Arc::new(Mutex::new(store)),
+                readers,
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
                 device: Mutex::new(DeviceState {
@@ -281,6 +298,7 @@ impl Pos {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
             audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, self.now())],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -348,21 +366,25 @@ impl Pos {
     /// Verifies the whole audit chain of this device.
     pub fn verify_audit(&self) -> PosResult<AuditVerificationView> {
         self.alive()?;
-        let v = lock(&self.inner.store)
-            .verify_audit_chain()
-            .map_err(storage)?;
+        let v = self.reader()?.verify_audit_chain().map_err(storage)?;
         Ok(AuditVerificationView::from(v))
     }
 
     /// Audit entries after sequence `after`, oldest first.
     pub fn audit_entries(&self, after: u64, limit: u32) -> PosResult<Vec<AuditRow>> {
         self.alive()?;
-        Ok(lock(&self.inner.store)
+        Ok(self
+            .reader()?
             .audit_entries(after, limit)
             .map_err(storage)?
             .iter()
             .map(AuditRow::from)
             .collect())
+    }
+
+    /// A reader connection, for reads that must not wait for a write in progress.
+    pub(crate) fn reader(&self) -> PosResult<tenda_store::Reader> {
+        self.inner.readers.get().map_err(storage)
     }
 
     /// Direct access to the store, for tests that check what was written (feature
@@ -390,6 +412,7 @@ impl Pos {
             settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
         store.record_local_change(&change).map_err(storage)?;
         state.fiscal = next.clone();

@@ -64,6 +64,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -157,6 +158,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -207,6 +209,7 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)

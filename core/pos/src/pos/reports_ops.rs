@@ -115,7 +115,7 @@ impl Pos {
 
     /// Every sale on this device, in the order recorded.
     fn all_sales(&self) -> PosResult<Vec<StoredSale>> {
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         let mut out = Vec::new();
         let mut after = 0u64;
         loop {
@@ -169,7 +169,8 @@ impl Pos {
         let mut answered: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         let mut after = 0;
         loop {
-            let entries = lock(&self.inner.store)
+            let entries = self
+                .reader()?
                 .audit_entries(after, 5_000)
                 .map_err(storage)?;
             let Some(last) = entries.last() else { break };
@@ -234,7 +235,7 @@ impl Pos {
         }
         let mut levels: Vec<(ProductId, String, Quantity)> = Vec::new();
         {
-            let mut store = lock(&self.inner.store);
+            let mut store = self.reader()?;
             for (id, name) in names {
                 levels.push((id, name, store.stock_level(id).map_err(storage)?));
             }
@@ -256,7 +257,8 @@ impl Pos {
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let entries = lock(&self.inner.store)
+            let entries = self
+                .reader()?
                 .audit_entries(after, 5_000)
                 .map_err(storage)?;
             let Some(last) = entries.last() else { break };
@@ -288,9 +290,7 @@ impl Pos {
             let skip = rows.len().saturating_sub(keep);
             rows.drain(..skip);
         }
-        let verification = lock(&self.inner.store)
-            .verify_audit_chain()
-            .map_err(storage)?;
+        let verification = self.reader()?.verify_audit_chain().map_err(storage)?;
         let (chain_intact, verification) = match verification {
             AuditVerification::Intact { entries } => {
                 (true, format!("intact: {entries} entries verified"))

@@ -126,9 +126,7 @@ fn row(stored: &StoredSale, synced: bool) -> OfflineSaleRow {
 impl Pos {
     /// Sale ids whose `SaleRecorded` the server has not acknowledged yet.
     fn unsynced_sales(&self) -> PosResult<Vec<SaleId>> {
-        let pending = lock(&self.inner.store)
-            .outbox_pending(u32::MAX)
-            .map_err(storage)?;
+        let pending = self.reader()?.outbox_pending(u32::MAX).map_err(storage)?;
         Ok(pending
             .into_iter()
             .filter_map(|e| match e.mutation {
@@ -143,7 +141,8 @@ impl Pos {
     pub fn offline_sales(&self) -> PosResult<Vec<OfflineSaleRow>> {
         self.alive()?;
         let unsynced = self.unsynced_sales()?;
-        let awaiting = lock(&self.inner.store)
+        let awaiting = self
+            .reader()?
             .fiscal_documents_awaiting_transmission(u32::MAX)
             .map_err(storage)?;
         let mut ids: BTreeMap<SaleId, bool> = BTreeMap::new();
@@ -154,7 +153,7 @@ impl Pos {
             ids.entry(d.sale_id).or_insert(true);
         }
         let mut rows = Vec::with_capacity(ids.len());
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         for (id, synced) in ids {
             if let Some(stored) = store.sale(id).map_err(storage)? {
                 rows.push(row(&stored, synced));
@@ -219,7 +218,7 @@ impl Pos {
     }
 
     fn stored_sale(&self, sale_id: SaleId) -> PosResult<StoredSale> {
-        lock(&self.inner.store)
+        self.reader()?
             .sale(sale_id)
             .map_err(storage)?
             .ok_or_else(|| PosError::NotFound {

@@ -52,6 +52,7 @@ impl Pos {
                 outcome: Outcome::Succeeded,
                 at,
             }],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
@@ -114,6 +115,7 @@ impl Pos {
             settings: vec![(key, json(&attempts)?)],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
         store.record_local_change(&change).map_err(storage)?;
         result

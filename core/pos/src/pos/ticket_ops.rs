@@ -101,7 +101,7 @@ impl Pos {
             return Err(PosError::invalid("code", "empty"));
         }
         let format = lock(&self.inner.config).scale_label;
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         if let Some(label) = format
             .parse(code)
             .map_err(|e| PosError::invalid("code", e.to_string()))?
@@ -131,7 +131,7 @@ impl Pos {
     /// Accent- and case-insensitive name search ("pao" finds "Pão Francês").
     pub fn search_products(&self, text: String, limit: u32) -> PosResult<Vec<ProductView>> {
         self.alive()?;
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         let found = store.search_products(&text, limit).map_err(storage)?;
         found
             .iter()
@@ -146,7 +146,8 @@ impl Pos {
         let (found, label_qty) = self.lookup_code(&code)?.ok_or_else(|| PosError::NotFound {
             what: format!("product with code {code}"),
         })?;
-        let product = lock(&self.inner.store)
+        let product = self
+            .reader()?
             .product_by_code(&found.sku)
             .map_err(storage)?
             .ok_or_else(|| PosError::NotFound {
@@ -308,6 +309,7 @@ impl Pos {
             settings: vec![],
             mutations: vec![],
             audit: vec![audit],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
