@@ -87,7 +87,7 @@ impl Authorization {
 }
 
 /// Authorization on the performer's own role.
-pub fn authorize(
+pub(crate) fn authorize(
     matrix: &PermissionMatrix,
     performer: &Operator,
     action: Action,
@@ -106,7 +106,7 @@ pub fn authorize(
 
 /// Authorization of a single action on `performer`'s session with `approver`'s permission
 /// (their credentials have already been checked by [`login`]).
-pub fn authorize_with_override(
+pub(crate) fn authorize_with_override(
     matrix: &PermissionMatrix,
     performer: &Operator,
     approver: &Operator,
@@ -127,7 +127,8 @@ pub fn authorize_with_override(
 /// Checks a PIN or password against the user's stored Argon2id hash (synced from the server),
 /// applying the lockout. `attempts` is the user's persisted counter and is updated in place (the
 /// caller saves it, success or not).
-pub fn login(
+#[cfg(test)]
+pub(crate) fn login(
     user: &User,
     secret: &Secret,
     attempts: &mut LoginAttempts,
@@ -142,13 +143,13 @@ pub fn login(
 
 /// Whether `secret` matches the user's stored hash (Argon2id: slow on purpose — call it outside
 /// any lock). A malformed secret is simply wrong: it is still a guess.
-pub fn verify(user: &User, secret: &Secret) -> Result<bool, PosError> {
+pub(crate) fn verify(user: &User, secret: &Secret) -> Result<bool, PosError> {
     Ok(secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?)
 }
 
 /// Applies a verification's result to the user's attempts, with the lockout: the decision
 /// [`login`] makes once the secret has been checked.
-pub fn settle(
+pub(crate) fn settle(
     user: &User,
     verified: bool,
     attempts: &mut LoginAttempts,

@@ -131,19 +131,60 @@ impl Pos {
     ) -> PosResult<Authorization> {
         let matrix = lock(&self.inner.config).permissions.clone();
         let performer = self.signed_in();
-        match (performer, approval) {
-            (Some(p), None) => authorize(&matrix, &p, action),
+        let (result, asked) = match (performer, approval) {
+            (Some(p), None) => (authorize(&matrix, &p, action), Some((p, None))),
             (Some(p), Some(a)) => {
                 let approver = self.check_credentials(&a.login, &a.secret, "session.approve")?;
-                authorize_with_override(&matrix, &p, &approver, action)
+                (
+                    authorize_with_override(&matrix, &p, &approver, action),
+                    Some((p, Some(approver))),
+                )
             }
             // No session (e.g. the owner setting up the device): the approver acts alone.
             (None, Some(a)) => {
                 let approver = self.check_credentials(&a.login, &a.secret, "session.approve")?;
-                authorize(&matrix, &approver, action)
+                (
+                    authorize(&matrix, &approver, action),
+                    Some((approver, None)),
+                )
             }
-            (None, None) => Err(PosError::state("this action", "nobody is signed in")),
+            (None, None) => (
+                Err(PosError::state("this action", "nobody is signed in")),
+                None,
+            ),
+        };
+        if let (Err(PosError::Forbidden { .. }), Some((performer, approver))) = (&result, asked) {
+            self.audit_denied(&performer, approver.as_ref(), action)?;
         }
+        result
+    }
+
+    /// A refused action leaves one entry: who asked, for what, and whose permission failed.
+    pub(crate) fn audit_denied(
+        &self,
+        performer: &Operator,
+        approver: Option<&Operator>,
+        action: Action,
+    ) -> PosResult<()> {
+        let subject = match approver {
+            None => format!("user:{}", performer.user_id),
+            Some(a) => format!("user:{} approved_by=user:{}", performer.user_id, a.user_id),
+        };
+        let change = LocalChange {
+            settings: vec![],
+            mutations: vec![],
+            audit: vec![AuditEvent {
+                actor: Actor::User(performer.user_id),
+                action: action.code().to_owned(),
+                subject,
+                outcome: Outcome::Denied,
+                at: self.now(),
+            }],
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
+        Ok(())
     }
 }
 

@@ -348,13 +348,48 @@ impl Pos {
             .as_mut()
             .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         let performer = s.operator.clone();
-        let mut auth = |action: Action| match &approver {
-            Some(approver) => {
-                crate::authorize::authorize_with_override(&matrix, &performer, approver, action)
+        let mut denied = Vec::new();
+        let mut auth = |action: Action| {
+            let result = match &approver {
+                Some(approver) => {
+                    crate::authorize::authorize_with_override(&matrix, &performer, approver, action)
+                }
+                None => crate::authorize::authorize(&matrix, &performer, action),
+            };
+            if result.is_err() {
+                denied.push(action);
             }
-            None => crate::authorize::authorize(&matrix, &performer, action),
+            result
         };
-        f(&mut s.ticket, &mut auth)
+        let approvals_before = s.ticket.approvals.len();
+        let out = f(&mut s.ticket, &mut auth);
+        // Whatever happens to the ticket later, an approval is audited when given, and a
+        // refusal when refused.
+        let given: Vec<_> = s.ticket.approvals[approvals_before.min(s.ticket.approvals.len())..]
+            .iter()
+            .map(|a| {
+                let mut entry = a.audit("ticket", tenda_domain::Outcome::Succeeded, self.now());
+                // Named apart from the entry the sale records for it at checkout.
+                entry.action = match a.approver() {
+                    Some(_) => format!("approval.{}", a.action().code()),
+                    None => format!("ticket.{}", a.action().code()),
+                };
+                entry
+            })
+            .collect();
+        if !given.is_empty() {
+            lock(&self.inner.store)
+                .record_local_change(&LocalChange {
+                    settings: vec![],
+                    mutations: vec![],
+                    audit: given,
+                })
+                .map_err(storage)?;
+        }
+        for action in denied {
+            self.audit_denied(&performer, approver.as_ref(), action)?;
+        }
+        out
     }
 }
 
