@@ -383,6 +383,7 @@ impl Pos {
                     settings: vec![],
                     mutations: vec![],
                     audit: given,
+                    ..Default::default()
                 })
                 .map_err(storage)?;
         }
