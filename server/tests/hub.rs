@@ -500,6 +500,41 @@ async fn store_day_through_the_hub(backend: Backend) {
         -2_590
     );
 
+    // The hub's back office (the owner, mirrored from the cloud, logs in at the hub) shows its
+    // link, its tills and the relay backlog.
+    let client = tenda_sync::pinning::client_for(
+        hub.base_url(),
+        hub.server.cert_fingerprint.as_deref(),
+        Duration::from_secs(5),
+    )
+    .expect("pinned client");
+    let login: serde_json::Value = client
+        .http
+        .post(format!("{}/api/v1/admin/login", hub.base_url()))
+        .json(&json!({"store_id": cloud.store_id, "login": "ana", "password": common::OWNER_PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let state: serde_json::Value = client
+        .http
+        .get(format!("{}/api/v1/admin/hub", hub.base_url()))
+        .bearer_auth(login["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("hub state")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(state["role"], "hub", "{state}");
+    assert_eq!(state["link"]["online"], true, "{state}");
+    assert_eq!(state["backlog"], 0, "{state}");
+    let tills = state["tills"].as_array().expect("tills");
+    assert_eq!(tills.len(), 2, "{state}");
+    assert!(tills.iter().all(|t| t["connected"] == true), "{state}");
+
     // Revoking the hub: it stops serving, the tills go to the cloud.
     let hub_device: String = {
         let v = cloud.admin("GET", "/api/v1/admin/hub", None).await;
