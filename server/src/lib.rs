@@ -123,7 +123,10 @@ pub(crate) async fn start_serving(
         context: "reading the bound address".into(),
         source,
     })?;
-    let app = http::router(http::AppState { db: db.clone(), hub });
+    let app = http::router(http::AppState {
+        db: db.clone(),
+        hub,
+    });
     let handle = axum_server::Handle::new();
     let (task, base_url, cert_fingerprint) = match &config.tls {
         Some(files) => {

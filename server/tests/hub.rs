@@ -12,8 +12,7 @@ use std::time::Duration;
 use common::{Backend, PgCluster, TestServer};
 use serde_json::json;
 use tenda_domain::{
-    Actor, Cart, CustomerId, DeviceId, Payment, ProductId, Quantity, SaleHeader, SaleId,
-    UserId,
+    Actor, Cart, CustomerId, DeviceId, Payment, ProductId, Quantity, SaleHeader, SaleId, UserId,
 };
 use tenda_server::hub::{HubConfig, RunningHub, start_hub};
 use tenda_server::{DatabaseLocation, TlsFiles};
@@ -161,7 +160,9 @@ struct Till {
 
 impl Till {
     async fn start(cloud: &TestServer, branch: Uuid, series: u32) -> Till {
-        let enrolled = cloud.enroll(branch, series, &format!("Caixa {series}")).await;
+        let enrolled = cloud
+            .enroll(branch, series, &format!("Caixa {series}"))
+            .await;
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(dir.path().join("till.db"), &DbKey::generate()).expect("store");
         let store = Arc::new(Mutex::new(store));
@@ -264,11 +265,7 @@ impl Till {
     }
 }
 
-async fn start_the_hub(
-    upstream: &str,
-    dir: &std::path::Path,
-    code: Option<String>,
-) -> RunningHub {
+async fn start_the_hub(upstream: &str, dir: &std::path::Path, code: Option<String>) -> RunningHub {
     let tls = tenda_server::tls::write_self_signed(&dir.join("tls"), &["127.0.0.1".to_owned()])
         .expect("self-signed certificate");
     let mut config = HubConfig::new(
@@ -359,7 +356,10 @@ async fn store_day_through_the_hub(backend: Backend) {
     let code = hub_code(&cloud, branch).await;
     let hub = start_the_hub(&upstream, hub_dir.path(), Some(code.clone())).await;
     let hub_addr = hub.server.addr;
-    assert!(hub.base_url().starts_with("https://"), "tills reach the hub over TLS");
+    assert!(
+        hub.base_url().starts_with("https://"),
+        "tills reach the hub over TLS"
+    );
 
     // A hub code is one-time, and a till code cannot enroll a hub (nor a hub code a till).
     let (status, _) = cloud
@@ -367,7 +367,9 @@ async fn store_day_through_the_hub(backend: Backend) {
             "POST",
             "/api/v1/sync/enroll",
             None,
-            Some(json!({"code": code, "device_name": "again", "hub": {"url": "http://127.0.0.1:1"}})),
+            Some(
+                json!({"code": code, "device_name": "again", "hub": {"url": "http://127.0.0.1:1"}}),
+            ),
         )
         .await;
     assert_eq!(status, 401, "a used hub code");
@@ -385,12 +387,16 @@ async fn store_day_through_the_hub(backend: Backend) {
     let a = Till::start(&cloud, branch, 1).await;
     let b = Till::start(&cloud, branch, 2).await;
     // The cloud names the hub in the branch's settings; both tills move onto it.
-    until(&[&a.events, &b.events], "both tills sync with the hub", async || {
-        a.events.on_hub.load(Ordering::SeqCst)
-            && b.events.on_hub.load(Ordering::SeqCst)
-            && a.stock(rice) == 0
-            && b.balance(customer) == Some(0)
-    })
+    until(
+        &[&a.events, &b.events],
+        "both tills sync with the hub",
+        async || {
+            a.events.on_hub.load(Ordering::SeqCst)
+                && b.events.on_hub.load(Ordering::SeqCst)
+                && a.stock(rice) == 0
+                && b.balance(customer) == Some(0)
+        },
+    )
     .await;
 
     // The hub's internet goes down: the tills keep selling and see each other.
@@ -402,13 +408,24 @@ async fn store_day_through_the_hub(backend: Backend) {
     })
     .await;
     sold.push((1, b.sell(rice, 2_590, 1, Some(customer))));
-    until(&[&a.events], "till A sees the customer's balance B charged", async || {
-        a.balance(customer) == Some(-2_590) && a.stock(rice) == -4000
-    })
+    until(
+        &[&a.events],
+        "till A sees the customer's balance B charged",
+        async || a.balance(customer) == Some(-2_590) && a.stock(rice) == -4000,
+    )
     .await;
-    assert!(a.events.on_hub.load(Ordering::SeqCst), "A stayed on the hub");
+    assert!(
+        a.events.on_hub.load(Ordering::SeqCst),
+        "A stayed on the hub"
+    );
     // Every mutation the tills wrote (a sale may write more than one) waits at the hub.
-    let written = |t: &Till| t.store.lock().expect("lock").outbox_last_seq().expect("seq");
+    let written = |t: &Till| {
+        t.store
+            .lock()
+            .expect("lock")
+            .outbox_last_seq()
+            .expect("seq")
+    };
     assert_eq!(
         hub.state.backlog().await.expect("backlog"),
         written(&a) + written(&b)
@@ -418,27 +435,33 @@ async fn store_day_through_the_hub(backend: Backend) {
         0,
         "nothing reached the cloud while the hub was offline"
     );
-    let status = cloud.call("GET", "/api/v1/admin/hub", Some(&cloud.owner_token), None).await;
+    let status = cloud
+        .call("GET", "/api/v1/admin/hub", Some(&cloud.owner_token), None)
+        .await;
     assert_eq!(status.0, 200, "{}", status.1);
     assert_eq!(status.1["role"], "cloud");
 
     // The internet returns: the hub relays; the tills learn the cloud's folios through it.
     link.restore();
-    until(&[&a.events, &b.events], "the hub relays and the tills learn folios", async || {
-        hub.state.backlog().await.expect("backlog") == 0
-            && sold
-                .iter()
-                .all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
-    })
+    until(
+        &[&a.events, &b.events],
+        "the hub relays and the tills learn folios",
+        async || {
+            hub.state.backlog().await.expect("backlog") == 0
+                && sold.iter().all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
+        },
+    )
     .await;
     assert_eq!(stock_level_at_cloud(&cloud, branch, rice).await, -4000);
 
     // The hub stops while the internet works: the tills go to the cloud directly.
     hub.shutdown().await;
     sold.push((0, a.sell(rice, 2_590, 2, None)));
-    until(&[&a.events], "till A syncs with the cloud directly", async || {
-        !a.events.on_hub.load(Ordering::SeqCst) && a.pending() == 0
-    })
+    until(
+        &[&a.events],
+        "till A syncs with the cloud directly",
+        async || !a.events.on_hub.load(Ordering::SeqCst) && a.pending() == 0,
+    )
     .await;
     assert_eq!(stock_level_at_cloud(&cloud, branch, rice).await, -6000);
 
@@ -447,19 +470,23 @@ async fn store_day_through_the_hub(backend: Backend) {
     let hub = restart_the_hub(&upstream, hub_dir.path(), hub_addr).await;
     sold.push((1, b.sell(rice, 2_590, 5, None)));
     sold.push((0, a.sell(rice, 2_590, 1, None)));
-    until(&[&a.events, &b.events], "everything is relayed", async || {
-        a.events.on_hub.load(Ordering::SeqCst)
-            && a.pending() == 0
-            && b.pending() == 0
-            && hub.state.backlog().await.expect("backlog") == 0
-            && sold
-                .iter()
-                .all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
-    })
+    until(
+        &[&a.events, &b.events],
+        "everything is relayed",
+        async || {
+            a.events.on_hub.load(Ordering::SeqCst)
+                && a.pending() == 0
+                && b.pending() == 0
+                && hub.state.backlog().await.expect("backlog") == 0
+                && sold.iter().all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
+        },
+    )
     .await;
-    until(&[&a.events, &b.events], "the tills see the cloud's level", async || {
-        a.stock(rice) == -12_000 && b.stock(rice) == -12_000
-    })
+    until(
+        &[&a.events, &b.events],
+        "the tills see the cloud's level",
+        async || a.stock(rice) == -12_000 && b.stock(rice) == -12_000,
+    )
     .await;
     assert_eq!(stock_level_at_cloud(&cloud, branch, rice).await, -12_000);
     assert_eq!(
@@ -538,7 +565,10 @@ async fn store_day_through_the_hub(backend: Backend) {
     // Revoking the hub: it stops serving, the tills go to the cloud.
     let hub_device: String = {
         let v = cloud.admin("GET", "/api/v1/admin/hub", None).await;
-        v["hubs"][0]["device_id"].as_str().expect("hub id").to_owned()
+        v["hubs"][0]["device_id"]
+            .as_str()
+            .expect("hub id")
+            .to_owned()
     };
     cloud
         .admin(
@@ -550,13 +580,20 @@ async fn store_day_through_the_hub(backend: Backend) {
     sold.push((1, b.sell(rice, 2_590, 1, None)));
     // The hub may take B's sale before it hears of its revocation; B, back on the cloud,
     // re-sends what the cloud lacks (the hub can no longer relay it).
-    until(&[&b.events], "till B's sale reaches the cloud without the hub", async || {
-        !b.events.on_hub.load(Ordering::SeqCst)
-            && b.pending() == 0
-            && cloud.count("SELECT COUNT(*) AS n FROM sales").await == sold.len() as i64
-    })
+    until(
+        &[&b.events],
+        "till B's sale reaches the cloud without the hub",
+        async || {
+            !b.events.on_hub.load(Ordering::SeqCst)
+                && b.pending() == 0
+                && cloud.count("SELECT COUNT(*) AS n FROM sales").await == sold.len() as i64
+        },
+    )
     .await;
-    assert!(hub.state.link_state().revoked, "the hub knows it is revoked");
+    assert!(
+        hub.state.link_state().revoked,
+        "the hub knows it is revoked"
+    );
     let (status, _) = hub_call(&hub, &b, tenda_sync::protocol::paths::PULL).await;
     assert_eq!(status, 403, "a revoked hub refuses its tills");
     hub.shutdown().await;
@@ -632,7 +669,9 @@ async fn hub_relays_only_for_its_branch(backend: Backend) {
         "protocol": 1, "device": own.device_id, "mutations": [common::wire(&entry2)]
     }))
     .expect("body");
-    let (status, _) = cloud.raw("/api/v1/hub/relay", Some(&credential), body).await;
+    let (status, _) = cloud
+        .raw("/api/v1/hub/relay", Some(&credential), body)
+        .await;
     assert_eq!(status, 403, "a revoked till");
     hub.shutdown().await;
 }
@@ -659,4 +698,3 @@ macro_rules! suite {
 }
 
 suite!(store_day_through_the_hub, hub_relays_only_for_its_branch);
-

@@ -105,10 +105,22 @@ async fn two_servers_on_one_postgres_database_apply_each_mutation_once() {
         ])
         .output()
         .expect("init-store runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: Value = serde_json::from_slice(&out.stdout).expect("ids");
-    let store: Uuid = created["store_id"].as_str().expect("id").parse().expect("uuid");
-    let branch: Uuid = created["branch_id"].as_str().expect("id").parse().expect("uuid");
+    let store: Uuid = created["store_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let branch: Uuid = created["branch_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
     let servers = [ServerProcess::start(&url), ServerProcess::start(&url)];
     let http = reqwest::Client::builder()
         .use_preconfigured_tls(common::plain_tls())
@@ -149,17 +161,21 @@ async fn two_servers_on_one_postgres_database_apply_each_mutation_once() {
             &http,
             format!("{}/api/v1/admin/enrollment-codes", s.base_url),
             Some(&token),
-            serde_json::to_vec(&json!({"branch_id": branch, "nfce_series": series}))
-                .expect("json"),
+            serde_json::to_vec(&json!({"branch_id": branch, "nfce_series": series})).expect("json"),
         )
         .await;
         assert_eq!(status, 200, "{code}");
         let (status, e) = call(
             &http,
-            format!("{}/api/v1/sync/enroll", servers[1 - series as usize % 2].base_url),
+            format!(
+                "{}/api/v1/sync/enroll",
+                servers[1 - series as usize % 2].base_url
+            ),
             None,
-            serde_json::to_vec(&json!({"code": code["code"], "device_name": format!("Caixa {series}")}))
-                .expect("json"),
+            serde_json::to_vec(
+                &json!({"code": code["code"], "device_name": format!("Caixa {series}")}),
+            )
+            .expect("json"),
         )
         .await;
         assert_eq!(status, 200, "{e}");
@@ -180,8 +196,12 @@ async fn two_servers_on_one_postgres_database_apply_each_mutation_once() {
                 let batch: Vec<PushedMutation> = (1..=PER_BATCH)
                     .map(|i| {
                         let seq = b * PER_BATCH + i;
-                        let (entry, _, _) =
-                            sale_entry(till.device_id, seq, &[(product_id, 500)], 1 + (seq % 3) as i64);
+                        let (entry, _, _) = sale_entry(
+                            till.device_id,
+                            seq,
+                            &[(product_id, 500)],
+                            1 + (seq % 3) as i64,
+                        );
                         units += 1 + (seq % 3) as i64;
                         wire(&entry)
                     })
@@ -189,19 +209,40 @@ async fn two_servers_on_one_postgres_database_apply_each_mutation_once() {
                 let body = push_body(till.device_id, &batch);
                 let answers: Vec<(u16, Value)> = if b % 5 == 0 {
                     let (x, y) = tokio::join!(
-                        call(&http, format!("{}/api/v1/sync/push", urls[0]), Some(&till.credential), body.clone()),
-                        call(&http, format!("{}/api/v1/sync/push", urls[1]), Some(&till.credential), body),
+                        call(
+                            &http,
+                            format!("{}/api/v1/sync/push", urls[0]),
+                            Some(&till.credential),
+                            body.clone()
+                        ),
+                        call(
+                            &http,
+                            format!("{}/api/v1/sync/push", urls[1]),
+                            Some(&till.credential),
+                            body
+                        ),
                     );
                     vec![x, y]
                 } else {
                     let url = &urls[(b % 2) as usize];
-                    vec![call(&http, format!("{url}/api/v1/sync/push"), Some(&till.credential), body).await]
+                    vec![
+                        call(
+                            &http,
+                            format!("{url}/api/v1/sync/push"),
+                            Some(&till.credential),
+                            body,
+                        )
+                        .await,
+                    ]
                 };
                 for (status, v) in answers {
                     // Both copies of a doubled batch answer the same: applied through its end.
                     assert_eq!(status, 200, "{v}");
                     assert_eq!(v["applied_through"], (b + 1) * PER_BATCH, "{v}");
-                    assert_eq!(v["folios"].as_array().map(Vec::len), Some(PER_BATCH as usize));
+                    assert_eq!(
+                        v["folios"].as_array().map(Vec::len),
+                        Some(PER_BATCH as usize)
+                    );
                 }
             }
             units
@@ -246,8 +287,16 @@ async fn two_servers_on_one_postgres_database_apply_each_mutation_once() {
     .expect("join");
     let total = (tills.len() as u64 * BATCHES * PER_BATCH) as i64;
     assert_eq!(sales, total, "every sale once");
-    assert_eq!(folios, (1..=total).collect::<Vec<_>>(), "folios contiguous, none twice");
-    assert_eq!(level, -units * 1000, "stock is the sum of the deltas, each counted once");
+    assert_eq!(
+        folios,
+        (1..=total).collect::<Vec<_>>(),
+        "folios contiguous, none twice"
+    );
+    assert_eq!(
+        level,
+        -units * 1000,
+        "stock is the sum of the deltas, each counted once"
+    );
     assert!(seqs.iter().all(|s| *s == (BATCHES * PER_BATCH) as i64));
     drop(servers);
     drop(cluster);

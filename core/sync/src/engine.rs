@@ -315,7 +315,10 @@ fn tag_cursor(url: &str, cursor: &str) -> String {
 /// and belong to `cloud_url`.
 fn cursor_for(stored: Option<String>, url: &str, cloud_url: &str) -> Option<String> {
     let stored = stored?;
-    match stored.strip_prefix('@').and_then(|rest| rest.split_once('\n')) {
+    match stored
+        .strip_prefix('@')
+        .and_then(|rest| rest.split_once('\n'))
+    {
         Some((owner, cursor)) => (owner == url).then(|| cursor.to_owned()),
         None => (url == cloud_url).then_some(stored),
     }
@@ -861,6 +864,26 @@ pub fn to_store_changes(changes: Vec<Change>) -> (Vec<PullChange>, u64) {
 mod tests {
     use super::*;
     use crate::protocol::{ProductRecord, StockLevelRecord, UserRecord};
+
+    #[test]
+    fn a_cursor_goes_only_to_the_server_that_issued_it() {
+        let (cloud, hub) = ("https://cloud", "https://10.0.0.2:8444");
+        let stored = tag_cursor(hub, "v1.f.0.9.6.");
+        assert_eq!(
+            cursor_for(Some(stored.clone()), hub, cloud).as_deref(),
+            Some("v1.f.0.9.6.")
+        );
+        // Another server's cursor means a fresh round there.
+        assert_eq!(cursor_for(Some(stored), cloud, cloud), None);
+        // Cursors stored before hubs existed are the cloud's.
+        let legacy = Some("v1.f.0.4.6.".to_owned());
+        assert_eq!(
+            cursor_for(legacy.clone(), cloud, cloud).as_deref(),
+            Some("v1.f.0.4.6.")
+        );
+        assert_eq!(cursor_for(legacy, hub, cloud), None);
+        assert_eq!(cursor_for(None, cloud, cloud), None);
+    }
 
     #[test]
     fn backoff_grows_is_capped_and_jittered() {

@@ -87,12 +87,16 @@ macro_rules! impl_hub_cloud_tx {
                 if !(hub.url.starts_with("https://") || hub.url.starts_with("http://"))
                     || hub.url.len() > 200
                 {
-                    return Err(Error::invalid("hub.url", "an http(s) URL of at most 200 characters"));
+                    return Err(Error::invalid(
+                        "hub.url",
+                        "an http(s) URL of at most 200 characters",
+                    ));
                 }
                 if hub.url.starts_with("https://")
-                    && !hub.fingerprint.as_deref().is_some_and(|f| {
-                        tenda_sync::fingerprint::fingerprints_match(f, f)
-                    })
+                    && !hub
+                        .fingerprint
+                        .as_deref()
+                        .is_some_and(|f| tenda_sync::fingerprint::fingerprints_match(f, f))
                 {
                     return Err(Error::invalid(
                         "hub.fingerprint",
@@ -109,7 +113,8 @@ macro_rules! impl_hub_cloud_tx {
                         hub_endpoints::enrolled_at.eq(now_ms()),
                     ))
                     .execute(c)?;
-                let value = serde_json::to_string(hub).map_err(|e| Error::Internal(e.to_string()))?;
+                let value =
+                    serde_json::to_string(hub).map_err(|e| Error::Internal(e.to_string()))?;
                 let branch: Uuid = branch_id
                     .parse()
                     .map_err(|_| Error::Internal("malformed branch id".into()))?;

@@ -134,7 +134,16 @@ pub fn read_link(conn: &mut Conn) -> Result<Option<LinkRow>, Error> {
         .first(c)
         .optional())?;
     Ok(row.map(
-        |(upstream_url, upstream_fingerprint, device_id, credential, store_id, branch_id, cloud_cursor, revoked)| LinkRow {
+        |(
+            upstream_url,
+            upstream_fingerprint,
+            device_id,
+            credential,
+            store_id,
+            branch_id,
+            cloud_cursor,
+            revoked,
+        )| LinkRow {
             upstream_url,
             upstream_fingerprint,
             device_id,
@@ -304,7 +313,11 @@ impl Link {
                             .map_err(|_| Error::Internal("seq beyond i64".into()))?;
                         let existing: Option<(i64, bool, String)> = devices::table
                             .find(&id)
-                            .select((devices::last_seq, devices::revoked, devices::credential_hash))
+                            .select((
+                                devices::last_seq,
+                                devices::revoked,
+                                devices::credential_hash,
+                            ))
                             .first(c)
                             .optional()?;
                         match existing {
@@ -325,7 +338,10 @@ impl Link {
                                 changed = true;
                             }
                             Some((seq, revoked, hash)) => {
-                                if seq < cloud_seq || revoked != d.revoked || hash != d.credential_hash {
+                                if seq < cloud_seq
+                                    || revoked != d.revoked
+                                    || hash != d.credential_hash
+                                {
                                     diesel::update(devices::table.find(&id))
                                         .set((
                                             devices::last_seq.eq(seq.max(cloud_seq)),
@@ -385,10 +401,7 @@ impl Link {
                 Ok(n) => relayed += n,
                 // That till was revoked (or moved): its entries stay queued, in sight of the
                 // back office; the other tills' go on.
-                Err(LinkError::Refused {
-                    status: 403,
-                    body,
-                }) => {
+                Err(LinkError::Refused { status: 403, body }) => {
                     tracing::warn!(%device, reason = %body.message, "the cloud refuses this till's relay");
                 }
                 Err(e) => return Err(e),
@@ -564,14 +577,21 @@ impl Link {
                         .collect();
                     let balances: HashMap<String, i64> = customer_balances::table
                         .filter(customer_balances::store_id.eq(&row.store_id))
-                        .select((customer_balances::customer_id, customer_balances::balance_cents))
+                        .select((
+                            customer_balances::customer_id,
+                            customer_balances::balance_cents,
+                        ))
                         .load::<(String, i64)>(c)?
                         .into_iter()
                         .collect();
                     let differs: Vec<(&(String, String), &i64)> = target
                         .iter()
                         .filter(|((k, s), a)| {
-                            let now = if k == "stock" { stock.get(s) } else { balances.get(s) };
+                            let now = if k == "stock" {
+                                stock.get(s)
+                            } else {
+                                balances.get(s)
+                            };
                             now != Some(*a)
                         })
                         .collect();

@@ -227,7 +227,10 @@ async fn wait(
                 version,
             }));
         }
-        if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+        if tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .is_err()
+        {
             return Ok(Json(WaitResponse {
                 protocol: PROTOCOL_VERSION,
                 version,
@@ -277,35 +280,45 @@ pub struct CloudHub {
 
 async fn status(State(st): State<AppState>, h: HeaderMap) -> Result<Json<HubStatus>, Error> {
     let hub = st.hub.clone();
-    as_user(&st, &h, Permission::ReadReports, "read.hub", move |conn, u| {
-        let Some(hub) = hub else {
-            type Row = (String, String, String, bool, Option<i64>);
-            let rows: Vec<Row> = with_conn!(conn, |c| hub_endpoints::table
-                .inner_join(devices::table.on(devices::id.eq(hub_endpoints::device_id)))
-                .filter(hub_endpoints::store_id.eq(&u.store_id))
-                .select((
-                    hub_endpoints::device_id,
-                    hub_endpoints::branch_id,
-                    hub_endpoints::url,
-                    devices::revoked,
-                    devices::last_seen_at,
-                ))
-                .load(c))?;
-            return Ok(HubStatus::Cloud {
-                hubs: rows
-                    .into_iter()
-                    .map(|(device_id, branch_id, url, revoked, last_seen_at)| CloudHub {
-                        device_id,
-                        branch_id,
-                        url,
-                        revoked,
-                        last_seen_at,
-                    })
-                    .collect(),
-            });
-        };
-        let (tills, queued, oldest): (Vec<(String, String, bool)>, Vec<(String, i64)>, Option<i64>) =
-            with_conn!(conn, |c| {
+    as_user(
+        &st,
+        &h,
+        Permission::ReadReports,
+        "read.hub",
+        move |conn, u| {
+            let Some(hub) = hub else {
+                type Row = (String, String, String, bool, Option<i64>);
+                let rows: Vec<Row> = with_conn!(conn, |c| hub_endpoints::table
+                    .inner_join(devices::table.on(devices::id.eq(hub_endpoints::device_id)))
+                    .filter(hub_endpoints::store_id.eq(&u.store_id))
+                    .select((
+                        hub_endpoints::device_id,
+                        hub_endpoints::branch_id,
+                        hub_endpoints::url,
+                        devices::revoked,
+                        devices::last_seen_at,
+                    ))
+                    .load(c))?;
+                return Ok(HubStatus::Cloud {
+                    hubs: rows
+                        .into_iter()
+                        .map(
+                            |(device_id, branch_id, url, revoked, last_seen_at)| CloudHub {
+                                device_id,
+                                branch_id,
+                                url,
+                                revoked,
+                                last_seen_at,
+                            },
+                        )
+                        .collect(),
+                });
+            };
+            let (tills, queued, oldest): (
+                Vec<(String, String, bool)>,
+                Vec<(String, i64)>,
+                Option<i64>,
+            ) = with_conn!(conn, |c| {
                 let tills = devices::table
                     .filter(devices::store_id.eq(&u.store_id))
                     .order(devices::name.asc())
@@ -320,34 +333,35 @@ async fn status(State(st): State<AppState>, h: HeaderMap) -> Result<Json<HubStat
                     .first(c)?;
                 Ok::<_, Error>((tills, queued, oldest))
             })?;
-        let queued: HashMap<String, i64> = queued.into_iter().collect();
-        let seen = hub.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let now = now_ms();
-        let tills = tills
-            .into_iter()
-            .map(|(device_id, name, revoked)| {
-                let last = seen.get(&device_id).copied();
-                TillState {
-                    backlog: queued
-                        .get(&device_id)
-                        .copied()
-                        .and_then(|n| u64::try_from(n).ok())
-                        .unwrap_or(0),
-                    connected: last.is_some_and(|t| now - t <= CONNECTED_MS),
-                    last_contact_at: last,
-                    device_id,
-                    name,
-                    revoked,
-                }
+            let queued: HashMap<String, i64> = queued.into_iter().collect();
+            let seen = hub.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let now = now_ms();
+            let tills = tills
+                .into_iter()
+                .map(|(device_id, name, revoked)| {
+                    let last = seen.get(&device_id).copied();
+                    TillState {
+                        backlog: queued
+                            .get(&device_id)
+                            .copied()
+                            .and_then(|n| u64::try_from(n).ok())
+                            .unwrap_or(0),
+                        connected: last.is_some_and(|t| now - t <= CONNECTED_MS),
+                        last_contact_at: last,
+                        device_id,
+                        name,
+                        revoked,
+                    }
+                })
+                .collect::<Vec<_>>();
+            Ok(HubStatus::Hub {
+                link: hub.link_state(),
+                backlog: tills.iter().map(|t| t.backlog).sum(),
+                tills,
+                oldest_queued_at: oldest,
             })
-            .collect::<Vec<_>>();
-        Ok(HubStatus::Hub {
-            link: hub.link_state(),
-            backlog: tills.iter().map(|t| t.backlog).sum(),
-            tills,
-            oldest_queued_at: oldest,
-        })
-    })
+        },
+    )
     .await
     .map(Json)
 }
@@ -376,7 +390,11 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
-    pub fn new(database: DatabaseLocation, listen: SocketAddr, upstream: impl Into<String>) -> Self {
+    pub fn new(
+        database: DatabaseLocation,
+        listen: SocketAddr,
+        upstream: impl Into<String>,
+    ) -> Self {
         HubConfig {
             database,
             listen,
