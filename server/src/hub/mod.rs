@@ -314,11 +314,9 @@ async fn status(State(st): State<AppState>, h: HeaderMap) -> Result<Json<HubStat
                         .collect(),
                 });
             };
-            let (tills, queued, oldest): (
-                Vec<(String, String, bool)>,
-                Vec<(String, i64)>,
-                Option<i64>,
-            ) = with_conn!(conn, |c| {
+            type Tills = Vec<(String, String, bool)>;
+            type Queued = Vec<(String, i64)>;
+            let (tills, queued, oldest): (Tills, Queued, Option<i64>) = with_conn!(conn, |c| {
                 let tills = devices::table
                     .filter(devices::store_id.eq(&u.store_id))
                     .order(devices::name.asc())
