@@ -378,6 +378,182 @@ async fn hub_relays_only_for_its_branch(backend: Backend) {
     hub.shutdown().await;
 }
 
+/// A `tenda-server hub` process (killed with SIGKILL on drop).
+struct HubProcess {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl HubProcess {
+    fn start(upstream: &str, dir: &std::path::Path, port: u16, code: Option<&str>) -> HubProcess {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenda-server"));
+        cmd.arg("hub")
+            .args(["--upstream", upstream, "--round-ms", "200", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--database")
+            .arg(dir.join("hub.db"))
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped());
+        if let Some(code) = code {
+            cmd.args(["--code", code]);
+        }
+        let mut child = cmd.spawn().expect("tenda-server hub runs");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base_url = loop {
+            let line = lines
+                .next()
+                .expect("the hub printed its address")
+                .expect("line");
+            if let Some(url) = line.strip_prefix("hub listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        HubProcess { child, base_url }
+    }
+
+    fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The hub process is killed with SIGKILL while it relays a backlog, and restarted: the cloud
+/// ends with every sale once, in the till's order, with contiguous folios.
+async fn hub_killed_mid_relay(backend: Backend) {
+    const SALES: u64 = 4_000;
+    let cloud = TestServer::start(backend).await;
+    let products = [
+        (cloud.create_product("A", "A", 300).await, 300),
+        (cloud.create_product("B", "B", 450).await, 450),
+    ];
+    let link = CuttableLink::to(cloud.server.addr).await;
+    let upstream = format!("http://{}", link.addr);
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let till = cloud.enroll(cloud.branch_id, 1, "Caixa 1").await;
+    let code = hub_code(&cloud, cloud.branch_id).await;
+    let mut hub = HubProcess::start(&upstream, dir.path(), port, Some(&code));
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(common::plain_tls())
+        .build()
+        .expect("client");
+    let entries: Vec<_> = (1..=SALES)
+        .map(|seq| common::sale_entry(till.device_id, seq, &products, 1).0)
+        .collect();
+    // The hub mirrors the till in its first round; until then it does not know the credential.
+    let push = |chunk: &[tenda_domain::OutboxEntry]| {
+        let body = tenda_sync::protocol::encode_push(till.device_id, chunk).expect("body");
+        http.post(format!(
+            "{}{}",
+            hub.base_url,
+            tenda_sync::protocol::paths::PUSH
+        ))
+        .bearer_auth(&till.credential)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+    };
+    let mut known = false;
+    for _ in 0..100 {
+        let resp = push(&entries[..1]).await.expect("the hub answers");
+        if resp.status().as_u16() == 200 {
+            known = true;
+            break;
+        }
+        assert_eq!(resp.status().as_u16(), 401, "only unknown until mirrored");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(known, "the hub learned its branch's till");
+    link.cut();
+    for chunk in entries.chunks(500) {
+        let resp = push(chunk).await.expect("the hub answers");
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    // The internet returns; the hub is killed as soon as the cloud holds part of the backlog.
+    link.restore();
+    let mut killed_at = None;
+    for _ in 0..3_000 {
+        let n = cloud.count("SELECT COUNT(*) AS n FROM sales").await;
+        if n > 1 {
+            hub.kill_9();
+            killed_at = Some(n);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let killed_at = killed_at.expect("the hub started relaying");
+    assert!(
+        killed_at < SALES as i64,
+        "killed mid-relay, at {killed_at} sales"
+    );
+    let mut hub = HubProcess::start(&upstream, dir.path(), port, None);
+    let mut done = false;
+    for _ in 0..600 {
+        if cloud.count("SELECT COUNT(*) AS n FROM sales").await == SALES as i64
+            && cloud
+                .count(&format!(
+                    "SELECT last_seq AS n FROM devices WHERE id = '{}'",
+                    till.device_id
+                ))
+                .await
+                == SALES as i64
+        {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        done,
+        "the restarted hub relayed the rest (killed at {killed_at} sales)"
+    );
+    let folios = cloud.sale_folios().await;
+    let mut numbers: Vec<u64> = folios.values().copied().collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1..=SALES).collect::<Vec<_>>(),
+        "contiguous folios, none twice"
+    );
+    // In the till's order: folio order is outbox order.
+    let sale_of_seq: Vec<u64> = entries
+        .iter()
+        .map(|e| match &e.mutation {
+            tenda_domain::outbox::Mutation::SaleRecorded(r) => folios[&r.sale.id.as_uuid()],
+            _ => unreachable!("sales only"),
+        })
+        .collect();
+    assert!(
+        sale_of_seq.windows(2).all(|w| w[0] < w[1]),
+        "folios follow the till's order"
+    );
+    for (product, _) in products {
+        assert_eq!(
+            cloud
+                .count(&format!(
+                    "SELECT quantity AS n FROM stock_levels WHERE product_id = '{product}'"
+                ))
+                .await,
+            -(SALES as i64) * 1000,
+            "stock is the sum of the deltas"
+        );
+    }
+    hub.kill_9();
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -399,4 +575,8 @@ macro_rules! suite {
     };
 }
 
-suite!(store_day_through_the_hub, hub_relays_only_for_its_branch);
+suite!(
+    store_day_through_the_hub,
+    hub_relays_only_for_its_branch,
+    hub_killed_mid_relay
+);
