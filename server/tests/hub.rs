@@ -88,6 +88,9 @@ async fn store_day_through_the_hub(backend: Backend) {
 
     let a = Till::start(&cloud, branch, 1).await;
     let b = Till::start(&cloud, branch, 2).await;
+    // A second branch, without a hub, syncs with the cloud directly all day.
+    let other_branch = cloud.create_branch("Filial").await;
+    let c = Till::start(&cloud, other_branch, 3).await;
     // The cloud names the hub in the branch's settings; both tills move onto it.
     until(
         &[&a.events, &b.events],
@@ -103,6 +106,7 @@ async fn store_day_through_the_hub(backend: Backend) {
 
     // The hub's internet goes down: the tills keep selling and see each other.
     link.cut();
+    let c_sale = c.sell(rice, 2_590, 4, None);
     let mut sold: Vec<(usize, SaleId)> = Vec::new();
     sold.push((0, a.sell(rice, 2_590, 3, None)));
     until(&[&b.events], "till B sees A's stock delta", async || {
@@ -133,9 +137,13 @@ async fn store_day_through_the_hub(backend: Backend) {
         written(&a) + written(&b)
     );
     assert_eq!(
-        cloud.count("SELECT COUNT(*) AS n FROM sales").await,
+        cloud
+            .count(&format!(
+                "SELECT COUNT(*) AS n FROM sales WHERE branch_id = '{branch}'"
+            ))
+            .await,
         0,
-        "nothing reached the cloud while the hub was offline"
+        "nothing of the hub's branch reached the cloud while the hub was offline"
     );
     let status = cloud
         .call("GET", "/api/v1/admin/hub", Some(&cloud.owner_token), None)
@@ -150,7 +158,9 @@ async fn store_day_through_the_hub(backend: Backend) {
         "the hub relays and the tills learn folios",
         async || {
             hub.state.backlog().await.expect("backlog") == 0
-                && sold.iter().all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
+                && sold
+                    .iter()
+                    .all(|(t, s)| [&a, &b, &c][*t].folio(*s).is_some())
         },
     )
     .await;
@@ -180,7 +190,9 @@ async fn store_day_through_the_hub(backend: Backend) {
                 && a.pending() == 0
                 && b.pending() == 0
                 && hub.state.backlog().await.expect("backlog") == 0
-                && sold.iter().all(|(t, s)| [&a, &b][*t].folio(*s).is_some())
+                && sold
+                    .iter()
+                    .all(|(t, s)| [&a, &b, &c][*t].folio(*s).is_some())
         },
     )
     .await;
@@ -191,6 +203,22 @@ async fn store_day_through_the_hub(backend: Backend) {
     )
     .await;
     assert_eq!(stock_level_at_cloud(&cloud, branch, rice).await, -12_000);
+    until(
+        &[&c.events],
+        "the other branch's sale is on the cloud",
+        async || c.pending() == 0 && c.folio(c_sale).is_some(),
+    )
+    .await;
+    assert!(
+        !c.events.on_hub.load(Ordering::SeqCst),
+        "no hub for the other branch"
+    );
+    assert_eq!(
+        stock_level_at_cloud(&cloud, other_branch, rice).await,
+        -4_000,
+        "each branch keeps its own stock"
+    );
+    sold.push((2, c_sale));
     assert_eq!(
         cloud.count("SELECT COUNT(*) AS n FROM sales").await,
         sold.len() as i64,
@@ -202,7 +230,10 @@ async fn store_day_through_the_hub(backend: Backend) {
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=sold.len() as u64).collect::<Vec<_>>());
     for (t, s) in &sold {
-        assert_eq!([&a, &b][*t].folio(*s), folios.get(&s.as_uuid()).copied());
+        assert_eq!(
+            [&a, &b, &c][*t].folio(*s),
+            folios.get(&s.as_uuid()).copied()
+        );
     }
     // Each till's sales in its own order at the cloud.
     for till in [&a, &b] {
@@ -299,8 +330,19 @@ async fn store_day_through_the_hub(backend: Backend) {
     let (status, _) = hub_call(&hub, &b, tenda_sync::protocol::paths::PULL).await;
     assert_eq!(status, 403, "a revoked hub refuses its tills");
     hub.shutdown().await;
-    a.handle.stop().await;
-    b.handle.stop().await;
+    for till in [a, b, c] {
+        till.handle.stop().await;
+        let verified = till
+            .store
+            .lock()
+            .expect("lock")
+            .verify_audit_chain()
+            .expect("chain readable");
+        assert!(
+            matches!(verified, tenda_store::AuditVerification::Intact { entries } if entries > 0),
+            "the till's audit chain verifies: {verified:?}"
+        );
+    }
 }
 
 /// A hub relays only for its own branch's live tills.
