@@ -118,6 +118,15 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
                 tls,
             })
             .await?;
+            // A hub's database served as a plain server would take pushes it never relays.
+            let db = server.db.clone();
+            let is_hub = db.run(|c| tenda_server::hub::is_hub_database(c)).await?;
+            if is_hub {
+                server.shutdown().await;
+                return Err(tenda_server::Error::Config(
+                    "this database belongs to a store hub: run `tenda-server hub`".into(),
+                ));
+            }
             if let Some(f) = &server.cert_fingerprint {
                 println!("certificate sha256 fingerprint: {f}");
             }

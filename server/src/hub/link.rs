@@ -679,7 +679,12 @@ fn relay_body(device: &str, rows: &[(i64, String, String)]) -> Result<Vec<u8>, L
 /// see them).
 fn apply_page(conn: &mut Conn, row: &LinkRow, page: PullPage) -> Result<(), Error> {
     write_tx!(conn, |c| {
-        let base = c.next_version(&row.store_id, 1)?;
+        // An empty page only moves the cursor: the tills' versions stay put (nothing to pull).
+        let base = if page.changes.is_empty() {
+            0
+        } else {
+            c.next_version(&row.store_id, 1)?
+        };
         let mut top = base;
         let now = now_ms();
         for change in &page.changes {
