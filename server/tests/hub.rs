@@ -622,3 +622,105 @@ suite!(
     hub_relays_only_for_its_branch,
     hub_killed_mid_relay
 );
+
+/// Hub ↔ cloud over TLS: the hub pins the cloud's certificate at enrollment; a hub expecting
+/// another certificate refuses to enroll, and the pinned one is kept for every later round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_pins_the_clouds_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    let files =
+        tenda_server::tls::write_self_signed(&dir.path().join("cloud"), &["127.0.0.1".into()])
+            .expect("cert");
+    let cloud = tenda_server::start(tenda_server::ServerConfig {
+        database: DatabaseLocation::Sqlite(dir.path().join("cloud.db")),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: Some(files),
+    })
+    .await
+    .expect("cloud starts");
+    let fingerprint = cloud.cert_fingerprint.clone().expect("TLS");
+    let db = cloud.db.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        tenda_server::create_store(
+            &mut db.get().expect("conn"),
+            "Mercado",
+            "Matriz",
+            "Ana",
+            "ana",
+            common::OWNER_PASSWORD,
+        )
+    })
+    .await
+    .expect("join")
+    .expect("store");
+    let client = tenda_sync::pinning::client_for(
+        &cloud.base_url,
+        Some(&fingerprint),
+        Duration::from_secs(5),
+    )
+    .expect("client");
+    let login: serde_json::Value = client
+        .http
+        .post(format!("{}/api/v1/admin/login", cloud.base_url))
+        .json(&json!({"store_id": created.store_id, "login": "ana", "password": common::OWNER_PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let code: serde_json::Value = client
+        .http
+        .post(format!("{}/api/v1/admin/hub-codes", cloud.base_url))
+        .bearer_auth(login["token"].as_str().expect("token"))
+        .json(&json!({"branch_id": created.branch_id}))
+        .send()
+        .await
+        .expect("code")
+        .json()
+        .await
+        .expect("json");
+    let code = code["code"].as_str().expect("code").to_owned();
+    let config = |db: &str| {
+        let mut c = HubConfig::new(
+            DatabaseLocation::Sqlite(dir.path().join(db)),
+            "127.0.0.1:0".parse().expect("addr"),
+            cloud.base_url.clone(),
+        );
+        c.code = Some(code.clone());
+        c
+    };
+    let mut wrong = config("wrong.db");
+    wrong.upstream_fingerprint = Some("ab".repeat(32));
+    let refused = start_hub(wrong)
+        .await
+        .expect_err("another certificate is refused");
+    assert!(
+        refused.to_string().contains("enrolling with the cloud"),
+        "{refused}"
+    );
+    let mut right = config("hub.db");
+    right.upstream_fingerprint = Some(fingerprint.clone());
+    let hub = start_hub(right).await.expect("the hub enrolls over TLS");
+    let row = hub
+        .state
+        .db
+        .run(tenda_server::hub::link::read_link)
+        .await
+        .expect("read")
+        .expect("enrolled");
+    assert_eq!(
+        row.upstream_fingerprint.as_deref(),
+        Some(fingerprint.as_str())
+    );
+    let mut changes = hub.state.subscribe_changes();
+    while hub.state.link_state().last_contact_at.is_none() {
+        changes.changed().await.expect("hub alive");
+    }
+    assert!(
+        hub.state.link_state().online,
+        "rounds run over the pinned TLS link"
+    );
+    hub.shutdown().await;
+    cloud.shutdown().await;
+}

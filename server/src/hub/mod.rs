@@ -456,34 +456,14 @@ pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
     let existing = db.run(link::read_link).await?;
     let row = match existing {
         Some(row) => row,
-        None => {
-            let code = config.code.as_deref().ok_or_else(|| {
-                Error::Config(
-                    "this hub is not enrolled yet: give the hub code from the cloud's back office"
-                        .into(),
-                )
-            })?;
-            let advertise = HubEndpoint {
-                url: config
-                    .advertise_url
-                    .clone()
-                    .unwrap_or_else(|| server.base_url.clone()),
-                fingerprint: server.cert_fingerprint.clone(),
-            };
-            link::enroll(
-                &db,
-                &config.upstream,
-                config.upstream_fingerprint.as_deref(),
-                code,
-                &config.name,
-                advertise,
-            )
-            .await
-            .map_err(|e| match e {
-                link::LinkError::Local(e) => e,
-                other => Error::Config(format!("enrolling with the cloud: {other}")),
-            })?
-        }
+        None => match enroll_first(&db, &config, &server).await {
+            Ok(row) => row,
+            Err(e) => {
+                // Not enrolled: nothing to serve the tills yet.
+                server.shutdown().await;
+                return Err(e);
+            }
+        },
     };
     state.update_link(|l| {
         l.upstream = row.upstream_url.clone();
@@ -495,6 +475,39 @@ pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
         server,
         state,
         link: task,
+    })
+}
+
+/// The hub's first start: trades the hub code for its identity at the cloud.
+async fn enroll_first(
+    db: &Db,
+    config: &HubConfig,
+    server: &RunningServer,
+) -> Result<link::LinkRow, Error> {
+    let code = config.code.as_deref().ok_or_else(|| {
+        Error::Config(
+            "this hub is not enrolled yet: give the hub code from the cloud's back office".into(),
+        )
+    })?;
+    let advertise = HubEndpoint {
+        url: config
+            .advertise_url
+            .clone()
+            .unwrap_or_else(|| server.base_url.clone()),
+        fingerprint: server.cert_fingerprint.clone(),
+    };
+    link::enroll(
+        db,
+        &config.upstream,
+        config.upstream_fingerprint.as_deref(),
+        code,
+        &config.name,
+        advertise,
+    )
+    .await
+    .map_err(|e| match e {
+        link::LinkError::Local(e) => e,
+        other => Error::Config(format!("enrolling with the cloud: {other}")),
     })
 }
 
