@@ -120,7 +120,7 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
             .await?;
             // A hub's database served as a plain server would take pushes it never relays.
             let db = server.db.clone();
-            let is_hub = db.run(|c| tenda_server::hub::is_hub_database(c)).await?;
+            let is_hub = db.run(tenda_server::hub::is_hub_database).await?;
             if is_hub {
                 server.shutdown().await;
                 return Err(tenda_server::Error::Config(
