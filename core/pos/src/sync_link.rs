@@ -361,6 +361,9 @@ impl SyncListener for StatusBridge {
             }),
             // The engine keeps the folios in the store itself.
             SyncEvent::Folios(_) => {}
+            // Whether the engine syncs with the store hub or the cloud directly; either way the
+            // link state above says online or offline.
+            SyncEvent::Upstream { .. } => {}
             SyncEvent::PullProgress { received, total } => {
                 hub.update(|s| s.pull = Some(PullProgress { received, total }))
             }
