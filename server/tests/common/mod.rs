@@ -539,3 +539,4 @@ pub fn sale_entry(
 pub fn wire(entry: &OutboxEntry) -> PushedMutation {
     PushedMutation::from_entry(entry).expect("serializes")
 }
+
