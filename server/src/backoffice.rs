@@ -878,6 +878,8 @@ async fn revoke_device(
                 if n == 0 {
                     return Err(Error::NotFound("device".into()));
                 }
+                // A revoked store hub: its branch's tills stop using it.
+                crate::hub::cloud::HubCloudTx::forget_hub(c, &u.store_id, &did.to_string())?;
                 c.audit(&u.store_id, &u.id, "device.revoke", &did.to_string(), "ok")
             })?;
             Ok(serde_json::json!({"revoked": did}))

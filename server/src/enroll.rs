@@ -153,6 +153,15 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
                 devices::enrolled_at.eq(now),
             ))
             .execute(c)?;
+        // A hub code enrolls only a store hub, which the branch's tills are then told about.
+        crate::hub::cloud::HubCloudTx::register_hub(
+            c,
+            &device_id.to_string(),
+            &store_id,
+            &branch_id,
+            series,
+            req.hub.as_ref(),
+        )?;
         let store_name: String = stores::table
             .find(&store_id)
             .select(stores::name)

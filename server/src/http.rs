@@ -20,6 +20,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Set when this server is a store hub (`crate::hub`).
+    pub hub: Option<std::sync::Arc<crate::hub::HubState>>,
 }
 
 /// A JSON body whose every failure (too large, not JSON, future protocol, wrong field) becomes a
@@ -73,7 +75,14 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::
 }
 
 pub fn router(state: AppState) -> Router {
+    let hub_routes = if state.hub.is_some() {
+        crate::hub::hub_routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(hub_routes)
+        .merge(crate::hub::routes())
         .route(paths::HEALTH, get(health))
         .route(paths::ENROLL, post(enroll))
         .route(paths::PUSH, post(push))
@@ -111,6 +120,9 @@ async fn push(
         .run(move |conn| authenticate_device(conn, &secret))
         .await?;
     let JsonBody(req) = body?;
+    if let Some(hub) = st.hub.clone() {
+        return crate::hub::push(hub, device, req).await.map(Json);
+    }
     st.db
         .run(move |conn| crate::push::push(conn, &device, &req))
         .await
@@ -128,6 +140,10 @@ async fn pull(
         .run(move |conn| authenticate_device(conn, &secret))
         .await?;
     let JsonBody(req) = body?;
+    if let Some(hub) = &st.hub {
+        hub.check_serving()?;
+        hub.touch(&device);
+    }
     st.db
         .run(move |conn| crate::pull::pull(conn, &device, &req))
         .await

@@ -173,6 +173,17 @@ fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error
 
 /// Applies a push for an authenticated device.
 pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<PushResponse, Error> {
+    push_relayed(conn, device, req, false)
+}
+
+/// [`push`]; with `relay` (a store hub) every newly applied mutation is also queued, in the same
+/// transaction, for the hub to relay to the cloud (see `crate::hub`).
+pub fn push_relayed(
+    conn: &mut Conn,
+    device: &AuthedDevice,
+    req: &PushBody,
+    relay: bool,
+) -> Result<PushResponse, Error> {
     let understood = validate(req, device)?;
     let now = now_ms();
     write_tx!(conn, |c| {
@@ -278,9 +289,13 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         let mut cash_rows = Vec::new();
         let mut audit_rows = Vec::new();
         let mut voids = Vec::new();
+        let mut relayed = crate::hub::queue::RelayRows::default();
         for ((i, fx), is_new_sale) in fresh.iter().zip(&new_sale_at) {
             let m = &req.mutations[*i];
             let seq = i64::try_from(m.seq).map_err(|_| Error::invalid("seq", "too large"))?;
+            if relay {
+                relayed.queue(device_id, seq, &m.kind, m.payload.get(), now);
+            }
             applied_rows.push(NewApplied {
                 device_id: device_id.to_owned(),
                 seq,
@@ -323,6 +338,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 folio += 1;
             }
             for d in &fx.stock {
+                if relay {
+                    relayed.pending(device_id, seq, "stock", &d.subject, d.amount);
+                }
                 new_stock.push(NewStockDelta {
                     id: new_id(),
                     store_id: store_id.to_owned(),
@@ -336,6 +354,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 });
             }
             for d in &fx.balance {
+                if relay {
+                    relayed.pending(device_id, seq, "balance", &d.subject, d.amount);
+                }
                 new_balance.push(NewBalanceDelta {
                     id: new_id(),
                     store_id: store_id.to_owned(),
@@ -367,6 +388,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         c.insert_rows(&new_stock)?;
         c.insert_rows(&new_balance)?;
         c.insert_rows(&applied_rows)?;
+        let (queued, pending) = relayed.into_rows();
+        c.insert_rows(&queued)?;
+        c.insert_rows(&pending)?;
         for (sale_id, status, access_key) in fiscal_updates {
             let n = diesel::update(
                 sales::table

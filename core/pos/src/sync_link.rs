@@ -181,6 +181,10 @@ impl SyncSettings {
         c.request_timeout = Duration::from_millis(self.request_timeout_ms.max(100));
         c.push_batch = self.push_batch.clamp(1, 1_000);
         c.pull_page = self.pull_page.clamp(1, 10_000);
+        // The cloud names the branch's store hub in this setting; the engine prefers the hub.
+        c.hub_setting = Some(tenda_sync::protocol::hub_setting_key(
+            enrollment.settings.branch_id,
+        ));
         c
     }
 }
@@ -357,6 +361,9 @@ impl SyncListener for StatusBridge {
             }),
             // The engine keeps the folios in the store itself.
             SyncEvent::Folios(_) => {}
+            // Whether the engine syncs with the store hub or the cloud directly; either way the
+            // link state above says online or offline.
+            SyncEvent::Upstream { .. } => {}
             SyncEvent::PullProgress { received, total } => {
                 hub.update(|s| s.pull = Some(PullProgress { received, total }))
             }
