@@ -14,6 +14,7 @@ pub mod pull;
 pub mod push;
 pub mod reports;
 pub mod schema;
+pub mod throttle;
 pub mod tls;
 pub mod tx;
 
@@ -119,7 +120,8 @@ pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("https://{addr}"), Some(fingerprint))
         }
         None => {
@@ -129,7 +131,8 @@ pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("http://{addr}"), None)
         }
     };

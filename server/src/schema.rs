@@ -253,6 +253,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (scope) {
+        scope -> Text,
+        failures -> BigInt,
+        locked_until -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     branches,
@@ -275,4 +284,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     settings,
     audit_log,
+    login_throttle,
 );
