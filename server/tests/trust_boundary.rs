@@ -750,6 +750,53 @@ async fn secrets_follow_the_till_rule(backend: Backend) {
     t.server.shutdown().await;
 }
 
+/// Several server processes started at once on a fresh database: each opens it (migrating under
+/// the database lock) and none fails.
+async fn servers_start_together_on_a_fresh_database(backend: Backend) {
+    let location = match &backend {
+        Backend::Sqlite(dir) => tenda_server::DatabaseLocation::Sqlite(dir.path().join("fresh.db")),
+        Backend::Postgres(url) => tenda_server::DatabaseLocation::Postgres(url.clone()),
+    };
+    let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let opened: Vec<_> = (0..6)
+        .map(|_| {
+            let (location, start) = (location.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                tenda_server::Db::open(&location).map(|_| ())
+            })
+        })
+        .collect();
+    for handle in opened {
+        let result = handle.join().expect("thread");
+        assert!(result.is_ok(), "every process starts: {result:?}");
+    }
+    let db = tenda_server::Db::open(&location).expect("open");
+    let mut conn = db.get().expect("conn");
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM __diesel_schema_migrations";
+    let rows: Vec<N> = match &mut conn {
+        tenda_server::db::Conn::Sqlite(c) => {
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut **c)
+        }
+        tenda_server::db::Conn::Pg(c) => {
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut **c)
+        }
+    }
+    .expect("migrations table");
+    assert_eq!(
+        usize::try_from(rows[0].n).expect("count"),
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .expect("migrations dir")
+            .count(),
+        "each migration applied once"
+    );
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -783,4 +830,5 @@ suite!(
     credential_before_body,
     retries_hear_every_folio,
     secrets_follow_the_till_rule,
+    servers_start_together_on_a_fresh_database,
 );
