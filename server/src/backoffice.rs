@@ -727,7 +727,7 @@ async fn save_user(
         "user.create"
     };
     as_user(&st, &h, Permission::WriteUsers, action, move |conn, u| {
-        let role = Role::parse(&input.role)?;
+        let role = crate::auth::parse_role(&input.role)?;
         let name = input.name.trim().to_owned();
         Error::check_text("name", TextKind::Name, &name)?;
         let login = input.login.trim().to_owned();
@@ -768,7 +768,7 @@ async fn save_user(
                 .set((
                     users::name.eq(&name),
                     users::login.eq(&login),
-                    users::role.eq(role.as_str()),
+                    users::role.eq(role.code()),
                     users::active.eq(input.active),
                     users::version.eq(v),
                 ))
@@ -788,7 +788,7 @@ async fn save_user(
                         users::store_id.eq(&u.store_id),
                         users::name.eq(&name),
                         users::login.eq(&login),
-                        users::role.eq(role.as_str()),
+                        users::role.eq(role.code()),
                         users::credential_hash.eq(hash.clone().unwrap_or_default()),
                         users::active.eq(input.active),
                         users::version.eq(v),
@@ -802,7 +802,7 @@ async fn save_user(
             id: target,
             name,
             login,
-            role: role.as_str().into(),
+            role: role.code().into(),
             active: input.active,
             version,
         })
@@ -1011,9 +1011,13 @@ async fn put_setting(
                     "use 1 to 80 letters, digits, dots, dashes or underscores",
                 ));
             }
-            if s.value.len() > 4096 {
-                return Err(Error::invalid("value", "at most 4096 bytes"));
-            }
+            // The till's own schema: a value no device could read is never stored.
+            tenda_domain::settings::check(&key, &s.value).map_err(|e| Error::Rule {
+                field: "value".into(),
+                rule: e.code().into(),
+                reason: e.to_string(),
+                seq: None,
+            })?;
             write_tx!(conn, |c| {
                 let v = c.next_version(&u.store_id, 1)?;
                 diesel::insert_into(settings::table)

@@ -97,8 +97,8 @@ pub struct IssuedCode {
     pub expires_at: i64,
 }
 
-/// Trades a one-time code for a device identity. A used or expired code is refused (401).
-pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Error> {
+/// Checks an enrollment request without the database: protocol, device name, code length.
+pub fn check_request(req: &EnrollRequest) -> Result<(), Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -113,6 +113,13 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
             "unknown, used or expired enrollment code".into(),
         ));
     }
+    Ok(())
+}
+
+/// Trades a one-time code for a device identity. A used or expired code is refused (401).
+pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Error> {
+    check_request(req)?;
+    let name = req.device_name.trim();
     let code_hash = secret_hash(&normalize_code(&req.code));
     let credential = new_secret();
     let device_id = Uuid::now_v7();

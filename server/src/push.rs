@@ -133,8 +133,9 @@ struct BalanceDelta<'a> {
     version: i64,
 }
 
-/// Checks the request's shape and numbering, and reads every mutation, before any write.
-fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
+/// Checks the request's shape and numbering, and reads every mutation, before any write (no
+/// database needed: the fuzz target drives it with arbitrary bodies).
+pub fn check_request(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -188,7 +189,7 @@ fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error
 
 /// Applies a push for an authenticated device.
 pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<PushResponse, Error> {
-    let understood = validate(req, device)?;
+    let understood = check_request(req, device)?;
     let now = now_ms();
     write_tx!(conn, |c| {
         // Taking the device row first serializes concurrent pushes of one device.

@@ -747,6 +747,32 @@ async fn secrets_follow_the_till_rule(backend: Backend) {
         1,
         "only the owner"
     );
+    // A setting value no till could read is refused with the schema's code; nothing stored.
+    for (key, value) in [
+        ("policy.seller_discount_limit_bp", "abc"),
+        ("policy.sell_without_stock_check", "maybe"),
+        ("policy.lockout", "[1, 2]"),
+        ("policy.permissions", "{}"),
+    ] {
+        let (s, e) = t
+            .call(
+                "PUT",
+                &format!("/api/v1/admin/settings/{key}"),
+                Some(&t.owner_token),
+                Some(json!({ "value": value })),
+            )
+            .await;
+        assert_eq!(
+            (s, e["rule"].as_str()),
+            (400, Some("bad_setting")),
+            "{key}: {e}"
+        );
+        assert!(
+            tenda_domain::settings::check(key, value).is_err(),
+            "the till refuses it alike"
+        );
+    }
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM settings").await, 0);
     t.server.shutdown().await;
 }
 

@@ -14,6 +14,7 @@ pub mod product;
 pub mod quantity;
 pub mod roles;
 pub mod sale;
+pub mod settings;
 pub mod stock;
 pub mod tax_id;
 pub mod text;
