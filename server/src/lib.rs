@@ -15,6 +15,7 @@ pub mod pull;
 pub mod push;
 pub mod reports;
 pub mod schema;
+pub mod throttle;
 pub mod tls;
 pub mod tx;
 
@@ -137,7 +138,8 @@ pub(crate) async fn start_serving(
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("https://{addr}"), Some(fingerprint))
         }
         None => {
@@ -147,7 +149,8 @@ pub(crate) async fn start_serving(
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("http://{addr}"), None)
         }
     };

@@ -85,7 +85,8 @@ impl Cursor {
         let upto = num()?;
         let phase = usize::try_from(num()?).map_err(|_| bad())?;
         let after = parts.next().ok_or_else(bad)?.to_owned();
-        if since < 0 || upto < since {
+        // Keys are UUIDs or setting keys: a long `after` is not a cursor this server issued.
+        if since < 0 || upto < since || after.len() > 200 {
             return Err(bad());
         }
         Ok(Cursor {
@@ -105,6 +106,21 @@ fn u(v: i64) -> u64 {
 fn uuid(s: &str) -> Result<uuid::Uuid, Error> {
     s.parse()
         .map_err(|_| Error::Internal("malformed id in the database".into()))
+}
+
+/// Checks what a pull request can be checked for without the database: its protocol and its
+/// cursor.
+pub fn check_request(req: &PullRequest) -> Result<(), Error> {
+    if req.protocol > PROTOCOL_VERSION {
+        return Err(Error::UnsupportedProtocol(format!(
+            "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
+            req.protocol
+        )));
+    }
+    if let Some(c) = &req.cursor {
+        Cursor::decode(c)?;
+    }
+    Ok(())
 }
 
 pub fn pull(conn: &mut Conn, device: &AuthedDevice, req: &PullRequest) -> Result<PullPage, Error> {

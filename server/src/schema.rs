@@ -324,6 +324,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (scope) {
+        scope -> Text,
+        failures -> BigInt,
+        locked_until -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     branches,
@@ -353,4 +362,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     hub_cloud_levels,
     hub_sale_folios,
     hub_device_progress,
+    login_throttle,
 );

@@ -201,14 +201,7 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> PosResult<T> {
 }
 
 fn parse_bool(key: &str, value: &str) -> PosResult<bool> {
-    match value.trim() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        other => Err(PosError::invalid(
-            key,
-            format!("`{other}` is not true or false"),
-        )),
-    }
+    tenda_domain::settings::parse_bool(key, value).map_err(|e| PosError::invalid(key, e.reason))
 }
 
 /// The store setting with the NFC-e emitter; a till is not enrolled without it.
@@ -281,6 +274,8 @@ pub(crate) fn config_from_settings(
     };
     config.device_id = device_id;
     for (key, value) in policies {
+        // The store-settings schema, the one the server checks values against.
+        tenda_domain::settings::check(key, value).map_err(|e| PosError::invalid(key, e.reason))?;
         match key.as_str() {
             "policy.contingency" => {
                 config.contingency = parse_json::<ContingencyPolicy>(key, value)?

@@ -269,6 +269,8 @@ async fn post_json<Resp: serde::de::DeserializeOwned>(
                     message: format!("HTTP {status} without an error body"),
                     field: None,
                     expected_seq: None,
+                    seq: None,
+                    rule: None,
                 },
             }),
         }

@@ -378,6 +378,13 @@ pub struct ErrorBody {
     /// With [`ErrorCode::SequenceGap`]: the next sequence number the server will accept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
+    /// With a refused mutation: its `seq`, so the device knows which entry is at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The domain rule that refused the input (`sale_not_settled`, `pin_too_short`…): the same
+    /// code a device gives for the same input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// Reads the `protocol` field of a JSON body before its shape is trusted, so a newer client gets
@@ -394,12 +401,16 @@ pub fn check_protocol(body: &serde_json::Value) -> Result<(), ErrorBody> {
                 ),
                 field: Some("protocol".into()),
                 expected_seq: None,
+                seq: None,
+                rule: None,
             }),
             None => Err(ErrorBody {
                 code: ErrorCode::InvalidInput,
                 message: "protocol must be a positive integer".into(),
                 field: Some("protocol".into()),
                 expected_seq: None,
+                seq: None,
+                rule: None,
             }),
         },
         Some(_) => Err(ErrorBody {
@@ -407,6 +418,8 @@ pub fn check_protocol(body: &serde_json::Value) -> Result<(), ErrorBody> {
             message: "protocol must be a positive integer".into(),
             field: Some("protocol".into()),
             expected_seq: None,
+            seq: None,
+            rule: None,
         }),
     }
 }
@@ -485,6 +498,8 @@ mod tests {
             message: "m".into(),
             field: None,
             expected_seq: Some(4),
+            seq: None,
+            rule: None,
         };
         assert_eq!(
             serde_json::to_string(&e).expect("serializable"),

@@ -96,6 +96,8 @@ pub async fn post_json<Resp: DeserializeOwned>(
             message: format!("HTTP {status} without an error body"),
             field: None,
             expected_seq: None,
+            seq: None,
+            rule: None,
         });
         Err(LinkError::Refused {
             status: status.as_u16(),
