@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the user typed.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Secret {
     Pin(String),
     Password(String),

@@ -7,6 +7,7 @@ use tenda_domain::MoneyError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(name = "TendaError"))]
 pub enum PosError {
     /// Needs the network (or SEFAZ) and it is not there. `what` is the refused feature.
     #[error("{what} is not available offline: {why}")]
@@ -48,6 +49,10 @@ pub enum PosError {
     /// A bug or an impossible state; the message is for support, never for the customer.
     #[error("internal error: {detail}")]
     Internal { detail: String },
+    /// Code the host app plugged in (a key vault, listener or transport written in Kotlin,
+    /// Swift or Python) failed with something other than a `TendaError`.
+    #[error("host callback failed: {detail}")]
+    Host { detail: String },
 }
 
 pub type PosResult<T> = Result<T, PosError>;
@@ -91,6 +96,7 @@ impl PosError {
             PosError::Peripheral { .. } => "peripheral",
             PosError::Storage { .. } => "storage",
             PosError::Internal { .. } => "internal",
+            PosError::Host { .. } => "host",
         }
     }
 }
@@ -128,5 +134,24 @@ impl From<CredentialError> for PosError {
                 detail: e.to_string(),
             },
         }
+    }
+}
+
+/// A host callback (key vault, status listener, transport) threw something other than a
+/// `TendaError`: it comes back as this typed error, never as a panic.
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for PosError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        PosError::Host { detail: e.reason }
+    }
+}
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export(name = "TendaError")]
+impl PosError {
+    /// The stable code (see [`PosError::code`]) as the bindings give it: `e.code()`.
+    #[uniffi::method(name = "code")]
+    pub fn code_for_bindings(&self) -> String {
+        self.code().to_owned()
     }
 }

@@ -1,5 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+// The bindings' view of the public records (tenda-ffi): derives beside the types.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("tenda_pos");
+#[cfg(feature = "uniffi")]
+mod ffi_types {
+    // Instants cross as milliseconds, as tenda-domain registers them.
+    use chrono::{DateTime, Utc};
+    uniffi::use_remote_type!(tenda_domain::DateTime<Utc>);
+}
+
 pub mod authorize;
 pub mod checkout;
 pub mod config;

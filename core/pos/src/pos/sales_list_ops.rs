@@ -20,6 +20,7 @@ use crate::reports::payment_kind;
 
 /// A sale's note as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleNoteState {
     pub number: u32,
     pub series: u16,
@@ -34,6 +35,7 @@ pub struct SaleNoteState {
 
 /// One row of the offline sales list.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
     pub local_number: u64,
@@ -76,6 +78,7 @@ pub struct SaleDetail {
 
 /// What a reprint did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
     pub printed: bool,
@@ -84,6 +87,7 @@ pub struct ReprintOutcome {
 
 /// What "sync now" started or did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one
     /// sale syncs with everything recorded before it).

@@ -13,6 +13,7 @@ use crate::error::{PosError, PosResult};
 
 /// A manager's (or owner's) credentials typed in to approve one action.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Approval {
     pub login: String,
     pub secret: Secret,

@@ -11,6 +11,7 @@ use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProductView {
     pub id: String,
     pub sku: String,
@@ -24,6 +25,7 @@ pub struct ProductView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketLineView {
     pub index: u32,
     pub name: String,
@@ -36,6 +38,7 @@ pub struct TicketLineView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,
     pub gross: Money,

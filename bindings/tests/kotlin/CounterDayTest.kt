@@ -1,0 +1,151 @@
+package tenda.test
+
+import java.nio.file.Files
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.MethodOrderer
+import org.junit.jupiter.api.Order
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.TestMethodOrder
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+import tenda.domain.CardKind
+import tenda.domain.FiscalStatus
+import tenda.ffi.Pos
+import tenda.ffi.SimulatedPeripheral
+import tenda.ffi.enroll
+import tenda.pos.EnrollmentRequest
+import tenda.pos.LinkState
+import tenda.pos.PaymentRequest
+import tenda.pos.SefazMode
+import tenda.pos.Secret
+import tenda.pos.TendaException
+
+/** A day at the counter from Kotlin on the JVM, against a real tenda-server and the SEFAZ
+ *  simulator: enroll with a one-time code, first load with progress, PIN sign-in, cash and card
+ *  (the reader reached through the host's link), the link lost, contingency by the manager,
+ *  offline sales, the link back: every note authorized, every sale on the server exactly once. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation::class)
+class CounterDayTest {
+    private val stack = TestStack.shared
+    private val progress = StatusRecorder()
+    private val printer = SimulatedPeripheral.printer()
+    private val reader = SimulatedPeripheral.cardReader()
+    private lateinit var pos: Pos
+
+    private fun codes(): List<String> = stack.info.list("products").map { it.str("code") }
+    private fun price(code: String): Long = stack.info.list("products").first { it.str("code") == code }.long("price_cents")
+
+    @BeforeAll
+    fun enrollRegister() = runBlocking {
+        val dir = Files.createTempDirectory("tenda-kotlin")
+        val request = EnrollmentRequest(
+            serverUrl = stack.info.str("server_url"),
+            code = stack.info.str("enrollment_code"),
+            deviceName = "Caixa Kotlin",
+            expectedFingerprint = null,
+            firstLoadTimeoutMs = 60_000u,
+        )
+        pos = enroll(dir.resolve("caixa.db").toString(), MemoryVault(), "caixa-kotlin", request, stack.sefaz(), progress)
+        pos.installCertificate(hex(stack.info.str("certificate_pfx_hex")), stack.info.str("certificate_password"), stack.approval("owner"))
+        pos.attachPrinter(SimulatedLink(printer))
+        pos.pairCardReader(SimulatedLink(reader))
+    }
+
+    @AfterAll
+    fun shutDown() = runBlocking { pos.shutdown() }
+
+    @Test
+    @Order(1)
+    fun `enrollment loads the store with progress`() {
+        val pulls = progress.seen.mapNotNull { it.pull }.filter { (it.total ?: 0u) > 0u }
+        assertTrue(pulls.isNotEmpty(), "the first load reported progress")
+        assertTrue(pulls.last().total!! >= stack.info.long("catalog_size").toULong())
+        assertTrue(pos.status().initialLoadComplete)
+        assertNotNull(pos.enrollment())
+    }
+
+    @Test
+    @Order(2)
+    fun `online cash and card sales are authorized and printed`() = runBlocking {
+        val seller = stack.info.obj("seller")
+        pos.signIn(seller["login"] as String, Secret.Pin(seller["pin"] as String))
+        pos.openRegister(15_000L, stack.approval("manager"))
+        val (a, b) = codes()
+        pos.scan(a, null)
+        val ticket = pos.scanAndView(b)
+        assertEquals(price(a) + price(b), ticket.total, "integer centavos, summed exactly")
+        val cash = pos.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total + 1_000)))
+        assertEquals(1_000L, cash.change)
+        assertEquals(FiscalStatus.AUTHORIZED, cash.note!!.status)
+        assertTrue(cash.printed, cash.printError)
+
+        val total = pos.scanAndView(a).total
+        val card = pos.checkout(listOf(PaymentRequest.Card(total, CardKind.DEBIT)))
+        assertEquals(FiscalStatus.AUTHORIZED, card.note!!.status)
+        assertEquals(1u, reader.charges(), "the charge went through the host's link to the reader")
+        assertEquals(2u, printer.receiptsPrinted())
+    }
+
+    @Test
+    @Order(3)
+    fun `offline in contingency, then every note authorized and every sale on the server once`() = runBlocking {
+        val watcher = StatusRecorder()
+        val subscription = pos.subscribe(watcher)
+        val (a, b, c) = codes()
+        stack.cut()
+        pos.syncNow()
+        watcher.waitFor { it.link == LinkState.OFFLINE }
+
+        var total = pos.scanAndView(c).total
+        val pix = assertFailsWith<TendaException.Offline> { pos.checkout(listOf(PaymentRequest.Pix(total, null))) }
+        assertEquals("offline", pix.code())
+
+        try {
+            pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+        } catch (e: TendaException.ContingencyRequired) {
+            assertEquals("contingency_required", e.code())
+        }
+        pos.enterContingency("Queda do link de internet da loja", stack.approval("manager"))
+        watcher.waitFor { it.sefaz == SefazMode.CONTINGENCY }
+        if (pos.ticket().lines.isNotEmpty()) {
+            total = pos.ticket().total
+            pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+        }
+        for (code in listOf(a, b)) {
+            total = pos.scanAndView(code).total
+            val sale = pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+            assertTrue(sale.note!!.contingency, "issued in contingency (tpEmis 9)")
+        }
+        total = pos.scanAndView(a).total
+        val risk = pos.cardOfflineRisk(total)
+        assertTrue(risk.offline && risk.allowed)
+        pos.acceptCardOfflineRisk()
+        pos.checkout(listOf(PaymentRequest.Card(total, CardKind.CREDIT)))
+        assertEquals(1, pos.pendingCardPayments().size)
+
+        stack.restore()
+        pos.syncAndWait(30_000u)
+        pos.forwardPendingCardPayments()
+        val summary = pos.transmitBacklog()
+        assertEquals(0u, summary.remaining, "$summary")
+        pos.syncAndWait(30_000u)
+
+        val rows = pos.offlineSales()
+        for (row in rows) {
+            assertEquals(FiscalStatus.AUTHORIZED, row.note!!.status, "$row")
+            assertNotNull(stack.noteAtSefaz(row.note!!.accessKey), "SEFAZ holds the note")
+            assertTrue(row.synced)
+        }
+        val deviceId = pos.enrollment()!!.deviceId
+        val mine = stack.sales().filter { it.str("device_id") == deviceId }.map { it.str("local_number").toLong() }.sorted()
+        assertEquals(rows.map { it.localNumber.toLong() }.sorted(), mine, "every sale on the server exactly once")
+        assertTrue(pos.verifyAudit().intact)
+        subscription.close()
+    }
+}
