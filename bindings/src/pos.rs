@@ -8,7 +8,7 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::status::{PosStatus, StatusListener};
 use tenda_pos::{
     Approval, CardForwardSummary, CardOfflineRisk, EnrollmentInfo, EnrollmentRequest,
-    OfflineSaleRow, PaymentRequest, PendingCardPayment, PosError, ProductView, ReprintOutcome,
+    OfflineSaleRow, PaymentRequest, SaleDetail, PendingCardPayment, PosError, ProductView, ReprintOutcome,
     SaleOutcome, TicketView, TransmissionSummary,
 };
 
@@ -217,6 +217,11 @@ impl Pos {
 
     pub fn offline_sales(&self) -> Result<Vec<OfflineSaleRow>> {
         self.live()?.offline_sales()
+    }
+
+    /// One sale as stored: lines, payments, its note's state and whether the server has it.
+    pub fn sale_detail(&self, sale_id: SaleId) -> Result<SaleDetail> {
+        self.live()?.sale_detail(sale_id)
     }
 
     pub async fn reprint(&self, sale_id: SaleId) -> Result<ReprintOutcome> {

@@ -50,8 +50,15 @@ def register(stack, tmp_path_factory):
     reader = tenda.SimulatedPeripheral.card_reader()
     pos.attach_printer(SimulatedLink(printer))
     pos.pair_card_reader(SimulatedLink(reader))
-    yield {"pos": pos, "progress": progress, "printer": printer, "reader": reader}
+    yield {"pos": pos, "progress": progress, "printer": printer, "reader": reader, "sales": []}
     run(pos.shutdown())
+
+
+def sell(register, payments):
+    """Checks out the ticket and remembers the sale, for the end-of-day checks."""
+    sale = run(register["pos"].checkout(list(payments)))
+    register["sales"].append(sale)
+    return sale
 
 
 def product_codes(stack):
@@ -86,13 +93,13 @@ def test_online_cash_and_card_sales_are_authorized_and_printed(stack, register):
     ticket = pos.scan_and_view(b)
     assert ticket.total == price(stack, a) + price(stack, b), "integer centavos, summed exactly"
 
-    cash = run(pos.checkout([tenda.PaymentRequest.CASH(amount=ticket.total, tendered=ticket.total + 1_000)]))
+    cash = sell(register, [tenda.PaymentRequest.CASH(amount=ticket.total, tendered=ticket.total + 1_000)])
     assert cash.change == 1_000
     assert cash.note.status == tenda.FiscalStatus.AUTHORIZED and not cash.note.contingency
     assert cash.printed, cash.print_error
 
     total = pos.scan_and_view(a).total
-    card = run(pos.checkout([tenda.PaymentRequest.CARD(amount=total, kind=tenda.CardKind.DEBIT)]))
+    card = sell(register, [tenda.PaymentRequest.CARD(amount=total, kind=tenda.CardKind.DEBIT)])
     assert card.note.status == tenda.FiscalStatus.AUTHORIZED
     assert reader.charges() == 1, "the charge went through the host's link to the reader"
     assert printer.receipts_printed() == 2
@@ -116,7 +123,7 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
 
     # The sale waits until a manager authorizes contingency (or SEFAZ times out first).
     try:
-        first = run(pos.checkout([tenda.PaymentRequest.CASH(amount=total, tendered=total)]))
+        first = sell(register, [tenda.PaymentRequest.CASH(amount=total, tendered=total)])
         assert first.note.status in (tenda.FiscalStatus.PENDING, tenda.FiscalStatus.CONTINGENCY)
     except tenda.TendaError.ContingencyRequired as e:
         assert e.code() == "contingency_required"
@@ -127,11 +134,11 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     watcher.wait_for(lambda s: s.sefaz == tenda.SefazMode.CONTINGENCY)
     if pos.ticket().lines:
         total = pos.ticket().total
-        run(pos.checkout([tenda.PaymentRequest.CASH(amount=total, tendered=total)]))
+        sell(register, [tenda.PaymentRequest.CASH(amount=total, tendered=total)])
 
     for code in (a, b):
         total = pos.scan_and_view(code).total
-        sale = run(pos.checkout([tenda.PaymentRequest.CASH(amount=total, tendered=total)]))
+        sale = sell(register, [tenda.PaymentRequest.CASH(amount=total, tendered=total)])
         assert sale.note.contingency, "issued in contingency (tpEmis 9)"
 
     # A card offline: the seller reads the store's risk and accepts it; the payment is sealed
@@ -140,7 +147,7 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     risk = pos.card_offline_risk(total)
     assert risk.offline and risk.allowed and risk.notice
     pos.accept_card_offline_risk()
-    run(pos.checkout([tenda.PaymentRequest.CARD(amount=total, kind=tenda.CardKind.CREDIT)]))
+    sell(register, [tenda.PaymentRequest.CARD(amount=total, kind=tenda.CardKind.CREDIT)])
     assert len(pos.pending_card_payments()) == 1
 
     # Beyond the owner's per-payment limit a card is refused offline, naming the limit.
@@ -155,7 +162,6 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
 
     offline = [s for s in pos.offline_sales() if s.note and s.note.contingency]
     assert len(offline) >= 3
-    before_restore = len(stack.sales())
 
     stack.restore()
     run(pos.sync_and_wait(30_000))
@@ -165,16 +171,17 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     run(pos.sync_and_wait(30_000))
     assert len(pos.pending_card_payments()) == 0
 
-    rows = pos.offline_sales()
-    for row in rows:
-        assert row.note is not None
-        assert row.note.status == tenda.FiscalStatus.AUTHORIZED, row
-        assert stack.note_at_sefaz(row.note.access_key) is not None, "SEFAZ holds the note"
-        assert row.synced
-    on_server = stack.sales()
-    assert len(on_server) > before_restore
+    assert pos.offline_sales() == [], "nothing waits for the server or SEFAZ any more"
+    sales = register["sales"]
+    for sale in sales:
+        detail = pos.sale_detail(sale.sale_id)
+        assert detail.row.synced, sale
+        assert detail.row.note.status == tenda.FiscalStatus.AUTHORIZED, detail.row
+        at_sefaz = stack.note_at_sefaz(sale.note.access_key)
+        assert at_sefaz is not None and at_sefaz["status"] in (100, 150), "SEFAZ authorized it"
     device_id = pos.enrollment().device_id
-    mine = sorted(int(s["local_number"]) for s in on_server if s["device_id"] == device_id)
-    assert mine == sorted(r.local_number for r in rows), "every sale on the server exactly once"
+    mine = sorted(int(s["local_number"]) for s in stack.sales() if s["device_id"] == device_id)
+    assert mine == sorted(s.local_number for s in sales), "every sale on the server exactly once"
+    assert len(sales) >= 6
     assert pos.verify_audit().intact
     del subscription

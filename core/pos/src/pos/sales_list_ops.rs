@@ -48,6 +48,7 @@ pub struct OfflineSaleRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleLineRow {
     pub name: String,
     pub sku: String,
@@ -59,6 +60,7 @@ pub struct SaleLineRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
     pub amount: Money,
@@ -68,6 +70,7 @@ pub struct SalePaymentRow {
 
 /// One sale in full, for the sale screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
     pub lines: Vec<SaleLineRow>,
