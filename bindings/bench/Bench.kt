@@ -2,11 +2,11 @@ package tenda.bench
 
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
-import tenda.ffi.KeyVault
 import tenda.ffi.SefazAccess
 import tenda.ffi.enroll
 import tenda.ffi.statusEventBurst
 import tenda.pos.Approval
+import tenda.pos.KeyVault
 import tenda.pos.EnrollmentRequest
 import tenda.pos.PaymentRequest
 import tenda.pos.PosStatus

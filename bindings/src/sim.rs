@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tenda_devices::PrinterProfile;
 use tenda_devices::sim::{SimulatedCardReader, SimulatedPrinter};
-use tenda_devices::transport::{LinkInfo, Transport, TransportError, WriteMode};
+use tenda_devices::transport::{Transport, TransportError, WriteMode};
 use tenda_pos::PosError;
 
 use crate::platform::runtime;
@@ -60,9 +60,11 @@ impl SimulatedPeripheral {
         })
     }
 
-    pub fn connect(&self) -> Result<LinkInfo, PosError> {
+    /// Opens the link; returns its MTU (the simulators acknowledge writes and answer back).
+    pub fn connect(&self) -> Result<u16, PosError> {
         runtime()
             .block_on(self.transport().connect())
+            .map(|info| info.mtu)
             .map_err(peripheral_error)
     }
 

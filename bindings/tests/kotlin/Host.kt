@@ -6,13 +6,12 @@ import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.callbackFlow
-import tenda.devices.LinkInfo
-import tenda.ffi.KeyVault
-import tenda.ffi.PeripheralLink
 import tenda.ffi.Pos
 import tenda.ffi.SefazAccess
 import tenda.ffi.SimulatedPeripheral
 import tenda.pos.Approval
+import tenda.pos.KeyVault
+import tenda.pos.PeripheralLink
 import tenda.pos.PosStatus
 import tenda.pos.Secret
 import tenda.pos.StatusListener
@@ -88,7 +87,9 @@ class BrokenVault : KeyVault {
 class SimulatedLink(private val peripheral: SimulatedPeripheral, private val failAfterBytes: Int? = null) : PeripheralLink {
     private var written = 0
 
-    override fun connect(): LinkInfo = peripheral.connect()
+    override fun connect(): UShort = peripheral.connect()
+    override fun acknowledgesWrites() = true
+    override fun canRead() = true
     override fun disconnect() = peripheral.disconnect()
     override fun write(chunk: ByteArray) {
         if (failAfterBytes != null && written + chunk.size > failAfterBytes) throw java.io.IOException("Bluetooth link lost")
@@ -130,5 +131,8 @@ fun Pos.statusFlow(delivered: java.util.concurrent.atomic.AtomicInteger? = null)
             trySend(status)
         }
     })
-    awaitClose { subscription.cancel() }
+    awaitClose {
+        subscription.cancel()
+        subscription.close()
+    }
 }

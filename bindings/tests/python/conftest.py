@@ -117,6 +117,12 @@ class SimulatedLink(tenda.PeripheralLink):
     def connect(self):
         return self.peripheral.connect()
 
+    def acknowledges_writes(self):
+        return True
+
+    def can_read(self):
+        return True
+
     def disconnect(self):
         self.peripheral.disconnect()
 

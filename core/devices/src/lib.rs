@@ -1,9 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-// The bindings' view of the link types (tenda-ffi): derives beside the types.
-#[cfg(feature = "uniffi")]
-uniffi::setup_scaffolding!("tenda_devices");
-
 #[cfg(feature = "ble")]
 pub mod ble;
 pub mod card;

@@ -68,7 +68,6 @@ impl TransportError {
 
 /// How writes are acknowledged on the link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum WriteMode {
     /// Each chunk is acknowledged by the peripheral: no pacing needed.
     WithResponse,
@@ -78,7 +77,6 @@ pub enum WriteMode {
 
 /// What was learned when the link was opened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LinkInfo {
     /// Name or address of the peripheral (not personal data).
     pub peripheral: String,

@@ -20,7 +20,6 @@ pub struct Quantity(i64);
 /// up to three decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Unit {
     /// Counted pieces ("UN").
     Each,

@@ -17,6 +17,7 @@ pub mod contingency;
 pub mod credentials;
 pub mod error;
 pub mod fiscal_doc;
+pub mod host_link;
 mod pos;
 pub mod register;
 pub mod reports;
