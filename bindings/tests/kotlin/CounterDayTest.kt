@@ -21,6 +21,7 @@ import tenda.ffi.enroll
 import tenda.pos.EnrollmentRequest
 import tenda.pos.LinkState
 import tenda.pos.PaymentRequest
+import tenda.pos.SaleOutcome
 import tenda.pos.SefazMode
 import tenda.pos.Secret
 import tenda.pos.TendaException
@@ -37,6 +38,10 @@ class CounterDayTest {
     private val printer = SimulatedPeripheral.printer()
     private val reader = SimulatedPeripheral.cardReader()
     private lateinit var pos: Pos
+    /** Every sale made, for the end-of-day checks. */
+    private val sales = mutableListOf<SaleOutcome>()
+
+    private suspend fun sell(payment: PaymentRequest): SaleOutcome = pos.checkout(listOf(payment)).also { sales.add(it) }
 
     private fun codes(): List<String> = stack.info.list("products").map { it.str("code") }
     private fun price(code: String): Long = stack.info.list("products").first { it.str("code") == code }.long("price_cents")
@@ -80,13 +85,13 @@ class CounterDayTest {
         pos.scan(a, null)
         val ticket = pos.scanAndView(b)
         assertEquals(price(a) + price(b), ticket.total, "integer centavos, summed exactly")
-        val cash = pos.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total + 1_000)))
+        val cash = sell(PaymentRequest.Cash(ticket.total, ticket.total + 1_000))
         assertEquals(1_000L, cash.change)
         assertEquals(FiscalStatus.AUTHORIZED, cash.note!!.status)
         assertTrue(cash.printed, cash.printError)
 
         val total = pos.scanAndView(a).total
-        val card = pos.checkout(listOf(PaymentRequest.Card(total, CardKind.DEBIT)))
+        val card = sell(PaymentRequest.Card(total, CardKind.DEBIT))
         assertEquals(FiscalStatus.AUTHORIZED, card.note!!.status)
         assertEquals(1u, reader.charges(), "the charge went through the host's link to the reader")
         assertEquals(2u, printer.receiptsPrinted())
@@ -107,7 +112,7 @@ class CounterDayTest {
         assertEquals("offline", pix.code())
 
         try {
-            pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+            sell(PaymentRequest.Cash(total, total))
         } catch (e: TendaException.ContingencyRequired) {
             assertEquals("contingency_required", e.code())
         }
@@ -115,18 +120,18 @@ class CounterDayTest {
         watcher.waitFor { it.sefaz == SefazMode.CONTINGENCY }
         if (pos.ticket().lines.isNotEmpty()) {
             total = pos.ticket().total
-            pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+            sell(PaymentRequest.Cash(total, total))
         }
         for (code in listOf(a, b)) {
             total = pos.scanAndView(code).total
-            val sale = pos.checkout(listOf(PaymentRequest.Cash(total, total)))
+            val sale = sell(PaymentRequest.Cash(total, total))
             assertTrue(sale.note!!.contingency, "issued in contingency (tpEmis 9)")
         }
         total = pos.scanAndView(a).total
         val risk = pos.cardOfflineRisk(total)
         assertTrue(risk.offline && risk.allowed)
         pos.acceptCardOfflineRisk()
-        pos.checkout(listOf(PaymentRequest.Card(total, CardKind.CREDIT)))
+        sell(PaymentRequest.Card(total, CardKind.CREDIT))
         assertEquals(1, pos.pendingCardPayments().size)
 
         stack.restore()
@@ -136,15 +141,19 @@ class CounterDayTest {
         assertEquals(0u, summary.remaining, "$summary")
         pos.syncAndWait(30_000u)
 
-        val rows = pos.offlineSales()
-        for (row in rows) {
-            assertEquals(FiscalStatus.AUTHORIZED, row.note!!.status, "$row")
-            assertNotNull(stack.noteAtSefaz(row.note!!.accessKey), "SEFAZ holds the note")
-            assertTrue(row.synced)
+        assertTrue(pos.offlineSales().isEmpty(), "nothing waits for the server or SEFAZ any more")
+        for (sale in sales) {
+            val detail = pos.saleDetail(sale.saleId)
+            assertTrue(detail.row.synced, "$sale")
+            assertEquals(FiscalStatus.AUTHORIZED, detail.row.note!!.status, "${detail.row}")
+            val atSefaz = stack.noteAtSefaz(sale.note!!.accessKey) as Map<*, *>?
+            assertNotNull(atSefaz, "SEFAZ holds the note")
+            assertTrue(atSefaz["status"] in listOf(100L, 150L), "SEFAZ authorized it")
         }
         val deviceId = pos.enrollment()!!.deviceId
         val mine = stack.sales().filter { it.str("device_id") == deviceId }.map { it.str("local_number").toLong() }.sorted()
-        assertEquals(rows.map { it.localNumber.toLong() }.sorted(), mine, "every sale on the server exactly once")
+        assertEquals(sales.map { it.localNumber.toLong() }.sorted(), mine, "every sale on the server exactly once")
+        assertTrue(sales.size >= 6)
         assertTrue(pos.verifyAudit().intact)
         subscription.close()
     }
