@@ -2,11 +2,10 @@ package tenda.bench
 
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
-import tenda.ffi.SefazAccess
 import tenda.ffi.enroll
 import tenda.ffi.statusEventBurst
 import tenda.pos.Approval
-import tenda.pos.KeyVault
+import tenda.pos.KeyStore
 import tenda.pos.EnrollmentRequest
 import tenda.pos.PaymentRequest
 import tenda.pos.PosStatus
@@ -25,7 +24,7 @@ const val WARMUP = 20
 const val CHECKOUTS = 300
 const val SCANS = 2_000
 
-class Vault : KeyVault {
+class Vault : KeyStore {
     private val keys = HashMap<String, ByteArray>()
     override fun load(account: String): ByteArray? = keys[account]
     override fun save(account: String, key: ByteArray) { keys[account] = key }
@@ -48,8 +47,7 @@ fun main() = runBlocking {
     fun pin(who: String) = Approval(info.obj(who)["login"] as String, Secret.Pin(info.obj(who)["pin"] as String))
     val dir = Files.createTempDirectory("tenda-bench")
     val request = EnrollmentRequest(info.str("server_url"), info.str("enrollment_code"), "Caixa bench Kotlin", null, 600_000u)
-    val sefaz = SefazAccess(info.str("sefaz_url"), listOf(hex(info.str("sefaz_ca_der_hex"))))
-    val pos = enroll(dir.resolve("bench.db").toString(), Vault(), "bench", request, sefaz, null)
+    val pos = enroll(stack.config(dir.resolve("bench.db").toString(), "bench"), Vault(), null, request, null)
     pos.installCertificate(hex(info.str("certificate_pfx_hex")), info.str("certificate_password"),
         Approval("dona", Secret.Password(info.obj("owner")["password"] as String)))
     pos.signIn(info.obj("seller")["login"] as String, Secret.Pin(info.obj("seller")["pin"] as String))

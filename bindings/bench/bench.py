@@ -16,7 +16,7 @@ import tenda
 WARMUP, CHECKOUTS, SCANS = 20, 300, 2_000
 
 
-class MemoryVault(tenda.KeyVault):
+class MemoryVault(tenda.KeyStore):
     def __init__(self):
         self.keys = {}
 
@@ -50,8 +50,9 @@ def main():
             server_url=info["server_url"], code=info["enrollment_code"], device_name="Caixa bench Python",
             expected_fingerprint=None, first_load_timeout_ms=600_000,
         )
-        sefaz = tenda.SefazAccess(base_url=info["sefaz_url"], trusted_roots_der=[bytes.fromhex(info["sefaz_ca_der_hex"])])
-        pos = run(tenda.enroll(os.path.join(d, "bench.db"), MemoryVault(), "bench", request, sefaz, None))
+        config = tenda.open_config(os.path.join(d, "bench.db"), "bench")
+        config.sefaz = tenda.SefazRoute.AT(access=tenda.sefaz_access(info["sefaz_url"], [bytes.fromhex(info["sefaz_ca_der_hex"])]))
+        pos = run(tenda.enroll(config, MemoryVault(), None, request, None))
         owner = tenda.Approval(login="dona", secret=tenda.Secret.PASSWORD(info["owner"]["password"]))
         pos.install_certificate(bytes.fromhex(info["certificate_pfx_hex"]), info["certificate_password"], owner)
         pos.sign_in(info["seller"]["login"], tenda.Secret.PIN(info["seller"]["pin"]))

@@ -2,11 +2,7 @@
 
 uniffi::setup_scaffolding!("tenda");
 
-mod host;
-mod platform;
 mod pos;
 pub mod sim;
 
-pub use host::{KeyVault, PeripheralLink};
-pub use platform::SefazAccess;
-pub use pos::{AuditCheck, Pos, Subscription, enroll, open};
+pub use pos::{Pos, enroll, open, open_config, sefaz_access};

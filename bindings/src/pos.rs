@@ -1,315 +1,207 @@
-//! The point of sale as one object: each method delegates to `tenda_pos::Pos`.
+//! The point of sale as one object: each method delegates to `tenda_pos::Pos` in one line.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use tenda_domain::{Discount, Money, Quantity, SaleId};
+use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
+use tenda_pos::host_link::{LinkTransport, PeripheralLink};
 use tenda_pos::status::{PosStatus, StatusListener};
 use tenda_pos::{
-    Approval, CardForwardSummary, CardOfflineRisk, EnrollmentInfo, EnrollmentRequest,
-    OfflineSaleRow, PaymentRequest, SaleDetail, PendingCardPayment, PosError, ProductView, ReprintOutcome,
-    SaleOutcome, TicketView, TransmissionSummary,
+    Approval, AuditVerificationView, CardForwardSummary, CardOfflineRisk, Clock, EnrollmentInfo,
+    EnrollmentRequest, FiscalStateView, KeyStore, OfflineSaleRow, OpenConfig, PaymentRequest,
+    PendingCardPayment, Platform, PosError, ProductView, ReprintOutcome, SaleDetail, SaleOutcome,
+    SefazAccess, Subscription, TicketView, TransmissionSummary,
 };
-
-use crate::host::{HostTransport, KeyVault, PeripheralLink};
-use crate::platform::{self, SefazAccess};
 
 type Result<T> = std::result::Result<T, PosError>;
 
 /// One device's point of sale.
 #[derive(uniffi::Object)]
-pub struct Pos {
-    core: tenda_pos::Pos,
-    sefaz: Option<SefazAccess>,
-    transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
-    shut_down: AtomicBool,
+pub struct Pos(tenda_pos::Pos);
+
+fn platform(key_store: Arc<dyn KeyStore>, clock: Option<Arc<dyn Clock>>) -> Platform {
+    match clock {
+        Some(clock) => Platform { key_store, clock },
+        None => Platform::new(key_store),
+    }
 }
 
-/// Enrolls this device with the store's server using the owner's one-time code, creates its
-/// encrypted store at `db_path` (key kept by `vault` under `key_account`) and waits for the
-/// first load; `progress` hears the load's status updates.
-#[uniffi::export(async_runtime = "tokio")]
+/// Where the store lives (`db_path`), the keystore account of its key, official SEFAZ and
+/// default peripheral timings; change `sefaz` to reach another address.
+#[uniffi::export]
+pub fn open_config(db_path: String, key_account: String) -> OpenConfig {
+    OpenConfig::new(db_path, key_account)
+}
+
+/// SEFAZ at `base_url`, trusting only `trusted_roots_der`, with the default timings.
+#[uniffi::export]
+pub fn sefaz_access(base_url: String, trusted_roots_der: Vec<Vec<u8>>) -> SefazAccess {
+    SefazAccess::new(base_url, trusted_roots_der)
+}
+
+/// Enrolls this device with the owner's one-time code and waits for the first load, which
+/// `progress` hears. The database key is created in `key_store`; `clock` defaults to the
+/// device's.
+#[uniffi::export]
 pub async fn enroll(
-    db_path: String,
-    vault: Arc<dyn KeyVault>,
-    key_account: String,
+    config: OpenConfig,
+    key_store: Arc<dyn KeyStore>,
+    clock: Option<Arc<dyn Clock>>,
     request: EnrollmentRequest,
-    sefaz: Option<SefazAccess>,
     progress: Option<Arc<dyn StatusListener>>,
 ) -> Result<Arc<Pos>> {
-    let key = platform::database_key(vault.as_ref(), &key_account)?;
-    let core = tenda_pos::Pos::enroll(db_path, &key, request, progress).await?;
-    Pos::new(core, sefaz)
+    tenda_pos::Pos::enroll(config, platform(key_store, clock), request, progress)
+        .await
+        .map(|p| Arc::new(Pos(p)))
 }
 
-/// Opens an enrolled device's store at `db_path`.
+/// Opens an enrolled device.
 #[uniffi::export]
 pub fn open(
-    db_path: String,
-    vault: Arc<dyn KeyVault>,
-    key_account: String,
-    sefaz: Option<SefazAccess>,
+    config: OpenConfig,
+    key_store: Arc<dyn KeyStore>,
+    clock: Option<Arc<dyn Clock>>,
 ) -> Result<Arc<Pos>> {
-    let key = platform::database_key(vault.as_ref(), &key_account)?;
-    let core = platform::in_runtime(|| tenda_pos::Pos::open(db_path, &key))?;
-    Pos::new(core, sefaz)
+    tenda_pos::Pos::open(config, platform(key_store, clock)).map(|p| Arc::new(Pos(p)))
 }
 
-impl Pos {
-    fn new(core: tenda_pos::Pos, sefaz: Option<SefazAccess>) -> Result<Arc<Pos>> {
-        let pos = Pos {
-            core,
-            sefaz,
-            transmitter: Mutex::new(None),
-            shut_down: AtomicBool::new(false),
-        };
-        pos.connect_sefaz()?;
-        Ok(Arc::new(pos))
-    }
-
-    /// The core, unless it was shut down.
-    fn live(&self) -> Result<&tenda_pos::Pos> {
-        if self.shut_down.load(Ordering::SeqCst) {
-            return Err(PosError::state("call", "this point of sale was shut down"));
-        }
-        Ok(&self.core)
-    }
-
-    /// Builds the SEFAZ transmitter once the certificate is there.
-    fn connect_sefaz(&self) -> Result<()> {
-        if let Some(access) = &self.sefaz
-            && let Some(t) = platform::transmitter(&self.core, access)?
-        {
-            *self.transmitter.lock().unwrap_or_else(PoisonError::into_inner) = Some(t);
-        }
-        Ok(())
-    }
-
-    fn current_transmitter(&self) -> Result<Arc<tenda_fiscal::sefaz::Transmitter>> {
-        self.transmitter
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| PosError::state("transmit", "SEFAZ is not configured"))
-    }
-}
-
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Pos {
     pub fn enrollment(&self) -> Result<Option<EnrollmentInfo>> {
-        self.live()?.enrollment()
+        self.0.enrollment()
     }
 
-    pub fn status(&self) -> Result<PosStatus> {
-        Ok(self.live()?.status())
+    pub fn status(&self) -> PosStatus {
+        self.0.status()
     }
 
-    /// Delivers every status change to `listener` (the current status at once) until the
-    /// returned handle is dropped or cancelled.
+    /// Delivers every status change (the current one at once) until the subscription is
+    /// dropped or cancelled.
     pub fn subscribe(&self, listener: Arc<dyn StatusListener>) -> Result<Arc<Subscription>> {
-        let live = Arc::new(AtomicBool::new(true));
-        self.live()?.subscribe(Arc::new(GatedListener {
-            listener,
-            live: live.clone(),
-        }));
-        Ok(Arc::new(Subscription { live }))
+        self.0.subscribe(listener)
     }
 
-    /// Installs the store's A1 certificate (owner's approval); SEFAZ is reached from then on.
-    pub fn install_certificate(
-        &self,
-        pfx: Vec<u8>,
-        password: String,
-        owner: Approval,
-    ) -> Result<()> {
-        self.live()?.install_certificate(&pfx, &password, &owner)?;
-        self.connect_sefaz()
+    pub fn fiscal_state(&self) -> FiscalStateView {
+        self.0.fiscal_state()
     }
 
-    /// Prints receipts through `link` (an ESC/POS printer of the device's paper width).
+    /// Installs the store's A1 certificate (owner's approval).
+    pub fn install_certificate(&self, pfx: Vec<u8>, password: String, owner: Approval) -> Result<()> {
+        self.0.install_certificate(pfx, password, owner)
+    }
+
+    /// Prints receipts through `link` (the host's Bluetooth link to an ESC/POS printer).
     pub fn attach_printer(&self, link: Arc<dyn PeripheralLink>) -> Result<()> {
-        platform::attach_printer(self.live()?, HostTransport(link));
-        Ok(())
+        self.0.attach_printer(Arc::new(LinkTransport(link)))
     }
 
     /// Takes card payments through the reader on `link`.
     pub fn pair_card_reader(&self, link: Arc<dyn PeripheralLink>) -> Result<()> {
-        platform::pair_card_reader(self.live()?, HostTransport(link))
+        self.0.pair_card_reader(Arc::new(LinkTransport(link)))
     }
 
-    pub fn sign_in(&self, login: String, secret: Secret) -> Result<tenda_pos::authorize::Operator> {
-        self.live()?.sign_in(&login, &secret)
+    pub fn sign_in(&self, login: String, secret: Secret) -> Result<Operator> {
+        self.0.sign_in(login, secret)
     }
 
     pub fn sign_out(&self) -> Result<()> {
-        self.live()?.sign_out();
-        Ok(())
+        self.0.sign_out()
     }
 
     pub fn open_register(&self, float: Money, approval: Option<Approval>) -> Result<()> {
-        self.live()?.open_register(float, approval.as_ref()).map(drop)
+        self.0.open_register(float, approval).map(drop)
     }
 
     pub fn search_products(&self, text: String, limit: u32) -> Result<Vec<ProductView>> {
-        self.live()?.search_products(&text, limit)
+        self.0.search_products(text, limit)
     }
 
     /// Adds the product with this GTIN, SKU or scale label; returns the line's index.
     pub fn scan(&self, code: String, quantity: Option<Quantity>) -> Result<u32> {
-        self.live()?.scan(&code, quantity)
+        self.0.scan(code, quantity)
     }
 
     pub fn ticket(&self) -> Result<TicketView> {
-        self.live()?.ticket()
+        self.0.ticket()
     }
 
-    /// Scans and returns the ticket as it now stands (one round trip per scan).
+    /// Scans and returns the ticket as it now stands: one crossing per scan for a screen.
     pub fn scan_and_view(&self, code: String) -> Result<TicketView> {
-        let core = self.live()?;
-        core.scan(&code, None)?;
-        core.ticket()
+        self.0.scan(code, None).and_then(|_| self.0.ticket())
     }
 
     pub fn void_line(&self, line: u32, approval: Option<Approval>) -> Result<()> {
-        self.live()?.void_line(line, approval.as_ref())
+        self.0.void_line(line, approval)
     }
 
-    pub fn set_sale_discount(
-        &self,
-        discount: Option<Discount>,
-        approval: Option<Approval>,
-    ) -> Result<()> {
-        self.live()?.set_sale_discount(discount, approval.as_ref())
+    pub fn set_sale_discount(&self, discount: Option<Discount>, approval: Option<Approval>) -> Result<()> {
+        self.0.set_sale_discount(discount, approval)
     }
 
     pub fn clear_ticket(&self) -> Result<()> {
-        self.live()?.clear_ticket()
+        self.0.clear_ticket()
     }
 
     pub async fn checkout(&self, payments: Vec<PaymentRequest>) -> Result<SaleOutcome> {
-        self.live()?.checkout(payments).await
+        self.0.checkout(payments).await
     }
 
     pub fn card_offline_risk(&self, amount: Money) -> Result<CardOfflineRisk> {
-        self.live()?.card_offline_risk(amount)
+        self.0.card_offline_risk(amount)
     }
 
     pub fn accept_card_offline_risk(&self) -> Result<()> {
-        self.live()?.accept_card_offline_risk()
+        self.0.accept_card_offline_risk()
     }
 
     pub fn pending_card_payments(&self) -> Result<Vec<PendingCardPayment>> {
-        self.live()?.pending_card_payments()
+        self.0.pending_card_payments()
     }
 
     pub async fn forward_pending_card_payments(&self) -> Result<CardForwardSummary> {
-        self.live()?.forward_pending_card_payments().await
+        self.0.forward_pending_card_payments().await
     }
 
-    /// A manager (or a manager's approval on a seller's session) authorizes contingency
-    /// emission with a justification of 15 to 256 characters.
-    pub fn enter_contingency(&self, justification: String, approval: Option<Approval>) -> Result<()> {
-        self.live()?
-            .enter_contingency(&justification, approval.as_ref())
-            .map(drop)
+    /// A manager (or a manager's approval on a seller's session) authorizes contingency with a
+    /// justification of 15 to 256 characters.
+    pub fn enter_contingency(&self, justification: String, approval: Option<Approval>) -> Result<FiscalStateView> {
+        self.0.enter_contingency(justification, approval)
     }
 
     pub fn offline_sales(&self) -> Result<Vec<OfflineSaleRow>> {
-        self.live()?.offline_sales()
+        self.0.offline_sales()
     }
 
-    /// One sale as stored: lines, payments, its note's state and whether the server has it.
     pub fn sale_detail(&self, sale_id: SaleId) -> Result<SaleDetail> {
-        self.live()?.sale_detail(sale_id)
+        self.0.sale_detail(sale_id)
     }
 
     pub async fn reprint(&self, sale_id: SaleId) -> Result<ReprintOutcome> {
-        self.live()?.reprint(sale_id).await
+        self.0.reprint(sale_id).await
     }
 
     pub fn sync_now(&self) -> Result<()> {
-        self.live()?.sync_now()
+        self.0.sync_now()
     }
 
     /// Asks for a sync round and waits until one that started after this call has finished.
     pub async fn sync_and_wait(&self, timeout_ms: u64) -> Result<()> {
-        self.live()?.sync_and_wait(timeout_ms).await
+        self.0.sync_and_wait(timeout_ms).await
     }
 
-    /// Sends the notes waiting for SEFAZ (contingency backlog), oldest first.
-    pub async fn transmit_backlog(&self) -> Result<TransmissionSummary> {
-        let transmitter = self.current_transmitter()?;
-        self.live()?.transmit_backlog(&transmitter).await
+    /// Sends the notes waiting for SEFAZ now (`lift_pause`: do not wait out a pause after a
+    /// failure).
+    pub async fn transmit_backlog(&self, lift_pause: bool) -> Result<TransmissionSummary> {
+        self.0.transmit_backlog(lift_pause).await
     }
 
-    /// Whether the device's audit chain verifies end to end, and over how many entries.
-    pub fn verify_audit(&self) -> Result<AuditCheck> {
-        Ok(AuditCheck::from(self.live()?.verify_audit()?))
+    pub fn verify_audit(&self) -> Result<AuditVerificationView> {
+        self.0.verify_audit()
     }
 
-    /// Stops everything the core runs by itself; every later call fails with `invalid_state`.
-    pub async fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::SeqCst);
-        self.core.shutdown().await;
-    }
-}
-
-/// The audit chain's verification.
-#[derive(uniffi::Record)]
-pub struct AuditCheck {
-    pub intact: bool,
-    pub entries: u64,
-    /// Where the chain breaks, when it does.
-    pub broken_at: Option<u64>,
-}
-
-impl From<tenda_store::AuditVerification> for AuditCheck {
-    fn from(v: tenda_store::AuditVerification) -> Self {
-        use tenda_store::AuditVerification as V;
-        match v {
-            V::Intact { entries } => AuditCheck {
-                intact: true,
-                entries,
-                broken_at: None,
-            },
-            V::Broken { seq, .. } => AuditCheck {
-                intact: false,
-                entries: seq,
-                broken_at: Some(seq),
-            },
-        }
-    }
-}
-
-/// A status subscription: delivery stops when it is dropped (or cancelled).
-#[derive(uniffi::Object)]
-pub struct Subscription {
-    live: Arc<AtomicBool>,
-}
-
-#[uniffi::export]
-impl Subscription {
-    pub fn cancel(&self) {
-        self.live.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.cancel();
-    }
-}
-
-struct GatedListener {
-    listener: Arc<dyn StatusListener>,
-    live: Arc<AtomicBool>,
-}
-
-impl StatusListener for GatedListener {
-    fn on_status(&self, status: PosStatus) {
-        if self.live.load(Ordering::SeqCst) {
-            self.listener.on_status(status);
-        }
+    /// Stops everything the core runs by itself; later calls fail with `shut_down`.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.0.shutdown().await
     }
 }

@@ -11,7 +11,18 @@ use tenda_devices::sim::{SimulatedCardReader, SimulatedPrinter};
 use tenda_devices::transport::{Transport, TransportError, WriteMode};
 use tenda_pos::PosError;
 
-use crate::platform::runtime;
+
+/// The simulators run on their own small runtime: the host calls them from its own threads.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a one-thread runtime can be built")
+    })
+}
 
 enum Device {
     Printer(SimulatedPrinter),

@@ -19,6 +19,7 @@ import tenda.ffi.Pos
 import tenda.ffi.SimulatedPeripheral
 import tenda.ffi.enroll
 import tenda.pos.EnrollmentRequest
+import tenda.pos.LimitKind
 import tenda.pos.LinkState
 import tenda.pos.PaymentRequest
 import tenda.pos.SaleOutcome
@@ -56,7 +57,7 @@ class CounterDayTest {
             expectedFingerprint = null,
             firstLoadTimeoutMs = 60_000u,
         )
-        pos = enroll(dir.resolve("caixa.db").toString(), MemoryVault(), "caixa-kotlin", request, stack.sefaz(), progress)
+        pos = enroll(stack.config(dir.resolve("caixa.db").toString(), "caixa-kotlin"), MemoryVault(), null, request, progress)
         pos.installCertificate(hex(stack.info.str("certificate_pfx_hex")), stack.info.str("certificate_password"), stack.approval("owner"))
         pos.attachPrinter(SimulatedLink(printer))
         pos.pairCardReader(SimulatedLink(reader))
@@ -134,10 +135,20 @@ class CounterDayTest {
         sell(PaymentRequest.Card(total, CardKind.CREDIT))
         assertEquals(1, pos.pendingCardPayments().size)
 
+        // Beyond the owner's per-payment limit a card is refused offline, with the limit's value.
+        pos.scan(a, 20_000L)
+        val big = pos.ticket().total
+        pos.acceptCardOfflineRisk()
+        val limit = assertFailsWith<TendaException.LimitExceeded> { pos.checkout(listOf(PaymentRequest.Card(big, CardKind.CREDIT))) }
+        assertEquals("limit_exceeded", limit.code())
+        assertEquals(LimitKind.CARD_OFFLINE_PER_PAYMENT, limit.limit)
+        assertEquals(risk.perPaymentLimit, limit.limitValue)
+        pos.voidLine(0u, stack.approval("manager"))
+
         stack.restore()
         pos.syncAndWait(30_000u)
         pos.forwardPendingCardPayments()
-        val summary = pos.transmitBacklog()
+        val summary = pos.transmitBacklog(true)
         assertEquals(0u, summary.remaining, "$summary")
         pos.syncAndWait(30_000u)
 

@@ -40,7 +40,7 @@ class ErrorsTest {
     @BeforeAll
     fun enrollSecondRegister() = runBlocking {
         val request = EnrollmentRequest(stack.info.str("server_url"), stack.newCode(), "Caixa Kotlin 2", null, 60_000u)
-        pos = enroll(path, vault, "caixa-2", request, stack.sefaz(), null)
+        pos = enroll(stack.config(path, "caixa-2"), vault, null, request, null)
         pos.installCertificate(hex(stack.info.str("certificate_pfx_hex")), stack.info.str("certificate_password"), stack.approval("owner"))
     }
 
@@ -107,13 +107,13 @@ class ErrorsTest {
     @Order(5)
     fun `after shutdown, and with a failing keystore, errors are typed and the sale stays`() = runBlocking {
         pos.shutdown()
-        val after = assertFailsWith<TendaException> { pos.ticket() }
-        assertEquals("invalid_state", after.code())
+        val after = assertFailsWith<TendaException.ShutDown> { pos.ticket() }
+        assertEquals("shut_down", after.code())
 
-        val broken = assertFailsWith<TendaException> { open(path, BrokenVault(), "caixa-2", stack.sefaz()) }
+        val broken = assertFailsWith<TendaException> { open(stack.config(path, "caixa-2"), BrokenVault(), null) }
         assertEquals("host", broken.code(), "the host's exception arrived typed")
 
-        val reopened = open(path, vault, "caixa-2", stack.sefaz())
+        val reopened = open(stack.config(path, "caixa-2"), vault, null)
         assertEquals(committedSale, reopened.saleDetail(committedSale!!).row.saleId, "the committed sale is intact")
         assertTrue(reopened.verifyAudit().intact)
         reopened.shutdown()

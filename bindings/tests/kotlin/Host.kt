@@ -7,10 +7,13 @@ import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.callbackFlow
 import tenda.ffi.Pos
-import tenda.ffi.SefazAccess
+import tenda.ffi.openConfig
+import tenda.ffi.sefazAccess
 import tenda.ffi.SimulatedPeripheral
 import tenda.pos.Approval
-import tenda.pos.KeyVault
+import tenda.pos.KeyStore
+import tenda.pos.OpenConfig
+import tenda.pos.SefazRoute
 import tenda.pos.PeripheralLink
 import tenda.pos.PosStatus
 import tenda.pos.Secret
@@ -37,10 +40,18 @@ class TestStack private constructor(private val process: Process) {
     fun noteAtSefaz(accessKey: String): Any? = (command("note $accessKey") as Map<*, *>)["note"]
     fun newCode(): String = command("code").str("code")
 
-    fun sefaz() = SefazAccess(
-        baseUrl = info.str("sefaz_url"),
-        trustedRootsDer = listOf(hex(info.str("sefaz_ca_der_hex"))),
-    )
+    /** Where the register keeps its store, and SEFAZ at the simulator (behind the link) with
+     *  short pauses: a test restores the link within seconds, a store within minutes. */
+    fun config(dbPath: String, account: String): OpenConfig {
+        val access = sefazAccess(info.str("sefaz_url"), listOf(hex(info.str("sefaz_ca_der_hex")))).copy(
+            connectTimeoutMs = 1_000u,
+            requestTimeoutMs = 2_000u,
+            transportPauseMs = 10u,
+            unavailablePauseMs = 10u,
+            probeIntervalMs = 500u,
+        )
+        return openConfig(dbPath, account).copy(sefaz = SefazRoute.At(access))
+    }
 
     fun approval(who: String): Approval {
         val person = info.obj(who)
@@ -69,7 +80,7 @@ class TestStack private constructor(private val process: Process) {
 fun hex(text: String): ByteArray = ByteArray(text.length / 2) { text.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
 /** The platform keystore as a phone gives it. */
-class MemoryVault : KeyVault {
+class MemoryVault : KeyStore {
     private val keys = java.util.concurrent.ConcurrentHashMap<String, ByteArray>()
     override fun load(account: String): ByteArray? = keys[account]
     override fun save(account: String, key: ByteArray) {
@@ -78,7 +89,7 @@ class MemoryVault : KeyVault {
 }
 
 /** A keystore that fails as a locked Android Keystore does. */
-class BrokenVault : KeyVault {
+class BrokenVault : KeyStore {
     override fun load(account: String): ByteArray? = throw IllegalStateException("keystore locked")
     override fun save(account: String, key: ByteArray) = throw IllegalStateException("keystore locked")
 }

@@ -58,11 +58,18 @@ class Stack:
         self.process.stdin.close()
         self.process.wait(timeout=30)
 
-    def sefaz(self):
-        return tenda.SefazAccess(
-            base_url=self.info["sefaz_url"],
-            trusted_roots_der=[bytes.fromhex(self.info["sefaz_ca_der_hex"])],
-        )
+    def config(self, db_path, account):
+        """Where the register keeps its store, and SEFAZ at the simulator (behind the link)
+        with short pauses: a test restores the link within seconds, a store within minutes."""
+        access = tenda.sefaz_access(self.info["sefaz_url"], [bytes.fromhex(self.info["sefaz_ca_der_hex"])])
+        access.connect_timeout_ms = 1_000
+        access.request_timeout_ms = 2_000
+        access.transport_pause_ms = 10
+        access.unavailable_pause_ms = 10
+        access.probe_interval_ms = 500
+        config = tenda.open_config(str(db_path), account)
+        config.sefaz = tenda.SefazRoute.AT(access=access)
+        return config
 
     def approval(self, who):
         person = self.info[who]
@@ -82,7 +89,7 @@ def stack():
     s.stop()
 
 
-class MemoryVault(tenda.KeyVault):
+class MemoryVault(tenda.KeyStore):
     """The platform keystore as a phone gives it: keys by account."""
 
     def __init__(self):
@@ -95,7 +102,7 @@ class MemoryVault(tenda.KeyVault):
         self.keys[account] = bytes(key)
 
 
-class BrokenVault(tenda.KeyVault):
+class BrokenVault(tenda.KeyStore):
     """A keystore that fails as a locked Android Keystore does."""
 
     def load(self, account):

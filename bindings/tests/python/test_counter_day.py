@@ -33,14 +33,8 @@ def register(stack, tmp_path_factory):
         expected_fingerprint=None,
         first_load_timeout_ms=60_000,
     )
-    pos = run(tenda.enroll(
-        str(tmp_path_factory.mktemp("till") / "caixa.db"),
-        MemoryVault(),
-        "caixa-python",
-        request,
-        stack.sefaz(),
-        progress,
-    ))
+    config = stack.config(tmp_path_factory.mktemp("till") / "caixa.db", "caixa-python")
+    pos = run(tenda.enroll(config, MemoryVault(), None, request, progress))
     pos.install_certificate(
         bytes.fromhex(stack.info["certificate_pfx_hex"]),
         stack.info["certificate_password"],
@@ -157,7 +151,9 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     pos.accept_card_offline_risk()
     with pytest.raises(tenda.TendaError.LimitExceeded) as limit:
         run(pos.checkout([tenda.PaymentRequest.CARD(amount=big, kind=tenda.CardKind.CREDIT)]))
-    assert limit.value.code() == "limit_exceeded" and "card_offline" in limit.value.limit
+    assert limit.value.code() == "limit_exceeded"
+    assert limit.value.limit == tenda.LimitKind.CARD_OFFLINE_PER_PAYMENT
+    assert limit.value.limit_value == risk.per_payment_limit and limit.value.attempted == big
     pos.void_line(0, stack.approval("manager"))
 
     offline = [s for s in pos.offline_sales() if s.note and s.note.contingency]
@@ -166,7 +162,7 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     stack.restore()
     run(pos.sync_and_wait(30_000))
     run(pos.forward_pending_card_payments())
-    summary = run(pos.transmit_backlog())
+    summary = run(pos.transmit_backlog(True))
     assert summary.remaining == 0, summary
     run(pos.sync_and_wait(30_000))
     assert len(pos.pending_card_payments()) == 0

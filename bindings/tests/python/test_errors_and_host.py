@@ -14,7 +14,7 @@ from conftest import run, BrokenVault, MemoryVault, SimulatedLink, StatusRecorde
 def device(stack, tmp_path_factory):
     """A second register of the same store, enrolled with a fresh code."""
     vault = MemoryVault()
-    path = str(tmp_path_factory.mktemp("till2") / "caixa2.db")
+    path = tmp_path_factory.mktemp("till2") / "caixa2.db"
     request = tenda.EnrollmentRequest(
         server_url=stack.info["server_url"],
         code=stack.new_code(),
@@ -22,7 +22,7 @@ def device(stack, tmp_path_factory):
         expected_fingerprint=None,
         first_load_timeout_ms=60_000,
     )
-    pos = run(tenda.enroll(path, vault, "caixa-2", request, stack.sefaz(), None))
+    pos = run(tenda.enroll(stack.config(path, "caixa-2"), vault, None, request, None))
     pos.install_certificate(
         bytes.fromhex(stack.info["certificate_pfx_hex"]),
         stack.info["certificate_password"],
@@ -98,15 +98,15 @@ def test_a_failing_keystore_gives_a_typed_error_and_loses_nothing(stack, device)
     pos = device["pos"]
     committed = device["committed_sale"]
     run(pos.shutdown())
-    with pytest.raises(tenda.TendaError.InvalidState) as after:
+    with pytest.raises(tenda.TendaError.ShutDown) as after:
         pos.ticket()
-    assert after.value.code() == "invalid_state"
+    assert after.value.code() == "shut_down"
 
     with pytest.raises(tenda.TendaError) as broken:
-        tenda.open(device["path"], BrokenVault(), "caixa-2", stack.sefaz())
+        tenda.open(stack.config(device["path"], "caixa-2"), BrokenVault(), None)
     assert broken.value.code() == "host", "the host's exception arrived typed"
 
-    reopened = tenda.open(device["path"], device["vault"], "caixa-2", stack.sefaz())
+    reopened = tenda.open(stack.config(device["path"], "caixa-2"), device["vault"], None)
     assert reopened.sale_detail(committed).row.sale_id == committed, "the committed sale is intact"
     assert reopened.verify_audit().intact
     run(reopened.shutdown())

@@ -10,7 +10,7 @@ use crate::credentials::{LockoutPolicy, LoginAttempts, Secret, verify_secret};
 use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Operator {
     pub user_id: UserId,
@@ -135,26 +135,41 @@ pub fn login(
     policy: &LockoutPolicy,
     now: DateTime<Utc>,
 ) -> Result<Operator, PosError> {
+    if !user.active || attempts.check(now).is_err() {
+        return settle(user, false, attempts, policy, now);
+    }
+    settle(user, verify(user, secret)?, attempts, policy, now)
+}
+
+/// Whether `secret` matches the user's stored hash (Argon2id: slow on purpose — call it outside
+/// any lock). A malformed secret is simply wrong: it is still a guess.
+pub fn verify(user: &User, secret: &Secret) -> Result<bool, PosError> {
+    Ok(secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?)
+}
+
+/// Applies a verification's result to the user's attempts, with the lockout: the decision
+/// [`login`] makes once the secret has been checked.
+pub fn settle(
+    user: &User,
+    verified: bool,
+    attempts: &mut LoginAttempts,
+    policy: &LockoutPolicy,
+    now: DateTime<Utc>,
+) -> Result<Operator, PosError> {
     if !user.active {
         return Err(PosError::Forbidden {
             permission: "login".into(),
         });
     }
     if let Err(until) = attempts.check(now) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
-    // A malformed secret counts as a failure too: it is still a guess.
-    let ok = secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?;
-    if ok {
+    if verified {
         attempts.record_success();
         return Ok(Operator::of(user));
     }
     if let Some(until) = attempts.record_failure(now, policy) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
     Err(PosError::WrongCredentials {
         remaining_attempts: policy

@@ -1,8 +1,8 @@
-//! Host capabilities as a phone app implements them through the bindings (Kotlin, Swift,
-//! Python): the keystore holding the database key, and a byte link to a peripheral carried by
-//! the host's own Bluetooth stack. Their failures are `PosError`s, so whatever a host
-//! implementation throws comes back typed. [`LinkTransport`] puts a host link under the devices
-//! crate's printer and card-reader drivers.
+//! A byte link to a peripheral as a phone app implements it through the bindings (Kotlin,
+//! Swift, Python), carried by the host's own Bluetooth stack: plain blocking calls with owned
+//! arguments and `PosError` failures (whatever a host implementation throws comes back typed).
+//! [`LinkTransport`] makes it the [`crate::PeripheralTransport`] that `attach_printer` and
+//! `pair_card_reader` take.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +11,6 @@ use async_trait::async_trait;
 use tenda_devices::transport::{LinkInfo, Transport, TransportError, WriteMode};
 
 use crate::error::PosError;
-
-/// The platform keystore (Android Keystore, iOS Keychain) holding the 32-byte database key.
-#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
-pub trait KeyVault: Send + Sync {
-    /// The key kept under `account`, if any.
-    fn load(&self, account: String) -> Result<Option<Vec<u8>>, PosError>;
-    fn save(&self, account: String, key: Vec<u8>) -> Result<(), PosError>;
-}
 
 /// A byte link to one peripheral. Calls may block: the core makes them from blocking threads.
 #[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]

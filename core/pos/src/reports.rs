@@ -18,7 +18,7 @@ pub fn payment_kind(method: &PaymentMethod) -> PaymentKind {
 }
 
 /// One row: a day (in the store's UTC offset given by the caller) and a payment method.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SalesByMethodRow {
     pub day: NaiveDate,
     pub kind: PaymentKind,
@@ -65,7 +65,7 @@ pub fn sales_by_method(
 }
 
 /// A contingency note's life, for the fiscal report.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContingencyNoteRow {
     pub number: u32,
     pub series: u16,
@@ -88,7 +88,7 @@ impl ContingencyNoteRow {
 }
 
 /// A product whose stock went below zero, and the sales that took it there.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OversoldRow {
     pub product_id: ProductId,
     pub name: String,
