@@ -142,7 +142,6 @@ class CounterDayTest {
         val limit = assertFailsWith<TendaException.LimitExceeded> { pos.checkout(listOf(PaymentRequest.Card(big, CardKind.CREDIT))) }
         assertEquals("limit_exceeded", limit.code())
         assertEquals(LimitKind.CARD_OFFLINE_PER_PAYMENT, limit.limit)
-        assertEquals(risk.perPaymentLimit, limit.limitValue)
         pos.voidLine(0u, stack.approval("manager"))
 
         stack.restore()
