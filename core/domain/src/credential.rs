@@ -4,6 +4,7 @@
 
 /// What the user typed.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Secret {
     /// 4 to 8 digits, for the counter.
     Pin(String),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// NFC-e `tpEmis`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EmissionType {
     /// 1: transmitted before the receipt prints.
     Normal,
@@ -33,6 +34,7 @@ impl EmissionType {
 /// Where a fiscal document stands with the tax authority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum FiscalStatus {
     /// Signed, waiting to be transmitted (normal emission).
     Pending,

@@ -1,5 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+// The bindings' view of these types (tenda-ffi): derives beside the types, no mirrors.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("tenda_domain");
+#[cfg(feature = "uniffi")]
+pub mod ffi_types;
+
 pub mod audit;
 pub mod credential;
 pub mod customer;

@@ -7,6 +7,7 @@ use tenda_domain::{Money, MoneyError};
 
 /// The payment methods a register tallies separately.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentKind {
     Cash,
     Card,

@@ -52,6 +52,7 @@ pub(crate) const INITIAL_LOAD_DONE: &str = "pos.initial_load_done";
 
 /// What the device needs to enroll with its server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EnrollmentRequest {
     /// `https://host:port` (or `http://127.0.0.1:port` on the store's own machine).
     pub server_url: String,
@@ -105,6 +106,7 @@ impl std::fmt::Debug for Enrollment {
 
 /// Where this device syncs, as the owner's screens show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EnrollmentInfo {
     pub server_url: String,
     pub device_id: DeviceId,
