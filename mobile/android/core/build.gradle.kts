@@ -1,0 +1,30 @@
+// Pure Kotlin for the JVM: no android.* here, so the presenters and the FFI repository are tested
+// on a desktop JVM against the real Rust library (scripts/test.d/mobile-core does the same with
+// kotlinc directly, since CI has no Gradle).
+plugins {
+    alias(libs.plugins.kotlin.jvm)
+    `java-test-fixtures`
+}
+
+kotlin { jvmToolchain(17) }
+
+sourceSets {
+    main {
+        // The generated uniffi Kotlin (JVM flavour), written by scripts/bindings.
+        kotlin.srcDir(providers.gradleProperty("tenda.bindingsDir"))
+        kotlin.srcDir("src/ffi/kotlin")
+    }
+}
+
+dependencies {
+    api(libs.kotlinx.coroutines.core)
+    implementation(libs.jna)
+    testFixturesApi(libs.kotlinx.coroutines.core)
+    testImplementation(kotlin("test-junit5"))
+    testImplementation(libs.junit.jupiter)
+}
+
+tasks.test {
+    useJUnitPlatform()
+    systemProperty("jna.library.path", rootProject.file("../../target/debug").absolutePath)
+}
