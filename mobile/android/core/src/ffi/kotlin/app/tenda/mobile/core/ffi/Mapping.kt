@@ -1,7 +1,6 @@
 package app.tenda.mobile.core.ffi
 
 import app.tenda.mobile.core.api.Approval
-import app.tenda.mobile.core.api.CardKind
 import app.tenda.mobile.core.api.CardOfflineRisk
 import app.tenda.mobile.core.api.Customer
 import app.tenda.mobile.core.api.DeadlineAlarm
@@ -122,6 +121,3 @@ internal fun tenda.SaleOutcome.toApi() =
 
 internal fun tenda.OfflineSaleRow.toApi() =
     OfflineSale(saleId, localNumber.toLong(), millis(createdAt), Money(total), synced, voided, note?.toApi())
-
-@Suppress("unused")
-private val cardKinds = CardKind.entries // the app's card kinds mirror the generated ones by name
