@@ -5,7 +5,7 @@ import TendaCore
 /// lives as long as the screen, like the Android `ShiftViewModel`.
 @MainActor public final class Shift: ObservableObject {
     public enum Screen {
-        case signIn(SignInPresenter), counter(CounterPresenter), payment(PaymentPresenter), receipt(ReceiptPresenter)
+        case signIn(SignInPresenter), openRegister(OpenRegisterPresenter), counter(CounterPresenter), payment(PaymentPresenter), receipt(ReceiptPresenter)
         case contingency(ContingencyPresenter), offlineSales(OfflineSalesPresenter)
     }
 
@@ -20,6 +20,7 @@ import TendaCore
         screen = .signIn(SignInPresenter(repository: repository, clock: clock))
     }
 
+    func showOpenRegister() { screen = .openRegister(OpenRegisterPresenter(repository: repository)) }
     func showCounter() { screen = .counter(CounterPresenter(repository: repository)) }
     func showPayment() { screen = .payment(PaymentPresenter(repository: repository)) }
     func showReceipt(_ sale: SaleOutcome) { screen = .receipt(ReceiptPresenter(repository: repository, sale: sale)) }
@@ -35,7 +36,8 @@ public struct ShiftView: View {
         VStack(spacing: 0) {
             StatusBarView(presenter: shift.statusBar, onEnterContingency: shift.showContingency, onOpenOfflineSales: shift.showOfflineSales)
             switch shift.screen {
-            case .signIn(let p): SignInView(presenter: p, onSignedIn: shift.showCounter)
+            case .signIn(let p): SignInView(presenter: p, onSignedIn: shift.showOpenRegister)
+            case .openRegister(let p): OpenRegisterView(presenter: p, onOpen: shift.showCounter)
             case .counter(let p):
                 CounterView(presenter: p, onPay: shift.showPayment)
                     .background(KeyboardScannerView { p.handle(.scannerKey($0)) }.frame(width: 0, height: 0))

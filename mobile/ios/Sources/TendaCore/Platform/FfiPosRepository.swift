@@ -52,6 +52,10 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         await Self.call { let op = try self.pos.signIn(login: login, secret: .pin(pin)); return Operator(userId: op.userId, name: op.name, role: Role(op.role)) }
     }
     public func signOut() async -> Result<Void, PosFailure> { await Self.call { try self.pos.signOut() } }
+    public func registerIsOpen() async -> Result<Bool, PosFailure> { await Self.call { try self.pos.registerSession() != nil } }
+    public func openRegister(float: Money) async -> Result<Void, PosFailure> {
+        await Self.call { try self.pos.openRegister(float: float.centavos, approval: nil) }
+    }
     public func ticket() async -> Result<Ticket, PosFailure> { await Self.call { try self.ticketView() } }
     public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { Self.ticket(try self.pos.scanAndView(code: code)) } }
     public func searchProducts(text: String, limit: Int) async -> Result<[ProductView], PosFailure> {

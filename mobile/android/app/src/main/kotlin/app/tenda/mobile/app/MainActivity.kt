@@ -17,6 +17,7 @@ import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.tenda.mobile.app.ui.ContingencyScreen
 import app.tenda.mobile.app.ui.CounterScreen
 import app.tenda.mobile.app.ui.OfflineSalesScreen
+import app.tenda.mobile.app.ui.OpenRegisterScreen
 import app.tenda.mobile.app.ui.PaymentScreen
 import app.tenda.mobile.app.ui.ReceiptScreen
 import app.tenda.mobile.app.ui.SignInScreen
@@ -38,7 +39,8 @@ class MainActivity : ComponentActivity() {
                     Column {
                         StatusBar(shift.statusBar, onEnterContingency = shift::showContingency, onOpenOfflineSales = shift::showOfflineSales)
                         when (val s = screen) {
-                            is Screen.SignIn -> SignInScreen(s.presenter, onSignedIn = shift::showCounter)
+                            is Screen.SignIn -> SignInScreen(s.presenter, onSignedIn = shift::showOpenRegister)
+                            is Screen.OpenRegister -> OpenRegisterScreen(s.presenter, onOpen = shift::showCounter)
                             is Screen.Counter -> CounterScreen(s.presenter, onPay = shift::showPayment)
                             is Screen.Payment -> PaymentScreen(s.presenter, onPaid = shift::showReceipt, onBack = shift::showCounter)
                             is Screen.Receipt -> ReceiptScreen(s.presenter, onNextSale = shift::showCounter)

@@ -8,6 +8,7 @@ import app.tenda.mobile.core.api.SystemClock
 import app.tenda.mobile.core.presenter.ContingencyPresenter
 import app.tenda.mobile.core.presenter.CounterPresenter
 import app.tenda.mobile.core.presenter.OfflineSalesPresenter
+import app.tenda.mobile.core.presenter.OpenRegisterPresenter
 import app.tenda.mobile.core.presenter.PaymentPresenter
 import app.tenda.mobile.core.presenter.ReceiptPresenter
 import app.tenda.mobile.core.presenter.SignInPresenter
@@ -22,6 +23,7 @@ import kotlinx.coroutines.flow.asStateFlow
 /** The screen on show and its presenter; a presenter lives exactly as long as its screen. */
 sealed interface Screen {
     data class SignIn(val presenter: SignInPresenter) : Screen
+    data class OpenRegister(val presenter: OpenRegisterPresenter) : Screen
     data class Counter(val presenter: CounterPresenter) : Screen
     data class Payment(val presenter: PaymentPresenter) : Screen
     data class Receipt(val presenter: ReceiptPresenter) : Screen
@@ -39,6 +41,7 @@ class ShiftViewModel(application: Application) : AndroidViewModel(application) {
     private val current = MutableStateFlow<Screen>(Screen.SignIn(SignInPresenter(repository, SystemClock, screenScope)))
     val screen: StateFlow<Screen> = current.asStateFlow()
 
+    fun showOpenRegister() = show { Screen.OpenRegister(OpenRegisterPresenter(repository, it)) }
     fun showCounter() = show { Screen.Counter(CounterPresenter(repository, it)) }
     fun showPayment() = show { Screen.Payment(PaymentPresenter(repository, it)) }
     fun showReceipt(sale: SaleOutcome) = show { Screen.Receipt(ReceiptPresenter(repository, sale, it)) }

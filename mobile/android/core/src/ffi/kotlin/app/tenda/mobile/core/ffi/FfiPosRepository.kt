@@ -110,6 +110,10 @@ class FfiPosRepository private constructor(
 
     override suspend fun signOut(): Result<Unit> = call { pos.signOut() }
 
+    override suspend fun registerIsOpen(): Result<Boolean> = call { pos.registerSession() != null }
+
+    override suspend fun openRegister(float: Money): Result<Unit> = call { pos.openRegister(float.centavos, null) }
+
     override suspend fun ticket(): Result<Ticket> = call { ticketView() }
 
     override suspend fun scan(code: String): Result<Ticket> = call { pos.scanAndView(code).toApi(customers) }

@@ -14,6 +14,11 @@ interface PosRepository {
     suspend fun signIn(login: String, pin: String): Result<Operator>
     suspend fun signOut(): Result<Unit>
 
+    /** Whether this device's register session is open (it survives restarts). */
+    suspend fun registerIsOpen(): Result<Boolean>
+    /** Opens the register with the cash float in the drawer. */
+    suspend fun openRegister(float: Money): Result<Unit>
+
     suspend fun ticket(): Result<Ticket>
 
     /** A barcode, SKU or scale label, from the camera or a Bluetooth scanner. */

@@ -20,7 +20,7 @@ class OfflineSalesPresenterTest : PresenterHarness() {
 
     @Test
     fun `offline sales appear with their deadlines, count down, and leave when the link returns`() {
-        signedInAsSeller()
+        readyToSell()
         val list = OfflineSalesPresenter(pos, clock, scope)
         assertTrue(list.send().rows.isEmpty())
         assertFalse(list.state.value.loading)
@@ -48,7 +48,7 @@ class OfflineSalesPresenterTest : PresenterHarness() {
 
     @Test
     fun `reprinting from the list reports a printer problem`() {
-        signedInAsSeller()
+        readyToSell()
         pos.linkDrops()
         runBlocking { pos.enterContingency("Internet da loja caiu às 12h", Approval("bruno", "9876")).getOrThrow() }
         val sale = sellOffline("PAO", 799)

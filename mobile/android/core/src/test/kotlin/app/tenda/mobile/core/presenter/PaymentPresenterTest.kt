@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test
 class PaymentPresenterTest : PresenterHarness() {
     @BeforeEach
     fun ringUp() = runBlocking {
-        signedInAsSeller()
+        readyToSell()
         pos.scan("CAFE500").getOrThrow() // R$ 18,90
         pos.scan("PAO").getOrThrow() // R$ 7,99
         Unit

@@ -23,4 +23,10 @@ abstract class PresenterHarness {
     }
 
     protected fun signedInAsSeller() = runBlocking { pos.signIn("ana", "1234").getOrThrow() }
+
+    /** Signed in with the register open: ready to take payments. */
+    protected fun readyToSell() = runBlocking {
+        pos.signIn("ana", "1234").getOrThrow()
+        pos.openRegister(app.tenda.mobile.core.api.Money(10_000)).getOrThrow()
+    }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test
 
 class ReceiptPresenterTest : PresenterHarness() {
     private fun sell(): SaleOutcome = runBlocking {
-        signedInAsSeller()
+        readyToSell()
         pos.scan("LEITE1L").getOrThrow()
         pos.checkout(listOf(PaymentRequest.Cash(Money(549), Money(1000)))).getOrThrow()
     }

@@ -38,6 +38,8 @@ class SellerShiftTest : PresenterHarness() {
     fun `sign in, sell online, lose the link, enter contingency, sell offline, get the link back, nothing waits`() {
         val signIn = SignInPresenter(pos, clock, scope)
         assertIs<SignInPhase.SignedIn>(signIn.send(SignInEvent.LoginChanged("ana"), *pin("1234"), SignInEvent.Submit).phase)
+        val register = OpenRegisterPresenter(pos, scope).also { scheduler.runCurrent() }
+        assertTrue(register.send(OpenRegisterEvent.FloatChanged("100"), OpenRegisterEvent.Submit).open)
 
         val online = sell("CAFE500") { handle(PaymentEvent.TenderedChanged("20")); handle(PaymentEvent.PayCash) }
         assertEquals(NoteStatus.AUTHORIZED, online.note?.status)

@@ -27,7 +27,7 @@ class StatusBarPresenterTest : PresenterHarness() {
         assertEquals(LinkState.OFFLINE, dropped.link)
         assertTrue(dropped.offersContingency)
 
-        signedInAsSeller()
+        readyToSell()
         runBlocking {
             pos.enterContingency("Internet da loja caiu às 12h", Approval("bruno", "9876")).getOrThrow()
             repeat(2) {
@@ -56,7 +56,7 @@ class StatusBarPresenterTest : PresenterHarness() {
 
     @Test
     fun `a deadline that passed shows as overdue`() {
-        signedInAsSeller()
+        readyToSell()
         runBlocking {
             pos.linkDrops()
             pos.enterContingency("Internet da loja caiu às 12h", Approval("bruno", "9876")).getOrThrow()

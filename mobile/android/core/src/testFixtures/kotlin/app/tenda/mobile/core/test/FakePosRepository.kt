@@ -77,6 +77,7 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
     private var saleDiscount: Discount? = null
     private var customer: Customer? = null
     private var riskAccepted = false
+    private var registerOpen = false
     private val sales = mutableListOf<FakeSale>()
     private val nextFailures = mutableMapOf<String, PosFailure>()
 
@@ -174,6 +175,15 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
     override suspend fun signOut() = call("signOut") {
         operator = null
         clear()
+    }
+
+    override suspend fun registerIsOpen() = call("registerIsOpen") { registerOpen }
+
+    override suspend fun openRegister(float: Money) = call("openRegister") {
+        seller()
+        if (float.centavos < 0) throw PosFailure.InvalidInput("float", "must not be negative")
+        if (registerOpen) throw PosFailure.InvalidState("open register", "the register is already open")
+        registerOpen = true
     }
 
     private fun clear() {
@@ -282,6 +292,7 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
         seller()
         val ticket = view()
         if (ticket.isEmpty) throw PosFailure.InvalidState("checkout", "the ticket is empty")
+        if (!registerOpen) throw PosFailure.InvalidState("checkout", "open the register first")
         val status = status.value
         val offline = status.link == LinkState.OFFLINE
         if (status.sefaz == SefazMode.CONTINGENCY_REQUIRED) throw PosFailure.ContingencyRequired
