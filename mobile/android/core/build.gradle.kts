@@ -26,5 +26,5 @@ dependencies {
 
 tasks.test {
     useJUnitPlatform()
-    systemProperty("jna.library.path", rootProject.file("../../target/debug").absolutePath)
+    systemProperty("jna.library.path", rootProject.file("../../build/bindings/lib").absolutePath)
 }

@@ -16,7 +16,7 @@ class TendaApplication : Application() {
         super.onCreate()
         System.setProperty("jna.nosys", "true")
         repository = FfiPosRepository.open(
-            dbPath = File(noBackupFilesDir, "tenda.db").path,
+            dbPath = File(noBackupFilesDir, "tenda.ffi.db").path,
             vault = AndroidKeyVault(this),
             keyAccount = "device",
             dispatchers = PosDispatchers.DEFAULT,

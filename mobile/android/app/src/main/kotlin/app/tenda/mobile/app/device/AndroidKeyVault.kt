@@ -9,8 +9,8 @@ import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
-import tenda.KeyVault
-import tenda.TendaException
+import tenda.ffi.KeyVault
+import tenda.ffi.TendaException
 
 /**
  * The database key kept under the Android Keystore. The 32 random bytes the core generates are
@@ -44,7 +44,7 @@ class AndroidKeyVault(context: Context) : KeyVault {
     private fun sealedFile(account: String) = File(directory, account.filter { it.isLetterOrDigit() || it in "._-" } + ".sealed")
 
     private fun wrappingKey(account: String): SecretKey {
-        val alias = "tenda.db-key.$account"
+        val alias = "tenda.ffi.db-key.$account"
         val store = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
         (store.getKey(alias, null) as? SecretKey)?.let { return it }
         val generator = KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, ANDROID_KEYSTORE)

@@ -31,10 +31,10 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.stateIn
 import kotlinx.coroutines.withContext
-import tenda.KeyVault
-import tenda.SefazAccess
-import tenda.StatusListener
-import tenda.TendaException
+import tenda.ffi.KeyVault
+import tenda.ffi.SefazAccess
+import tenda.ffi.StatusListener
+import tenda.ffi.TendaException
 
 /**
  * The repository over the generated bindings. Every call runs on [PosDispatchers.io] (the core
@@ -43,7 +43,7 @@ import tenda.TendaException
  * `StateFlow` built on the core's status listener.
  */
 class FfiPosRepository private constructor(
-    private val pos: tenda.Pos,
+    private val pos: tenda.ffi.Pos,
     private val dispatchers: PosDispatchers,
 ) : PosRepository, AutoCloseable {
     private val statusScope = CoroutineScope(SupervisorJob() + dispatchers.io)
@@ -63,7 +63,7 @@ class FfiPosRepository private constructor(
             sefaz: SefazAccess? = null,
             dispatchers: PosDispatchers = PosDispatchers.DEFAULT,
         ): Result<FfiPosRepository> = withContext(dispatchers.io) {
-            ffi { FfiPosRepository(tenda.open(dbPath, vault, keyAccount, sefaz), dispatchers) }
+            ffi { FfiPosRepository(tenda.ffi.open(dbPath, vault, keyAccount, sefaz), dispatchers) }
         }
 
         /**
@@ -71,9 +71,9 @@ class FfiPosRepository private constructor(
          * flow drops the subscription handle, which stops delivery on the Rust side. Only the last
          * status matters to a screen, so a slow collector sees the newest one, never a stale one.
          */
-        fun statusUpdates(pos: tenda.Pos): Flow<tenda.PosStatus> = callbackFlow {
+        fun statusUpdates(pos: tenda.ffi.Pos): Flow<tenda.ffi.PosStatus> = callbackFlow {
             val subscription = pos.subscribe(object : StatusListener {
-                override fun onStatus(status: tenda.PosStatus) {
+                override fun onStatus(status: tenda.ffi.PosStatus) {
                     trySend(status)
                 }
             })
@@ -106,7 +106,7 @@ class FfiPosRepository private constructor(
     private fun ticketView(): Ticket = pos.ticket().toApi(customers)
 
     override suspend fun signIn(login: String, pin: String): Result<Operator> =
-        call { pos.signIn(login, tenda.Secret.Pin(pin)).toApi() }
+        call { pos.signIn(login, tenda.ffi.Secret.Pin(pin)).toApi() }
 
     override suspend fun signOut(): Result<Unit> = call { pos.signOut() }
 
