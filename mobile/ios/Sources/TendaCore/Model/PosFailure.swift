@@ -15,8 +15,7 @@ public enum PosFailure: Error, Hashable, Sendable {
     case insufficientStock(product: String)
     case peripheral(device: String, reason: String)
     case storage(detail: String)
-    case keyVault(detail: String)
-    case shutDown
+    case host(detail: String)
     case internalError(detail: String)
 
     public var code: String {
@@ -34,8 +33,7 @@ public enum PosFailure: Error, Hashable, Sendable {
         case .insufficientStock: return "insufficient_stock"
         case .peripheral: return "peripheral"
         case .storage: return "storage"
-        case .keyVault: return "key_vault"
-        case .shutDown: return "shut_down"
+        case .host: return "host"
         case .internalError: return "internal"
         }
     }

@@ -119,7 +119,12 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         }
     }
     public func syncNow() async -> Result<SyncNowOutcome, PosFailure> {
-        await Self.call { try self.pos.syncNow(); return SyncNowOutcome(syncRequested: true, syncUnavailable: nil) }
+        await Self.call {
+            var unavailable: String?
+            do { try self.pos.syncNow() } catch let e as TendaError { unavailable = String(describing: e) }
+            _ = try await self.pos.transmitBacklog()
+            return SyncNowOutcome(syncRequested: unavailable == nil, syncUnavailable: unavailable)
+        }
     }
 }
 
@@ -143,7 +148,7 @@ extension FfiPosRepository {
         case .Peripheral(let device, let reason): return .peripheral(device: device, reason: reason)
         case .Storage(let detail): return .storage(detail: detail)
         case .Internal(let detail): return .internalError(detail: detail)
-        case .Host(let detail): return .keyVault(detail: detail)
+        case .Host(let detail): return .host(detail: detail)
         }
     }
 

@@ -66,6 +66,9 @@ class FfiPosRepository private constructor(
             ffi { FfiPosRepository(tenda.ffi.open(dbPath, vault, keyAccount, sefaz), dispatchers) }
         }
 
+        /** Wraps a point of sale the caller opened or enrolled (tests, enrollment screens). */
+        fun of(pos: tenda.ffi.Pos, dispatchers: PosDispatchers = PosDispatchers.DEFAULT) = FfiPosRepository(pos, dispatchers)
+
         /**
          * The core's status listener as a Flow: subscribing registers a listener, and closing the
          * flow drops the subscription handle, which stops delivery on the Rust side. Only the last
@@ -181,9 +184,16 @@ class FfiPosRepository private constructor(
 
     override suspend fun offlineSales(): Result<List<OfflineSale>> = call { pos.offlineSales().map { it.toApi() } }
 
+    /** Asks the sync engine for a round and sends the notes waiting for SEFAZ, oldest first. */
     override suspend fun syncNow(): Result<SyncNowOutcome> = call {
-        pos.syncNow()
-        SyncNowOutcome(syncRequested = true, syncUnavailable = null)
+        val unavailable = try {
+            pos.syncNow()
+            null
+        } catch (e: TendaException) {
+            e.toFailure().message
+        }
+        pos.transmitBacklog()
+        SyncNowOutcome(syncRequested = unavailable == null, syncUnavailable = unavailable)
     }
 
     /** Stops the core's background work and the status subscription; later calls fail typed. */

@@ -47,7 +47,7 @@ internal fun TendaException.toFailure(): PosFailure = when (this) {
     is TendaException.Storage -> PosFailure.Storage(detail)
     is TendaException.Internal -> PosFailure.Internal(detail)
     // A host callback (our key vault, listener, Bluetooth link) failed with something untyped.
-    is TendaException.Host -> PosFailure.KeyVault(detail)
+    is TendaException.Host -> PosFailure.Host(detail)
 }
 
 internal fun tenda.ffi.Operator.toApi() = Operator(userId, name, Role.valueOf(role.name))

@@ -66,14 +66,12 @@ sealed class PosFailure(message: String) : Exception(message) {
         override val code get() = "storage"
     }
 
-    /** The host's key vault (Keystore, Keychain) failed; the database stays closed and intact. */
-    data class KeyVault(val detail: String) : PosFailure("key vault: $detail") {
-        override val code get() = "key_vault"
-    }
-
-    /** A call after shutdown. */
-    data object ShutDown : PosFailure("the point of sale was shut down") {
-        override val code get() = "shut_down"
+    /**
+     * Code the app plugged into the core (key vault, Bluetooth link, status listener) failed with
+     * something untyped; the core turned it into this error, and nothing was half-written.
+     */
+    data class Host(val detail: String) : PosFailure("host callback failed: $detail") {
+        override val code get() = "host"
     }
 
     data class Internal(val detail: String) : PosFailure("internal error: $detail") {

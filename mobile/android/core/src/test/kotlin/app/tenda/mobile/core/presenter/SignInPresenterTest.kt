@@ -65,10 +65,10 @@ class SignInPresenterTest : PresenterHarness() {
     }
 
     @Test
-    fun `a storage failure is shown with its code, not swallowed`() {
-        pos.failNext("signIn", app.tenda.mobile.core.api.PosFailure.KeyVault("the keystore refused the key"))
+    fun `a key vault failure is shown with its code, not swallowed`() {
+        pos.failNext("signIn", app.tenda.mobile.core.api.PosFailure.Storage("the keystore refused the key"))
         val state = presenter.send(SignInEvent.LoginChanged("ana"), *typePin("1234"), SignInEvent.Submit)
-        assertEquals("key_vault", assertIs<SignInPhase.Failed>(state.phase).failure.code)
+        assertEquals("storage", assertIs<SignInPhase.Failed>(state.phase).failure.code)
         assertTrue(state.canSubmit.not(), "the PIN was cleared")
     }
 }

@@ -1,0 +1,30 @@
+package app.tenda.mobile.core.ffi
+
+import app.tenda.mobile.core.api.Money
+import app.tenda.mobile.core.api.PaymentRequest
+import java.io.File
+import kotlinx.coroutines.runBlocking
+
+/**
+ * The app process in the middle of a shift: opens the device's store, sells one item offline
+ * with cash, prints the sale id, and halts at once (no shutdown, no close), as Android kills a
+ * backgrounded app.
+ */
+object KilledShift {
+    const val HALTED = 137
+
+    @JvmStatic
+    fun main(args: Array<String>) {
+        val (dir, login, pin, code) = args
+        runBlocking {
+            val repository = FfiPosRepository.open(File(dir, "tenda.db").path, FileKeyVault(File(dir)), "device").getOrThrow()
+            repository.signIn(login, pin).getOrThrow()
+            val ticket = repository.scan(code).getOrThrow()
+            if (repository.registerIsOpen().getOrThrow().not()) repository.openRegister(Money(0)).getOrThrow()
+            val sale = repository.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total))).getOrThrow()
+            println(sale.saleId)
+            System.out.flush()
+        }
+        Runtime.getRuntime().halt(HALTED)
+    }
+}
