@@ -14,6 +14,9 @@ sourceSets {
         kotlin.srcDir(providers.gradleProperty("tenda.bindingsDir"))
         kotlin.srcDir("src/ffi/kotlin")
     }
+    test {
+        kotlin.srcDir("src/ffiTest/kotlin")
+    }
 }
 
 dependencies {
@@ -27,4 +30,7 @@ dependencies {
 tasks.test {
     useJUnitPlatform()
     systemProperty("jna.library.path", rootProject.file("../../build/bindings/lib").absolutePath)
+    // `cargo build -p tenda-scenarios --bin tenda-test-stack` first; the FFI shift test starts it.
+    systemProperty("tenda.testStack", providers.environmentVariable("TENDA_TEST_STACK").getOrElse(""))
+    systemProperty("tenda.classpath", classpath.asPath)
 }

@@ -152,7 +152,8 @@ class FfiShiftTest {
     private fun runChildShift(dir: File, h: ShiftHarness): String {
         val process = ProcessBuilder(
             File(System.getProperty("java.home"), "bin/java").path,
-            "-cp", System.getProperty("java.class.path"),
+            // Under the JUnit console launcher the test classes are not on java.class.path.
+            "-cp", System.getProperty("tenda.classpath") ?: System.getProperty("java.class.path"),
             "-Djna.library.path=" + System.getProperty("jna.library.path"),
             KilledShift::class.java.name,
             dir.path, h.login("seller"), h.pin("seller"), h.productCode(3),
