@@ -10,7 +10,7 @@ public protocol PosRepository: AnyObject, Sendable {
     func signIn(login: String, pin: String) async -> Result<Operator, PosFailure>
     func signOut() async -> Result<Void, PosFailure>
     func registerIsOpen() async -> Result<Bool, PosFailure>
-    func openRegister(float: Money) async -> Result<Void, PosFailure>
+    func openRegister(float: Money, approval: Approval?) async -> Result<Void, PosFailure>
     func ticket() async -> Result<Ticket, PosFailure>
     func scan(code: String) async -> Result<Ticket, PosFailure>
     func searchProducts(text: String, limit: Int) async -> Result<[ProductView], PosFailure>

@@ -56,3 +56,38 @@ struct FailureBanner: View {
         }
     }
 }
+
+/// A manager approves on the seller's device: their own login and PIN, checked by the core.
+struct ManagerApprovalView: View {
+    let dialog: ApprovalDialog
+    let onLogin: (String) -> Void
+    let onDigit: (Character) -> Void
+    let onBackspace: () -> Void
+    let onConfirm: () -> Void
+    let onDismiss: () -> Void
+
+    var body: some View {
+        VStack(spacing: 12) {
+            Text("Aprovação do gerente").font(.title3)
+            Text("Para \(what) é preciso a permissão \(dialog.permission).")
+            TextField("Gerente", text: Binding(get: { dialog.login }, set: onLogin))
+                .textFieldStyle(.roundedBorder).textInputAutocapitalization(.never)
+            PinPad(pinLength: dialog.pinLength, enabled: !dialog.checking, onDigit: onDigit, onBackspace: onBackspace)
+            if let f = dialog.failure { Text(failureText(f)).foregroundColor(.red) }
+            HStack {
+                Button("Voltar", action: onDismiss)
+                Button("Aprovar", action: onConfirm).buttonStyle(.borderedProminent).disabled(!dialog.canConfirm)
+            }
+        }
+        .padding(24)
+    }
+
+    private var what: String {
+        switch dialog.action {
+        case .voidLine(let line): return "cancelar o item \(line + 1)"
+        case .lineDiscount(let line, _): return "dar desconto no item \(line + 1)"
+        case .saleDiscount: return "dar desconto na venda"
+        case .openRegister(let float): return "abrir o caixa com \(float.formatted)"
+        }
+    }
+}

@@ -58,19 +58,12 @@ struct ApprovalSheet: View {
     let presenter: CounterPresenter
 
     var body: some View {
-        VStack(spacing: 12) {
-            Text("Aprovação do gerente").font(.title3)
-            Text("É preciso a permissão \(dialog.permission).")
-            TextField("Gerente", text: Binding(get: { dialog.login }, set: { presenter.handle(.approvalLoginChanged($0)) }))
-                .textFieldStyle(.roundedBorder).textInputAutocapitalization(.never)
-            PinPad(pinLength: dialog.pinLength, enabled: !dialog.checking,
-                   onDigit: { presenter.handle(.approvalPinDigit($0)) }, onBackspace: { presenter.handle(.approvalPinBackspace) })
-            if let f = dialog.failure { Text(failureText(f)).foregroundColor(.red) }
-            HStack {
-                Button("Voltar") { presenter.handle(.approvalDismiss) }
-                Button("Aprovar") { presenter.handle(.approvalConfirm) }.buttonStyle(.borderedProminent).disabled(!dialog.canConfirm)
-            }
-        }
-        .padding(24)
+        ManagerApprovalView(
+            dialog: dialog,
+            onLogin: { presenter.handle(.approvalLoginChanged($0)) },
+            onDigit: { presenter.handle(.approvalPinDigit($0)) },
+            onBackspace: { presenter.handle(.approvalPinBackspace) },
+            onConfirm: { presenter.handle(.approvalConfirm) },
+            onDismiss: { presenter.handle(.approvalDismiss) })
     }
 }

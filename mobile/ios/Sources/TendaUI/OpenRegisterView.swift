@@ -17,5 +17,16 @@ public struct OpenRegisterView: View {
         }
         .padding(24)
         .onChange(of: state.open) { open in if open { onOpen() } }
+        .sheet(isPresented: Binding(get: { state.approval != nil }, set: { if !$0 { presenter.handle(.approvalDismiss) } })) {
+            if let dialog = state.approval {
+                ManagerApprovalView(
+                    dialog: dialog,
+                    onLogin: { presenter.handle(.approvalLoginChanged($0)) },
+                    onDigit: { presenter.handle(.approvalPinDigit($0)) },
+                    onBackspace: { presenter.handle(.approvalPinBackspace) },
+                    onConfirm: { presenter.handle(.approvalConfirm) },
+                    onDismiss: { presenter.handle(.approvalDismiss) })
+            }
+        }
     }
 }

@@ -53,8 +53,8 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
     }
     public func signOut() async -> Result<Void, PosFailure> { await Self.call { try self.pos.signOut() } }
     public func registerIsOpen() async -> Result<Bool, PosFailure> { await Self.call { try self.pos.registerSession() != nil } }
-    public func openRegister(float: Money) async -> Result<Void, PosFailure> {
-        await Self.call { try self.pos.openRegister(float: float.centavos, approval: nil) }
+    public func openRegister(float: Money, approval: Approval?) async -> Result<Void, PosFailure> {
+        await Self.call { try self.pos.openRegister(float: float.centavos, approval: approval.map(Self.approval)) }
     }
     public func ticket() async -> Result<Ticket, PosFailure> { await Self.call { try self.ticketView() } }
     public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { Self.ticket(try self.pos.scanAndView(code: code)) } }

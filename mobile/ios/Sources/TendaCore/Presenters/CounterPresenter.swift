@@ -6,6 +6,7 @@ public enum GuardedAction: Equatable {
     case voidLine(line: Int)
     case lineDiscount(line: Int, discount: Discount?)
     case saleDiscount(discount: Discount?)
+    case openRegister(float: Money)
 }
 
 public struct ApprovalDialog: Equatable {
@@ -113,6 +114,8 @@ public enum CounterEvent {
             case .voidLine(let line): result = await repository.voidLine(line: line, approval: approval)
             case .lineDiscount(let line, let d): result = await repository.setLineDiscount(line: line, discount: d, approval: approval)
             case .saleDiscount(let d): result = await repository.setSaleDiscount(discount: d, approval: approval)
+            // Opened on its own screen, never from the counter.
+            case .openRegister: result = .failure(.invalidState(action: "open register", reason: "not from the counter"))
             }
             self.approvalPin.clear()
             switch result {

@@ -10,7 +10,7 @@ import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 import tenda.ffi.KeyVault
-import tenda.ffi.TendaException
+import tenda.pos.TendaException
 
 /**
  * The database key kept under the Android Keystore. The 32 random bytes the core generates are

@@ -13,10 +13,10 @@ import java.util.UUID
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.Semaphore
 import java.util.concurrent.TimeUnit
-import tenda.ffi.LinkInfo
+import tenda.devices.LinkInfo
 import tenda.ffi.PeripheralLink
-import tenda.ffi.TendaException
-import tenda.ffi.WriteMode
+import tenda.pos.TendaException
+import tenda.devices.WriteMode
 
 /**
  * A byte link to a BLE receipt printer or card reader over the phone's own Bluetooth stack. The

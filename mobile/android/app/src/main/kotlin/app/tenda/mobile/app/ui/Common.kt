@@ -14,7 +14,11 @@ import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
+import androidx.compose.material3.OutlinedTextField
 import app.tenda.mobile.core.api.PosFailure
+import app.tenda.mobile.core.api.format
+import app.tenda.mobile.core.presenter.ApprovalDialog
+import app.tenda.mobile.core.presenter.GuardedAction
 import java.time.Duration
 
 /** The seller's words for a refusal, by the core's stable code (the message is for support). */
@@ -76,6 +80,38 @@ fun ConfirmDialog(title: String, text: String, confirm: String, onConfirm: (() -
         title = { Text(title) },
         text = { Text(text) },
         confirmButton = { if (onConfirm != null) Button(onClick = onConfirm) { Text(confirm) } },
+        dismissButton = { TextButton(onClick = onDismiss) { Text("Voltar") } },
+    )
+}
+
+/** A manager approves on the seller's device: their own login and PIN, checked by the core. */
+@Composable
+fun ManagerApprovalDialog(
+    dialog: ApprovalDialog,
+    onLogin: (String) -> Unit,
+    onDigit: (Char) -> Unit,
+    onBackspace: () -> Unit,
+    onConfirm: () -> Unit,
+    onDismiss: () -> Unit,
+) {
+    val what = when (val action = dialog.action) {
+        is GuardedAction.VoidLine -> "cancelar o item ${action.line + 1}"
+        is GuardedAction.LineDiscount -> "dar desconto no item ${action.line + 1}"
+        is GuardedAction.SaleDiscount -> "dar desconto na venda"
+        is GuardedAction.OpenRegister -> "abrir o caixa com ${action.float.format()}"
+    }
+    AlertDialog(
+        onDismissRequest = onDismiss,
+        title = { Text("Aprovação do gerente") },
+        text = {
+            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                Text("Para $what é preciso a permissão ${dialog.permission}.")
+                OutlinedTextField(value = dialog.login, onValueChange = onLogin, label = { Text("Gerente") }, singleLine = true)
+                PinPad(pinLength = dialog.pinLength, enabled = !dialog.checking, onDigit = onDigit, onBackspace = onBackspace)
+                dialog.failure?.let { Text(failureText(it), color = MaterialTheme.colorScheme.error) }
+            }
+        },
+        confirmButton = { Button(enabled = dialog.canConfirm, onClick = onConfirm) { Text("Aprovar") } },
         dismissButton = { TextButton(onClick = onDismiss) { Text("Voltar") } },
     )
 }

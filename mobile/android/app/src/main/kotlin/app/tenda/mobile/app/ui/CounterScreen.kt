@@ -10,7 +10,6 @@ import androidx.compose.foundation.layout.height
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
-import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.MaterialTheme
@@ -30,7 +29,6 @@ import app.tenda.mobile.core.api.format
 import app.tenda.mobile.core.presenter.ApprovalDialog
 import app.tenda.mobile.core.presenter.CounterEvent
 import app.tenda.mobile.core.presenter.CounterPresenter
-import app.tenda.mobile.core.presenter.GuardedAction
 import app.tenda.mobile.core.presenter.ScanSource
 
 @Composable
@@ -90,38 +88,12 @@ fun CounterScreen(presenter: CounterPresenter, onPay: () -> Unit) {
     state.approval?.let { ApprovalDialogView(it, presenter) }
 }
 
-/** A manager approves on the seller's device: their own login and PIN, checked by the core. */
 @Composable
-private fun ApprovalDialogView(dialog: ApprovalDialog, presenter: CounterPresenter) {
-    val what = when (val action = dialog.action) {
-        is GuardedAction.VoidLine -> "cancelar o item ${action.line + 1}"
-        is GuardedAction.LineDiscount -> "dar desconto no item ${action.line + 1}"
-        is GuardedAction.SaleDiscount -> "dar desconto na venda"
-    }
-    AlertDialog(
-        onDismissRequest = { presenter.handle(CounterEvent.ApprovalDismiss) },
-        title = { Text("Aprovação do gerente") },
-        text = {
-            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                Text("Para $what é preciso a permissão ${dialog.permission}.")
-                OutlinedTextField(
-                    value = dialog.login,
-                    onValueChange = { presenter.handle(CounterEvent.ApprovalLoginChanged(it)) },
-                    label = { Text("Gerente") },
-                    singleLine = true,
-                )
-                PinPad(
-                    pinLength = dialog.pinLength,
-                    enabled = !dialog.checking,
-                    onDigit = { presenter.handle(CounterEvent.ApprovalPinDigit(it)) },
-                    onBackspace = { presenter.handle(CounterEvent.ApprovalPinBackspace) },
-                )
-                dialog.failure?.let { Text(failureText(it), color = MaterialTheme.colorScheme.error) }
-            }
-        },
-        confirmButton = {
-            Button(enabled = dialog.canConfirm, onClick = { presenter.handle(CounterEvent.ApprovalConfirm) }) { Text("Aprovar") }
-        },
-        dismissButton = { TextButton(onClick = { presenter.handle(CounterEvent.ApprovalDismiss) }) { Text("Voltar") } },
-    )
-}
+private fun ApprovalDialogView(dialog: ApprovalDialog, presenter: CounterPresenter) = ManagerApprovalDialog(
+    dialog = dialog,
+    onLogin = { presenter.handle(CounterEvent.ApprovalLoginChanged(it)) },
+    onDigit = { presenter.handle(CounterEvent.ApprovalPinDigit(it)) },
+    onBackspace = { presenter.handle(CounterEvent.ApprovalPinBackspace) },
+    onConfirm = { presenter.handle(CounterEvent.ApprovalConfirm) },
+    onDismiss = { presenter.handle(CounterEvent.ApprovalDismiss) },
+)

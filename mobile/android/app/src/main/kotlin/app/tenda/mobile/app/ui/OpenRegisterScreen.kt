@@ -42,4 +42,14 @@ fun OpenRegisterScreen(presenter: OpenRegisterPresenter, onOpen: () -> Unit) {
         state.failure?.let { Text(failureText(it), color = MaterialTheme.colorScheme.error) }
         Button(enabled = state.canSubmit, onClick = { presenter.handle(OpenRegisterEvent.Submit) }) { Text("Abrir") }
     }
+    state.approval?.let { dialog ->
+        ManagerApprovalDialog(
+            dialog = dialog,
+            onLogin = { presenter.handle(OpenRegisterEvent.ApprovalLoginChanged(it)) },
+            onDigit = { presenter.handle(OpenRegisterEvent.ApprovalPinDigit(it)) },
+            onBackspace = { presenter.handle(OpenRegisterEvent.ApprovalPinBackspace) },
+            onConfirm = { presenter.handle(OpenRegisterEvent.ApprovalConfirm) },
+            onDismiss = { presenter.handle(OpenRegisterEvent.ApprovalDismiss) },
+        )
+    }
 }

@@ -33,8 +33,8 @@ import kotlinx.coroutines.flow.stateIn
 import kotlinx.coroutines.withContext
 import tenda.ffi.KeyVault
 import tenda.ffi.SefazAccess
-import tenda.ffi.StatusListener
-import tenda.ffi.TendaException
+import tenda.pos.StatusListener
+import tenda.pos.TendaException
 
 /**
  * The repository over the generated bindings. Every call runs on [PosDispatchers.io] (the core
@@ -74,9 +74,9 @@ class FfiPosRepository private constructor(
          * flow drops the subscription handle, which stops delivery on the Rust side. Only the last
          * status matters to a screen, so a slow collector sees the newest one, never a stale one.
          */
-        fun statusUpdates(pos: tenda.ffi.Pos): Flow<tenda.ffi.PosStatus> = callbackFlow {
+        fun statusUpdates(pos: tenda.ffi.Pos): Flow<tenda.pos.PosStatus> = callbackFlow {
             val subscription = pos.subscribe(object : StatusListener {
-                override fun onStatus(status: tenda.ffi.PosStatus) {
+                override fun onStatus(status: tenda.pos.PosStatus) {
                     trySend(status)
                 }
             })
@@ -109,13 +109,14 @@ class FfiPosRepository private constructor(
     private fun ticketView(): Ticket = pos.ticket().toApi(customers)
 
     override suspend fun signIn(login: String, pin: String): Result<Operator> =
-        call { pos.signIn(login, tenda.ffi.Secret.Pin(pin)).toApi() }
+        call { pos.signIn(login, tenda.pos.Secret.Pin(pin)).toApi() }
 
     override suspend fun signOut(): Result<Unit> = call { pos.signOut() }
 
     override suspend fun registerIsOpen(): Result<Boolean> = call { pos.registerSession() != null }
 
-    override suspend fun openRegister(float: Money): Result<Unit> = call { pos.openRegister(float.centavos, null) }
+    override suspend fun openRegister(float: Money, approval: Approval?): Result<Unit> =
+        call { pos.openRegister(float.centavos, approval?.toFfi()) }
 
     override suspend fun ticket(): Result<Ticket> = call { ticketView() }
 

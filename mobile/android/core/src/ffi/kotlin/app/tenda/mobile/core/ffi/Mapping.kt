@@ -24,7 +24,7 @@ import app.tenda.mobile.core.api.Ticket
 import app.tenda.mobile.core.api.TicketLine
 import java.time.Instant
 import java.time.OffsetDateTime
-import tenda.ffi.TendaException
+import tenda.pos.TendaException
 
 // Generated records → the app's own models, one function per type. Enums map by constant name
 // (the generated enums and the app's share them), so a new core variant fails loudly here.
@@ -50,9 +50,9 @@ internal fun TendaException.toFailure(): PosFailure = when (this) {
     is TendaException.Host -> PosFailure.Host(detail)
 }
 
-internal fun tenda.ffi.Operator.toApi() = Operator(userId, name, Role.valueOf(role.name))
+internal fun tenda.pos.Operator.toApi() = Operator(userId, name, Role.valueOf(role.name))
 
-internal fun tenda.ffi.PosStatus.toApi() = PosStatus(
+internal fun tenda.pos.PosStatus.toApi() = PosStatus(
     link = LinkState.valueOf(link.name),
     sefaz = SefazMode.valueOf(sefaz.name),
     pendingSync = pendingSync.toLong(),
@@ -66,17 +66,17 @@ internal fun tenda.ffi.PosStatus.toApi() = PosStatus(
     unavailable = unavailable.map { OfflineLimitation(it.feature, it.reason) },
 )
 
-internal fun tenda.ffi.PeripheralState.toApi(): PeripheralState = when (this) {
-    is tenda.ffi.PeripheralState.NotConfigured -> PeripheralState.NotConfigured
-    is tenda.ffi.PeripheralState.Ready -> PeripheralState.Ready
-    is tenda.ffi.PeripheralState.NeedsAttention -> PeripheralState.NeedsAttention(reason)
-    is tenda.ffi.PeripheralState.Disconnected -> PeripheralState.Disconnected
+internal fun tenda.pos.PeripheralState.toApi(): PeripheralState = when (this) {
+    is tenda.pos.PeripheralState.NotConfigured -> PeripheralState.NotConfigured
+    is tenda.pos.PeripheralState.Ready -> PeripheralState.Ready
+    is tenda.pos.PeripheralState.NeedsAttention -> PeripheralState.NeedsAttention(reason)
+    is tenda.pos.PeripheralState.Disconnected -> PeripheralState.Disconnected
 }
 
-internal fun tenda.ffi.ProductView.toApi() =
+internal fun tenda.pos.ProductView.toApi() =
     ProductView(id, sku, gtin, name, unit, weighed, Money(price), stockThousandths)
 
-internal fun tenda.ffi.TicketView.toApi(customers: Map<String, Customer>) = Ticket(
+internal fun tenda.pos.TicketView.toApi(customers: Map<String, Customer>) = Ticket(
     lines = lines.map {
         TicketLine(it.index.toInt(), it.name, it.quantityThousandths, it.unit, Money(it.unitPrice), Money(it.gross), Money(it.discount), Money(it.total))
     },
@@ -88,36 +88,36 @@ internal fun tenda.ffi.TicketView.toApi(customers: Map<String, Customer>) = Tick
     customer = customerId?.let { customers[it] },
 )
 
-internal fun tenda.ffi.Customer.toApi() = Customer(id, name, taxId, Money(balance), Money(overdraftLimit))
+internal fun tenda.domain.Customer.toApi() = Customer(id, name, taxId, Money(balance), Money(overdraftLimit))
 
-internal fun Approval.toFfi() = tenda.ffi.Approval(login, tenda.ffi.Secret.Pin(secret))
+internal fun Approval.toFfi() = tenda.pos.Approval(login, tenda.pos.Secret.Pin(secret))
 
-internal fun Discount.toFfi(): tenda.ffi.Discount = when (this) {
-    is Discount.Amount -> tenda.ffi.Discount.Amount(amount.centavos)
-    is Discount.Percent -> tenda.ffi.Discount.Percent(basisPoints.toUInt())
+internal fun Discount.toFfi(): tenda.domain.Discount = when (this) {
+    is Discount.Amount -> tenda.domain.Discount.Amount(amount.centavos)
+    is Discount.Percent -> tenda.domain.Discount.Percent(basisPoints.toUInt())
 }
 
-internal fun PaymentRequest.toFfi(): tenda.ffi.PaymentRequest = when (this) {
-    is PaymentRequest.Cash -> tenda.ffi.PaymentRequest.Cash(amount.centavos, tendered.centavos)
-    is PaymentRequest.Card -> tenda.ffi.PaymentRequest.Card(amount.centavos, tenda.ffi.CardKind.valueOf(kind.name))
-    is PaymentRequest.Pix -> tenda.ffi.PaymentRequest.Pix(amount.centavos, txid)
-    is PaymentRequest.CustomerAccount -> tenda.ffi.PaymentRequest.CustomerAccount(amount.centavos)
+internal fun PaymentRequest.toFfi(): tenda.pos.PaymentRequest = when (this) {
+    is PaymentRequest.Cash -> tenda.pos.PaymentRequest.Cash(amount.centavos, tendered.centavos)
+    is PaymentRequest.Card -> tenda.pos.PaymentRequest.Card(amount.centavos, tenda.domain.CardKind.valueOf(kind.name))
+    is PaymentRequest.Pix -> tenda.pos.PaymentRequest.Pix(amount.centavos, txid)
+    is PaymentRequest.CustomerAccount -> tenda.pos.PaymentRequest.CustomerAccount(amount.centavos)
 }
 
-internal fun tenda.ffi.CardOfflineRisk.toApi() = CardOfflineRisk(
+internal fun tenda.pos.CardOfflineRisk.toApi() = CardOfflineRisk(
     offline, notice, allowed, refusal, Money(perPaymentLimit), Money(pendingTotal), Money(totalPendingLimit), pendingCount.toInt(),
 )
 
-internal fun tenda.ffi.NoteSummary.toApi() = Note(
+internal fun tenda.pos.NoteSummary.toApi() = Note(
     number.toInt(), series.toInt(), accessKey, NoteStatus.valueOf(status.name), contingency, deadline?.let(::millis), rejection = null,
 )
 
-internal fun tenda.ffi.SaleNoteState.toApi() = Note(
+internal fun tenda.pos.SaleNoteState.toApi() = Note(
     number.toInt(), series.toInt(), accessKey, NoteStatus.valueOf(status.name), contingency, deadline?.let(::millis), rejection,
 )
 
-internal fun tenda.ffi.SaleOutcome.toApi() =
+internal fun tenda.pos.SaleOutcome.toApi() =
     SaleOutcome(saleId, localNumber.toLong(), Money(total), Money(change), note?.toApi(), printed, printError)
 
-internal fun tenda.ffi.OfflineSaleRow.toApi() =
+internal fun tenda.pos.OfflineSaleRow.toApi() =
     OfflineSale(saleId, localNumber.toLong(), millis(createdAt), Money(total), synced, voided, note?.toApi())

@@ -71,6 +71,13 @@ class FfiShiftTest {
                 val register = OpenRegisterPresenter(repository, h.scope)
                 h.await(register, "the register checked") { !it.checking }
                 h.send(register, OpenRegisterEvent.FloatChanged("100,00"), OpenRegisterEvent.Submit)
+                h.await(register, "the manager's approval asked") { it.approval != null || it.open }
+                h.send(
+                    register,
+                    OpenRegisterEvent.ApprovalLoginChanged(h.login("manager")),
+                    *h.pin("manager").map { OpenRegisterEvent.ApprovalPinDigit(it) }.toTypedArray(),
+                    OpenRegisterEvent.ApprovalConfirm,
+                )
                 h.await(register, "the register open") { it.open }
 
                 val online = h.sell(repository, h.productCode(0)) { payCash(it) }
@@ -156,7 +163,7 @@ class FfiShiftTest {
             "-cp", System.getProperty("tenda.classpath") ?: System.getProperty("java.class.path"),
             "-Djna.library.path=" + System.getProperty("jna.library.path"),
             KilledShift::class.java.name,
-            dir.path, h.login("seller"), h.pin("seller"), h.productCode(3),
+            dir.path, h.login("seller"), h.pin("seller"), h.productCode(3), h.login("manager"), h.pin("manager"),
         ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
         val saleId = process.inputStream.bufferedReader().readLine()
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the child JVM did not exit")

@@ -2,7 +2,7 @@ package app.tenda.mobile.core.ffi
 
 import java.io.File
 import tenda.ffi.KeyVault
-import tenda.ffi.TendaException
+import tenda.pos.TendaException
 
 /**
  * The host key vault for JVM tests: the key in a file beside the database. (The apps use the

@@ -1,5 +1,6 @@
 package app.tenda.mobile.core.ffi
 
+import app.tenda.mobile.core.api.Approval
 import app.tenda.mobile.core.api.Money
 import app.tenda.mobile.core.api.PaymentRequest
 import java.io.File
@@ -16,11 +17,12 @@ object KilledShift {
     @JvmStatic
     fun main(args: Array<String>) {
         val (dir, login, pin, code) = args
+        val manager = Approval(args[4], args[5])
         runBlocking {
             val repository = FfiPosRepository.open(File(dir, "tenda.db").path, FileKeyVault(File(dir)), "device").getOrThrow()
             repository.signIn(login, pin).getOrThrow()
             val ticket = repository.scan(code).getOrThrow()
-            if (repository.registerIsOpen().getOrThrow().not()) repository.openRegister(Money(0)).getOrThrow()
+            if (repository.registerIsOpen().getOrThrow().not()) repository.openRegister(Money(0), manager).getOrThrow()
             val sale = repository.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total))).getOrThrow()
             println(sale.saleId)
             System.out.flush()

@@ -14,10 +14,10 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
-import tenda.ffi.Approval
-import tenda.ffi.EnrollmentRequest
+import tenda.pos.Approval
+import tenda.pos.EnrollmentRequest
 import tenda.ffi.SefazAccess
-import tenda.ffi.Secret
+import tenda.pos.Secret
 
 /**
  * Presenters on a single "main" thread, as on a phone, over the real core: events are handed to

@@ -16,8 +16,8 @@ interface PosRepository {
 
     /** Whether this device's register session is open (it survives restarts). */
     suspend fun registerIsOpen(): Result<Boolean>
-    /** Opens the register with the cash float in the drawer. */
-    suspend fun openRegister(float: Money): Result<Unit>
+    /** Opens the register with the cash float in the drawer (a seller needs a manager's approval). */
+    suspend fun openRegister(float: Money, approval: Approval?): Result<Unit>
 
     suspend fun ticket(): Result<Ticket>
 

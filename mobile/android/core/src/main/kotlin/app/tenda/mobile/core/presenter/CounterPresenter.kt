@@ -2,6 +2,7 @@ package app.tenda.mobile.core.presenter
 
 import app.tenda.mobile.core.api.Approval
 import app.tenda.mobile.core.api.Discount
+import app.tenda.mobile.core.api.Money
 import app.tenda.mobile.core.api.PosFailure
 import app.tenda.mobile.core.api.PosRepository
 import app.tenda.mobile.core.api.ProductView
@@ -20,6 +21,7 @@ sealed interface GuardedAction {
     data class VoidLine(val line: Int) : GuardedAction
     data class LineDiscount(val line: Int, val discount: Discount?) : GuardedAction
     data class SaleDiscount(val discount: Discount?) : GuardedAction
+    data class OpenRegister(val float: Money) : GuardedAction
 }
 
 /** The manager's approval dialog over the counter; [permission] is the one the core asked for. */
@@ -152,6 +154,8 @@ class CounterPresenter(
                     is GuardedAction.VoidLine -> repository.voidLine(action.line, approval)
                     is GuardedAction.LineDiscount -> repository.setLineDiscount(action.line, action.discount, approval)
                     is GuardedAction.SaleDiscount -> repository.setSaleDiscount(action.discount, approval)
+                    // Opened on its own screen, never from the counter.
+                    is GuardedAction.OpenRegister -> Result.failure(PosFailure.InvalidState("open register", "not from the counter"))
                 }
             }
             approvalPin.clear()

@@ -70,7 +70,7 @@ class CounterPresenterTest : PresenterHarness() {
         val asked = presenter.send(CounterEvent.VoidLine(0))
         val dialog = assertNotNull(asked.approval)
         assertEquals(GuardedAction.VoidLine(0), dialog.action)
-        assertEquals("ticket.void_line", dialog.permission)
+        assertEquals("void_line", dialog.permission)
         assertEquals(2, asked.ticket.lines.size, "nothing voided without approval")
 
         val wrong = presenter.send(

@@ -27,6 +27,6 @@ abstract class PresenterHarness {
     /** Signed in with the register open: ready to take payments. */
     protected fun readyToSell() = runBlocking {
         pos.signIn("ana", "1234").getOrThrow()
-        pos.openRegister(app.tenda.mobile.core.api.Money(10_000)).getOrThrow()
+        pos.openRegister(app.tenda.mobile.core.api.Money(10_000), app.tenda.mobile.core.api.Approval("bruno", "9876")).getOrThrow()
     }
 }

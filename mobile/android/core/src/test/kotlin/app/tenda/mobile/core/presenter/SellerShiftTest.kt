@@ -39,7 +39,9 @@ class SellerShiftTest : PresenterHarness() {
         val signIn = SignInPresenter(pos, clock, scope)
         assertIs<SignInPhase.SignedIn>(signIn.send(SignInEvent.LoginChanged("ana"), *pin("1234"), SignInEvent.Submit).phase)
         val register = OpenRegisterPresenter(pos, scope).also { scheduler.runCurrent() }
-        assertTrue(register.send(OpenRegisterEvent.FloatChanged("100"), OpenRegisterEvent.Submit).open)
+        register.send(OpenRegisterEvent.FloatChanged("100"), OpenRegisterEvent.Submit)
+        register.send(OpenRegisterEvent.ApprovalLoginChanged("bruno"))
+        assertTrue(register.send(*"9876".map { OpenRegisterEvent.ApprovalPinDigit(it) }.toTypedArray(), OpenRegisterEvent.ApprovalConfirm).open)
 
         val online = sell("CAFE500") { handle(PaymentEvent.TenderedChanged("20")); handle(PaymentEvent.PayCash) }
         assertEquals(NoteStatus.AUTHORIZED, online.note?.status)

@@ -179,10 +179,11 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
 
     override suspend fun registerIsOpen() = call("registerIsOpen") { registerOpen }
 
-    override suspend fun openRegister(float: Money) = call("openRegister") {
+    override suspend fun openRegister(float: Money, approval: Approval?) = call("openRegister") {
         seller()
         if (float.centavos < 0) throw PosFailure.InvalidInput("float", "must not be negative")
         if (registerOpen) throw PosFailure.InvalidState("open register", "the register is already open")
+        authorize("open_register", allowedForSeller = false, approval = approval)
         registerOpen = true
     }
 
@@ -227,7 +228,7 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
 
     override suspend fun voidLine(line: Int, approval: Approval?) = call("voidLine") {
         checkLine(line)
-        authorize("ticket.void_line", allowedForSeller = false, approval = approval)
+        authorize("void_line", allowedForSeller = false, approval = approval)
         lines = lines.filterIndexed { i, _ -> i != line }
         view()
     }
@@ -235,14 +236,14 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
     override suspend fun setLineDiscount(line: Int, discount: Discount?, approval: Approval?) = call("setLineDiscount") {
         checkLine(line)
         val gross = gross(lines[line])
-        authorize("ticket.discount_over_limit", discountWithinLimit(discount, gross), approval)
+        authorize("discount_above_limit", discountWithinLimit(discount, gross), approval)
         lines = lines.mapIndexed { i, l -> if (i == line) l.copy(discount = discount) else l }
         view()
     }
 
     override suspend fun setSaleDiscount(discount: Discount?, approval: Approval?) = call("setSaleDiscount") {
         val gross = lines.fold(Money.ZERO) { sum, l -> sum + gross(l) }
-        authorize("ticket.discount_over_limit", discountWithinLimit(discount, gross), approval)
+        authorize("discount_above_limit", discountWithinLimit(discount, gross), approval)
         saleDiscount = discount
         view()
     }
@@ -370,7 +371,7 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
 
     override suspend fun enterContingency(justification: String, approval: Approval?) = call("enterContingency") {
         if (justification.length !in 15..256) throw PosFailure.InvalidInput("justification", "between 15 and 256 characters")
-        authorize("fiscal.authorize_contingency", allowedForSeller = false, approval = approval)
+        authorize("authorize_contingency", allowedForSeller = false, approval = approval)
         mutableStatus.update { it.copy(sefaz = SefazMode.CONTINGENCY) }
     }
 
