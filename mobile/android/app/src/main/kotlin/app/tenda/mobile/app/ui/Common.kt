@@ -40,10 +40,14 @@ fun failureText(failure: PosFailure): String = when (failure) {
 }
 
 /** "23h 59m", "4m 05s", "atrasada". */
-fun countdownText(left: Duration): String = when {
-    left.isNegative || left.isZero -> "atrasada"
-    left.toHours() >= 1 -> "${left.toHours()}h ${"%02d".format(left.toMinutesPart())}m"
-    else -> "${left.toMinutes()}m ${"%02d".format(left.toSecondsPart())}s"
+fun countdownText(left: Duration): String {
+    // Duration.toMinutesPart() needs API 31; the app runs from API 26.
+    val seconds = left.seconds
+    return when {
+        left.isNegative || left.isZero -> "atrasada"
+        seconds >= 3600 -> "${seconds / 3600}h ${"%02d".format((seconds % 3600) / 60)}m"
+        else -> "${seconds / 60}m ${"%02d".format(seconds % 60)}s"
+    }
 }
 
 @Composable

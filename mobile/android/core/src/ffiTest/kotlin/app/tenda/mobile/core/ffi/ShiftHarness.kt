@@ -62,8 +62,8 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
             stack.description["certificate_password"] as String,
             Approval(owner["login"] as String, Secret.Password(owner["password"] as String)),
         )
-        pos.pairCardReader(tenda.ffi.SimulatedPeripheral.cardReader())
-        pos.attachPrinter(tenda.ffi.SimulatedPeripheral.printer())
+        pos.pairCardReader(SimulatedLink(tenda.ffi.SimulatedPeripheral.cardReader()))
+        pos.attachPrinter(SimulatedLink(tenda.ffi.SimulatedPeripheral.printer()))
         FfiPosRepository.of(pos, dispatchers)
     }
 
@@ -83,4 +83,18 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
         scope.cancel()
         mainThread.shutdown()
     }
+}
+
+/**
+ * The phone's Bluetooth link, played by the core's simulated printer or card reader: the same
+ * foreign trait the Android BLE GATT link and the iOS CoreBluetooth link implement.
+ */
+internal class SimulatedLink(private val peripheral: tenda.ffi.SimulatedPeripheral) : tenda.ffi.PeripheralLink {
+    override fun connect(): tenda.devices.LinkInfo = peripheral.connect()
+
+    override fun disconnect() = peripheral.disconnect()
+
+    override fun write(chunk: ByteArray) = peripheral.write(chunk)
+
+    override fun read(timeoutMs: ULong): ByteArray? = peripheral.read(timeoutMs)
 }
