@@ -88,8 +88,6 @@ internal fun tenda.pos.TicketView.toApi(customers: Map<String, Customer>) = Tick
     customer = customerId?.let { customers[it] },
 )
 
-internal fun tenda.domain.Customer.toApi() = Customer(id, name, taxId, Money(balance), Money(overdraftLimit))
-
 internal fun Approval.toFfi() = tenda.pos.Approval(login, tenda.pos.Secret.Pin(secret))
 
 internal fun Discount.toFfi(): tenda.domain.Discount = when (this) {

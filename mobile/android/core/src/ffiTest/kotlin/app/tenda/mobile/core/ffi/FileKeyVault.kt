@@ -1,7 +1,7 @@
 package app.tenda.mobile.core.ffi
 
 import java.io.File
-import tenda.ffi.KeyVault
+import tenda.pos.KeyVault
 import tenda.pos.TendaException
 
 /**

@@ -3,6 +3,7 @@ package app.tenda.mobile.core.ffi
 import app.tenda.mobile.core.api.Approval
 import app.tenda.mobile.core.api.Money
 import app.tenda.mobile.core.api.PaymentRequest
+import app.tenda.mobile.core.api.PosFailure
 import java.io.File
 import kotlinx.coroutines.runBlocking
 
@@ -22,7 +23,8 @@ object KilledShift {
             val repository = FfiPosRepository.open(File(dir, "tenda.db").path, FileKeyVault(File(dir)), "device").getOrThrow()
             repository.signIn(login, pin).getOrThrow()
             val ticket = repository.scan(code).getOrThrow()
-            if (repository.registerIsOpen().getOrThrow().not()) repository.openRegister(Money(0), manager).getOrThrow()
+            // The register session survives the restart; opening it again is refused as already open.
+            repository.openRegister(Money(0), manager).onFailure { check((it as PosFailure).code == "invalid_state") { it } }
             val sale = repository.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total))).getOrThrow()
             println(sale.saleId)
             System.out.flush()

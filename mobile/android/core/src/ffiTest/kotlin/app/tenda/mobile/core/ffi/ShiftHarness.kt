@@ -89,8 +89,13 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
  * The phone's Bluetooth link, played by the core's simulated printer or card reader: the same
  * foreign trait the Android BLE GATT link and the iOS CoreBluetooth link implement.
  */
-internal class SimulatedLink(private val peripheral: tenda.ffi.SimulatedPeripheral) : tenda.ffi.PeripheralLink {
-    override fun connect(): tenda.devices.LinkInfo = peripheral.connect()
+internal class SimulatedLink(private val peripheral: tenda.ffi.SimulatedPeripheral) : tenda.pos.PeripheralLink {
+    override fun connect(): UShort = peripheral.connect()
+
+    // The simulators acknowledge each write and answer back, like a reader with a notify characteristic.
+    override fun acknowledgesWrites() = true
+
+    override fun canRead() = true
 
     override fun disconnect() = peripheral.disconnect()
 

@@ -24,7 +24,7 @@ interface PosRepository {
     /** A barcode, SKU or scale label, from the camera or a Bluetooth scanner. */
     suspend fun scan(code: String): Result<Ticket>
     suspend fun searchProducts(text: String, limit: Int): Result<List<ProductView>>
-    suspend fun addProduct(productId: String, quantityThousandths: Long): Result<Ticket>
+    suspend fun addProduct(product: ProductView, quantityThousandths: Long): Result<Ticket>
     suspend fun setQuantity(line: Int, quantityThousandths: Long): Result<Ticket>
     suspend fun voidLine(line: Int, approval: Approval?): Result<Ticket>
     suspend fun setLineDiscount(line: Int, discount: Discount?, approval: Approval?): Result<Ticket>

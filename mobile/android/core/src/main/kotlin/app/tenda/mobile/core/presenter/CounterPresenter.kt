@@ -93,7 +93,7 @@ class CounterPresenter(
             is CounterEvent.Scanned -> scan(event.code, event.source)
             is CounterEvent.ScannerKey -> scannerKey(event.key)
             is CounterEvent.QueryChanged -> query(event.text)
-            is CounterEvent.AddProduct -> change { repository.addProduct(event.product.id, event.quantityThousandths) }
+            is CounterEvent.AddProduct -> change { repository.addProduct(event.product, event.quantityThousandths) }
             is CounterEvent.SetQuantity -> change { repository.setQuantity(event.line, event.quantityThousandths) }
             is CounterEvent.VoidLine -> guarded(GuardedAction.VoidLine(event.line))
             is CounterEvent.SetLineDiscount -> guarded(GuardedAction.LineDiscount(event.line, event.discount))

@@ -206,9 +206,9 @@ class FakePosRepository(private val clock: Clock) : PosRepository {
         catalog.filter { it.name.contains(text, ignoreCase = true) || it.sku.contains(text, ignoreCase = true) }.take(limit)
     }
 
-    override suspend fun addProduct(productId: String, quantityThousandths: Long) = call("addProduct") {
+    override suspend fun addProduct(product: ProductView, quantityThousandths: Long) = call("addProduct") {
         seller()
-        add(catalog.firstOrNull { it.id == productId } ?: throw PosFailure.NotFound("product $productId"), quantityThousandths)
+        add(catalog.firstOrNull { it.id == product.id } ?: throw PosFailure.NotFound("product ${product.sku}"), quantityThousandths)
     }
 
     private fun add(product: ProductView, quantityThousandths: Long): Ticket {
