@@ -29,7 +29,8 @@ public final class BleLink: NSObject, PeripheralLink, CBCentralManagerDelegate, 
     /// `identifier` is the peripheral remembered when the seller paired it.
     public init(identifier: UUID, device: String) { self.identifier = identifier; self.device = device }
 
-    public func connect() throws -> LinkInfo {
+    /// Opens the link; returns the ATT MTU (each write carries at most MTU − 3 bytes).
+    public func connect() throws -> UInt16 {
         disconnect()
         _ = central
         if central.state != .poweredOn { try wait(poweredOn, "Bluetooth is off") }
@@ -43,13 +44,14 @@ public final class BleLink: NSObject, PeripheralLink, CBCentralManagerDelegate, 
         p.discoverServices(Self.known.map { $0.0 })
         try wait(discovered, "is not a printer or reader this app knows")
         guard let c = characteristic else { throw TendaError.Peripheral(device: device, reason: "no writable characteristic") }
-        let withResponse = !c.properties.contains(.writeWithoutResponse)
-        let canRead = c.properties.contains(.notify)
-        if canRead { p.setNotifyValue(true, for: c) }
-        let mtu = p.maximumWriteValueLength(for: withResponse ? .withResponse : .withoutResponse) + 3
-        return LinkInfo(peripheral: p.identifier.uuidString, mtu: UInt16(min(mtu, 512)),
-                        writeMode: withResponse ? .withResponse : .withoutResponse, canRead: canRead)
+        if c.properties.contains(.notify) { p.setNotifyValue(true, for: c) }
+        let mtu = p.maximumWriteValueLength(for: acknowledgesWrites() ? .withResponse : .withoutResponse) + 3
+        return UInt16(min(mtu, 512))
     }
+
+    public func acknowledgesWrites() -> Bool { !(characteristic?.properties.contains(.writeWithoutResponse) ?? false) }
+
+    public func canRead() -> Bool { characteristic?.properties.contains(.notify) ?? false }
 
     public func disconnect() {
         if let p = peripheral { central.cancelPeripheralConnection(p) }

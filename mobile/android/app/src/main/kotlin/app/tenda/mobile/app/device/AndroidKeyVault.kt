@@ -9,7 +9,7 @@ import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
-import tenda.ffi.KeyVault
+import tenda.pos.KeyVault
 import tenda.pos.TendaException
 
 /**

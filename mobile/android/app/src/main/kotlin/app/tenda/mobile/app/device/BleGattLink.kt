@@ -13,10 +13,8 @@ import java.util.UUID
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.Semaphore
 import java.util.concurrent.TimeUnit
-import tenda.devices.LinkInfo
-import tenda.ffi.PeripheralLink
+import tenda.pos.PeripheralLink
 import tenda.pos.TendaException
-import tenda.devices.WriteMode
 
 /**
  * A byte link to a BLE receipt printer or card reader over the phone's own Bluetooth stack. The
@@ -36,6 +34,7 @@ class BleGattLink(
     private var gatt: BluetoothGatt? = null
     private var writable: BluetoothGattCharacteristic? = null
     private var withResponse = false
+    private var notifies = false
     private var mtu = DEFAULT_MTU
     private val connected = Semaphore(0)
     private val servicesFound = Semaphore(0)
@@ -73,7 +72,8 @@ class BleGattLink(
         }
     }
 
-    override fun connect(): LinkInfo {
+    /** Opens the link; returns the ATT MTU (each write carries at most MTU − 3 bytes). */
+    override fun connect(): UShort {
         disconnect()
         val g = device.connectGatt(context, false, callback, BluetoothDevice.TRANSPORT_LE)
             ?: throw TendaException.Peripheral(role.label(), "Bluetooth is off")
@@ -87,15 +87,14 @@ class BleGattLink(
         writable = pair
         withResponse = pair.properties and BluetoothGattCharacteristic.PROPERTY_WRITE_NO_RESPONSE == 0
         if (g.requestMtu(WANTED_MTU)) await(mtuChanged, "did not answer the MTU request")
-        val canRead = pair.properties and BluetoothGattCharacteristic.PROPERTY_NOTIFY != 0
-        if (canRead) enableNotifications(g, pair)
-        return LinkInfo(
-            peripheral = device.address,
-            mtu = mtu.toUShort(),
-            writeMode = if (withResponse) WriteMode.WITH_RESPONSE else WriteMode.WITHOUT_RESPONSE,
-            canRead = canRead,
-        )
+        notifies = pair.properties and BluetoothGattCharacteristic.PROPERTY_NOTIFY != 0
+        if (notifies) enableNotifications(g, pair)
+        return mtu.toUShort()
     }
+
+    override fun acknowledgesWrites(): Boolean = withResponse
+
+    override fun canRead(): Boolean = notifies
 
     override fun disconnect() {
         gatt?.let {

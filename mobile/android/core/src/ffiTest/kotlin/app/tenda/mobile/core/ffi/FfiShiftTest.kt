@@ -135,7 +135,11 @@ class FfiShiftTest {
 
                 val onServer = stack.serverSales()
                 assertEquals(3, onServer.size, "each sale on the server exactly once: $onServer")
-                assertEquals(setOf(online.localNumber, cash.localNumber, card.localNumber), onServer.map { it["local_number"] as Long }.toSet())
+                // The server's JSON carries local numbers as text (64-bit safe).
+                assertEquals(
+                    setOf(online.localNumber, cash.localNumber, card.localNumber).map { it.toString() }.toSet(),
+                    onServer.map { it["local_number"].toString() }.toSet(),
+                )
 
                 // The app process is killed mid-shift: a separate JVM sells offline and halts.
                 stack.cut()
