@@ -25,7 +25,13 @@ object KilledShift {
             val ticket = repository.scan(code).getOrThrow()
             // The register session survives the restart; opening it again is refused as already open.
             repository.openRegister(Money(0), manager).onFailure { check((it as PosFailure).code == "invalid_state") { it } }
-            val sale = repository.checkout(listOf(PaymentRequest.Cash(ticket.total, ticket.total))).getOrThrow()
+            val payment = listOf(PaymentRequest.Cash(ticket.total, ticket.total))
+            // The link is down again: SEFAZ is unreachable, and the manager authorizes contingency.
+            val sale = repository.checkout(payment).recoverCatching { failure ->
+                if (failure != PosFailure.ContingencyRequired) throw failure
+                repository.enterContingency("Internet da loja fora do ar outra vez", manager).getOrThrow()
+                repository.checkout(payment).getOrThrow()
+            }.getOrThrow()
             println(sale.saleId)
             System.out.flush()
         }
