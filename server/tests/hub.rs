@@ -8,24 +8,17 @@ mod cuttable;
 #[path = "support/tills.rs"]
 mod tills;
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{Backend, PgCluster, TestServer};
 use cuttable::CuttableLink;
 use serde_json::json;
-use tenda_domain::{
-    Actor, Cart, CustomerId, DeviceId, Payment, ProductId, Quantity, SaleHeader, SaleId, UserId,
-};
-use tenda_server::hub::{HubConfig, RunningHub, start_hub};
-use tenda_server::{DatabaseLocation, TlsFiles};
-use tenda_store::{DbKey, SaleCommit, Store};
-use tenda_sync::engine::{self, EngineConfig, SyncEvent, SyncHandle, SyncListener};
-use tenda_sync::protocol::{EnrollResponse, hub_setting_key};
+use tenda_domain::SaleId;
+use tenda_server::hub::{HubConfig, start_hub};
+use tenda_server::DatabaseLocation;
+use tenda_sync::protocol::EnrollResponse;
 use tills::{Till, hub_call, hub_code, restart_the_hub, start_the_hub, until};
-use tokio::sync::watch;
 use uuid::Uuid;
 
 async fn stock_level_at_cloud(cloud: &TestServer, branch: Uuid, product: Uuid) -> i64 {
