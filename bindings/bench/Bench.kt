@@ -9,7 +9,7 @@ import tenda.pos.KeyStore
 import tenda.pos.EnrollmentRequest
 import tenda.pos.PaymentRequest
 import tenda.pos.PosStatus
-import tenda.pos.Secret
+import tenda.domain.Secret
 import tenda.pos.StatusListener
 import tenda.test.Json
 import tenda.test.TestStack

@@ -156,13 +156,14 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
         diesel::update(stores::table.find(&store_id))
             .set(stores::change_seq.eq(stores::change_seq))
             .execute(c)?;
+        // Series 0 marks a store hub's code: hubs issue no notes, so a branch's hubs share it.
         let taken: i64 = devices::table
             .filter(devices::store_id.eq(&store_id))
             .filter(devices::nfce_series.eq(series))
             .filter(devices::revoked.eq(false))
             .count()
             .get_result(c)?;
-        if taken > 0 {
+        if series != 0 && taken > 0 {
             return Err(Error::Conflict(format!(
                 "NFC-e series {series} already belongs to an active device; revoke it or issue \
                  a code for another series"

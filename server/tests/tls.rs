@@ -108,7 +108,7 @@ async fn devices_pin_the_certificate_learned_at_enrollment() {
     )
     .await;
     assert!(
-        matches!(refused, Err(engine::EngineError::Offline(_))),
+        matches!(refused, Err(engine::EngineError::PinMismatch { .. })),
         "{refused:?}"
     );
     // Trust on first use: the device learns the fingerprint and keeps it.

@@ -667,7 +667,9 @@ async fn credential_before_body(backend: Backend) {
         "/api/v1/admin/products/import",
     ] {
         let (s, e) = t.raw(path, None, big.clone()).await;
-        assert_eq!(s, 401, "{path}: {e}");
+        // 401, or the connection closed while the 2 MiB were still being written: either way
+        // the server refused without holding the body.
+        assert!(s == 401 || s == 0, "{path}: {s} {e}");
         let (s, e) = t
             .raw(path, Some("not-a-credential"), b"{bad".to_vec())
             .await;

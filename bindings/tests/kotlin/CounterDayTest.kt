@@ -24,7 +24,7 @@ import tenda.pos.LinkState
 import tenda.pos.PaymentRequest
 import tenda.pos.SaleOutcome
 import tenda.pos.SefazMode
-import tenda.pos.Secret
+import tenda.domain.Secret
 import tenda.pos.TendaException
 
 /** A day at the counter from Kotlin on the JVM, against a real tenda-server and the SEFAZ

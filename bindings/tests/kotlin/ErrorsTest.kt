@@ -22,7 +22,7 @@ import tenda.ffi.open
 import tenda.pos.EnrollmentRequest
 import tenda.pos.PaymentRequest
 import tenda.pos.PeripheralState
-import tenda.pos.Secret
+import tenda.domain.Secret
 import tenda.pos.TendaException
 
 /** Errors arrive as `TendaException`s with their stable code and fields; the status Flow stops

@@ -16,7 +16,7 @@ import tenda.pos.OpenConfig
 import tenda.pos.SefazRoute
 import tenda.pos.PeripheralLink
 import tenda.pos.PosStatus
-import tenda.pos.Secret
+import tenda.domain.Secret
 import tenda.pos.StatusListener
 
 /** The running `tenda-test-stack`: a real tenda-server and the SEFAZ simulator on loopback. */

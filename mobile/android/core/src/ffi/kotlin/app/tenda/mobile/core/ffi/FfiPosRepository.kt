@@ -116,7 +116,7 @@ class FfiPosRepository private constructor(
         Result.failure(PosFailure.InvalidState(function, "the core's bindings do not export $function yet"))
 
     override suspend fun signIn(login: String, pin: String): Result<Operator> =
-        call { pos.signIn(login, tenda.pos.Secret.Pin(pin)).toApi() }
+        call { pos.signIn(login, tenda.domain.Secret.Pin(pin)).toApi() }
 
     override suspend fun signOut(): Result<Unit> = call { pos.signOut() }
 

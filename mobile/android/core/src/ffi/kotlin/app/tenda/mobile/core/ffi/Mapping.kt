@@ -88,7 +88,7 @@ internal fun tenda.pos.TicketView.toApi(customers: Map<String, Customer>) = Tick
     customer = customerId?.let { customers[it] },
 )
 
-internal fun Approval.toFfi() = tenda.pos.Approval(login, tenda.pos.Secret.Pin(secret))
+internal fun Approval.toFfi() = tenda.pos.Approval(login, tenda.domain.Secret.Pin(secret))
 
 internal fun Discount.toFfi(): tenda.domain.Discount = when (this) {
     is Discount.Amount -> tenda.domain.Discount.Amount(amount.centavos)

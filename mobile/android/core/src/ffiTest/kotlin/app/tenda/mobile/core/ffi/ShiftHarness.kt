@@ -17,7 +17,7 @@ import kotlinx.coroutines.withTimeout
 import tenda.pos.Approval
 import tenda.pos.EnrollmentRequest
 import tenda.ffi.SefazAccess
-import tenda.pos.Secret
+import tenda.domain.Secret
 
 /**
  * Presenters on a single "main" thread, as on a phone, over the real core: events are handed to
