@@ -118,6 +118,7 @@ struct LoginRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginResponse {
     pub token: String,
     pub user_id: Uuid,
@@ -180,6 +181,7 @@ async fn login(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BranchView {
     pub id: Uuid,
     pub name: String,
@@ -483,6 +485,7 @@ async fn update_product(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportResult {
     pub imported: usize,
 }
@@ -627,6 +630,7 @@ async fn update_customer(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserView {
     pub id: Uuid,
     pub name: String,
@@ -800,6 +804,7 @@ async fn update_user(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceView {
     pub id: Uuid,
     pub name: String,
@@ -1008,6 +1013,7 @@ async fn put_setting(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleView {
     pub id: Uuid,
     pub folio: i64,
@@ -1280,6 +1286,7 @@ async fn overdraft(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditView {
     pub actor: String,
     pub action: String,

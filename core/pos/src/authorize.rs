@@ -11,6 +11,8 @@ use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Operator {
     pub user_id: UserId,
     pub name: String,

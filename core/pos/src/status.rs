@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::contingency::FiscalState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LinkState {
     Online,
     Offline,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SefazMode {
     Normal,
     ContingencyRequired,
@@ -33,6 +35,7 @@ impl From<&FiscalState> for SefazMode {
 
 /// A peripheral as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PeripheralState {
     NotConfigured,
     Ready,
@@ -45,6 +48,7 @@ pub enum PeripheralState {
 
 /// How close the oldest pending contingency note is to its transmission deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DeadlineAlarm {
     /// Half of the window has passed.
     Half,
@@ -77,6 +81,7 @@ pub fn deadline_alarm(
 
 /// Something that needs the internet, and why, shown before the seller tries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OfflineLimitation {
     pub feature: String,
     pub reason: String,
@@ -106,12 +111,14 @@ pub fn offline_limitations() -> Vec<OfflineLimitation> {
 
 /// Records received of a pull round; `total` is known from the first page on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PullProgress {
     pub received: u64,
     pub total: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PosStatus {
     pub link: LinkState,
     pub sefaz: SefazMode,

@@ -24,6 +24,8 @@ use crate::reports::payment_kind;
 
 /// The sale's note as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteSummary {
     pub number: u32,
     pub series: u16,
@@ -37,6 +39,8 @@ pub struct NoteSummary {
 
 /// What a checkout produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleOutcome {
     pub sale_id: SaleId,
     pub local_number: u64,

@@ -32,6 +32,8 @@ pub struct AuditFilter {
 
 /// One audit entry as the report prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRow {
     pub seq: u64,
     pub actor: String,
@@ -45,6 +47,8 @@ pub struct AuditRow {
 
 /// The audit log report: the matching entries and whether the whole chain verifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditReport {
     pub entries: Vec<AuditRow>,
     pub chain_intact: bool,

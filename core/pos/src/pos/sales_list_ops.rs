@@ -20,6 +20,8 @@ use crate::reports::payment_kind;
 
 /// A sale's note as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleNoteState {
     pub number: u32,
     pub series: u16,
@@ -34,6 +36,8 @@ pub struct SaleNoteState {
 
 /// One row of the offline sales list.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
     pub local_number: u64,
@@ -46,6 +50,8 @@ pub struct OfflineSaleRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleLineRow {
     pub name: String,
     pub sku: String,
@@ -57,6 +63,8 @@ pub struct SaleLineRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
     pub amount: Money,
@@ -66,6 +74,8 @@ pub struct SalePaymentRow {
 
 /// One sale in full, for the sale screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
     pub lines: Vec<SaleLineRow>,
@@ -76,6 +86,8 @@ pub struct SaleDetail {
 
 /// What a reprint did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
     pub printed: bool,
@@ -84,6 +96,8 @@ pub struct ReprintOutcome {
 
 /// What "sync now" started or did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one
     /// sale syncs with everything recorded before it).

@@ -11,6 +11,8 @@ use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductView {
     pub id: String,
     pub sku: String,
@@ -24,6 +26,8 @@ pub struct ProductView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketLineView {
     pub index: u32,
     pub name: String,
@@ -36,6 +40,8 @@ pub struct TicketLineView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,
     pub gross: Money,

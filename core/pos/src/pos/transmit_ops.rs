@@ -30,6 +30,8 @@ struct SupersededNote {
 
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransmissionSummary {
     pub sent: u32,
     pub authorized: u32,

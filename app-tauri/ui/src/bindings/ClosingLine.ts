@@ -1,0 +1,5 @@
+// TEMPORARY hand copy until the generated bindings replace it.
+import type { Money } from "./Money";
+import type { PaymentKind } from "./PaymentKind";
+
+export type ClosingLine = { kind: PaymentKind, expected: Money, counted: Money, difference: Money, };
