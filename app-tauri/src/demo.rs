@@ -99,6 +99,9 @@ impl Store {
                 .unwrap_or_default(),
             device_name: "Caixa 1".into(),
             server_url: self.server_url.clone(),
+            // NFC-e stores are Brazilian; a store abroad would carry its own in its settings.
+            locale: "pt-BR".into(),
+            currency: "BRL".into(),
             demo: self.demo.as_ref().map(|d| DemoInfo {
                 users: d.users.clone(),
                 owner_login: "dona".into(),

@@ -81,6 +81,10 @@ pub struct AppInfo {
     pub store_name: String,
     pub device_name: String,
     pub server_url: String,
+    /// The store's locale and currency: money, quantities and dates are shown in them whatever
+    /// language the person reads.
+    pub locale: String,
+    pub currency: String,
     /// Demo mode: the people and codes to try, the owner's back-office password.
     pub demo: Option<DemoInfo>,
 }
@@ -196,4 +200,42 @@ pub struct RegisterReports {
     pub sales_by_method: Vec<tenda_pos::reports::SalesByMethodRow>,
     pub contingency_notes: Vec<tenda_pos::reports::ContingencyNoteRow>,
     pub audit: tenda_pos::AuditReport,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The UI branches on `code` and interpolates `fields`; both must carry the core's data.
+    #[test]
+    fn a_refusal_keeps_its_code_and_fields() {
+        let e = UiError::from(PosError::WrongCredentials {
+            remaining_attempts: 3,
+        });
+        assert_eq!(e.code, "wrong_credentials");
+        assert_eq!(e.fields["remaining_attempts"], "3");
+
+        let e = UiError::from(PosError::LockedOut {
+            until: "2026-01-01T10:00:00Z".into(),
+        });
+        assert_eq!(e.code, "locked_out");
+        assert_eq!(e.fields["until"], "2026-01-01T10:00:00Z");
+
+        let e = UiError::from(PosError::invalid("consumer_tax_id", "check digits"));
+        assert_eq!(e.code, "invalid_input");
+        assert_eq!(e.fields["field"], "consumer_tax_id");
+
+        let e = UiError::from(PosError::ContingencyRequired);
+        assert_eq!(e.code, "contingency_required");
+        assert!(e.fields.is_empty());
+    }
+
+    #[test]
+    fn errors_serialize_as_the_ui_reads_them() {
+        let json = serde_json::to_value(UiError::from(PosError::offline("pix", "no link")))
+            .expect("serializes");
+        assert_eq!(json["code"], "offline");
+        assert_eq!(json["fields"]["what"], "pix");
+        assert_eq!(json["fields"]["why"], "no link");
+    }
 }

@@ -9,6 +9,7 @@ import { StatusBar } from "./counter/StatusBar";
 import { QuitGuard } from "./counter/QuitGuard";
 import { languages, type Language } from "./i18n";
 import { errorText } from "./state";
+import { setStoreLocale } from "./format";
 
 // The back office (charts, the big table) loads on first use, keeping the counter's start light.
 const BackOffice = lazy(() => import("./backoffice/BackOffice").then((m) => ({ default: m.BackOffice })));
@@ -26,6 +27,7 @@ export function App() {
     backend
       .appInfo()
       .then(async (i) => {
+        setStoreLocale(i.locale, i.currency);
         setInfo(i);
         setStatus(await backend.status());
         unlisten = await backend.onStatus(setStatus);
@@ -34,12 +36,16 @@ export function App() {
     return () => unlisten?.();
   }, [backend]);
 
-  // Deadlines count down even when nothing else changes.
-  const [, setTick] = useState(0);
+  // Deadlines count down even when nothing else changes; every few seconds the status is also
+  // read again, in case a change reached the store without an event.
+  const [tick, setTick] = useState(0);
   useEffect(() => {
     const id = setInterval(() => setTick((n) => n + 1), 1000);
     return () => clearInterval(id);
   }, []);
+  useEffect(() => {
+    if (info && tick % 3 === 0) void backend.status().then(setStatus, () => undefined);
+  }, [tick]);
 
   const languageSwitch = (
     <label className="lang">

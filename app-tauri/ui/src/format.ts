@@ -1,7 +1,16 @@
 // Formatting with Intl: money is integer centavos end to end; only display divides, and parsing
 // builds centavos from the typed digits (never through a float).
 
-export function formatMoney(centavos: number, locale: string, currency = "BRL"): string {
+/// Money, quantities and dates follow the store's locale and currency whatever language the
+/// person reads (an NFC-e store in Brazil shows R$ 1.234,56 to everyone). Set from AppInfo.
+export const store = { locale: "pt-BR", currency: "BRL" };
+
+export function setStoreLocale(locale: string, currency: string) {
+  store.locale = locale;
+  store.currency = currency;
+}
+
+export function formatMoney(centavos: number, locale: string = store.locale, currency: string = store.currency): string {
   const fmt = new Intl.NumberFormat(locale, { style: "currency", currency });
   // Split into integer reais and centavos so no fractional arithmetic happens on our side.
   const negative = centavos < 0;
@@ -35,7 +44,7 @@ export function parseMoney(text: string): number | null {
 }
 
 /// Quantity in thousandths shown as units ("1", "1,25").
-export function formatQuantity(thousandths: number, locale: string): string {
+export function formatQuantity(thousandths: number, locale: string = store.locale): string {
   const whole = Math.trunc(thousandths / 1000);
   const frac = Math.abs(thousandths % 1000);
   const sep = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
@@ -51,15 +60,15 @@ export function parseQuantity(text: string): number | null {
   return Number(m[1]) * 1000 + Number((m[2] ?? "").padEnd(3, "0"));
 }
 
-export function formatTime(iso: string | number | Date, locale: string): string {
+export function formatTime(iso: string | number | Date, locale: string = store.locale): string {
   return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
-export function formatDateTime(iso: string | number | Date, locale: string): string {
+export function formatDateTime(iso: string | number | Date, locale: string = store.locale): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso));
 }
 
-export function formatNumber(n: number, locale: string): string {
+export function formatNumber(n: number, locale: string = store.locale): string {
   return new Intl.NumberFormat(locale).format(n);
 }
 

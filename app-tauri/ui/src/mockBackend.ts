@@ -10,7 +10,7 @@ import type { UiError } from "./bindings/UiError";
 
 const refuse = (code: string, fields: Record<string, string> = {}): UiError => ({ code, fields, message: code });
 
-export function mockBackend(products: ProductView[] = sampleProducts()): Backend & { failures: number } {
+export function mockBackend(products: ProductView[] = sampleProducts(), catalogSize = 300_000): Backend & { failures: number } {
   let failures = 0;
   let lockedUntil = 0;
   let operator: { user_id: string; name: string; role: "seller" | "manager" | "owner" } | null = null;
@@ -48,6 +48,8 @@ export function mockBackend(products: ProductView[] = sampleProducts()): Backend
       store_name: "Mercadinho Teste",
       device_name: "Caixa 1",
       server_url: "http://127.0.0.1:1",
+      locale: "pt-BR",
+      currency: "BRL",
       demo: {
         users: [{ name: "Bia", login: "bia", role: "seller", pin: "1357" }],
         owner_login: "dona",
@@ -127,26 +129,56 @@ export function mockBackend(products: ProductView[] = sampleProducts()): Backend
       throw refuse("bluetooth_unavailable");
     },
     quitCheck: async () => ({ unsynced_sales: 0, pending_notes: 0 }),
-    registerReports: unsupported,
-    boLogin: unsupported,
-    boProducts: unsupported,
-    boImportCsv: unsupported,
+    registerReports: async () => ({
+      sales_by_method: [
+        { day: "2026-01-10", kind: "Cash", sales: 3, amount: 12_350 },
+        { day: "2026-01-10", kind: "Card", sales: 2, amount: 8_990 },
+      ],
+      contingency_notes: [],
+      audit: { entries: [], chain_intact: true, verification: "0 entries" },
+    }),
+    // The back office over a synthetic store: a catalog of `catalogSize` products made on demand.
+    boLogin: async () => ({ token: "t", user_id: "u0", role: "owner", expires_at: 0 }),
+    boProducts: async (search, offset, limit) => {
+      const out = [];
+      for (let i = offset; i < Math.min(catalogSize, offset + limit); i++) {
+        const name = `Produto ${String(i).padStart(6, "0")}`;
+        if (search && !name.toLowerCase().includes(search.toLowerCase())) continue;
+        out.push({ id: `p${i}`, sku: `SKU${String(i).padStart(6, "0")}`, gtin: null, name, unit: "UN", price_cents: 100 + (i % 5000), fiscal: {}, active: true, version: 1 });
+      }
+      return out;
+    },
+    boImportCsv: async (csv) => {
+      const rows = csv.split("\n").slice(1).filter((l) => l.trim());
+      const errors = rows.flatMap((r, i) => (r.split(",")[4] && isNaN(Number(r.split(",")[4])) ? [{ line: i + 2, message: "price: not a number" }] : []));
+      return { imported: rows.length - errors.length, errors };
+    },
     onImportProgress: async () => () => undefined,
-    boBranches: unsupported,
-    boSetBranchPrice: unsupported,
-    boCustomers: unsupported,
-    boSaveCustomer: unsupported,
-    boUsers: unsupported,
-    boCreateUser: unsupported,
-    boDevices: unsupported,
-    boRevokeDevice: unsupported,
-    boEnrollmentCode: unsupported,
-    boSettings: unsupported,
-    boPutSetting: unsupported,
-    boSales: unsupported,
-    boOversold: unsupported,
-    boOverdraft: unsupported,
-    boAudit: unsupported,
+    boBranches: async () => [{ id: "b1", name: "Matriz" }],
+    boSetBranchPrice: async () => ({}),
+    boCustomers: async () => [{ id: "c1", name: "Maria", tax_id: "52998224725", phone: null, overdraft_limit_cents: 50_000, balance_cents: -1_200, active: true, version: 1 }],
+    boSaveCustomer: async () => ({}),
+    boUsers: async () => [{ id: "u1", name: "Bia", login: "bia", role: "seller", active: true, version: 1 }],
+    boCreateUser: async () => ({}),
+    boDevices: async () => [{ id: "d1", name: "Caixa 1", branch_id: "b1", nfce_series: 1, last_seq: 10, revoked: false, enrolled_at: Date.now(), last_seen_at: Date.now() }],
+    boRevokeDevice: async () => ({}),
+    boEnrollmentCode: async () => ({ code: "ABCD-EFGH-IJKL", branch_id: "b1", nfce_series: 2, expires_at: Date.now() + 3_600_000 }),
+    boSettings: async () => ({ "policy.seller_discount_limit_bp": "500" }),
+    boPutSetting: async (key, value) => {
+      if (key.endsWith("_bp") && !/^\d+$/.test(value)) throw refuse("invalid_input", { field: key, reason: "must be a whole number of basis points" });
+      return {};
+    },
+    boSales: async () => {
+      const now = Date.now();
+      return Array.from({ length: 40 }, (_, i) => ({
+        id: `s${i}`, folio: i + 1, branch_id: "b1", device_id: "d1", device_seq: i + 1, local_number: String(i + 1), customer_id: null,
+        total_cents: 1_000 + ((i * 7919) % 9_000), on_account_cents: 0, fiscal_status: "authorized", access_key: null,
+        recorded_at: now - ((i * 37) % 72) * 3_600_000 / 3, received_at: now,
+      }));
+    },
+    boOversold: async () => [],
+    boOverdraft: async () => [],
+    boAudit: async () => [{ actor: "dona", action: "setting.put", subject: "policy.seller_discount_limit_bp", outcome: "ok", at: Date.now() }],
   };
   return backend;
 }

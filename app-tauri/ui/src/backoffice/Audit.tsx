@@ -10,7 +10,7 @@ import { Message } from "../ui";
 import type { OwnerSession } from "./BackOffice";
 
 export function Audit({ owner }: { owner: OwnerSession }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [server, setServer] = useState<AuditView[]>([]);
   const [register, setRegister] = useState<AuditReport | null>(null);
@@ -51,7 +51,7 @@ export function Audit({ owner }: { owner: OwnerSession }) {
                   <td>{e.seq}</td>
                   <td>{e.action}</td>
                   <td>{e.outcome}</td>
-                  <td>{formatDateTime(e.at, i18n.language)}</td>
+                  <td>{formatDateTime(e.at)}</td>
                 </tr>
               ))}
             </tbody>
@@ -76,7 +76,7 @@ export function Audit({ owner }: { owner: OwnerSession }) {
                   <td>{e.action}</td>
                   <td>{e.subject}</td>
                   <td>{e.outcome}</td>
-                  <td>{formatDateTime(e.at, i18n.language)}</td>
+                  <td>{formatDateTime(e.at)}</td>
                 </tr>
               ))}
             </tbody>

@@ -4,7 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ImportReport } from "../bindings/ImportReport";
 import { asUiError, type CatalogProduct, type ImportProgress } from "../backend";
 import { useBackend } from "../context";
-import { formatMoney } from "../format";
+import { formatMoney, formatNumber } from "../format";
 import { errorText } from "../state";
 import { Message } from "../ui";
 
@@ -14,7 +14,7 @@ const ROW = 30;
 /// The whole catalog in a virtualized table: only the visible rows exist in the page; pages of
 /// 500 load as they come into view (and the next one ahead of the scroll).
 export function Catalog() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [search, setSearch] = useState("");
   const pages = useRef(new Map<number, CatalogProduct[]>());
@@ -26,6 +26,7 @@ export function Catalog() {
   const [report, setReport] = useState<ImportReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const generation = useRef(0);
+  const totalKnown = useRef(false);
   const parent = useRef<HTMLDivElement>(null);
 
   const loadPage = useCallback(
@@ -38,9 +39,10 @@ export function Catalog() {
         if (gen !== generation.current) return;
         pages.current.set(page, rows);
         if (rows.length < PAGE) {
+          totalKnown.current = true;
           setCount(page * PAGE + rows.length);
           setComplete(true);
-        } else setCount((c) => Math.max(c, (page + 2) * PAGE));
+        } else if (!totalKnown.current) setCount((c) => Math.max(c, (page + 2) * PAGE));
         setVersion((v) => v + 1);
       } catch (e) {
         setError(errorText(t, asUiError(e)));
@@ -57,7 +59,32 @@ export function Catalog() {
     loading.current = new Set();
     setCount(PAGE);
     setComplete(false);
+    totalKnown.current = false;
     void loadPage(0);
+    // The API pages without a total: find it by galloping then bisecting on one-row pages, so
+    // the scrollbar spans the whole catalog from the start.
+    const gen = generation.current;
+    void (async () => {
+      const exists = async (i: number) => (await backend.boProducts(search, i, 1)).length > 0;
+      let lo = 0;
+      let hi = PAGE;
+      while (await exists(hi)) {
+        lo = hi;
+        hi *= 2;
+        if (gen !== generation.current) return;
+      }
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (await exists(mid)) lo = mid;
+        else hi = mid;
+        if (gen !== generation.current) return;
+      }
+      if (gen === generation.current) {
+        totalKnown.current = true;
+        setCount((await exists(0)) ? lo + 1 : 0);
+        setComplete(true);
+      }
+    })().catch(() => undefined);
   }, [search, loadPage]);
 
   const rows = useVirtualizer({ count, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 20 });
@@ -83,7 +110,7 @@ export function Catalog() {
       <div className="toolbar">
         <input data-testid="catalog-search" placeholder={t("bo.catalog.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
         <span className="muted" data-testid="catalog-loaded">
-          {t("bo.catalog.loaded", { count: complete ? count : loaded })}
+          {complete ? t("bo.catalog.total", { n: formatNumber(count) }) : t("bo.catalog.loaded", { count: loaded })}
         </span>
         <label className="button">
           {t("bo.catalog.import")}
@@ -151,7 +178,7 @@ export function Catalog() {
                     <span>{p.gtin ?? ""}</span>
                     <span>{p.name}</span>
                     <span>{p.unit}</span>
-                    <span className="num">{formatMoney(p.price_cents, i18n.language)}</span>
+                    <span className="num">{formatMoney(p.price_cents)}</span>
                   </>
                 ) : (
                   <span className="muted">…</span>

@@ -8,7 +8,7 @@ import { errorText } from "../state";
 import { Message } from "../ui";
 
 export function Customers() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [rows, setRows] = useState<CustomerView[]>([]);
   const [name, setName] = useState("");
@@ -17,7 +17,7 @@ export function Customers() {
   const [edit, setEdit] = useState<CustomerView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
   const load = () => backend.boCustomers().then(setRows);
   useEffect(() => void load(), [backend]);
   return (
@@ -40,7 +40,7 @@ export function Customers() {
               <td className="num">{money(c.overdraft_limit_cents)}</td>
               <td className="num">{money(c.balance_cents)}</td>
               <td>
-                <button onClick={() => { setEdit(c); setName(c.name); setTaxId(c.tax_id ?? ""); setLimit(formatMoney(c.overdraft_limit_cents, i18n.language)); }}>✎</button>
+                <button onClick={() => { setEdit(c); setName(c.name); setTaxId(c.tax_id ?? ""); setLimit(formatMoney(c.overdraft_limit_cents)); }}>✎</button>
               </td>
             </tr>
           ))}

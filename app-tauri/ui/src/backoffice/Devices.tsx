@@ -11,7 +11,7 @@ import { errorText } from "../state";
 import { Message } from "../ui";
 
 export function Devices() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [rows, setRows] = useState<DeviceView[]>([]);
   const [branches, setBranches] = useState<BranchView[]>([]);
@@ -48,7 +48,7 @@ export function Devices() {
             <tr key={d.id}>
               <td>{d.name}</td>
               <td>{d.nfce_series}</td>
-              <td>{d.last_seen_at ? formatDateTime(d.last_seen_at, i18n.language) : t("bo.devices.never")}</td>
+              <td>{d.last_seen_at ? formatDateTime(d.last_seen_at) : t("bo.devices.never")}</td>
               <td>{d.revoked ? "✓" : ""}</td>
               <td>
                 {!d.revoked && (
@@ -81,7 +81,7 @@ export function Devices() {
       </button>
       {code && (
         <div className="code-box" data-testid="enrollment-code">
-          <p>{t("bo.devices.codeFor", { time: formatDateTime(code.expires_at, i18n.language) })}</p>
+          <p>{t("bo.devices.codeFor", { time: formatDateTime(code.expires_at) })}</p>
           <code className="big">{code.code}</code>
           {qr && <img src={qr} alt="QR" />}
         </div>

@@ -8,7 +8,7 @@ import { errorText } from "../state";
 import { Message } from "../ui";
 
 export function Prices() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [branches, setBranches] = useState<BranchView[]>([]);
   const [branch, setBranch] = useState("");
@@ -47,8 +47,8 @@ export function Prices() {
       <ul className="picker">
         {found.map((p) => (
           <li key={p.id}>
-            <button className={product?.id === p.id ? "active" : ""} onClick={() => { setProduct(p); setPrice(formatMoney(p.price_cents, i18n.language)); }}>
-              {p.sku} — {p.name} ({formatMoney(p.price_cents, i18n.language)})
+            <button className={product?.id === p.id ? "active" : ""} onClick={() => { setProduct(p); setPrice(formatMoney(p.price_cents)); }}>
+              {p.sku} — {p.name} ({formatMoney(p.price_cents)})
             </button>
           </li>
         ))}

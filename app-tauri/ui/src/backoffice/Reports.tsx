@@ -6,7 +6,7 @@ import type { OversoldItem } from "../bindings/server/OversoldItem";
 import type { SaleView } from "../bindings/server/SaleView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
-import { formatDateTime, formatMoney, formatQuantity } from "../format";
+import { formatDateTime, formatMoney, formatQuantity, store } from "../format";
 import { salesPerDay, salesPerHour } from "../reports";
 import { errorText } from "../state";
 import { Message } from "../ui";
@@ -21,7 +21,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
   const [overdraft, setOverdraft] = useState<OverdraftItem[]>([]);
   const [register, setRegister] = useState<RegisterReports | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
   useEffect(() => {
     (async () => {
       try {
@@ -62,7 +62,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
               xAxis: { type: "category", data: perHour.cents.map((_, h) => `${h}h`) },
               yAxis: moneyAxis,
               series: [{ type: "bar", data: perHour.cents, itemStyle: { color: "#1f7a4d" } }],
-              grid: { left: 80, right: 10, top: 10, bottom: 30 },
+              grid: { left: 10, right: 10, top: 10, bottom: 10, containLabel: true },
             }}
           />
         </section>
@@ -73,10 +73,10 @@ export function Reports({ owner }: { owner: OwnerSession }) {
             option={{
               animation: false,
               tooltip: { trigger: "axis", valueFormatter: (v) => money(Number(v)) },
-              xAxis: { type: "category", data: perDay.days.map((d) => new Intl.DateTimeFormat(i18n.language, { day: "2-digit", month: "2-digit" }).format(new Date(`${d}T12:00:00`))) },
+              xAxis: { type: "category", data: perDay.days.map((d) => new Intl.DateTimeFormat(store.locale, { day: "2-digit", month: "2-digit" }).format(new Date(`${d}T12:00:00`))) },
               yAxis: moneyAxis,
               series: [{ type: "bar", data: perDay.cents, itemStyle: { color: "#2d6cdf" } }],
-              grid: { left: 80, right: 10, top: 10, bottom: 30 },
+              grid: { left: 10, right: 10, top: 10, bottom: 10, containLabel: true },
             }}
           />
         </section>
@@ -88,7 +88,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
               animation: false,
               tooltip: { trigger: "item", valueFormatter: (v) => money(Number(v)) },
               legend: { bottom: 0 },
-              series: [{ type: "pie", radius: ["35%", "65%"], data: byMethod, label: { formatter: (p: { name: string; value: unknown }) => `${p.name}\n${money(Number(p.value))}` } }],
+              series: [{ type: "pie", radius: ["35%", "65%"], data: byMethod, label: { lineHeight: 16, formatter: (p: { name: string; value: unknown }) => `${p.name}\n${money(Number(p.value))}` } }],
             }}
           />
         </section>
@@ -117,7 +117,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
                   itemStyle: { color: "#d08000" },
                 },
               ],
-              grid: { left: 60, right: 10, top: 20, bottom: 40 },
+              grid: { left: 10, right: 10, top: 24, bottom: 36, containLabel: true },
             }}
           />
           <table className="grid small">
@@ -133,10 +133,10 @@ export function Reports({ owner }: { owner: OwnerSession }) {
               {notes.map((n) => (
                 <tr key={n.access_key}>
                   <td>{n.number}</td>
-                  <td>{formatDateTime(n.emitted_at, i18n.language)}</td>
-                  <td>{formatDateTime(n.deadline, i18n.language)}</td>
+                  <td>{formatDateTime(n.emitted_at)}</td>
+                  <td>{formatDateTime(n.deadline)}</td>
                   <td>
-                    {n.authorized_at ? formatDateTime(n.authorized_at, i18n.language) : n.status}
+                    {n.authorized_at ? formatDateTime(n.authorized_at) : n.status}
                     {n.status_code === 150 && ` (${t("bo.reports.late")})`}
                   </td>
                 </tr>
@@ -154,7 +154,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
             <ul>
               {oversold.map((o) => (
                 <li key={o.branch_id + o.product_id}>
-                  {o.product_name ?? o.product_id}: {formatQuantity(o.quantity, i18n.language)}
+                  {o.product_name ?? o.product_id}: {formatQuantity(o.quantity)}
                 </li>
               ))}
             </ul>
@@ -190,7 +190,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
             {sales.slice(-50).reverse().map((s) => (
               <tr key={s.id} data-testid="bo-sale-row">
                 <td>{s.folio}</td>
-                <td>{formatDateTime(s.recorded_at, i18n.language)}</td>
+                <td>{formatDateTime(s.recorded_at)}</td>
                 <td className="num">{money(s.total_cents)}</td>
                 <td>{t(`noteStatus.${s.fiscal_status}` as "noteStatus.pending", { defaultValue: s.fiscal_status })}</td>
               </tr>

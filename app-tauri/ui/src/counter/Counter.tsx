@@ -46,7 +46,7 @@ const emptyTicket: TicketView = {
 };
 
 export function Counter({ info, status, active }: { info: AppInfo; status: PosStatus; active: boolean }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [operator, setOperator] = useState<Operator | null>(null);
   const [session, setSession] = useState<RegisterSession | null>(null);
@@ -60,7 +60,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
   const [dialog, setDialog] = useState<Dialogs>({ kind: "none" });
   const scanRef = useRef<HTMLInputElement>(null);
   const searchSeq = useRef(0);
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
 
   useEffect(() => {
     void backend.signedIn().then(setOperator);
@@ -333,7 +333,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
                 <td>{i + 1}</td>
                 <td>{l.name}</td>
                 <td className="num">
-                  {formatQuantity(l.quantity_thousandths, i18n.language)} {l.unit}
+                  {formatQuantity(l.quantity_thousandths)} {l.unit}
                 </td>
                 <td className="num">{money(l.unit_price)}</td>
                 <td className="num">{l.discount ? money(l.discount) : ""}</td>

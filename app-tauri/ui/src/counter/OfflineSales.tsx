@@ -13,13 +13,13 @@ type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<voi
 
 /// Sales on this register, nearest fiscal deadline first: detail, reprint, cancel, sync now.
 export function OfflineSales({ onClose, withManager }: { onClose: () => void; withManager: WithManager }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [rows, setRows] = useState<OfflineSaleRow[]>([]);
   const [detail, setDetail] = useState<SaleDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
   const load = async () => {
     const r = await backend.offlineSales();
     r.sort((a, b) => {
@@ -78,7 +78,7 @@ export function OfflineSales({ onClose, withManager }: { onClose: () => void; wi
               {rows.map((r) => (
                 <tr key={r.sale_id} data-testid="sale-row">
                   <td>#{r.local_number}</td>
-                  <td>{formatTime(r.created_at, i18n.language)}</td>
+                  <td>{formatTime(r.created_at)}</td>
                   <td className="num">{money(r.total)}</td>
                   <td data-testid="sale-note-status">
                     {r.voided
@@ -88,7 +88,7 @@ export function OfflineSales({ onClose, withManager }: { onClose: () => void; wi
                         : t("noteStatus.none")}
                     {r.note?.rejection && <div className="bad">{r.note.rejection}</div>}
                   </td>
-                  <td>{r.note?.deadline && r.note.status !== "authorized" ? formatDateTime(r.note.deadline, i18n.language) : ""}</td>
+                  <td>{r.note?.deadline && r.note.status !== "authorized" ? formatDateTime(r.note.deadline) : ""}</td>
                   <td>{r.synced ? t("sales.yes") : t("sales.no")}</td>
                   <td className="actions">
                     <button onClick={() => guard(async () => setDetail(await backend.saleDetail(r.sale_id)))}>{t("sales.detail")}</button>
@@ -123,7 +123,7 @@ export function OfflineSales({ onClose, withManager }: { onClose: () => void; wi
           <ul>
             {detail.lines.map((l, i) => (
               <li key={i}>
-                {formatQuantity(l.quantity_thousandths, i18n.language)} {l.unit} × {l.name} = {money(l.total)}
+                {formatQuantity(l.quantity_thousandths)} {l.unit} × {l.name} = {money(l.total)}
               </li>
             ))}
           </ul>

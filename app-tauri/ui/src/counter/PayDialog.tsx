@@ -13,12 +13,12 @@ import { cashPayment, errorText, paymentAmount, paymentProgress } from "../state
 import { AutoFocusInput, Dialog, Message } from "../ui";
 
 export function PayDialog({ ticket, status, onCancel, onPaid }: { ticket: TicketView; status: PosStatus; onCancel: () => void; onPaid: (o: SaleOutcome) => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
   const [payments, setPayments] = useState<PaymentRequest[]>([]);
   const progress = paymentProgress(ticket.total, payments);
-  const [amount, setAmount] = useState(formatMoney(ticket.total, i18n.language));
+  const [amount, setAmount] = useState(formatMoney(ticket.total));
   const [error, setError] = useState<string | null>(null);
   const [risk, setRisk] = useState<{ risk: CardOfflineRisk; kind: CardKind; amount: number } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -30,7 +30,7 @@ export function PayDialog({ ticket, status, onCancel, onPaid }: { ticket: Ticket
     } catch (e) {
       setError(errorText(t, asUiError(e)));
       setPayments([]);
-      setAmount(formatMoney(ticket.total, i18n.language));
+      setAmount(formatMoney(ticket.total));
     } finally {
       setBusy(false);
     }
@@ -40,7 +40,7 @@ export function PayDialog({ ticket, status, onCancel, onPaid }: { ticket: Ticket
     const all = [...payments, p];
     const left = paymentProgress(ticket.total, all).remaining;
     setPayments(all);
-    setAmount(formatMoney(left, i18n.language));
+    setAmount(formatMoney(left));
     setError(null);
     if (left === 0) await finish(all);
   };

@@ -8,7 +8,7 @@ import { errorText } from "../state";
 import { Dialog, Message } from "../ui";
 
 export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onClose: () => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const [png, setPng] = useState<string | null>(null);
   const [printed, setPrinted] = useState<{ ok: boolean; error: string | null }>({ ok: outcome.printed, error: outcome.print_error });
@@ -30,15 +30,15 @@ export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onCl
       <div className="receipt-layout">
         <div className="receipt-facts">
           <h3>{t("receipt.saleNumber", { number: outcome.local_number })}</h3>
-          <p className="big num" data-testid="receipt-total">{formatMoney(outcome.total, i18n.language)}</p>
-          {outcome.change > 0 && <p data-testid="receipt-change">{t("receipt.change", { amount: formatMoney(outcome.change, i18n.language) })}</p>}
+          <p className="big num" data-testid="receipt-total">{formatMoney(outcome.total)}</p>
+          {outcome.change > 0 && <p data-testid="receipt-change">{t("receipt.change", { amount: formatMoney(outcome.change) })}</p>}
           {note && (
             <p data-testid="receipt-note">
               {t("receipt.note", { number: note.number, series: note.series })} — {t(`noteStatus.${note.status}` as "noteStatus.pending")}
               {note.contingency && note.deadline && (
                 <>
                   <br />
-                  {t("receipt.contingencyNote", { deadline: formatDateTime(note.deadline, i18n.language) })}
+                  {t("receipt.contingencyNote", { deadline: formatDateTime(note.deadline) })}
                 </>
               )}
             </p>

@@ -48,13 +48,13 @@ export function OpenRegister({ onOpened, withManager, error }: { onOpened: (s: R
 const kinds: PaymentKind[] = ["Cash", "Card", "Pix", "CustomerAccount"];
 
 export function CloseRegister({ session, withManager, onClose }: { session: RegisterSession; withManager: WithManager; onClose: (closed: boolean) => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const tally = session.tally;
   const [counted, setCounted] = useState<Record<string, string>>({});
   const [report, setReport] = useState<ClosingReport | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const money = (c: number) => formatMoney(c, i18n.language);
+  const money = (c: number) => formatMoney(c);
   const submit = async () => {
     const amounts: CountedAmount[] = [];
     for (const k of kinds) {

@@ -16,7 +16,7 @@ function peripheral(t: ReturnType<typeof useTranslation>["t"], p: PeripheralStat
 
 /// Always at the bottom: the link, SEFAZ, the backlog and its nearest deadline, peripherals.
 export function StatusBar({ status, info }: { status: PosStatus; info: AppInfo }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const backend = useBackend();
   const offlineSince = useRef<number | null>(null);
   offlineSince.current = nextOfflineSince(offlineSince.current, status, Date.now());
@@ -31,7 +31,7 @@ export function StatusBar({ status, info }: { status: PosStatus; info: AppInfo }
 
   const link =
     status.link === "Offline"
-      ? t("status.offlineSince", { time: formatTime(offlineSince.current ?? Date.now(), i18n.language) })
+      ? t("status.offlineSince", { time: formatTime(offlineSince.current ?? Date.now()) })
       : status.pending_sync > 0
         ? t("status.syncing", { count: status.pending_sync })
         : t("status.online");

@@ -235,6 +235,7 @@ const en = {
       name: "Name",
       unit: "Unit",
       price: "Price",
+      total: "{{n}} products",
       loaded: "{{count}} products loaded",
       import: "Import CSV",
       importing: "Importing {{done}} of {{total}} rows…",

@@ -235,6 +235,7 @@ const es: Messages = {
       name: "Nombre",
       unit: "Unidad",
       price: "Precio",
+      total: "{{n}} productos",
       loaded: "{{count}} productos cargados",
       import: "Importar CSV",
       importing: "Importando {{done}} de {{total}} filas…",

@@ -235,6 +235,7 @@ const ptBR: Messages = {
       name: "Nome",
       unit: "Unidade",
       price: "Preço",
+      total: "{{n}} produtos",
       loaded: "{{count}} produtos carregados",
       import: "Importar CSV",
       importing: "Importando {{done}} de {{total}} linhas…",
