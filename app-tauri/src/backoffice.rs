@@ -52,10 +52,7 @@ fn unreachable(e: reqwest::Error) -> UiError {
 }
 
 impl Session {
-    async fn send<T: DeserializeOwned>(
-        &self,
-        req: reqwest::RequestBuilder,
-    ) -> UiResult<T> {
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> UiResult<T> {
         let resp = req
             .bearer_auth(&self.token)
             .send()
@@ -80,7 +77,8 @@ impl Session {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> UiResult<T> {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 
     async fn write<T: DeserializeOwned>(
@@ -289,15 +287,15 @@ pub async fn bo_revoke_device(state: S<'_>, device: String) -> UiResult<Value> {
 }
 
 #[tauri::command]
-pub async fn bo_enrollment_code(
-    state: S<'_>,
-    branch: String,
-    series: u32,
-) -> UiResult<IssuedCode> {
+pub async fn bo_enrollment_code(state: S<'_>, branch: String, series: u32) -> UiResult<IssuedCode> {
     let body = json!({"branch_id": branch, "nfce_series": series, "ttl_minutes": 60});
     session(&state)
         .await?
-        .write(reqwest::Method::POST, "/api/v1/admin/enrollment-codes", &body)
+        .write(
+            reqwest::Method::POST,
+            "/api/v1/admin/enrollment-codes",
+            &body,
+        )
         .await
 }
 

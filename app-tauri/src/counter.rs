@@ -42,7 +42,11 @@ pub async fn signed_in(state: S<'_>) -> UiResult<Option<Operator>> {
 
 #[tauri::command]
 pub async fn sign_in(state: S<'_>, login: String, pin: String) -> UiResult<Operator> {
-    Ok(state.store().await?.pos.sign_in(&login, &Secret::Pin(pin))?)
+    Ok(state
+        .store()
+        .await?
+        .pos
+        .sign_in(&login, &Secret::Pin(pin))?)
 }
 
 /// Refused while the ticket has lines: the seller finishes or abandons the sale first.
@@ -95,11 +99,7 @@ pub async fn scan(state: S<'_>, code: String, quantity: Option<i64>) -> UiResult
 }
 
 #[tauri::command]
-pub async fn search_products(
-    state: S<'_>,
-    text: String,
-    limit: u32,
-) -> UiResult<Vec<ProductView>> {
+pub async fn search_products(state: S<'_>, text: String, limit: u32) -> UiResult<Vec<ProductView>> {
     Ok(state.store().await?.pos.search_products(&text, limit)?)
 }
 
@@ -259,15 +259,16 @@ pub async fn quit_check(state: S<'_>) -> UiResult<QuitCheck> {
 
 /// The register's own reports, for the owner (their password approves them).
 #[tauri::command]
-pub async fn register_reports(
-    state: S<'_>,
-    owner: OwnerInput,
-) -> UiResult<RegisterReports> {
+pub async fn register_reports(state: S<'_>, owner: OwnerInput) -> UiResult<RegisterReports> {
     let pos = state.store().await?.pos.clone();
     let approval = owner.approval();
     let now = chrono::Utc::now();
     Ok(RegisterReports {
-        sales_by_method: pos.sales_report(now - chrono::Duration::days(31), now + chrono::Duration::days(1), Some(&approval))?,
+        sales_by_method: pos.sales_report(
+            now - chrono::Duration::days(31),
+            now + chrono::Duration::days(1),
+            Some(&approval),
+        )?,
         contingency_notes: pos.contingency_notes_report(Some(&approval))?,
         audit: pos.audit_report(
             &tenda_pos::AuditFilter {

@@ -174,7 +174,9 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
         },
     ];
     for u in &users {
-        owner.create_user(&u.name, &u.login, &u.role, &u.pin).await?;
+        owner
+            .create_user(&u.name, &u.login, &u.role, &u.pin)
+            .await?;
     }
     for i in 0..3 {
         let c = sample::customer(i);
@@ -186,9 +188,7 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
     owner
         .import_catalog(catalog_csv(sample::catalog(catalog_size)))
         .await?;
-    let code = owner
-        .enrollment_code(server.created.branch_id, 1)
-        .await?;
+    let code = owner.enrollment_code(server.created.branch_id, 1).await?;
 
     let server_url = format!("http://{}", server_link.addr());
     let pos = device::enroll(
@@ -235,7 +235,10 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
         .map(sample::product)
         .find(|p| p.gtin.is_none())
         .map(|p| scale_label(&p.sku, 1_250));
-    let mut sample_codes: Vec<String> = [0usize, 2, 11].iter().map(|i| code_of(&sample::product(*i))).collect();
+    let mut sample_codes: Vec<String> = [0usize, 2, 11]
+        .iter()
+        .map(|i| code_of(&sample::product(*i)))
+        .collect();
     sample_codes.extend(weighed);
 
     let store_id = server.created.store_id;

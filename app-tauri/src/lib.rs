@@ -92,7 +92,9 @@ pub fn run() {
                 let state = handle.state::<AppState>();
                 match opened {
                     Ok(store) => {
-                        store.pos.subscribe(Arc::new(StatusToWindow(handle.clone())));
+                        store
+                            .pos
+                            .subscribe(Arc::new(StatusToWindow(handle.clone())));
                         demo::start_workers(&store);
                         state.store.send_replace(Some(Ok(Arc::new(store))));
                     }

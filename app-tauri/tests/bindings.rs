@@ -73,7 +73,10 @@ fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
                 stack.push(path);
             } else {
                 let text = std::fs::read_to_string(&path).expect("reading a binding");
-                out.insert(path.strip_prefix(root).expect("under root").to_path_buf(), text);
+                out.insert(
+                    path.strip_prefix(root).expect("under root").to_path_buf(),
+                    text,
+                );
             }
         }
     }
@@ -95,7 +98,11 @@ fn typescript_bindings_match_the_rust_types() {
         .iter()
         .filter(|(p, t)| have.get(*p) != Some(*t))
         .map(|(p, _)| p.display().to_string())
-        .chain(have.keys().filter(|p| !want.contains_key(*p)).map(|p| p.display().to_string()))
+        .chain(
+            have.keys()
+                .filter(|p| !want.contains_key(*p))
+                .map(|p| p.display().to_string()),
+        )
         .collect();
     assert!(
         stale.is_empty(),

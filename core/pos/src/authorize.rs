@@ -10,8 +10,7 @@ use crate::credentials::{LockoutPolicy, LoginAttempts, Secret, verify_secret};
 use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Operator {
     pub user_id: UserId,

@@ -9,8 +9,7 @@ use crate::register::PaymentKind;
 use crate::status::LinkState;
 
 /// One payment as the seller enters it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PaymentRequest {
     /// `amount` settles that much of the total; `tendered` is what the customer handed over.

@@ -159,8 +159,7 @@ impl OfflinePaymentStore for EncryptedCaptures {
 }
 
 /// What the seller sees before taking a card offline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardOfflineRisk {
     /// The link is down: a card payment now is stored and forwarded later.

@@ -23,8 +23,7 @@ use crate::register::RegisterMovement;
 use crate::reports::payment_kind;
 
 /// The sale's note as the seller sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteSummary {
     pub number: u32,
@@ -38,8 +37,7 @@ pub struct NoteSummary {
 }
 
 /// What a checkout produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleOutcome {
     pub sale_id: SaleId,

@@ -31,8 +31,7 @@ pub struct AuditFilter {
 }
 
 /// One audit entry as the report prints it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRow {
     pub seq: u64,
@@ -46,8 +45,7 @@ pub struct AuditRow {
 }
 
 /// The audit log report: the matching entries and whether the whole chain verifies.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditReport {
     pub entries: Vec<AuditRow>,

@@ -19,8 +19,7 @@ use crate::register::PaymentKind;
 use crate::reports::payment_kind;
 
 /// A sale's note as the list shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleNoteState {
     pub number: u32,
@@ -35,8 +34,7 @@ pub struct SaleNoteState {
 }
 
 /// One row of the offline sales list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
@@ -49,8 +47,7 @@ pub struct OfflineSaleRow {
     pub note: Option<SaleNoteState>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleLineRow {
     pub name: String,
@@ -62,8 +59,7 @@ pub struct SaleLineRow {
     pub total: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
@@ -73,8 +69,7 @@ pub struct SalePaymentRow {
 }
 
 /// One sale in full, for the sale screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
@@ -85,8 +80,7 @@ pub struct SaleDetail {
 }
 
 /// What a reprint did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
@@ -95,8 +89,7 @@ pub struct ReprintOutcome {
 }
 
 /// What "sync now" started or did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one

@@ -10,8 +10,7 @@ use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductView {
     pub id: String,
@@ -25,8 +24,7 @@ pub struct ProductView {
     pub stock_thousandths: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketLineView {
     pub index: u32,
@@ -39,8 +37,7 @@ pub struct TicketLineView {
     pub total: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,

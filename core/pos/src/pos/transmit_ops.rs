@@ -29,8 +29,7 @@ struct SupersededNote {
 }
 
 /// What one transmission run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[derive(serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransmissionSummary {
     pub sent: u32,
