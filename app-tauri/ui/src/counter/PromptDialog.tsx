@@ -21,7 +21,7 @@ export function PromptDialog({ title, initial, onSubmit, onCancel }: { title: st
           }
         }}
       >
-        <AutoFocusInput data-testid="prompt-input" value={value} onChange={(e) => setValue(e.target.value)} />
+        <AutoFocusInput className="full" data-testid="prompt-input" value={value} onChange={(e) => setValue(e.target.value)} />
         <Message error={error} />
         <div className="buttons">
           <button type="button" onClick={onCancel}>

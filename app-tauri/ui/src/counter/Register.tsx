@@ -76,7 +76,7 @@ export function CloseRegister({ session, withManager, onClose }: { session: Regi
       {!report ? (
         <>
           <p className="muted">
-            {t("register.sales", { count: tally.sales_count })} · float {money(tally.float)}
+            {t("register.sales", { count: tally.sales_count })} · {t("register.floatShort")} {money(tally.float)}
           </p>
           <table className="grid">
             <thead>

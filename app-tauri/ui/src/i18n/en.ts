@@ -21,6 +21,7 @@ const en = {
   register: {
     openTitle: "Open the register",
     float: "Opening float (cash in the drawer)",
+    floatShort: "Float",
     open: "Open register",
     closeTitle: "Close the register",
     kind: "Payment",

@@ -21,6 +21,7 @@ const es: Messages = {
   register: {
     openTitle: "Abrir la caja",
     float: "Fondo de cambio (efectivo en el cajón)",
+    floatShort: "Fondo de cambio",
     open: "Abrir caja",
     closeTitle: "Cerrar la caja",
     kind: "Medio de pago",

@@ -21,6 +21,7 @@ const ptBR: Messages = {
   register: {
     openTitle: "Abrir o caixa",
     float: "Fundo de troco (dinheiro na gaveta)",
+    floatShort: "Fundo de troco",
     open: "Abrir caixa",
     closeTitle: "Fechar o caixa",
     kind: "Forma de pagamento",
