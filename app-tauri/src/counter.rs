@@ -2,7 +2,7 @@
 //! it, returns the ticket as it now stands).
 
 use tauri::State;
-use tenda_domain::{Discount, Money, Quantity, SaleId};
+use tenda_domain::{Customer, CustomerId, Discount, Money, Quantity, SaleId};
 use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::{ClosingReport, RegisterSession};
@@ -278,4 +278,22 @@ pub async fn register_reports(state: S<'_>, owner: OwnerInput) -> UiResult<Regis
             Some(&approval),
         )?,
     })
+}
+
+/// Customers matching a name, CPF/CNPJ or phone, with their last-known balance.
+#[tauri::command]
+pub async fn search_customers(state: S<'_>, text: String) -> UiResult<Vec<Customer>> {
+    let pos = state.store().await?.pos.clone();
+    pos.with_store(|s| s.search_customers(&text, 20))
+        .map_err(|e| UiError::new("storage", e))
+}
+
+/// Puts the customer on the ticket (or takes them off); their account may then pay.
+#[tauri::command]
+pub async fn set_customer(state: S<'_>, customer: Option<String>) -> UiResult<Option<Customer>> {
+    let id = customer
+        .map(|c| c.parse::<CustomerId>())
+        .transpose()
+        .map_err(|_| UiError::new("invalid_input", "malformed customer id").with("field", "customer"))?;
+    Ok(state.store().await?.pos.set_customer(id)?)
 }

@@ -138,6 +138,8 @@ pub fn run() {
             counter::bluetooth_scan,
             counter::quit_check,
             counter::register_reports,
+            counter::search_customers,
+            counter::set_customer,
             backoffice::bo_login,
             backoffice::bo_products,
             backoffice::bo_import_csv,

@@ -46,6 +46,7 @@ fn generate(out: &Path) {
         tenda_pos::ReprintOutcome,
         tenda_pos::SyncNowOutcome,
         tenda_domain::Discount,
+        tenda_domain::Customer,
     );
     export!(
         server,

@@ -6,6 +6,7 @@ import type { BluetoothDevice } from "./bindings/BluetoothDevice";
 import type { CardOfflineRisk } from "./bindings/CardOfflineRisk";
 import type { ClosingReport } from "./bindings/ClosingReport";
 import type { CountedAmount } from "./bindings/CountedAmount";
+import type { Customer } from "./bindings/Customer";
 import type { CustomerInput } from "./bindings/CustomerInput";
 import type { Discount } from "./bindings/Discount";
 import type { ImportReport } from "./bindings/ImportReport";
@@ -63,6 +64,8 @@ export interface Backend {
   setSaleDiscount(discount: Discount | null, manager: ApprovalInput | null): Promise<TicketView>;
   setConsumerTaxId(taxId: string | null): Promise<TicketView>;
   clearTicket(): Promise<TicketView>;
+  searchCustomers(text: string): Promise<Customer[]>;
+  setCustomer(customer: string | null): Promise<Customer | null>;
   cardOfflineRisk(amount: number): Promise<CardOfflineRisk>;
   acceptCardOfflineRisk(): Promise<void>;
   checkout(payments: PaymentRequest[]): Promise<SaleOutcome>;

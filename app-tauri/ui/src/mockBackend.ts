@@ -17,6 +17,10 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
   let session: RegisterSession | null = null;
   let lines: TicketView["lines"] = [];
   let sales = 0;
+  let customerId: string | null = null;
+  const customers = [
+    { id: "c1", name: "Maria Souza", tax_id: "52998224725", phone: null, email: null, balance: -1_200, overdraft_limit: 50_000, active: true, version: 1 },
+  ];
   const status: PosStatus = {
     link: "Online",
     sefaz: "Normal",
@@ -35,7 +39,7 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
   };
   const ticket = (): TicketView => {
     const gross = lines.reduce((s, l) => s + l.gross, 0);
-    return { lines, gross, discount: 0, total: gross, discount_basis_points: 0, consumer_tax_id: null, customer_id: null };
+    return { lines, gross, discount: 0, total: gross, discount_basis_points: 0, consumer_tax_id: null, customer_id: customerId };
   };
   const unsupported = async (): Promise<never> => {
     throw refuse("internal", { detail: "not in the mock" });
@@ -105,6 +109,11 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
     clearTicket: async () => {
       lines = [];
       return ticket();
+    },
+    searchCustomers: async (text) => customers.filter((c) => c.name.toLowerCase().includes(text.toLowerCase())),
+    setCustomer: async (id) => {
+      customerId = id;
+      return customers.find((c) => c.id === id) ?? null;
     },
     cardOfflineRisk: unsupported,
     acceptCardOfflineRisk: unsupported,

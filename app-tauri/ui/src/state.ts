@@ -128,6 +128,7 @@ export const counterKeys = {
   F4: "discount",
   F5: "saleDiscount",
   F6: "consumer",
+  F7: "customer",
   F8: "void",
   F9: "sales",
   F10: "contingency",

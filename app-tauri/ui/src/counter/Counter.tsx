@@ -9,6 +9,7 @@ import type { RegisterSession } from "../bindings/RegisterSession";
 import type { SaleOutcome } from "../bindings/SaleOutcome";
 import type { TicketView } from "../bindings/TicketView";
 import type { UiError } from "../bindings/UiError";
+import type { Customer } from "../bindings/Customer";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatMoney, formatQuantity, parseQuantity } from "../format";
@@ -23,6 +24,7 @@ import { ManagerDialog } from "./ManagerDialog";
 import { OfflineSales } from "./OfflineSales";
 import { DevicesDialog } from "./DevicesDialog";
 import { PromptDialog } from "./PromptDialog";
+import { CustomerDialog } from "./CustomerDialog";
 
 type Dialogs =
   | { kind: "none" }
@@ -32,6 +34,7 @@ type Dialogs =
   | { kind: "sales" }
   | { kind: "close" }
   | { kind: "devices" }
+  | { kind: "customer" }
   | { kind: "prompt"; action: "qty" | "discount" | "saleDiscount" | "consumer" }
   | { kind: "manager"; label: string; retry: (m: ApprovalInput) => Promise<void> };
 
@@ -58,6 +61,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
   const [error, setError] = useState<string | null>(null);
   const [info2, setInfo2] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialogs>({ kind: "none" });
+  const [customer, setCustomer] = useState<Customer | null>(null);
   const scanRef = useRef<HTMLInputElement>(null);
   const searchSeq = useRef(0);
   const money = (c: number) => formatMoney(c);
@@ -183,6 +187,9 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
             setSelected(Math.max(0, Math.min(selected, next.lines.length - 1)));
           });
         break;
+      case "customer":
+        setDialog({ kind: "customer" });
+        break;
       case "sales":
         setDialog({ kind: "sales" });
         break;
@@ -278,7 +285,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       />
     );
 
-  const keys: CounterAction[] = ["pay", "qty", "discount", "saleDiscount", "consumer", "void", "sales", "contingency", "close", "devices"];
+  const keys: CounterAction[] = ["pay", "qty", "discount", "saleDiscount", "consumer", "customer", "void", "sales", "contingency", "close", "devices"];
   return (
     <div className="counter" data-testid="counter">
       <section className="ticket-pane">
@@ -379,6 +386,11 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
               {money(ticket.total)}
             </span>
           </div>
+          {customer && ticket.customer_id && (
+            <div className="muted" data-testid="ticket-customer">
+              {t("customer.onTicket", { name: customer.name, balance: money(customer.balance) })}
+            </div>
+          )}
           <div className="muted" data-testid="consumer">
             {ticket.consumer_tax_id ? `${t("counter.consumer")}: ${ticket.consumer_tax_id}` : t("counter.noConsumer")}
           </div>
@@ -414,6 +426,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
           }}
           onPaid={(outcome) => {
             setError(null);
+            setCustomer(null);
             setTicket(emptyTicket);
             setSelected(0);
             setDialog({ kind: "receipt", outcome });
@@ -432,6 +445,21 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       )}
       {dialog.kind === "contingency" && <ContingencyDialog info={info} onClose={() => { setDialog({ kind: "none" }); setError(null); focusScan(); }} />}
       {dialog.kind === "sales" && <OfflineSales onClose={() => { setDialog({ kind: "none" }); focusScan(); }} withManager={withManager} />}
+      {dialog.kind === "customer" && (
+        <CustomerDialog
+          lastSync={status.last_sync}
+          onCancel={() => {
+            setDialog({ kind: "none" });
+            focusScan();
+          }}
+          onPicked={async (c) => {
+            setCustomer(c);
+            setTicket(await backend.ticket());
+            setDialog({ kind: "none" });
+            focusScan();
+          }}
+        />
+      )}
       {dialog.kind === "devices" && <DevicesDialog onClose={() => { setDialog({ kind: "none" }); focusScan(); }} />}
       {dialog.kind === "close" && (
         <CloseRegister

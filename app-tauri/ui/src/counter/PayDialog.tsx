@@ -126,6 +126,19 @@ export function PayDialog({ ticket, status, onCancel, onPaid }: { ticket: Ticket
             <button type="button" disabled={busy} onClick={() => void pix()} data-testid="pay-pix">
               {t("pay.pix")}
             </button>
+            {ticket.customer_id && (
+              <button
+                type="button"
+                disabled={busy}
+                data-testid="pay-account"
+                onClick={() => {
+                  const v = typed();
+                  if (v !== null) void add({ CustomerAccount: { amount: Math.min(v, progress.remaining) } });
+                }}
+              >
+                {t("pay.account")}
+              </button>
+            )}
             <button type="button" onClick={onCancel}>
               {t("pay.cancel")}
             </button>

@@ -60,6 +60,7 @@ const en = {
       discount: "F4 Discount",
       saleDiscount: "F5 Sale discount",
       consumer: "F6 CPF/CNPJ",
+      customer: "F7 Customer",
       void: "F8 Void line",
       sales: "F9 Offline sales",
       contingency: "F10 Contingency",
@@ -68,6 +69,15 @@ const en = {
     },
   },
   roles: { seller: "seller", manager: "manager", owner: "owner" },
+  customer: {
+    title: "Customer account",
+    search: "Name, CPF/CNPJ or phone",
+    balanceAsOf: "Balances as of {{time}} (last sync with the server)",
+    balanceUnknownAge: "Balances as of the last sync with the server",
+    limit: "limit",
+    none: "No customer",
+    onTicket: "Customer: {{name}} · balance {{balance}}",
+  },
   pay: {
     title: "Payment",
     due: "Due",

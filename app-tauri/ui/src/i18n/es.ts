@@ -60,6 +60,7 @@ const es: Messages = {
       discount: "F4 Descuento",
       saleDiscount: "F5 Desc. venta",
       consumer: "F6 CPF/CNPJ",
+      customer: "F7 Cliente",
       void: "F8 Anular línea",
       sales: "F9 Ventas offline",
       contingency: "F10 Contingencia",
@@ -68,6 +69,15 @@ const es: Messages = {
     },
   },
   roles: { seller: "cajero", manager: "gerente", owner: "dueña" },
+  customer: {
+    title: "Cuenta del cliente",
+    search: "Nombre, CPF/CNPJ o teléfono",
+    balanceAsOf: "Saldos de las {{time}} (última sincronización con el servidor)",
+    balanceUnknownAge: "Saldos de la última sincronización con el servidor",
+    limit: "límite",
+    none: "Sin cliente",
+    onTicket: "Cliente: {{name}} · saldo {{balance}}",
+  },
   pay: {
     title: "Pago",
     due: "A pagar",

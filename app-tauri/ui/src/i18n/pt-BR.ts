@@ -60,6 +60,7 @@ const ptBR: Messages = {
       discount: "F4 Desconto",
       saleDiscount: "F5 Desc. venda",
       consumer: "F6 CPF/CNPJ",
+      customer: "F7 Cliente",
       void: "F8 Cancelar item",
       sales: "F9 Vendas offline",
       contingency: "F10 Contingência",
@@ -68,6 +69,15 @@ const ptBR: Messages = {
     },
   },
   roles: { seller: "operador", manager: "gerente", owner: "dona" },
+  customer: {
+    title: "Conta do cliente",
+    search: "Nome, CPF/CNPJ ou telefone",
+    balanceAsOf: "Saldos de {{time}} (última sincronização com o servidor)",
+    balanceUnknownAge: "Saldos da última sincronização com o servidor",
+    limit: "limite",
+    none: "Sem cliente",
+    onTicket: "Cliente: {{name}} · saldo {{balance}}",
+  },
   pay: {
     title: "Pagamento",
     due: "A pagar",
