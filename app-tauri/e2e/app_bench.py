@@ -150,6 +150,8 @@ def sign_in_and_open(driver):
     driver.find_element(By.CSS_SELECTOR, '[data-testid="pin"]').send_keys("1357\n")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="open-register-submit"]'))
     driver.find_element(By.CSS_SELECTOR, '[data-testid="open-register-submit"]').click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="manager-pin"]'))
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="manager-pin"]').send_keys("2468\n")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="scan"]'))
 
 

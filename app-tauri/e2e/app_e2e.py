@@ -149,7 +149,10 @@ def run(w):
     w.el("open-register")
     w.step("open-register")
     w.click("open-register-submit")
-    w.el("counter")
+    # A seller opens the register with a manager's approval, asked for in a dialog.
+    w.el("manager-dialog")
+    w.type("manager-pin", "2468", enter=True)
+    w.el("counter", 60)
 
     scan(w, "7890000000000")
     w.text_has("error", "Nenhum produto com o código “7890000000000”")

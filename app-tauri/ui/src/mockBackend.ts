@@ -55,7 +55,10 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
       locale: "pt-BR",
       currency: "BRL",
       demo: {
-        users: [{ name: "Bia", login: "bia", role: "seller", pin: "1357" }],
+        users: [
+          { name: "Bia", login: "bia", role: "seller", pin: "1357" },
+          { name: "Caio", login: "caio", role: "manager", pin: "2468" },
+        ],
         owner_login: "dona",
         owner_password: "x",
         sample_codes: products.map((p) => p.gtin ?? p.sku),
@@ -85,7 +88,10 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
       operator = null;
     },
     registerSession: async () => session,
-    openRegister: async (float) => {
+    openRegister: async (float, manager) => {
+      // As the standard permission matrix has it: a seller needs a manager to open the register.
+      if (!manager) throw refuse("forbidden", { permission: "open_register" });
+      if (manager.login !== "caio" || manager.pin !== "2468") throw refuse("wrong_credentials", { remaining_attempts: "4" });
       session = { id: "r1", opened_by: "u1", opened_at: new Date().toISOString(), tally: { float, cash_in: 0, cash_out: 0, by_kind: [0, 0, 0, 0] as [number, number, number, number], sales_count: 0 } };
       return session;
     },

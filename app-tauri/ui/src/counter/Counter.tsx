@@ -35,8 +35,10 @@ type Dialogs =
   | { kind: "close" }
   | { kind: "devices" }
   | { kind: "customer" }
-  | { kind: "prompt"; action: "qty" | "discount" | "saleDiscount" | "consumer" }
-  | { kind: "manager"; label: string; retry: (m: ApprovalInput) => Promise<void> };
+  | { kind: "prompt"; action: "qty" | "discount" | "saleDiscount" | "consumer" };
+
+/// A manager's approval asked on top of whatever is open; the action runs again with it.
+type Approval = { label: string; retry: (m: ApprovalInput) => Promise<void> };
 
 const emptyTicket: TicketView = {
   lines: [],
@@ -62,6 +64,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
   const [info2, setInfo2] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialogs>({ kind: "none" });
   const [customer, setCustomer] = useState<Customer | null>(null);
+  const [approval, setApproval] = useState<Approval | null>(null);
   const scanRef = useRef<HTMLInputElement>(null);
   const searchSeq = useRef(0);
   const money = (c: number) => formatMoney(c);
@@ -88,8 +91,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       } catch (e) {
         const err = asUiError(e);
         if (err.code === "forbidden" || (err.code === "limit_exceeded" && err.fields.limit?.includes("discount"))) {
-          setDialog({
-            kind: "manager",
+          setApproval({
             label,
             retry: async (m) => {
               await run(m);
@@ -209,10 +211,10 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
     if (!active || !operator || !session) return;
     const onKey = (e: KeyboardEvent) => {
       const action = actionForKey(e.key);
-      if (action && dialog.kind === "none") {
+      if (action && dialog.kind === "none" && !approval) {
         e.preventDefault();
         void act(action);
-      } else if (dialog.kind === "none" && (e.key === "ArrowUp" || e.key === "ArrowDown") && !results) {
+      } else if (dialog.kind === "none" && !approval && (e.key === "ArrowUp" || e.key === "ArrowDown") && !results) {
         e.preventDefault();
         setSelected((s) => Math.max(0, Math.min(ticket.lines.length - 1, s + (e.key === "ArrowUp" ? -1 : 1))));
       }
@@ -273,16 +275,34 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
         }}
       />
     );
+  const managerDialog = approval && (
+    <ManagerDialog
+      info={info}
+      action={approval.label}
+      onCancel={() => {
+        setApproval(null);
+        focusScan();
+      }}
+      onApprove={async (m) => {
+        await approval.retry(m);
+        setApproval(null);
+        focusScan();
+      }}
+    />
+  );
   if (!session)
     return (
-      <OpenRegister
-        onOpened={(s) => {
-          setSession(s);
-          focusScan();
-        }}
-        withManager={withManager}
-        error={error}
-      />
+      <>
+        <OpenRegister
+          onOpened={(s) => {
+            setSession(s);
+            focusScan();
+          }}
+          withManager={withManager}
+          error={error}
+        />
+        {managerDialog}
+      </>
     );
 
   const keys: CounterAction[] = ["pay", "qty", "discount", "saleDiscount", "consumer", "customer", "void", "sales", "contingency", "close", "devices"];
@@ -472,21 +492,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
           }}
         />
       )}
-      {dialog.kind === "manager" && (
-        <ManagerDialog
-          info={info}
-          action={dialog.label}
-          onCancel={() => {
-            setDialog({ kind: "none" });
-            focusScan();
-          }}
-          onApprove={async (m) => {
-            await dialog.retry(m);
-            setDialog({ kind: "none" });
-            focusScan();
-          }}
-        />
-      )}
+      {managerDialog}
       {dialog.kind === "prompt" && (
         <PromptDialog
           title={

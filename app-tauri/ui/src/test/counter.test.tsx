@@ -35,6 +35,13 @@ describe("the counter, through the Backend interface", () => {
     fireEvent.click(screen.getByTestId("sign-in-submit"));
     await screen.findByTestId("open-register");
     fireEvent.click(screen.getByTestId("open-register-submit"));
+    // Opening the register needs a manager: the dialog asks, a wrong PIN is refused in place.
+    await screen.findByTestId("manager-dialog");
+    type("manager-pin", "0000");
+    fireEvent.click(screen.getByTestId("manager-approve"));
+    expect((await screen.findByTestId("error")).textContent).toBe("PIN ou senha incorretos. Restam 4 tentativas.");
+    type("manager-pin", "2468");
+    fireEvent.click(screen.getByTestId("manager-approve"));
     await screen.findByTestId("counter");
 
     type("scan", "0000000000000");
