@@ -8,8 +8,8 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::register::{ClosingReport, RegisterSession};
 use tenda_pos::status::PosStatus;
 use tenda_pos::{
-    CardOfflineRisk, OfflineSaleRow, PaymentRequest, ProductView, ReprintOutcome, SaleDetail,
-    SaleOutcome, SyncNowOutcome, TicketView,
+    CardOfflineRisk, OfflineSaleRow, PaymentRequest, PosError, ProductView, ReprintOutcome,
+    SaleDetail, SaleOutcome, SyncNowOutcome, TicketView,
 };
 
 use crate::AppState;
@@ -19,6 +19,17 @@ use crate::wire::{
 };
 
 type S<'a> = State<'a, AppState>;
+
+/// Runs a core call on a blocking thread: Argon2, RSA signing and SQLCipher work must not hold
+/// an async worker (until the core does this itself).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, PosError> + Send + 'static,
+) -> UiResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| UiError::new("internal", e))?
+        .map_err(UiError::from)
+}
 
 fn sale_id(id: &str) -> UiResult<SaleId> {
     id.parse()
@@ -42,11 +53,8 @@ pub async fn signed_in(state: S<'_>) -> UiResult<Option<Operator>> {
 
 #[tauri::command]
 pub async fn sign_in(state: S<'_>, login: String, pin: String) -> UiResult<Operator> {
-    Ok(state
-        .store()
-        .await?
-        .pos
-        .sign_in(&login, &Secret::Pin(pin))?)
+    let pos = state.store().await?.pos.clone();
+    blocking(move || pos.sign_in(&login, &Secret::Pin(pin))).await
 }
 
 /// Refused while the ticket has lines: the seller finishes or abandons the sale first.
@@ -71,8 +79,8 @@ pub async fn open_register(
     float: Money,
     manager: Option<ApprovalInput>,
 ) -> UiResult<RegisterSession> {
-    let pos = state.store().await?.pos.clone();
-    Ok(pos.open_register(float, approval(&manager).as_ref())?)
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || pos.open_register(float, manager.as_ref())).await
 }
 
 #[tauri::command]
@@ -82,8 +90,8 @@ pub async fn close_register(
     manager: Option<ApprovalInput>,
 ) -> UiResult<ClosingReport> {
     let counted: Vec<_> = counted.iter().map(|c| (c.kind, c.amount)).collect();
-    let pos = state.store().await?.pos.clone();
-    Ok(pos.close_register(&counted, approval(&manager).as_ref())?)
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || pos.close_register(&counted, manager.as_ref())).await
 }
 
 #[tauri::command]
@@ -116,9 +124,12 @@ pub async fn void_line(
     line: u32,
     manager: Option<ApprovalInput>,
 ) -> UiResult<TicketView> {
-    let pos = state.store().await?.pos.clone();
-    pos.void_line(line, approval(&manager).as_ref())?;
-    Ok(pos.ticket()?)
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || {
+        pos.void_line(line, manager.as_ref())
+            .and_then(|()| pos.ticket())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -128,9 +139,12 @@ pub async fn set_line_discount(
     discount: Option<Discount>,
     manager: Option<ApprovalInput>,
 ) -> UiResult<TicketView> {
-    let pos = state.store().await?.pos.clone();
-    pos.set_line_discount(line, discount, approval(&manager).as_ref())?;
-    Ok(pos.ticket()?)
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || {
+        pos.set_line_discount(line, discount, manager.as_ref())
+            .and_then(|()| pos.ticket())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -139,9 +153,12 @@ pub async fn set_sale_discount(
     discount: Option<Discount>,
     manager: Option<ApprovalInput>,
 ) -> UiResult<TicketView> {
-    let pos = state.store().await?.pos.clone();
-    pos.set_sale_discount(discount, approval(&manager).as_ref())?;
-    Ok(pos.ticket()?)
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || {
+        pos.set_sale_discount(discount, manager.as_ref())
+            .and_then(|()| pos.ticket())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -170,7 +187,8 @@ pub async fn accept_card_offline_risk(state: S<'_>) -> UiResult<()> {
 
 #[tauri::command]
 pub async fn checkout(state: S<'_>, payments: Vec<PaymentRequest>) -> UiResult<SaleOutcome> {
-    Ok(state.store().await?.pos.checkout(payments).await?)
+    let pos = state.store().await?.pos.clone();
+    blocking(move || tauri::async_runtime::block_on(pos.checkout(payments))).await
 }
 
 /// The last receipt laid out for the printer (sale or reprint), as a PNG data URL.
@@ -186,8 +204,11 @@ pub async fn enter_contingency(
     manager: ApprovalInput,
 ) -> UiResult<()> {
     let pos = state.store().await?.pos.clone();
-    pos.enter_contingency(&justification, Some(&manager.approval()))?;
-    Ok(())
+    blocking(move || {
+        pos.enter_contingency(&justification, Some(&manager.approval()))
+            .map(|_| ())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -202,7 +223,8 @@ pub async fn sale_detail(state: S<'_>, sale: String) -> UiResult<SaleDetail> {
 
 #[tauri::command]
 pub async fn reprint(state: S<'_>, sale: String) -> UiResult<ReprintOutcome> {
-    Ok(state.store().await?.pos.reprint(sale_id(&sale)?).await?)
+    let (pos, sale) = (state.store().await?.pos.clone(), sale_id(&sale)?);
+    blocking(move || tauri::async_runtime::block_on(pos.reprint(sale))).await
 }
 
 #[tauri::command]
@@ -212,14 +234,22 @@ pub async fn cancel_unsynced_sale(
     reason: String,
     manager: Option<ApprovalInput>,
 ) -> UiResult<()> {
-    let pos = state.store().await?.pos.clone();
-    pos.cancel_unsynced_sale(sale_id(&sale)?, &reason, true, approval(&manager).as_ref())?;
-    Ok(())
+    let (pos, sale, manager) = (
+        state.store().await?.pos.clone(),
+        sale_id(&sale)?,
+        approval(&manager),
+    );
+    blocking(move || {
+        pos.cancel_unsynced_sale(sale, &reason, true, manager.as_ref())
+            .map(|_| ())
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn sync_now(state: S<'_>) -> UiResult<SyncNowOutcome> {
-    Ok(state.store().await?.pos.sync_offline_sales_now().await?)
+    let pos = state.store().await?.pos.clone();
+    blocking(move || tauri::async_runtime::block_on(pos.sync_offline_sales_now())).await
 }
 
 /// Demo only: cut or restore the store's internet (server and SEFAZ both).
@@ -263,21 +293,24 @@ pub async fn register_reports(state: S<'_>, owner: OwnerInput) -> UiResult<Regis
     let pos = state.store().await?.pos.clone();
     let approval = owner.approval();
     let now = chrono::Utc::now();
-    Ok(RegisterReports {
-        sales_by_method: pos.sales_report(
-            now - chrono::Duration::days(31),
-            now + chrono::Duration::days(1),
-            Some(&approval),
-        )?,
-        contingency_notes: pos.contingency_notes_report(Some(&approval))?,
-        audit: pos.audit_report(
-            &tenda_pos::AuditFilter {
-                limit: 200,
-                ..Default::default()
-            },
-            Some(&approval),
-        )?,
+    blocking(move || {
+        Ok(RegisterReports {
+            sales_by_method: pos.sales_report(
+                now - chrono::Duration::days(31),
+                now + chrono::Duration::days(1),
+                Some(&approval),
+            )?,
+            contingency_notes: pos.contingency_notes_report(Some(&approval))?,
+            audit: pos.audit_report(
+                &tenda_pos::AuditFilter {
+                    limit: 200,
+                    ..Default::default()
+                },
+                Some(&approval),
+            )?,
+        })
     })
+    .await
 }
 
 /// Customers matching a name, CPF/CNPJ or phone, with their last-known balance.
@@ -294,6 +327,8 @@ pub async fn set_customer(state: S<'_>, customer: Option<String>) -> UiResult<Op
     let id = customer
         .map(|c| c.parse::<CustomerId>())
         .transpose()
-        .map_err(|_| UiError::new("invalid_input", "malformed customer id").with("field", "customer"))?;
+        .map_err(|_| {
+            UiError::new("invalid_input", "malformed customer id").with("field", "customer")
+        })?;
     Ok(state.store().await?.pos.set_customer(id)?)
 }

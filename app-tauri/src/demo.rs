@@ -307,17 +307,20 @@ pub fn start_workers(store: &Store) {
     let Some(demo) = &store.demo else { return };
     let pos = store.pos.clone();
     let transmitter = demo.transmitter.clone();
-    tauri::async_runtime::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(1000));
-        loop {
-            tick.tick().await;
-            let status = pos.status();
-            if status.link == LinkState::Online && status.pending_notes > 0 {
-                transmitter.clear_pause();
-                let _ = pos.forward_pending_card_payments().await;
-                let _ = pos.transmit_backlog(&transmitter).await;
-                pos.sync_now().ok();
+    // Its own thread, driving the app's runtime: the core's futures need not be `Send`.
+    std::thread::spawn(move || {
+        tauri::async_runtime::block_on(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(1000));
+            loop {
+                tick.tick().await;
+                let status = pos.status();
+                if status.link == LinkState::Online && status.pending_notes > 0 {
+                    transmitter.clear_pause();
+                    let _ = pos.forward_pending_card_payments().await;
+                    let _ = pos.transmit_backlog(&transmitter).await;
+                    pos.sync_now().ok();
+                }
             }
-        }
+        })
     });
 }

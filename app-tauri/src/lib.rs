@@ -87,8 +87,10 @@ pub fn run() {
         .manage(AppState::new())
         .setup(|app| {
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let opened = demo::open(options()).await;
+            // Opening runs on its own thread inside the app's runtime (the store's setup is
+            // long: server, simulator, enrollment, first load), so the window shows at once.
+            std::thread::spawn(move || {
+                let opened = tauri::async_runtime::block_on(demo::open(options()));
                 let state = handle.state::<AppState>();
                 match opened {
                     Ok(store) => {
