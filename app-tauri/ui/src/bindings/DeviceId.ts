@@ -1,3 +1,0 @@
-// TEMPORARY hand copy until the generated bindings replace it.
-
-export type DeviceId = string;
