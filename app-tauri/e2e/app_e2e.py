@@ -67,11 +67,16 @@ class Window:
         return self.wait(lambda: needle in (self._find(test_id).text if self._find(test_id) else ""), timeout, f"[{test_id}] to say {needle!r}")
 
     def click(self, test_id):
+        print(f"  click {test_id}", flush=True)
         self.el(test_id).click()
 
     def type(self, test_id, text, enter=False):
+        print(f"  type {test_id}", flush=True)
         e = self.el(test_id)
-        e.clear()
+        # Select and delete what is there, as a person would (clear() bypasses React's input
+        # events, and the field would keep its old value).
+        e.send_keys(Keys.CONTROL, "a")
+        e.send_keys(Keys.BACKSPACE)
         e.send_keys(text)
         if enter:
             e.send_keys(Keys.ENTER)
@@ -117,6 +122,7 @@ def main():
                 time.sleep(0.1)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
+        options.page_load_strategy = "none"
         options.set_capability("tauri:options", {"application": BINARY})
         driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
         try:

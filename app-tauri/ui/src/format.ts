@@ -27,18 +27,16 @@ export function formatMoney(centavos: number, locale: string = store.locale, cur
 }
 
 /// Parses what a person typed ("12,50", "12.50", "R$ 1.234,56", "7") into centavos, or null.
+/// The decimal separator is the last "," or "." followed by one or two digits; any other
+/// separator must group exactly three digits, so "46,80100,00" is refused, not read as 4.680.100.
 export function parseMoney(text: string): number | null {
   const t = text.replace(/[^\d.,-]/g, "");
   if (!t || t === "-") return null;
   const negative = t.startsWith("-");
-  const body = t.replace(/-/g, "");
-  // The last separator followed by one or two digits is the decimal one; others group thousands.
-  const m = body.match(/^(.*?)(?:[.,](\d{1,2}))?$/);
+  const body = t.replace(/^-/, "");
+  const m = body.match(/^(\d{1,3}(?:[.,]\d{3})*|\d+)(?:[.,](\d{1,2}))?$/);
   if (!m) return null;
-  const intPart = m[1].replace(/[.,]/g, "");
-  if (!/^\d*$/.test(intPart) || (intPart === "" && !m[2])) return null;
-  const frac = (m[2] ?? "").padEnd(2, "0");
-  const value = Number(intPart || "0") * 100 + Number(frac);
+  const value = Number(m[1].replace(/[.,]/g, "")) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
   if (!Number.isSafeInteger(value)) return null;
   return negative ? -value : value;
 }

@@ -26,6 +26,10 @@ describe("money", () => {
     expect(parseMoney("0,5")).toBe(50);
     expect(parseMoney("")).toBeNull();
     expect(parseMoney("abc")).toBeNull();
+    // A field that kept its old value and got more typed after it is refused, not guessed.
+    expect(parseMoney("R$ 46,80100,00")).toBeNull();
+    expect(parseMoney("1.23")).toBe(123);
+    expect(parseMoney("1.234")).toBe(123400);
   });
 });
 
