@@ -21,6 +21,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BINARY, SHOTS = sys.argv[1], sys.argv[2]
@@ -124,7 +125,9 @@ def main():
         options.set_capability("browserName", "wry")
         options.page_load_strategy = "none"
         options.set_capability("tauri:options", {"application": BINARY})
-        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        # A WebDriver call that does not answer in 60 s fails the step instead of hanging.
+        client = ClientConfig(remote_server_addr=f"http://127.0.0.1:{port}", timeout=60)
+        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options, client_config=client)
         try:
             run(Window(driver))
         finally:

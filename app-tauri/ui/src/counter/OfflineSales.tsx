@@ -84,7 +84,7 @@ export function OfflineSales({ onClose, withManager }: { onClose: () => void; wi
                     {r.voided
                       ? t("sales.voided")
                       : r.note
-                        ? `${r.note.number} ${t(`noteStatus.${r.note.status}` as "noteStatus.pending")}${r.note.contingency ? " · " + t("noteStatus.contingency") : ""}`
+                        ? `${r.note.number} ${t(`noteStatus.${r.note.status}` as "noteStatus.pending")}${r.note.contingency && r.note.status !== "contingency" ? " · " + t("noteStatus.contingency") : ""}`
                         : t("noteStatus.none")}
                     {r.note?.rejection && <div className="bad">{r.note.rejection}</div>}
                   </td>

@@ -45,7 +45,7 @@ const en = {
     noConsumer: "No CPF/CNPJ on the note",
     searchResults: "Search results",
     noResults: "No product matches “{{text}}”.",
-    signedInAs: "{{name}} ({{role}})",
+    signedInAs: "{{name}} · {{role}}",
     signOut: "Sign out",
     added: "Added {{name}}",
     quantityPrompt: "New quantity for line {{line}}",

@@ -45,7 +45,7 @@ const es: Messages = {
     noConsumer: "Sin CPF/CNPJ en la nota",
     searchResults: "Resultados de la búsqueda",
     noResults: "Ningún producto coincide con “{{text}}”.",
-    signedInAs: "{{name}} ({{role}})",
+    signedInAs: "{{name}} · {{role}}",
     signOut: "Salir",
     added: "{{name}} agregado",
     quantityPrompt: "Nueva cantidad para la línea {{line}}",

@@ -45,7 +45,7 @@ const ptBR: Messages = {
     noConsumer: "Sem CPF/CNPJ na nota",
     searchResults: "Resultados da busca",
     noResults: "Nenhum produto corresponde a “{{text}}”.",
-    signedInAs: "{{name}} ({{role}})",
+    signedInAs: "{{name}} · {{role}}",
     signOut: "Sair",
     added: "{{name}} adicionado",
     quantityPrompt: "Nova quantidade para o item {{line}}",
