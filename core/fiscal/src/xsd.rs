@@ -260,38 +260,132 @@ mod tests {
         // SHA-256 of each file as published in the official PL_009_V4 package: an edited copy
         // would validate documents against rules SEFAZ does not apply.
         let official: &[(&str, &str)] = &[
-            ("consReciNFe_v4.00.xsd", "cff8456db0a6fe1195543d731ed9563b0664df2d6135ea77115dcd3069506b5a"),
-            ("consSitNFe_v4.00.xsd", "ec103f360d2193f56a18630ec2b9676a1d09d1dbf2d98123f8c42ad0497e3db5"),
-            ("consStatServ_v4.00.xsd", "1712598b391a46e24fb399b79c3e8049349bd00c892ec30249daf21aad0fc324"),
-            ("envEventoCancNFe_v1.00.xsd", "d3f1550b1c3fa6974690cc27e5b74a55fbec3dd11ecdd2992fbcd248b015d534"),
-            ("envEventoCancSubst_v1.00.xsd", "a6d5436c8d04fd6c4a827e2f4a6b3ee8427d57a74181ab116a918f9ae26ef1bd"),
-            ("enviNFe_v4.00.xsd", "2abfc6198ece784e7a6a4bd1093002d1513d3dbecd4b51d9a207d4ae81ffc2ef"),
-            ("eventoCancNFe_v1.00.xsd", "3e5a2840a42f1f66bbbcb21066dcde6aa90407c1ef05456ad9ac38456d96982d"),
-            ("eventoCancSubst_v1.00.xsd", "ad804db5e2b8e8ff098a6836929b0c32940e7779be1608a74c4b53f52c46d36c"),
-            ("inutNFe_v4.00.xsd", "bdb5b01bc77885756f4660bb14f120ae5f8853f962deb50fbf42c96df65b8f29"),
-            ("leiauteConsSitNFe_v4.00.xsd", "5d8826f29ff1b0f2fd3c1ccda808fdc2ebac73f6d4abf716cb9049eb5169c535"),
-            ("leiauteConsStatServ_v4.00.xsd", "a02de771f9cd26b8440dc39f661d43aae8e71205052d0041510984b4143e4070"),
-            ("leiauteEventoCancNFe_v1.00.xsd", "9426ec0d8e3ce441c78d61cf2bd8b6910b7b1cc377a0b337a5a1a9dbe438a66f"),
-            ("leiauteEventoCancSubst_v1.00.xsd", "af98a9eda7e484036cf1b47ad4920650bfd0f3063ff959234ce1fc25ef35feb4"),
-            ("leiauteInutNFe_v4.00.xsd", "0cbd4a8cf24c0a38a1d26d75cef499fd323273e8b914824c6c462e69be6c271c"),
-            ("leiauteNFe_v4.00.xsd", "70499ad19d4c64282ec6a339692f5da84f2b7c57572b2b3b745525bfa1fa5e9a"),
-            ("nfe_v4.00.xsd", "0ac9d4c146b6db779f4b6a531045899b919d42e1bb87eb96d6f692bb14b8b646"),
-            ("procEventoCancNFe_v1.00.xsd", "7e85da1583df86aee753400286d4aad48160846090cd6ecd2c1400fed4afaa69"),
-            ("procEventoCancSubst_v1.00.xsd", "deda761cc68dc06eb25e54f5209f7fc3096fefef846e1015e8e182e2bcc10650"),
-            ("procInutNFe_v4.00.xsd", "fe95c091dab0f35cc56734ffb870d753d35770501dc360956283cad52deb8239"),
-            ("procNFe_v4.00.xsd", "d61d15303f8ccf77e6e5d77a8153255a6906e0d00385dc5000db19ed3bfa96e0"),
-            ("retConsReciNFe_v4.00.xsd", "90c5381a6468726cf63e3c8bf0593cbe8dcbf121d5c3a160dc987add3d88be47"),
-            ("retConsSitNFe_v4.00.xsd", "b1f23b66a55356ecf1207a833ec4d57093a54d7a58f8d6d237db0694ccb4393d"),
-            ("retConsStatServ_v4.00.xsd", "157eb4e4019f584a3473a52c1fb8ca9edcfef4b9767199bb9f169796a9934b33"),
-            ("retEnvEventoCancNFe_v1.00.xsd", "a0a81bf59c9c166f4061f52f8d74cd7aa21bdc1bd8c9b0e0b8bc44d0df34e665"),
-            ("retEnvEventoCancSubst_v1.00.xsd", "4dee4f4de96d32e9166148c36102977b40c54124c3789a3a126ce645a4fd8684"),
-            ("retEnviNFe_v4.00.xsd", "c905bc7690f9171a9183e868b6906edf518a2142531b5977f05d38e7b6768299"),
-            ("retInutNFe_v4.00.xsd", "f088a06df63d8b4e24a726b73ec3328cdb54a575a75351fbf4a9476934c9dafd"),
-            ("tiposBasico_v1.03.xsd", "caa45a091d6ee746c3ab504fee9e4192be6547a21839c44861b2c47f14481f57"),
-            ("tiposBasico_v4.00.xsd", "dff49f86741bc303cc5e5b5a7281267655079871627d82df49e3c7aff858f31d"),
-            ("xmldsig-core-schema_v1.01.xsd", "f56744a5f51c03f027de13f39f869307091781a9ef1d91b1ebe14719ce28e1ac"),
+            (
+                "consReciNFe_v4.00.xsd",
+                "cff8456db0a6fe1195543d731ed9563b0664df2d6135ea77115dcd3069506b5a",
+            ),
+            (
+                "consSitNFe_v4.00.xsd",
+                "ec103f360d2193f56a18630ec2b9676a1d09d1dbf2d98123f8c42ad0497e3db5",
+            ),
+            (
+                "consStatServ_v4.00.xsd",
+                "1712598b391a46e24fb399b79c3e8049349bd00c892ec30249daf21aad0fc324",
+            ),
+            (
+                "envEventoCancNFe_v1.00.xsd",
+                "d3f1550b1c3fa6974690cc27e5b74a55fbec3dd11ecdd2992fbcd248b015d534",
+            ),
+            (
+                "envEventoCancSubst_v1.00.xsd",
+                "a6d5436c8d04fd6c4a827e2f4a6b3ee8427d57a74181ab116a918f9ae26ef1bd",
+            ),
+            (
+                "enviNFe_v4.00.xsd",
+                "2abfc6198ece784e7a6a4bd1093002d1513d3dbecd4b51d9a207d4ae81ffc2ef",
+            ),
+            (
+                "eventoCancNFe_v1.00.xsd",
+                "3e5a2840a42f1f66bbbcb21066dcde6aa90407c1ef05456ad9ac38456d96982d",
+            ),
+            (
+                "eventoCancSubst_v1.00.xsd",
+                "ad804db5e2b8e8ff098a6836929b0c32940e7779be1608a74c4b53f52c46d36c",
+            ),
+            (
+                "inutNFe_v4.00.xsd",
+                "bdb5b01bc77885756f4660bb14f120ae5f8853f962deb50fbf42c96df65b8f29",
+            ),
+            (
+                "leiauteConsSitNFe_v4.00.xsd",
+                "5d8826f29ff1b0f2fd3c1ccda808fdc2ebac73f6d4abf716cb9049eb5169c535",
+            ),
+            (
+                "leiauteConsStatServ_v4.00.xsd",
+                "a02de771f9cd26b8440dc39f661d43aae8e71205052d0041510984b4143e4070",
+            ),
+            (
+                "leiauteEventoCancNFe_v1.00.xsd",
+                "9426ec0d8e3ce441c78d61cf2bd8b6910b7b1cc377a0b337a5a1a9dbe438a66f",
+            ),
+            (
+                "leiauteEventoCancSubst_v1.00.xsd",
+                "af98a9eda7e484036cf1b47ad4920650bfd0f3063ff959234ce1fc25ef35feb4",
+            ),
+            (
+                "leiauteInutNFe_v4.00.xsd",
+                "0cbd4a8cf24c0a38a1d26d75cef499fd323273e8b914824c6c462e69be6c271c",
+            ),
+            (
+                "leiauteNFe_v4.00.xsd",
+                "70499ad19d4c64282ec6a339692f5da84f2b7c57572b2b3b745525bfa1fa5e9a",
+            ),
+            (
+                "nfe_v4.00.xsd",
+                "0ac9d4c146b6db779f4b6a531045899b919d42e1bb87eb96d6f692bb14b8b646",
+            ),
+            (
+                "procEventoCancNFe_v1.00.xsd",
+                "7e85da1583df86aee753400286d4aad48160846090cd6ecd2c1400fed4afaa69",
+            ),
+            (
+                "procEventoCancSubst_v1.00.xsd",
+                "deda761cc68dc06eb25e54f5209f7fc3096fefef846e1015e8e182e2bcc10650",
+            ),
+            (
+                "procInutNFe_v4.00.xsd",
+                "fe95c091dab0f35cc56734ffb870d753d35770501dc360956283cad52deb8239",
+            ),
+            (
+                "procNFe_v4.00.xsd",
+                "d61d15303f8ccf77e6e5d77a8153255a6906e0d00385dc5000db19ed3bfa96e0",
+            ),
+            (
+                "retConsReciNFe_v4.00.xsd",
+                "90c5381a6468726cf63e3c8bf0593cbe8dcbf121d5c3a160dc987add3d88be47",
+            ),
+            (
+                "retConsSitNFe_v4.00.xsd",
+                "b1f23b66a55356ecf1207a833ec4d57093a54d7a58f8d6d237db0694ccb4393d",
+            ),
+            (
+                "retConsStatServ_v4.00.xsd",
+                "157eb4e4019f584a3473a52c1fb8ca9edcfef4b9767199bb9f169796a9934b33",
+            ),
+            (
+                "retEnvEventoCancNFe_v1.00.xsd",
+                "a0a81bf59c9c166f4061f52f8d74cd7aa21bdc1bd8c9b0e0b8bc44d0df34e665",
+            ),
+            (
+                "retEnvEventoCancSubst_v1.00.xsd",
+                "4dee4f4de96d32e9166148c36102977b40c54124c3789a3a126ce645a4fd8684",
+            ),
+            (
+                "retEnviNFe_v4.00.xsd",
+                "c905bc7690f9171a9183e868b6906edf518a2142531b5977f05d38e7b6768299",
+            ),
+            (
+                "retInutNFe_v4.00.xsd",
+                "f088a06df63d8b4e24a726b73ec3328cdb54a575a75351fbf4a9476934c9dafd",
+            ),
+            (
+                "tiposBasico_v1.03.xsd",
+                "caa45a091d6ee746c3ab504fee9e4192be6547a21839c44861b2c47f14481f57",
+            ),
+            (
+                "tiposBasico_v4.00.xsd",
+                "dff49f86741bc303cc5e5b5a7281267655079871627d82df49e3c7aff858f31d",
+            ),
+            (
+                "xmldsig-core-schema_v1.01.xsd",
+                "f56744a5f51c03f027de13f39f869307091781a9ef1d91b1ebe14719ce28e1ac",
+            ),
         ];
-        assert_eq!(EMBEDDED.len(), official.len(), "every bundled schema is pinned");
+        assert_eq!(
+            EMBEDDED.len(),
+            official.len(),
+            "every bundled schema is pinned"
+        );
         for (name, bytes) in EMBEDDED {
             let (_, digest) = official
                 .iter()

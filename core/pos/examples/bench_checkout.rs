@@ -4,13 +4,16 @@
 // Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tenda_domain::{DeviceId, FiscalData, Money, Product, ProductId, Role, Unit, User, UserId};
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::{Secret, hash_secret};
-use tenda_pos::{Approval, PaymentRequest, Pos, PosConfig};
+use tenda_pos::{
+    Approval, MemoryKeyStore, OpenConfig, PaymentRequest, Platform, Pos, PosConfig, SefazRoute,
+};
 use tenda_store::{DbKey, LocalChange, Store};
 
 const SALES: usize = 2_000;
@@ -39,7 +42,12 @@ fn main() {
 
     let mut config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
     config.contingency.max_notes = 1_000_000;
-    let pos = Pos::create(dir.path().join("device.db"), &DbKey::generate(), &config)
+    let mut open = OpenConfig::new(
+        dir.path().join("device.db").display().to_string(),
+        "bench".into(),
+    );
+    open.sefaz = SefazRoute::NotConfigured;
+    let pos = Pos::create(open, Platform::new(Arc::new(MemoryKeyStore::new())), config)
         .expect("device store");
     let owner = user("dona", Role::Owner, "9999");
     let seller = user("bia", Role::Seller, "1111");
@@ -56,7 +64,7 @@ fn main() {
             version: 1,
         })
         .collect();
-    pos.with_store(|s| {
+    pos.inspect_store(|s| {
         s.save_user(&owner).expect("owner");
         s.save_user(&seller).expect("seller");
         for p in &products {
@@ -67,14 +75,17 @@ fn main() {
         login: "dona".into(),
         secret: Secret::Pin("9999".into()),
     };
-    pos.install_certificate(&pfx, "minhasenha", &owner_ok)
+    pos.install_certificate(pfx.clone(), "minhasenha".into(), owner_ok.clone())
         .expect("certificate installs");
-    pos.sign_in("bia", &Secret::Pin("1111".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1111".into()))
         .expect("seller signs in");
-    pos.open_register(Money::from_centavos(100_00), Some(&owner_ok))
+    pos.open_register(Money::from_centavos(100_00), Some(owner_ok.clone()))
         .expect("register opens");
-    pos.enter_contingency("Queda do link de internet da loja", Some(&owner_ok))
-        .expect("contingency");
+    pos.enter_contingency(
+        "Queda do link de internet da loja".into(),
+        Some(owner_ok.clone()),
+    )
+    .expect("contingency");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -86,7 +97,7 @@ fn main() {
     for i in 0..SALES + WARMUP {
         let start = Instant::now();
         for p in &products {
-            pos.scan(&p.sku, None).expect("scan");
+            pos.scan(p.sku.clone(), None).expect("scan");
         }
         let total = pos.ticket().expect("ticket").total;
         let rung = start.elapsed();
@@ -120,6 +131,7 @@ fn main() {
             settings: vec![("bench.floor".into(), i.to_string())],
             mutations: vec![],
             audit: vec![],
+            ..Default::default()
         };
         floor_store
             .record_local_change(&change)

@@ -10,7 +10,7 @@ use crate::credentials::{LockoutPolicy, LoginAttempts, Secret, verify_secret};
 use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Operator {
     pub user_id: UserId,
@@ -88,7 +88,7 @@ impl Authorization {
 }
 
 /// Authorization on the performer's own role.
-pub fn authorize(
+pub(crate) fn authorize(
     matrix: &PermissionMatrix,
     performer: &Operator,
     action: Action,
@@ -107,7 +107,7 @@ pub fn authorize(
 
 /// Authorization of a single action on `performer`'s session with `approver`'s permission
 /// (their credentials have already been checked by [`login`]).
-pub fn authorize_with_override(
+pub(crate) fn authorize_with_override(
     matrix: &PermissionMatrix,
     performer: &Operator,
     approver: &Operator,
@@ -128,9 +128,31 @@ pub fn authorize_with_override(
 /// Checks a PIN or password against the user's stored Argon2id hash (synced from the server),
 /// applying the lockout. `attempts` is the user's persisted counter and is updated in place (the
 /// caller saves it, success or not).
-pub fn login(
+#[cfg(test)]
+pub(crate) fn login(
     user: &User,
     secret: &Secret,
+    attempts: &mut LoginAttempts,
+    policy: &LockoutPolicy,
+    now: DateTime<Utc>,
+) -> Result<Operator, PosError> {
+    if !user.active || attempts.check(now).is_err() {
+        return settle(user, false, attempts, policy, now);
+    }
+    settle(user, verify(user, secret)?, attempts, policy, now)
+}
+
+/// Whether `secret` matches the user's stored hash (Argon2id: slow on purpose — call it outside
+/// any lock). A malformed secret is simply wrong: it is still a guess.
+pub(crate) fn verify(user: &User, secret: &Secret) -> Result<bool, PosError> {
+    Ok(secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?)
+}
+
+/// Applies a verification's result to the user's attempts, with the lockout: the decision
+/// [`login`] makes once the secret has been checked.
+pub(crate) fn settle(
+    user: &User,
+    verified: bool,
     attempts: &mut LoginAttempts,
     policy: &LockoutPolicy,
     now: DateTime<Utc>,
@@ -141,20 +163,14 @@ pub fn login(
         });
     }
     if let Err(until) = attempts.check(now) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
-    // A malformed secret counts as a failure too: it is still a guess.
-    let ok = secret.validate().is_ok() && verify_secret(secret, &user.credential_hash)?;
-    if ok {
+    if verified {
         attempts.record_success();
         return Ok(Operator::of(user));
     }
     if let Some(until) = attempts.record_failure(now, policy) {
-        return Err(PosError::LockedOut {
-            until: until.to_rfc3339(),
-        });
+        return Err(PosError::LockedOut { until });
     }
     Err(PosError::WrongCredentials {
         remaining_attempts: policy

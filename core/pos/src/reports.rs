@@ -18,7 +18,7 @@ pub fn payment_kind(method: &PaymentMethod) -> PaymentKind {
 }
 
 /// One row: a day (in the store's UTC offset given by the caller) and a payment method.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalesByMethodRow {
     pub day: NaiveDate,
@@ -66,7 +66,7 @@ pub fn sales_by_method(
 }
 
 /// A contingency note's life, for the fiscal report.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContingencyNoteRow {
     pub number: u32,
@@ -90,7 +90,7 @@ impl ContingencyNoteRow {
 }
 
 /// A product whose stock went below zero, and the sales that took it there.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OversoldRow {
     pub product_id: ProductId,
     pub name: String,

@@ -226,7 +226,8 @@ pub struct StatusHub {
 #[derive(Default)]
 struct HubInner {
     status: PosStatus,
-    listeners: Vec<std::sync::Arc<dyn StatusListener>>,
+    next_id: u64,
+    listeners: Vec<(u64, std::sync::Arc<dyn StatusListener>)>,
 }
 
 impl StatusHub {
@@ -234,14 +235,23 @@ impl StatusHub {
         self.lock().status.clone()
     }
 
-    /// Registers a listener and sends it the current status at once.
-    pub fn subscribe(&self, listener: std::sync::Arc<dyn StatusListener>) {
-        let status = {
+    /// Registers a listener and sends it the current status at once. Returns its id for
+    /// [`StatusHub::unsubscribe`].
+    pub fn subscribe(&self, listener: std::sync::Arc<dyn StatusListener>) -> u64 {
+        let (id, status) = {
             let mut inner = self.lock();
-            inner.listeners.push(listener.clone());
-            inner.status.clone()
+            inner.next_id += 1;
+            let id = inner.next_id;
+            inner.listeners.push((id, listener.clone()));
+            (id, inner.status.clone())
         };
         listener.on_status(status);
+        id
+    }
+
+    /// Stops delivering to the listener registered as `id`.
+    pub fn unsubscribe(&self, id: u64) {
+        self.lock().listeners.retain(|(i, _)| *i != id);
     }
 
     /// Applies `change`; listeners hear about it only if something changed. Listeners are called
@@ -258,7 +268,8 @@ impl StatusHub {
             if inner.status == before {
                 return;
             }
-            (inner.status.clone(), inner.listeners.clone())
+            let listeners: Vec<_> = inner.listeners.iter().map(|(_, l)| l.clone()).collect();
+            (inner.status.clone(), listeners)
         };
         for l in listeners {
             l.on_status(status.clone());
@@ -290,12 +301,18 @@ mod hub_tests {
     fn listeners_hear_changes_only() {
         let hub = StatusHub::default();
         let rec = Arc::new(Recorder::default());
-        hub.subscribe(rec.clone());
+        let id = hub.subscribe(rec.clone());
         hub.update(|s| s.link = LinkState::Online);
         hub.update(|s| s.link = LinkState::Online); // no change, no event
         hub.update(|s| s.pending_sync = 3);
+        hub.unsubscribe(id);
+        hub.update(|s| s.pending_sync = 4);
         let seen = rec.0.lock().expect("not poisoned");
-        assert_eq!(seen.len(), 3, "initial + two real changes");
+        assert_eq!(
+            seen.len(),
+            3,
+            "initial + two real changes, none after unsubscribing"
+        );
         assert!(
             seen[1].unavailable.is_empty(),
             "online: nothing is unavailable"

@@ -337,14 +337,14 @@ impl SyncListener for StatusBridge {
         let hub = &inner.hub;
         match event {
             SyncEvent::Online => {
-                crate::pos::card_ops::link_restored_by_engine(&inner, &self.runtime);
+                crate::pos::card_ops::link_restored_by_engine(&inner);
                 hub.update(|s| {
                     s.link = LinkState::Online;
                     s.sync_refused = None;
                 });
             }
             SyncEvent::Offline { .. } => {
-                *crate::pos::lock(&inner.link) = LinkState::Offline;
+                crate::pos::lock(&inner.device).link = LinkState::Offline;
                 hub.update(|s| {
                     s.link = LinkState::Offline;
                     s.pull = None;
@@ -374,7 +374,7 @@ impl SyncListener for StatusBridge {
                 });
             }
             SyncEvent::Synced => {
-                crate::pos::card_ops::link_restored_by_engine(&inner, &self.runtime);
+                crate::pos::card_ops::link_restored_by_engine(&inner);
                 hub.update(|s| {
                     s.link = LinkState::Online;
                     s.pull = None;
@@ -500,12 +500,7 @@ mod tests {
     async fn engine_events_become_the_registers_status() {
         let dir = tempfile::tempdir().expect("dir");
         let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
-        let pos = crate::Pos::create(
-            dir.path().join("d.db"),
-            &tenda_store::DbKey::generate(),
-            &config,
-        )
-        .expect("pos");
+        let pos = crate::pos::test_pos(dir.path(), config);
         let (tx, mut rx) = tokio::sync::watch::channel(RoundState::default());
         let bridge = StatusBridge {
             inner: Arc::downgrade(&pos.inner),
@@ -547,7 +542,7 @@ mod tests {
         assert!(s.last_sync.is_some() && s.initial_load_complete);
         assert!(s.unavailable.is_empty(), "nothing is refused while online");
         assert_eq!(
-            pos.with_store(|st| st.setting::<bool>(INITIAL_LOAD_DONE))
+            pos.inspect_store(|st| st.setting::<bool>(INITIAL_LOAD_DONE))
                 .expect("read"),
             Some(true),
             "the first load is remembered across restarts"

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use tenda_devices::card::{LinkCardReader, ReaderSettings};
 use tenda_devices::sim::{SimForwardBehaviour, SimulatedCardReader};
-use tenda_devices::{Pacing, ReconnectPolicy};
 use tenda_domain::CardKind;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::LinkState;
@@ -19,25 +17,12 @@ use tenda_pos::{PaymentRequest, Pos};
 
 fn pair(pos: &Pos) -> SimulatedCardReader {
     let sim = SimulatedCardReader::new();
-    let settings = ReaderSettings {
-        silence_timeout: Duration::from_secs(2),
-        query_timeout: Duration::from_secs(1),
-        reconnect: ReconnectPolicy {
-            attempts: 3,
-            first_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-        },
-        pacing: Pacing {
-            between_chunks: Duration::ZERO,
-        },
-    };
-    pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
-        .expect("pair");
+    pos.pair_card_reader(Arc::new(sim.clone())).expect("pair");
     sim
 }
 
 fn note_xml(pos: &Pos, sale: tenda_domain::SaleId) -> String {
-    pos.with_store(|s| s.fiscal_document(sale))
+    pos.inspect_store(|s| s.fiscal_document(sale))
         .expect("read")
         .expect("doc")
         .xml
@@ -52,13 +37,13 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     });
     let pos = &f.pos;
     let sim = pair(pos);
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
     assert_eq!(pos.link(), LinkState::Offline);
 
     // Without a reader a card is refused; PIX stays refused offline with its reason.
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let pix = pos
         .checkout(vec![PaymentRequest::Pix {
             amount: m(18_90),
@@ -96,7 +81,7 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     assert_eq!(pos.pending_card_payments().expect("pending").len(), 1);
 
     // The acceptance covered one ticket only; the second sale needs it again.
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     assert_eq!(
         pos.checkout(card()).await.expect_err("again").code(),
         "invalid_state"
@@ -106,7 +91,7 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
 
     // A third would pass the R$ 40,00 total awaiting connection: refused, naming the limit,
     // before the card is read.
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let risk = pos.card_offline_risk(m(18_90)).expect("risk");
     assert!(!risk.allowed, "{risk:?}");
     assert_eq!(risk.pending_total, m(37_80));
@@ -115,6 +100,16 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     let err = pos.checkout(card()).await.expect_err("beyond the total");
     assert_eq!(err.code(), "limit_exceeded", "{err}");
     assert!(err.to_string().contains("total"), "{err}");
+    assert!(
+        matches!(
+            err,
+            tenda_pos::PosError::LimitExceeded {
+                limit: tenda_pos::LimitKind::CardOfflineTotal,
+                ..
+            }
+        ),
+        "the limit is data: {err:?}"
+    );
     assert_eq!(sim.cards_read(), reads, "refused before reading the card");
     // Above the per-payment limit too.
     assert!(!pos.card_offline_risk(m(60_00)).expect("risk").allowed);
@@ -132,7 +127,7 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
         SimForwardBehaviour::Approve,
         SimForwardBehaviour::Decline("cartão sem saldo".into()),
     ]);
-    pos.set_link(LinkState::Online);
+    pos.set_link(LinkState::Online).expect("link");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !pos.pending_card_payments().expect("pending").is_empty()
         || pos.card_payments_to_recover().expect("list").is_empty()
@@ -155,7 +150,7 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     assert_eq!(recover[0].reason, "cartão sem saldo");
     // The sale stands.
     assert!(
-        pos.with_store(|s| s.sale(second.sale_id))
+        pos.inspect_store(|s| s.sale(second.sale_id))
             .expect("read")
             .is_some()
     );
@@ -174,7 +169,7 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
     }
     // The server learns each result from its own mutation, not only from the audit trail.
     let forwards = || -> Vec<(tenda_domain::SaleId, tenda_domain::CardForwardOutcome)> {
-        pos.with_store(|s| s.outbox_after(0, 10_000))
+        pos.inspect_store(|s| s.outbox_after(0, 10_000))
             .expect("outbox")
             .into_iter()
             .filter_map(|e| match e.mutation {
@@ -206,10 +201,10 @@ async fn offline_card_is_stored_within_limits_and_forwarded_when_the_link_return
 async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
-    pos.scan("CAF500", None).expect("scan");
+    pos.open_register(m(0), Some(manager())).expect("open");
+    pos.scan("CAF500".into(), None).expect("scan");
     let no_reader = pos
         .checkout(vec![PaymentRequest::Card {
             amount: m(18_90),
@@ -220,7 +215,7 @@ async fn online_card_is_authorized_and_its_code_goes_on_the_note() {
     assert_eq!(no_reader.code(), "peripheral");
 
     let sim = pair(pos);
-    pos.set_link(LinkState::Online);
+    pos.set_link(LinkState::Online).expect("link");
     // The reader is away: the seller is told, the status shows it, nothing is charged.
     sim.refuse_next_connects(3);
     let err = pos
@@ -280,12 +275,12 @@ async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
     use tenda_devices::sim::SimCardBehaviour;
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
     let sim = pair(pos);
-    pos.set_link(LinkState::Online);
-    pos.scan("CAF500", None).expect("scan");
+    pos.set_link(LinkState::Online).expect("link");
+    pos.scan("CAF500".into(), None).expect("scan");
     let split = || {
         vec![
             PaymentRequest::Card {
@@ -308,7 +303,7 @@ async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
     .await
     .expect("recovered");
     assert_eq!(sim.charges().len(), 1, "charged once");
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let charged = sim.charges().len();
 
     // The first card goes through, the second is declined.
@@ -329,13 +324,13 @@ async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
     assert_eq!(out.total, m(18_90));
 
     // Again a first card goes through and the second is declined; then the ticket changes.
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     sim.script([
         SimCardBehaviour::Approve,
         SimCardBehaviour::Decline("saldo insuficiente".into()),
     ]);
     pos.checkout(split()).await.expect_err("declined");
-    pos.scan("CAF500", None).expect("another coffee");
+    pos.scan("CAF500".into(), None).expect("another coffee");
     let err = pos
         .checkout(vec![PaymentRequest::Card {
             amount: m(37_80),
@@ -347,7 +342,7 @@ async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
     assert!(err.to_string().contains("already charged"), "{err}");
     // A manager abandons it (to be reversed at the acquirer), audited; then the sale proceeds.
     assert_eq!(
-        pos.abandon_card_charges(Some(&manager()))
+        pos.abandon_card_charges(Some(manager()))
             .await
             .expect("abandon"),
         1

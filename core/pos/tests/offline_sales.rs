@@ -5,13 +5,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use tenda_domain::{Actor, Cart, FiscalStatus, Payment, Quantity, SaleHeader, SaleId};
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::PaymentKind;
 use tenda_pos::{PaymentRequest, Pos};
@@ -19,7 +14,7 @@ use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 use tenda_store::SaleCommit;
 
 async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     pos.checkout(vec![PaymentRequest::Cash {
         amount: m(18_90),
         tendered: m(20_00),
@@ -32,9 +27,9 @@ async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
 async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
     let first = sell(pos).await;
     let second = sell(pos).await;
     // A sale recorded without a note (e.g. imported from another till).
@@ -54,7 +49,7 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
                 vec![Payment::cash(m(16_90), m(16_90)).expect("cash")],
             )
             .expect("sale");
-        pos.with_store(|s| {
+        pos.inspect_store(|s| {
             s.commit_sale(&SaleCommit {
                 sale: sale.clone(),
                 actor: Actor::Device(pos.config().device_id),
@@ -103,30 +98,35 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
 
     // A sale with an NFC-e cannot just be deleted.
     let err = pos
-        .cancel_unsynced_sale(first.sale_id, "cliente desistiu", true, Some(&manager()))
+        .cancel_unsynced_sale(
+            first.sale_id,
+            "cliente desistiu".into(),
+            true,
+            Some(manager()),
+        )
         .expect_err("has a note");
     assert_eq!(err.code(), "invalid_state");
     assert!(err.to_string().contains("cancel_sale"), "{err}");
     // The plain one can, by a manager, once confirmed.
     assert_eq!(
-        pos.cancel_unsynced_sale(plain, "cliente desistiu", true, None)
+        pos.cancel_unsynced_sale(plain, "cliente desistiu".into(), true, None)
             .expect_err("seller")
             .code(),
         "forbidden"
     );
     assert_eq!(
-        pos.cancel_unsynced_sale(plain, "cliente desistiu", false, Some(&manager()))
+        pos.cancel_unsynced_sale(plain, "cliente desistiu".into(), false, Some(manager()))
             .expect_err("not confirmed")
             .code(),
         "invalid_input"
     );
     let stock = pos
-        .with_store(|s| s.stock_level(f.bread.id))
+        .inspect_store(|s| s.stock_level(f.bread.id))
         .expect("stock");
-    pos.cancel_unsynced_sale(plain, "cliente desistiu", true, Some(&manager()))
+    pos.cancel_unsynced_sale(plain, "cliente desistiu".into(), true, Some(manager()))
         .expect("cancelled");
     assert_eq!(
-        pos.with_store(|s| s.stock_level(f.bread.id))
+        pos.inspect_store(|s| s.stock_level(f.bread.id))
             .expect("stock")
             .thousandths(),
         stock.thousandths() + 1000,
@@ -144,7 +144,7 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
     assert!(audit.iter().any(|e| e.action == "void_sale.override"));
 
     // The server acknowledges everything: only the notes still waiting for SEFAZ remain.
-    pos.with_store(|s| {
+    pos.inspect_store(|s| {
         let last = s.outbox_last_seq()?;
         s.outbox_mark_pushed(last)
     })
@@ -158,18 +158,8 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
     let sim = Simulator::start(SimulatorConfig::default())
         .await
         .expect("simulator");
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client");
-    pos.set_transmitter(Arc::new(Transmitter::new(
-        client,
-        TransmissionPolicy::default(),
-    )));
+    pos.set_sefaz_route(simulator_route(&sim, 30000, 30000))
+        .expect("SEFAZ route");
     let one = pos.sync_sale_now(second.sale_id).await.expect("sync one");
     assert_eq!(
         one.transmission.expect("transmitted").authorized,

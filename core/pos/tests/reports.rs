@@ -4,13 +4,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use common::*;
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::PaymentKind;
 use tenda_pos::{Approval, AuditFilter, PaymentRequest};
@@ -29,11 +24,11 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
     let seller = pos
-        .sign_in("bia", &Secret::Pin("1357".into()))
+        .sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
     for _ in 0..2 {
-        pos.scan("CAF500", None).expect("scan");
+        pos.scan("CAF500".into(), None).expect("scan");
         pos.checkout(vec![PaymentRequest::Cash {
             amount: m(18_90),
             tendered: m(20_00),
@@ -45,16 +40,9 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
     let sim = Simulator::start(SimulatorConfig::default())
         .await
         .expect("simulator");
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client");
-    let transmitter = Arc::new(Transmitter::new(client, TransmissionPolicy::default()));
-    pos.transmit_backlog(&transmitter).await.expect("transmit");
+    pos.set_sefaz_route(simulator_route(&sim, 30000, 30000))
+        .expect("SEFAZ route");
+    pos.transmit_backlog(false).await.expect("transmit");
 
     // Reports are the owner's: a seller needs the owner's approval.
     assert_eq!(
@@ -63,9 +51,7 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
             .code(),
         "forbidden"
     );
-    let notes = pos
-        .contingency_notes_report(Some(&owner()))
-        .expect("report");
+    let notes = pos.contingency_notes_report(Some(owner())).expect("report");
     assert_eq!(notes.len(), 2);
     for n in &notes {
         let transmitted = n.transmitted_at.expect("transmission time");
@@ -79,14 +65,14 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
     assert!(notes[0].number < notes[1].number, "oldest first");
 
     let sales = pos
-        .sales_report(start, Utc::now() + Duration::seconds(1), Some(&owner()))
+        .sales_report(start, Utc::now() + Duration::seconds(1), Some(owner()))
         .expect("sales");
     assert_eq!(sales.len(), 1, "{sales:?}");
     assert_eq!(sales[0].kind, PaymentKind::Cash);
     assert_eq!((sales[0].sales, sales[0].amount), (2, m(37_80)));
 
     // Nothing was in stock: both coffees were sold beyond it.
-    let oversold = pos.oversold_report(Some(&owner())).expect("oversold");
+    let oversold = pos.oversold_report(Some(owner())).expect("oversold");
     assert_eq!(oversold.len(), 1);
     assert_eq!(oversold[0].product_id, f.coffee.id);
     assert_eq!(oversold[0].stock.thousandths(), -2000);
@@ -94,11 +80,11 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
 
     let fiscal = pos
         .audit_report(
-            &AuditFilter {
+            AuditFilter {
                 action: Some("fiscal.".into()),
                 ..Default::default()
             },
-            Some(&owner()),
+            Some(owner()),
         )
         .expect("audit");
     assert!(fiscal.chain_intact, "{}", fiscal.verification);
@@ -118,13 +104,13 @@ async fn reports_cover_notes_sales_oversold_items_and_the_audit_log() {
     );
     let mine = pos
         .audit_report(
-            &AuditFilter {
+            AuditFilter {
                 actor: Some(format!("user:{}", seller.user_id)),
                 to: Some(Utc::now() + Duration::seconds(1)),
                 limit: 3,
                 ..Default::default()
             },
-            Some(&owner()),
+            Some(owner()),
         )
         .expect("audit");
     assert_eq!(mine.entries.len(), 3, "the newest three");

@@ -4,52 +4,33 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use tenda_domain::FiscalStatus;
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
 use tenda_pos::credentials::Secret;
 use tenda_pos::{PaymentRequest, Pos};
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 
-fn transmitter(pos: &Pos, sim: &Simulator) -> Arc<Transmitter> {
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    settings.request_timeout = Duration::from_millis(800);
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client");
-    let policy = TransmissionPolicy {
-        transport_pause: Duration::ZERO,
-        ..Default::default()
-    };
-    Arc::new(Transmitter::with_state(
-        client,
-        policy,
-        pos.restore_transmitter_state().expect("backoff"),
-    ))
+/// SEFAZ at the simulator, with no pause after a transport failure.
+fn reach(pos: &Pos, sim: &Simulator) {
+    pos.set_sefaz_route(simulator_route(sim, 800, 0))
+        .expect("SEFAZ route");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_device_consults_before_resending() {
     let Fixture {
         _dir,
-        path,
-        key,
+        open,
+        platform,
         pos,
         ..
     } = fixture(|c| c.contingency.automatic = true);
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
-    pos.scan("CAF500", None).expect("scan");
+    pos.open_register(m(0), Some(manager())).expect("open");
+    pos.scan("CAF500".into(), None).expect("scan");
     let sale = pos
         .checkout(vec![PaymentRequest::Cash {
             amount: m(18_90),
@@ -65,19 +46,19 @@ async fn a_restarted_device_consults_before_resending() {
     // SEFAZ authorizes the note but the answer never arrives, and SEFAZ goes down before the
     // device can consult: the run ends not knowing the note's fate.
     sim.update_faults(|f| f.timeout_after_commit = 1);
-    let t = transmitter(&pos, &sim);
+    reach(&pos, &sim);
     let watcher = async {
         while sim.note(&access_key).is_none() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         sim.update_faults(|f| f.down = true);
     };
-    let (summary, ()) = tokio::join!(pos.transmit_backlog(&t), watcher);
+    let (summary, ()) = tokio::join!(pos.transmit_backlog(false), watcher);
     let summary = summary.expect("run");
     assert_eq!(summary.deferred, 1, "{summary:?}");
     assert!(sim.note(&access_key).is_some(), "SEFAZ has it");
     let to_consult: Vec<String> = pos
-        .with_store(|s| s.setting("pos.sefaz_consult_first"))
+        .inspect_store(|s| s.setting("pos.sefaz_consult_first"))
         .expect("read")
         .expect("saved");
     assert_eq!(to_consult, vec![access_key.clone()]);
@@ -85,10 +66,11 @@ async fn a_restarted_device_consults_before_resending() {
     // The device restarts; SEFAZ is back.
     drop(pos);
     sim.update_faults(|f| f.down = false);
-    let pos = Pos::open(&path, &key).expect("reopen");
+    let pos = Pos::open(open, platform).expect("reopen");
+    reach(&pos, &sim);
     let sent_before = sim.stats().calls.get("Authorization").copied();
     let summary = pos
-        .transmit_backlog(&transmitter(&pos, &sim))
+        .transmit_backlog(false)
         .await
         .expect("run after restart");
     assert_eq!(
@@ -103,13 +85,13 @@ async fn a_restarted_device_consults_before_resending() {
     );
     assert!(sim.stats().calls.get("Consult").copied().unwrap_or(0) >= 1);
     let doc = pos
-        .with_store(|s| s.fiscal_document(sale.sale_id))
+        .inspect_store(|s| s.fiscal_document(sale.sale_id))
         .expect("read")
         .expect("doc");
     assert_eq!(doc.status, FiscalStatus::Authorized);
     assert!(doc.protocol.is_some());
     let to_consult: Vec<String> = pos
-        .with_store(|s| s.setting("pos.sefaz_consult_first"))
+        .inspect_store(|s| s.setting("pos.sefaz_consult_first"))
         .expect("read")
         .unwrap_or_default();
     assert!(to_consult.is_empty(), "settled notes leave the list");

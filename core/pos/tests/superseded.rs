@@ -5,14 +5,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use tenda_domain::{EmissionType, FiscalStatus};
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
 use tenda_pos::PaymentRequest;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::LinkState;
@@ -28,29 +24,16 @@ async fn the_authorized_original_is_adopted_when_its_twin_is_refused() {
     let sim = Simulator::start(SimulatorConfig::default())
         .await
         .expect("simulator");
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    settings.request_timeout = Duration::from_millis(700);
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client");
-    let policy = TransmissionPolicy {
-        transport_pause: Duration::ZERO,
-        ..Default::default()
-    };
-    let transmitter = Arc::new(Transmitter::new(client, policy));
-    pos.set_transmitter(transmitter.clone());
-    pos.set_link(LinkState::Online);
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.set_sefaz_route(simulator_route(&sim, 700, 0))
+        .expect("SEFAZ route");
+    pos.set_link(LinkState::Online).expect("link");
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
 
     // SEFAZ authorizes the note, the answer is lost, and SEFAZ goes down before the consult.
     sim.update_faults(|f| f.timeout_after_commit = 1);
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let checkout = pos.checkout(vec![PaymentRequest::Cash {
         amount: m(18_90),
         tendered: m(20_00),
@@ -69,7 +52,7 @@ async fn the_authorized_original_is_adopted_when_its_twin_is_refused() {
         let stats = sim.stats();
         assert_eq!(stats.notes_authorized, 1);
         let doc = pos
-            .with_store(|s| s.fiscal_document(out.sale_id))
+            .inspect_store(|s| s.fiscal_document(out.sale_id))
             .expect("read")
             .expect("doc");
         assert_eq!(doc.access_key, twin.access_key);
@@ -80,14 +63,14 @@ async fn the_authorized_original_is_adopted_when_its_twin_is_refused() {
     };
 
     sim.update_faults(|f| f.down = false);
-    let summary = pos.transmit_backlog(&transmitter).await.expect("run");
+    let summary = pos.transmit_backlog(false).await.expect("run");
     assert_eq!(
         (summary.authorized, summary.remaining),
         (1, 0),
         "{summary:?}"
     );
     let doc = pos
-        .with_store(|s| s.fiscal_document(out.sale_id))
+        .inspect_store(|s| s.fiscal_document(out.sale_id))
         .expect("read")
         .expect("doc");
     assert_eq!(doc.status, FiscalStatus::Authorized);

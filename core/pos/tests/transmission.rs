@@ -5,13 +5,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use tenda_domain::FiscalStatus;
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
 use tenda_pos::PaymentRequest;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::SefazMode;
@@ -21,12 +16,12 @@ use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
     let f = fixture(|c| c.contingency.automatic = true);
     let pos = &f.pos;
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
     let mut keys = Vec::new();
     for _ in 0..3 {
-        pos.scan("CAF500", None).expect("scan");
+        pos.scan("CAF500".into(), None).expect("scan");
         let total = pos.ticket().expect("ticket").total;
         let out = pos
             .checkout(vec![PaymentRequest::Cash {
@@ -47,24 +42,9 @@ async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
     sim.update_faults(|faults| {
         faults.reject.insert(keys[1].1.clone(), 778);
     });
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client with the store's certificate");
-    let transmitter = Arc::new(Transmitter::with_state(
-        client,
-        TransmissionPolicy::default(),
-        pos.restore_transmitter_state().expect("backoff"),
-    ));
-
-    let summary = pos
-        .transmit_backlog(&transmitter)
-        .await
-        .expect("transmission");
+    pos.set_sefaz_route(simulator_route(&sim, 30000, 30000))
+        .expect("SEFAZ route");
+    let summary = pos.transmit_backlog(false).await.expect("transmission");
     assert_eq!(
         (summary.authorized, summary.rejected, summary.remaining),
         (2, 1, 0),
@@ -72,7 +52,7 @@ async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
     );
     for (i, (sale_id, key)) in keys.iter().enumerate() {
         let doc = pos
-            .with_store(|s| s.fiscal_document(*sale_id))
+            .inspect_store(|s| s.fiscal_document(*sale_id))
             .expect("read")
             .expect("doc");
         assert_eq!(
@@ -111,10 +91,7 @@ async fn backlog_is_authorized_and_a_rejection_waits_for_correction() {
         "automatic entry, then straight back (nothing left to drain)"
     );
     // Running again sends nothing twice.
-    let again = pos
-        .transmit_backlog(&transmitter)
-        .await
-        .expect("second run");
+    let again = pos.transmit_backlog(false).await.expect("second run");
     assert_eq!(again.sent, 0);
 }
 
@@ -128,25 +105,15 @@ async fn online_sale_is_authorized_at_once_and_falls_back_to_contingency_when_se
     let sim = Simulator::start(SimulatorConfig::default())
         .await
         .expect("simulator");
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&sim.base_url());
-    settings.request_timeout = std::time::Duration::from_secs(2);
-    let client = pos
-        .sefaz_client(
-            &TrustRoots::only(vec![sim.ca_certificate_der().to_vec()]),
-            settings,
-        )
-        .expect("client");
-    pos.set_transmitter(Arc::new(Transmitter::new(
-        client,
-        TransmissionPolicy::default(),
-    )));
-    pos.set_link(tenda_pos::status::LinkState::Online);
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.set_sefaz_route(simulator_route(&sim, 2000, 30000))
+        .expect("SEFAZ route");
+    pos.set_link(tenda_pos::status::LinkState::Online)
+        .expect("link");
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
-    pos.open_register(m(0), Some(&manager())).expect("open");
+    pos.open_register(m(0), Some(manager())).expect("open");
 
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let out = pos
         .checkout(vec![PaymentRequest::Cash {
             amount: m(18_90),
@@ -162,7 +129,7 @@ async fn online_sale_is_authorized_at_once_and_falls_back_to_contingency_when_se
     );
     assert!(!note.contingency && out.printed, "{:?}", out.print_error);
     let doc = pos
-        .with_store(|s| s.fiscal_document(out.sale_id))
+        .inspect_store(|s| s.fiscal_document(out.sale_id))
         .expect("read")
         .expect("doc");
     assert!(
@@ -174,7 +141,7 @@ async fn online_sale_is_authorized_at_once_and_falls_back_to_contingency_when_se
     // SEFAZ goes down mid-day: the sale waits the timeout, consults, then issues in contingency
     // (automatic by policy) with the same number, and prints.
     sim.update_faults(|faults| faults.down = true);
-    pos.scan("CAF500", None).expect("scan");
+    pos.scan("CAF500".into(), None).expect("scan");
     let out = pos
         .checkout(vec![PaymentRequest::Cash {
             amount: m(18_90),
@@ -191,7 +158,7 @@ async fn online_sale_is_authorized_at_once_and_falls_back_to_contingency_when_se
     assert!(out.printed, "{:?}", out.print_error);
     assert_eq!(pos.status().sefaz, SefazMode::Contingency);
     let doc = pos
-        .with_store(|s| s.fiscal_document(out.sale_id))
+        .inspect_store(|s| s.fiscal_document(out.sale_id))
         .expect("read")
         .expect("doc");
     assert_eq!(

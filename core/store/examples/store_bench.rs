@@ -3,6 +3,7 @@
 //! `cargo run --release -q -p tenda-store --example store_bench`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -428,35 +429,16 @@ fn main() {
         );
     }
 
-    let mut times = Vec::with_capacity(2_000);
-    let mut cpu = Vec::with_capacity(2_000);
+    // What a cashier types: a prefix of an item, often with a prefix of a brand or kind. The
+    // same queries run idle and during checkouts below.
+    let queries: Vec<String> = (0..2_000).map(|_| search_query(&mut rng)).collect();
+    let mut times = Vec::with_capacity(queries.len());
+    let mut cpu = Vec::with_capacity(queries.len());
     let mut hits = 0usize;
-    for _ in 0..2_000 {
-        // What a cashier types: a prefix of an item, often with a prefix of a brand or kind.
-        let item: String = ITEMS[rng.below(24) as usize]
-            .chars()
-            .take(3 + rng.below(3) as usize)
-            .collect();
-        let query = match rng.below(3) {
-            0 => item,
-            1 => format!(
-                "{item} {}",
-                BRANDS[rng.below(20) as usize]
-                    .chars()
-                    .take(3)
-                    .collect::<String>()
-            ),
-            _ => format!(
-                "{item} {}",
-                KINDS[rng.below(16) as usize]
-                    .chars()
-                    .take(4)
-                    .collect::<String>()
-            ),
-        };
+    for query in &queries {
         let c = thread_cpu();
         let t = Instant::now();
-        let found = store.search_products(&query, 20).expect("searches");
+        let found = store.search_products(query, 20).expect("searches");
         times.push(t.elapsed());
         if let (Some(a), Some(b)) = (thread_cpu(), c) {
             cpu.push(a - b);
@@ -469,4 +451,98 @@ fn main() {
         println!("name_search_cpu_p99: {} ms", ms(percentile(&mut cpu, 0.99)));
     }
     println!("name_search_hit_rate: {:.0} %", hits as f64 / 20.0);
+
+    // 4. Searching while sales commit: the searches go through reader connections, so they
+    // never wait for the writer, which commits sale after sale on another thread.
+    let idle_p99 = percentile(&mut times, 0.99);
+    let readers = store.readers();
+    // Warm the reader's page cache as a reader kept open by the point of sale would be.
+    for query in &queries {
+        readers
+            .read(|r| r.search_products(query, 20))
+            .expect("searches");
+    }
+    let stock: Vec<Product> = (0..200)
+        .map(|i| {
+            store
+                .product_by_code(&ean13(i))
+                .expect("looks up")
+                .expect("loaded")
+        })
+        .collect();
+    let stop = AtomicBool::new(false);
+    let mut during = Vec::with_capacity(queries.len());
+    let mut during_cpu = Vec::with_capacity(queries.len());
+    let committed = std::thread::scope(|scope| {
+        let checkouts = scope.spawn(|| {
+            let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let commit = SaleCommit {
+                    sale: sale(&stock, &mut rng, device, seller),
+                    actor: Actor::User(seller),
+                    register_session_id: None,
+                };
+                store.commit_sale(&commit).expect("sale commits");
+                n += 1;
+            }
+            n
+        });
+        for query in &queries {
+            let c = thread_cpu();
+            let t = Instant::now();
+            readers
+                .read(|r| r.search_products(query, 20))
+                .expect("searches");
+            during.push(t.elapsed());
+            if let (Some(a), Some(b)) = (thread_cpu(), c) {
+                during_cpu.push(a - b);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        checkouts.join().expect("the checkout thread ends")
+    });
+    let during_p99 = percentile(&mut during, 0.99);
+    println!("name_search_checkouts_meanwhile: {committed} sales");
+    println!(
+        "name_search_p50_during_checkouts: {} ms",
+        ms(percentile(&mut during, 0.50))
+    );
+    println!("name_search_p99_during_checkouts: {} ms", ms(during_p99));
+    println!(
+        "name_search_p99_during_checkouts_over_idle: {:.2} x",
+        during_p99.as_secs_f64() / idle_p99.as_secs_f64()
+    );
+    // The search's own work: each commit makes a reader drop its page cache (SQLite starts a
+    // read after a change with an empty cache), so pages are read and decrypted again.
+    if !during_cpu.is_empty() {
+        println!(
+            "name_search_cpu_p99_during_checkouts: {} ms",
+            ms(percentile(&mut during_cpu, 0.99))
+        );
+    }
+}
+
+fn search_query(rng: &mut Rng) -> String {
+    let item: String = ITEMS[rng.below(24) as usize]
+        .chars()
+        .take(3 + rng.below(3) as usize)
+        .collect();
+    match rng.below(3) {
+        0 => item,
+        1 => format!(
+            "{item} {}",
+            BRANDS[rng.below(20) as usize]
+                .chars()
+                .take(3)
+                .collect::<String>()
+        ),
+        _ => format!(
+            "{item} {}",
+            KINDS[rng.below(16) as usize]
+                .chars()
+                .take(4)
+                .collect::<String>()
+        ),
+    }
 }

@@ -41,6 +41,8 @@ pub enum Error {
     Backup(#[source] BackupError),
     #[error("file operation failed")]
     Io(#[source] std::io::Error),
+    #[error("a reader connection cannot write")]
+    ReaderCannotWrite,
     #[error("CSV import: {0}")]
     Csv(#[source] crate::csv_import::CsvFileError),
 }

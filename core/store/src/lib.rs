@@ -4,11 +4,13 @@ pub mod audit;
 pub mod backup;
 pub mod bulk;
 mod cached;
+pub mod card_captures;
 pub mod catalog;
 pub mod csv_import;
 pub mod customers;
 mod error;
 pub mod fiscal;
+pub mod fiscal_events;
 pub mod keys;
 mod migrations;
 pub mod outbox;
@@ -28,15 +30,17 @@ mod migration_tests;
 pub use audit::{AuditEntry, AuditVerification, ChainBreak};
 pub use backup::{BackupError, BackupInfo, BackupKey};
 pub use bulk::{LoadProgress, LoadReport, PullChange, RejectedChange};
+pub use card_captures::{CardCapture, DeclinedCardPayment};
 pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
 pub use error::{Error, Result};
 pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
     VoidedNumbers,
 };
+pub use fiscal_events::{FiscalEvent, FiscalEventKind};
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
 pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
-pub use store::Store;
+pub use store::{Reader, Readers, Store};

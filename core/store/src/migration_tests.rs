@@ -53,7 +53,7 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -163,6 +163,9 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("typed lists revert");
+    assert!(!table_names(&mut conn).contains(&"fiscal_events".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("packed sale rows revert while no sale is stored");
     assert!(table_names(&mut conn).contains(&"sale_lines".to_owned()));
@@ -280,6 +283,43 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(i64, Vec<u8>, i64)>(c)
         .expect("stock deltas");
+    fiscal_events::table
+        .select(fiscal_events::all_columns)
+        .limit(0)
+        .load::<(
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            i32,
+            Option<String>,
+            String,
+            String,
+            String,
+        )>(c)
+        .expect("fiscal events");
+    card_captures::table
+        .select(card_captures::all_columns)
+        .limit(0)
+        .load::<(i64, String, String, String, String)>(c)
+        .expect("card captures");
+    card_payments_to_recover::table
+        .select(card_payments_to_recover::all_columns)
+        .limit(0)
+        .load::<(
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+        )>(c)
+        .expect("card payments to recover");
     balance_deltas::table
         .select(balance_deltas::all_columns)
         .limit(0)
@@ -363,7 +403,7 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
 
     let sale_id = "01900000-0000-7000-8000-000000000002"
         .parse()
@@ -460,7 +500,7 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
     assert!(
         !stock_level_columns(&mut store.conn).contains(&"pending".to_owned()),
         "the level row keeps only the server's figure"
@@ -505,6 +545,8 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     // Reverting cannot unpack what is stored packed, so it refuses rather than drop rows.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("the typed lists revert");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
         "stored stock deltas block the revert"
@@ -718,7 +760,7 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
     }
 
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 8);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
     let tables = table_names(&mut store.conn);
     assert!(!tables.contains(&"sale_lines".to_owned()));
     assert!(!tables.contains(&"sale_payments".to_owned()));
@@ -785,5 +827,113 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
         .remove(0);
     assert!(
         matches!(&entry.mutation, Mutation::SaleRecorded(r) if r.sale == third && r.local_number == 3)
+    );
+}
+
+/// Lists as the point of sale wrote them before migration 9: one JSON array per setting
+/// (serde's output for its records: times with nanoseconds, money as centavos).
+const OLD_FISCAL_EVENTS: &str = r#"[{"kind":"inutilizacao","sale_id":null,"access_key":null,"first":7,"last":9,"status_code":102,"protocol":"135260000000001","registered_at":"2026-01-02T10:00:00.123456789Z","justification":"Falha no sistema ao emitir","xml":"<procInutNFe>1</procInutNFe>"},{"kind":"cancellation","sale_id":"01900000-0000-7000-8000-000000000002","access_key":"35260112345678000190650010000000101000000106","first":null,"last":null,"status_code":135,"protocol":"135260000000002","registered_at":"2026-01-02T11:00:00Z","justification":"Cliente desistiu da compra","xml":"<procEventoNFe>2</procEventoNFe>"}]"#;
+const OLD_CAPTURES: &str = r#"[{"payment_id":"01900000-0000-7000-8000-0000000000c1","sale_reference":"sale-1","amount":2500,"kind":"Credit","card":{"brand":"VISA","last4":"4242"},"captured_at":"2026-01-02T10:05:00.5Z","risk_accepted_by":"gerente","sealed":{"nonce":"00ff","ciphertext":"abcd"},"status":"Pending"},{"payment_id":"01900000-0000-7000-8000-0000000000c2","sale_reference":"sale-2","amount":990,"kind":"Debit","card":{"brand":"ELO","last4":"0001"},"captured_at":"2026-01-02T10:06:00Z","risk_accepted_by":"gerente","sealed":{"nonce":"01","ciphertext":"02"},"status":{"Approved":{"authorization_code":"A1"}}}]"#;
+const OLD_TO_RECOVER: &str = r#"[{"payment_id":"01900000-0000-7000-8000-0000000000c3","sale_id":"sale-3","amount":1234,"brand":"MASTER","last4":"9999","captured_at":"2026-01-02T09:00:00Z","declined_at":"2026-01-02T12:00:00.000001Z","reason":"saldo insuficiente"}]"#;
+
+#[test]
+fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
+    use crate::FiscalEventKind;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("l.db");
+    let key = DbKey::generate();
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..8 {
+            conn.run_next_migration(MIGRATIONS).expect("applies");
+        }
+        assert!(!table_names(&mut conn).contains(&"fiscal_events".to_owned()));
+        for (k, v) in [
+            ("pos.fiscal_events", OLD_FISCAL_EVENTS),
+            ("pos.card_offline_payments", OLD_CAPTURES),
+            ("pos.card_payments_to_recover", OLD_TO_RECOVER),
+            ("pos.config", "{\"kept\":true}"),
+        ] {
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::key.eq(k),
+                    settings::value.eq(v),
+                    settings::version.eq(0),
+                ))
+                .execute(&mut conn)
+                .expect("old setting");
+        }
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+
+    let events = store.fiscal_events().expect("reads events");
+    assert_eq!(events.len(), 2, "every event, in the order registered");
+    assert_eq!(events[0].kind, FiscalEventKind::Inutilizacao);
+    assert_eq!((events[0].first, events[0].last), (Some(7), Some(9)));
+    assert_eq!(events[0].xml, "<procInutNFe>1</procInutNFe>");
+    assert_eq!(
+        events[0].registered_at.timestamp_nanos_opt(),
+        Some(1_767_348_000_123_456_789),
+        "the time kept to the nanosecond serde wrote"
+    );
+    assert_eq!(events[1].kind, FiscalEventKind::Cancellation);
+    assert_eq!(
+        events[1].access_key.as_deref(),
+        Some("35260112345678000190650010000000101000000106")
+    );
+    assert_eq!(events[1].status_code, 135);
+
+    let captures = store.card_captures().expect("reads captures");
+    assert_eq!(
+        captures
+            .iter()
+            .map(|c| c.sale_reference.as_str())
+            .collect::<Vec<_>>(),
+        ["sale-1", "sale-2"]
+    );
+    // The record is the terminal's own JSON, whole.
+    let first: serde_json::Value = serde_json::from_str(&captures[0].record).expect("json");
+    let old: serde_json::Value = serde_json::from_str(OLD_CAPTURES).expect("json");
+    assert_eq!(first, old[0]);
+
+    let declined = store.card_payments_to_recover().expect("reads declined");
+    assert_eq!(declined.len(), 1);
+    assert_eq!(declined[0].amount.centavos(), 1234);
+    assert_eq!(declined[0].reason, "saldo insuficiente");
+
+    // The settings that held the lists are gone; others stay.
+    for k in [
+        "pos.fiscal_events",
+        "pos.card_offline_payments",
+        "pos.card_payments_to_recover",
+    ] {
+        assert_eq!(store.setting_json(k).expect("reads"), None, "{k}");
+    }
+    assert!(store.setting_json("pos.config").expect("reads").is_some());
+    drop(store);
+
+    // Reverting puts each list back as the same JSON values.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts");
+    let read = |conn: &mut SqliteConnection, k: &str| -> serde_json::Value {
+        let text: String = settings::table
+            .filter(settings::key.eq(k))
+            .select(settings::value)
+            .get_result(conn)
+            .expect("setting back");
+        serde_json::from_str(&text).expect("json")
+    };
+    assert_eq!(
+        read(&mut conn, "pos.card_offline_payments"),
+        serde_json::from_str::<serde_json::Value>(OLD_CAPTURES).expect("json")
+    );
+    assert_eq!(
+        read(&mut conn, "pos.card_payments_to_recover"),
+        serde_json::from_str::<serde_json::Value>(OLD_TO_RECOVER).expect("json")
+    );
+    assert_eq!(
+        read(&mut conn, "pos.fiscal_events"),
+        serde_json::from_str::<serde_json::Value>(OLD_FISCAL_EVENTS).expect("json")
     );
 }

@@ -1,11 +1,14 @@
 //! Local changes that are not sales but must still commit with their outbox mutations and audit
 //! entries in one transaction (register sessions, the contingency state, login lockouts,
-//! approvals): settings written, mutations appended, events audited — all or nothing.
+//! approvals): settings written, list rows added or removed, mutations appended, events
+//! audited — all or nothing.
 
 use tenda_domain::{AuditEvent, Mutation};
 
 use crate::audit::append_audit;
+use crate::card_captures::{DeclinedCardPayment, drop_card_captures, insert_declined};
 use crate::error::{Error, Result};
+use crate::fiscal_events::{FiscalEvent, insert_fiscal_event};
 use crate::outbox::append_outbox;
 use crate::store::Store;
 use crate::users::put_setting;
@@ -17,6 +20,12 @@ pub struct LocalChange {
     pub settings: Vec<(String, String)>,
     pub mutations: Vec<Mutation>,
     pub audit: Vec<AuditEvent>,
+    /// Fiscal events SEFAZ registered, appended to [`Store::fiscal_events`].
+    pub fiscal_events: Vec<FiscalEvent>,
+    /// Offline card captures to remove (by payment id) from [`Store::card_captures`].
+    pub card_captures_dropped: Vec<String>,
+    /// Declined card payments, appended to [`Store::card_payments_to_recover`].
+    pub card_payments_declined: Vec<DeclinedCardPayment>,
 }
 
 /// Numbers given to a recorded change.
@@ -37,6 +46,13 @@ pub(crate) fn apply_local_change(
             reason: format!("{key}: {e}"),
         })?;
         put_setting(conn, key, json, 0)?;
+    }
+    for event in &change.fiscal_events {
+        insert_fiscal_event(conn, event)?;
+    }
+    drop_card_captures(conn, &change.card_captures_dropped)?;
+    for declined in &change.card_payments_declined {
+        insert_declined(conn, declined)?;
     }
     for m in &change.mutations {
         recorded.outbox_seqs.push(append_outbox(conn, m)?);
@@ -84,6 +100,7 @@ mod tests {
                 at: Utc::now(),
             }],
             audit: vec![event.clone()],
+            ..Default::default()
         };
         let r = store.record_local_change(&change).expect("records");
         // One mutation for the cash movement, one for the audit entry it carries to the server.
@@ -99,6 +116,7 @@ mod tests {
             settings: vec![("pos.x".into(), "not json".into())],
             mutations: vec![],
             audit: vec![event],
+            ..Default::default()
         };
         assert!(store.record_local_change(&bad).is_err());
         assert_eq!(store.audit_entries(0, 10).expect("read").len(), 1);
@@ -154,6 +172,7 @@ mod tests {
                 balance_deltas: Vec::new(),
             })],
             audit: Vec::new(),
+            ..Default::default()
         };
         let err = store.record_local_change(&change).expect_err("refused");
         assert!(

@@ -189,3 +189,43 @@ diesel::table! {
         updated_at -> Text,
     }
 }
+
+diesel::table! {
+    fiscal_events (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        sale_id -> Nullable<Text>,
+        access_key -> Nullable<Text>,
+        first_number -> Nullable<BigInt>,
+        last_number -> Nullable<BigInt>,
+        status_code -> Integer,
+        protocol -> Nullable<Text>,
+        registered_at -> Text,
+        justification -> Text,
+        xml -> Text,
+    }
+}
+
+diesel::table! {
+    card_captures (seq) {
+        seq -> BigInt,
+        payment_id -> Text,
+        sale_reference -> Text,
+        captured_at -> Text,
+        record -> Text,
+    }
+}
+
+diesel::table! {
+    card_payments_to_recover (seq) {
+        seq -> BigInt,
+        payment_id -> Text,
+        sale_id -> Text,
+        amount -> BigInt,
+        brand -> Text,
+        last4 -> Text,
+        captured_at -> Text,
+        declined_at -> Text,
+        reason -> Text,
+    }
+}

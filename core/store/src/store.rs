@@ -1,9 +1,10 @@
 //! Opening the encrypted database: key first, then the pragmas, then the migrations.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_migrations::MigrationHarness;
@@ -15,12 +16,18 @@ pub use crate::migrations::MIGRATIONS;
 use crate::pending_stock::PendingStock;
 use crate::schema::counters;
 
-/// One device's encrypted database. Not `Sync`: share it behind a mutex, or open a second
-/// `Store` on the same file (WAL lets readers and one writer work side by side).
+/// One device's encrypted database. Not `Sync`: the one writer is shared behind a mutex, and
+/// reads that must not wait for it go through [`Store::readers`] (WAL lets readers and one
+/// writer work side by side).
 pub struct Store {
     pub(crate) conn: SqliteConnection,
     pub(crate) pending_stock: PendingStock,
     path: PathBuf,
+    /// Kept to open reader connections on the same file (zeroized on drop).
+    key: DbKey,
+    profile: CipherProfile,
+    /// A reader connection: `PRAGMA query_only`, and [`Store::write`] refuses.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -66,11 +73,16 @@ struct CountRow {
 /// without running migrations. An existing file is tried with each [`CipherProfile`]: a wrong
 /// key fails them all.
 pub(crate) fn open_connection(path: &Path, key: &DbKey) -> Result<SqliteConnection> {
+    open_detecting_profile(path, key).map(|(conn, _)| conn)
+}
+
+fn open_detecting_profile(path: &Path, key: &DbKey) -> Result<(SqliteConnection, CipherProfile)> {
     match open_with_profile(path, key, CipherProfile::HmacSha256) {
         Err(Error::WrongKey) if path.exists() => {
             open_with_profile(path, key, CipherProfile::Sqlcipher4Default)
+                .map(|c| (c, CipherProfile::Sqlcipher4Default))
         }
-        other => other,
+        other => other.map(|c| (c, CipherProfile::HmacSha256)),
     }
 }
 
@@ -113,14 +125,31 @@ impl Store {
     /// gives [`Error::WrongKey`] and leaves the file untouched.
     pub fn open(path: impl AsRef<Path>, key: &DbKey) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = open_connection(&path, key)?;
+        let (mut conn, profile) = open_detecting_profile(&path, key)?;
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| Error::Migration(e.to_string()))?;
         Ok(Store {
             conn,
             pending_stock: PendingStock::default(),
             path,
+            key: key.clone(),
+            profile,
+            read_only: false,
         })
+    }
+
+    /// Reader connections on this store's file, for reads that must not wait for a write in
+    /// progress (a sale signing inside its transaction holds the writer): each reader reads the
+    /// last committed snapshot (WAL). Cheap to clone and share between threads.
+    pub fn readers(&self) -> Readers {
+        Readers {
+            shared: Arc::new(ReaderPool {
+                path: self.path.clone(),
+                key: self.key.clone(),
+                profile: self.profile,
+                idle: Mutex::new(Vec::new()),
+            }),
+        }
     }
 
     /// Opens the database with the key kept in `vault` under `account`, creating the key the
@@ -163,7 +192,130 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut SqliteConnection) -> Result<T>,
     ) -> Result<T> {
+        if self.read_only {
+            return Err(Error::ReaderCannotWrite);
+        }
         self.conn.immediate_transaction(f)
+    }
+}
+
+/// Reader connections on one store file, opened as needed and kept for reuse. `Send + Sync`
+/// and cheap to clone: every clone shares the same connections.
+///
+/// A reader is a [`Store`] whose connection is `query_only` and whose writes are refused with
+/// [`Error::ReaderCannotWrite`]; it never runs migrations (the writer did when it opened).
+/// Each read sees the last committed state, and never waits for the writer: in WAL mode
+/// readers and the one writer work side by side.
+#[derive(Clone)]
+pub struct Readers {
+    shared: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    key: DbKey,
+    profile: CipherProfile,
+    /// Connections not in use. At most [`IDLE_READERS`] are kept; more are opened while reads
+    /// run side by side, and closed when they end.
+    idle: Mutex<Vec<Store>>,
+}
+
+/// Reader connections kept open between reads (each holds its own page cache).
+const IDLE_READERS: usize = 4;
+
+impl ReaderPool {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
+        // The list holds whole connections only: a panic elsewhere cannot leave it half-made.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A reader connection lent by [`Readers::get`]: a read-only [`Store`], returned to the pool
+/// when dropped.
+pub struct Reader {
+    store: Option<Store>,
+    pool: Arc<ReaderPool>,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let Some(mut store) = self.store.take() else {
+            return;
+        };
+        // A connection still inside a transaction (a failed rollback) is closed, not reused.
+        let settled = AnsiTransactionManager::transaction_manager_status_mut(&mut store.conn)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.is_none());
+        if settled {
+            let mut idle = self.pool.lock_idle();
+            if idle.len() < IDLE_READERS {
+                idle.push(store);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers")
+            .field("path", &self.shared.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Readers {
+    /// Runs `f` on a reader connection (opening one if none is idle). Only reads succeed
+    /// there; a write gives [`Error::ReaderCannotWrite`].
+    pub fn read<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let mut reader = self.get()?;
+        f(&mut reader)
+    }
+
+    /// A reader connection, back to the pool when dropped: a drop-in for the writer at call
+    /// sites that only read.
+    pub fn get(&self) -> Result<Reader> {
+        let idle = self.lock_idle().pop();
+        let store = match idle {
+            Some(reader) => reader,
+            None => self.open()?,
+        };
+        Ok(Reader {
+            store: Some(store),
+            pool: Arc::clone(&self.shared),
+        })
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
+        self.shared.lock_idle()
+    }
+
+    fn open(&self) -> Result<Store> {
+        let pool = &self.shared;
+        let mut conn = open_with_profile(&pool.path, &pool.key, pool.profile)?;
+        conn.batch_execute("PRAGMA query_only = ON;")?;
+        Ok(Store {
+            conn,
+            pending_stock: PendingStock::default(),
+            path: pool.path.clone(),
+            key: pool.key.clone(),
+            profile: pool.profile,
+            read_only: true,
+        })
     }
 }
 
@@ -263,6 +415,95 @@ mod tests {
             active: true,
             version: 1,
         }
+    }
+
+    fn sale_of(p: &Product) -> tenda_domain::Sale {
+        use tenda_domain::{Cart, DeviceId, Payment, Quantity, SaleHeader, SaleId, UserId};
+        let mut cart = Cart::new();
+        cart.add(p, Quantity::from_units(1).expect("fits"))
+            .expect("line");
+        let total = cart.totals().expect("totals").total;
+        cart.checkout(
+            SaleHeader {
+                id: SaleId::new(),
+                device_id: DeviceId::new(),
+                seller_id: UserId::new(),
+                created_at: chrono::Utc::now(),
+            },
+            vec![Payment::cash(total, total).expect("exact")],
+        )
+        .expect("settled")
+    }
+
+    #[test]
+    fn readers_read_while_a_sale_holds_the_writer() {
+        use crate::fiscal::{FiscalSeries, SignedFiscalDocument};
+        use crate::sales::SaleCommit;
+        use std::sync::mpsc;
+        use std::time::Duration;
+        use tenda_domain::{Actor, UserId};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(dir.path().join("d.db"), &DbKey::generate()).expect("opens");
+        let p = product();
+        store
+            .load_catalog(vec![p.clone()], &mut |_| {})
+            .expect("loads");
+        let readers = store.readers();
+        let commit = SaleCommit {
+            sale: sale_of(&p),
+            actor: Actor::User(UserId::new()),
+            register_session_id: None,
+        };
+
+        // The sale's signing step runs inside the writer's transaction, as a checkout's does;
+        // it waits there until a reader has searched and counted on another thread. If reads
+        // waited for the writer, the reader would never answer and the signing would give up.
+        let (answered_tx, answered) = mpsc::channel();
+        let reading = {
+            let readers = readers.clone();
+            std::thread::spawn(move || {
+                let found = readers
+                    .read(|r| r.search_products("cafe", 10))
+                    .expect("searches");
+                let sales = readers.read(|r| r.sale_count()).expect("counts");
+                answered_tx
+                    .send((found.len(), sales))
+                    .expect("the writer waits");
+            })
+        };
+        let series = FiscalSeries {
+            model: 65,
+            series: 1,
+        };
+        let committed = store
+            .commit_sale_with_fiscal(&commit, series, |number| {
+                let (found, sales) = answered
+                    .recv_timeout(Duration::from_secs(30))
+                    .map_err(|_| "the reader waited for the writer".to_owned())?;
+                // The reader saw the last committed state: the catalog, not this sale.
+                assert_eq!((found, sales), (1, 0));
+                Ok(SignedFiscalDocument {
+                    access_key: format!("{number:044}"),
+                    emission: tenda_domain::EmissionType::OfflineContingency,
+                    status: tenda_domain::FiscalStatus::Contingency,
+                    xml: "<NFe/>".into(),
+                    protocol: None,
+                    deadline: None,
+                })
+            })
+            .expect("the sale commits");
+        reading.join().expect("the reader ends");
+        assert_eq!(committed.local_number, 1);
+
+        // Once committed, readers see it; a reader refuses to write.
+        assert_eq!(readers.read(|r| r.sale_count()).expect("counts"), 1);
+        let refused = readers.read(|r| r.set_setting("pos.x", &1));
+        assert!(
+            matches!(refused, Err(Error::ReaderCannotWrite)),
+            "{refused:?}"
+        );
+        assert_eq!(store.setting::<i32>("pos.x").expect("reads"), None);
     }
 
     #[test]

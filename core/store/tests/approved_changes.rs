@@ -74,6 +74,7 @@ fn failing_change(subject: &str) -> LocalChange {
         settings: vec![("pos.fiscal_events".into(), "not json".into())],
         mutations: vec![],
         audit: vec![approval(subject)],
+        ..Default::default()
     }
 }
 
@@ -82,6 +83,7 @@ fn good_change(subject: &str) -> LocalChange {
         settings: vec![("pos.fiscal_events".into(), format!("[\"{subject}\"]"))],
         mutations: vec![],
         audit: vec![approval(subject)],
+        ..Default::default()
     }
 }
 

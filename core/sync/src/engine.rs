@@ -143,6 +143,10 @@ pub enum EngineError {
     Config(String),
     #[error("the server expects mutation {expected}, which this device no longer has")]
     OutboxGap { expected: u64 },
+    /// The server presented another certificate than the pinned one (or something is in
+    /// between).
+    #[error("the server certificate {seen} is not the pinned {expected}")]
+    PinMismatch { expected: String, seen: String },
 }
 
 impl EngineError {
@@ -176,8 +180,22 @@ pub async fn enroll(
         device_name: device_name.to_owned(),
         required_settings: required_settings.iter().map(|k| (*k).to_owned()).collect(),
     };
-    let resp: EnrollResponse = post(&client, base_url, paths::ENROLL, None, &req).await?;
+    let resp: EnrollResponse = match post(&client, base_url, paths::ENROLL, None, &req).await {
+        Ok(resp) => resp,
+        Err(e) => return Err(pin_refusal(&client, expected_fingerprint).unwrap_or(e)),
+    };
     Ok((resp, client.seen_fingerprint()))
+}
+
+/// The typed refusal when the handshake failed because the certificate seen is not the pinned
+/// one (the verifier records what it saw).
+fn pin_refusal(client: &PinnedClient, expected: Option<&str>) -> Option<EngineError> {
+    let expected = expected?;
+    let seen = client.seen_fingerprint()?;
+    (!crate::fingerprint::fingerprints_match(expected, &seen)).then(|| EngineError::PinMismatch {
+        expected: expected.to_owned(),
+        seen,
+    })
 }
 
 async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(

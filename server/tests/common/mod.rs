@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::Utc;
@@ -539,4 +539,3 @@ pub fn sale_entry(
 pub fn wire(entry: &OutboxEntry) -> PushedMutation {
     PushedMutation::from_entry(entry).expect("serializes")
 }
-

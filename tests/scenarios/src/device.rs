@@ -2,20 +2,18 @@
 //! printer, the store's A1 certificate installed by the owner, and SEFAZ reached through the
 //! store's (cuttable) link.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
+use tenda_devices::PrinterProfile;
 use tenda_devices::sim::SimulatedPrinter;
-use tenda_devices::transport::{Pacing, WriteMode};
-use tenda_devices::{EscPosPrinter, PrinterProfile, PrinterSettings};
-use tenda_fiscal::sefaz::{
-    ClientSettings, Endpoints, Environment, TransmissionPolicy, Transmitter, TrustRoots, Uf,
-};
+use tenda_devices::transport::WriteMode;
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::StatusListener;
-use tenda_pos::{Approval, EnrollmentRequest, Pos};
-use tenda_store::DbKey;
+use tenda_pos::{
+    Approval, EnrollmentRequest, KeyStore, MemoryKeyStore, OpenConfig, PeripheralTimings, Platform,
+    Pos, SefazRoute,
+};
 
 use crate::backoffice::Result;
 
@@ -36,10 +34,49 @@ pub struct SefazAccess {
     pub ca_der: Vec<u8>,
 }
 
-/// Enrolls a device at `path` with `code` and waits for its first load.
-pub async fn enroll(
+/// Where a scenario's device lives and how it reaches SEFAZ: its file, a keystore in memory
+/// (the same one every time it is opened), the simulator behind the store's link with short
+/// pauses after failures (a scenario restores the link within seconds, a store within minutes;
+/// the scenario sends the backlog itself, so the worker's own round is rare) and fast
+/// peripheral links.
+/// `key` is the database key the keystore holds (a child process opens the same file with it).
+pub fn access(
     path: &Path,
-    key: &DbKey,
+    key: &tenda_store::DbKey,
+    sefaz: Option<&SefazAccess>,
+) -> (OpenConfig, Platform) {
+    let mut open = OpenConfig::new(path.display().to_string(), "device".into());
+    open.sefaz = match sefaz {
+        Some(s) => SefazRoute::At {
+            access: tenda_pos::SefazAccess {
+                base_url: s.base_url.clone(),
+                trusted_roots_der: vec![s.ca_der.clone()],
+                connect_timeout_ms: 1_000,
+                request_timeout_ms: 2_000,
+                transport_pause_ms: 10,
+                unavailable_pause_ms: 10,
+                probe_interval_ms: 3_600_000,
+            },
+        },
+        None => SefazRoute::NotConfigured,
+    };
+    open.peripherals = PeripheralTimings {
+        chunk_pause_ms: 0,
+        reconnect_attempts: 3,
+        reconnect_first_delay_ms: 1,
+        reconnect_max_delay_ms: 5,
+        reader_silence_timeout_ms: 2_000,
+        reader_query_timeout_ms: 1_000,
+    };
+    let keys = MemoryKeyStore::new();
+    keys.save("device".into(), key.as_bytes().to_vec())
+        .expect("a memory keystore takes the key");
+    (open, Platform::new(Arc::new(keys)))
+}
+
+/// Enrolls the device of `access` with `code` and waits for its first load.
+pub async fn enroll(
+    access: &(OpenConfig, Platform),
     server_url: &str,
     code: &str,
     name: &str,
@@ -47,51 +84,28 @@ pub async fn enroll(
 ) -> Result<Pos> {
     let mut request = EnrollmentRequest::new(server_url, code, name);
     request.first_load_timeout_ms = 60_000;
-    Ok(Pos::enroll(path, key, request, listener).await?)
+    Ok(Pos::enroll(access.0.clone(), access.1.clone(), request, listener).await?)
+}
+
+/// Opens the device of `access` again (after a restart).
+pub fn reopen(access: &(OpenConfig, Platform)) -> Result<Pos> {
+    Ok(Pos::open(access.0.clone(), access.1.clone())?)
 }
 
 /// The owner installs the store's certificate on the device (owner credentials were synced).
 pub fn install_certificate(pos: &Pos, owner: &Approval) -> Result<()> {
     let (pfx, password) = test_certificate()?;
-    pos.install_certificate(&pfx, password, owner)?;
+    pos.install_certificate(pfx, password.into(), owner.clone())?;
     Ok(())
 }
 
 /// A simulated 80 mm printer on a fast link, attached to the register.
 pub fn attach_printer(pos: &Pos) -> SimulatedPrinter {
-    let profile = PrinterProfile::mm80();
-    let printer = SimulatedPrinter::new(&profile);
+    let printer = SimulatedPrinter::new(&PrinterProfile::mm80());
     printer.set_link(512, WriteMode::WithResponse);
-    let settings = PrinterSettings {
-        pacing: Pacing {
-            between_chunks: Duration::ZERO,
-        },
-        ..Default::default()
-    };
-    pos.set_printer(Arc::new(EscPosPrinter::new(
-        printer.clone(),
-        profile,
-        settings,
-    )));
+    pos.attach_printer(Arc::new(printer.clone()))
+        .expect("a fresh register takes a printer");
     printer
-}
-
-/// Connects the register to SEFAZ through `access`, with short pauses after failures (a scenario
-/// restores the link within seconds, a store within minutes).
-pub fn attach_sefaz(pos: &Pos, access: &SefazAccess) -> Result<Arc<Transmitter>> {
-    let mut settings = ClientSettings::new(Uf::SP, Environment::Homologation);
-    settings.endpoints = Endpoints::at_base_url(&access.base_url);
-    settings.request_timeout = Duration::from_secs(2);
-    settings.connect_timeout = Duration::from_secs(1);
-    let client = pos.sefaz_client(&TrustRoots::only(vec![access.ca_der.clone()]), settings)?;
-    let policy = TransmissionPolicy {
-        transport_pause: Duration::from_millis(10),
-        unavailable_pause: Duration::from_millis(10),
-        ..TransmissionPolicy::default()
-    };
-    let transmitter = Arc::new(Transmitter::new(client, policy));
-    pos.set_transmitter(transmitter.clone());
-    Ok(transmitter)
 }
 
 /// A user's PIN approval.
@@ -105,21 +119,7 @@ pub fn approval(login: &str, pin: &str) -> Approval {
 /// A simulated card reader (behind the same transport as a BLE one), paired with the register.
 /// It approves online payments and forwarded offline ones unless scripted otherwise.
 pub fn attach_card_reader(pos: &Pos) -> Result<tenda_devices::sim::SimulatedCardReader> {
-    use tenda_devices::card::{LinkCardReader, ReaderSettings};
-    use tenda_devices::{Pacing as ReaderPacing, ReconnectPolicy};
     let sim = tenda_devices::sim::SimulatedCardReader::new();
-    let settings = ReaderSettings {
-        silence_timeout: Duration::from_secs(2),
-        query_timeout: Duration::from_secs(1),
-        reconnect: ReconnectPolicy {
-            attempts: 3,
-            first_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-        },
-        pacing: ReaderPacing {
-            between_chunks: Duration::ZERO,
-        },
-    };
-    pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))?;
+    pos.pair_card_reader(Arc::new(sim.clone()))?;
     Ok(sim)
 }

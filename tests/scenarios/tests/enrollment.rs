@@ -12,6 +12,7 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::status::{LinkState, PosStatus, StatusListener};
 use tenda_pos::{EnrollmentRequest, Pos, PosError};
 use tenda_scenarios::backoffice::{StoreServer, catalog_csv};
+use tenda_scenarios::device;
 use tenda_scenarios::sample;
 use tenda_store::DbKey;
 
@@ -53,8 +54,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     // Without the store's emitter settings a register cannot issue notes: the server refuses,
     // naming the setting, and the code stays usable (the register below enrolls with it).
     let code = bo.enrollment_code(branch, 3).await.expect("code");
-    let err = Pos::enroll(
-        dir.path().join("no-emitter.db"),
+    let err = enroll_at(
+        &dir.path().join("no-emitter.db"),
         &DbKey::generate(),
         EnrollmentRequest::new(&url, &code, "Caixa 0"),
         None,
@@ -81,8 +82,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     .expect("settings");
 
     // A wrong code and an https server without the pinned fingerprint are refused.
-    let err = Pos::enroll(
-        dir.path().join("wrong.db"),
+    let err = enroll_at(
+        &dir.path().join("wrong.db"),
         &DbKey::generate(),
         EnrollmentRequest::new(&url, "AAAA-BBBB-CCCC", "Caixa 9"),
         None,
@@ -98,8 +99,8 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
         !dir.path().join("wrong.db").exists(),
         "a failed enrollment leaves no empty store behind"
     );
-    let err = Pos::enroll(
-        dir.path().join("https.db"),
+    let err = enroll_at(
+        &dir.path().join("https.db"),
         &DbKey::generate(),
         EnrollmentRequest::new("https://127.0.0.1:1", "AAAA-BBBB-CCCC", "Caixa 9"),
         None,
@@ -116,7 +117,7 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     let key = DbKey::generate();
     let path = dir.path().join("caixa.db");
     let recorder = Arc::new(Recorder::default());
-    let pos = Pos::enroll(
+    let pos = enroll_at(
         &path,
         &key,
         EnrollmentRequest::new(&url, &code, "Caixa 3"),
@@ -157,13 +158,13 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
         "sync settings come from the store"
     );
     assert_eq!(
-        pos.with_store(|s| s.product_count()).expect("count"),
+        pos.inspect_store(|s| s.product_count()).expect("count"),
         CATALOG as u64
     );
     let info = pos.enrollment().expect("read").expect("enrolled");
     assert_eq!(info.branch_id, branch.to_string());
     assert_eq!(info.nfce_series, 3);
-    pos.sign_in("bia", &Secret::Pin("1357".into()))
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("the seller's PIN hash arrived");
     assert!(
         pos.catalog_refreshed_at().expect("read").is_some(),
@@ -172,7 +173,7 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
 
     // Enrolling the same register again would give it a second identity: refused.
     let again = bo.enrollment_code(branch, 4).await.expect("code");
-    let err = Pos::enroll(&path, &key, EnrollmentRequest::new(&url, &again, "x"), None)
+    let err = enroll_at(&path, &key, EnrollmentRequest::new(&url, &again, "x"), None)
         .await
         .map(|_| ())
         .expect_err("already set up");
@@ -201,17 +202,17 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     })
     .await;
     // Reopened, so the refresh timer reads the new interval at once.
-    pos.shutdown().await;
+    pos.shutdown().await.expect("shutdown");
     assert!(!pos.is_syncing(), "shutdown stops the engine");
     drop(pos);
     let before = Instant::now();
     let recorder = Arc::new(Recorder::default());
-    let pos = Pos::open(&path, &key).expect("reopen");
+    let pos = device::reopen(&device::access(&path, &key, None)).expect("reopen");
     assert!(
         pos.is_syncing(),
         "an enrolled register resumes syncing when opened"
     );
-    pos.subscribe(recorder.clone());
+    let _subscription = pos.subscribe(recorder.clone()).expect("subscribe");
     let r = recorder.clone();
     wait_until(
         "a full reload with the whole catalog",
@@ -246,7 +247,7 @@ async fn a_register_enrolls_loads_follows_the_store_and_stops() {
     .await;
     let err = pos.sync_and_wait(1_000).await.expect_err("refused");
     assert_eq!(err.code(), "rejected", "{err:?}");
-    pos.shutdown().await;
+    pos.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +283,7 @@ async fn an_https_server_is_pinned_at_enrollment() {
     let code = bo.enrollment_code(branch, 1).await.expect("code");
     let mut request = EnrollmentRequest::new(&tls.base_url, &code, "Caixa 1");
     request.expected_fingerprint = Some("ab".repeat(32));
-    let err = Pos::enroll(dir.path().join("a.db"), &DbKey::generate(), request, None)
+    let err = enroll_at(&dir.path().join("a.db"), &DbKey::generate(), request, None)
         .await
         .map(|_| ())
         .expect_err("wrong certificate");
@@ -294,7 +295,7 @@ async fn an_https_server_is_pinned_at_enrollment() {
     // The right one: enrolled, loaded over TLS, and the fingerprint kept for every later call.
     let mut request = EnrollmentRequest::new(&tls.base_url, &code, "Caixa 1");
     request.expected_fingerprint = Some(fingerprint.clone());
-    let pos = Pos::enroll(dir.path().join("b.db"), &DbKey::generate(), request, None)
+    let pos = enroll_at(&dir.path().join("b.db"), &DbKey::generate(), request, None)
         .await
         .expect("the code was not used by the refused attempt");
     assert!(pos.status().initial_load_complete);
@@ -307,5 +308,16 @@ async fn an_https_server_is_pinned_at_enrollment() {
     pos.sync_and_wait(10_000)
         .await
         .expect("syncs over the pinned link");
-    pos.shutdown().await;
+    pos.shutdown().await.expect("shutdown");
+}
+
+/// Enrolls the register at `path` whose keystore holds `key`.
+async fn enroll_at(
+    path: &std::path::Path,
+    key: &DbKey,
+    request: EnrollmentRequest,
+    listener: Option<Arc<dyn tenda_pos::status::StatusListener>>,
+) -> Result<Pos, PosError> {
+    let (open, platform) = device::access(path, key, None);
+    Pos::enroll(open, platform, request, listener).await
 }

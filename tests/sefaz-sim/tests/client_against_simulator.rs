@@ -1,6 +1,5 @@
 //! The SEFAZ client and transmission loop against the simulator, over real mTLS.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{FixedOffset, Utc};

@@ -63,7 +63,6 @@ mod tests {
         }
         assert!(describe(225).expect("225").message.contains("Schema"));
     }
-
 }
 
 /// A SEFAZ answer code with its reason as sent (`cStat` + `xMotivo`).

@@ -2,9 +2,9 @@
 //! PIX needs the link, a customer account is charged against its last-known balance and
 //! overdraft limit, cash gives change.
 
-use tenda_domain::{AccountError, CardKind, Customer, Money, Payment, PaymentError};
+use tenda_domain::{CardKind, Customer, Money, Payment};
 
-use crate::error::PosError;
+use crate::error::{PosError, payment_error};
 use crate::register::PaymentKind;
 use crate::status::LinkState;
 
@@ -40,10 +40,6 @@ impl PaymentRequest {
             PaymentRequest::CustomerAccount { .. } => PaymentKind::CustomerAccount,
         }
     }
-}
-
-pub(crate) fn payment_error(index: usize, e: PaymentError) -> PosError {
-    PosError::invalid(format!("payments[{index}]"), e.to_string())
 }
 
 /// Checks that need no device: link, amounts, the customer's account. Card limits are checked by
@@ -87,15 +83,9 @@ pub fn precheck(
         let customer = customer.ok_or_else(|| {
             PosError::invalid("customer", "choose the customer whose account is charged")
         })?;
-        customer.charge(on_account).map_err(|e| match e {
-            AccountError::OverLimit { shortfall } => PosError::LimitExceeded {
-                limit: format!("customer_credit (short by {shortfall}, last-known balance)"),
-            },
-            AccountError::Inactive => {
-                PosError::invalid("customer", "the customer's account is inactive")
-            }
-            other => PosError::invalid("customer_account", other.to_string()),
-        })?;
+        customer
+            .charge(on_account)
+            .map_err(crate::error::account_error)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use tenda_domain::{Action, Cart, CartError, Discount, PermissionMatrix, Product, Quantity};
 
 use crate::authorize::Authorization;
-use crate::error::PosError;
+use crate::error::{PosError, cart_error};
 
 #[derive(Clone, Debug, Default)]
 pub struct Ticket {
@@ -22,19 +22,6 @@ pub trait Authorizer {
 impl<F: FnMut(Action) -> Result<Authorization, PosError>> Authorizer for F {
     fn authorize(&mut self, action: Action) -> Result<Authorization, PosError> {
         self(action)
-    }
-}
-
-pub(crate) fn cart_error(e: CartError) -> PosError {
-    match e {
-        CartError::Empty => PosError::invalid("cart", "the cart is empty"),
-        CartError::NoSuchLine(i) => PosError::invalid("line", format!("no line {i}")),
-        CartError::InactiveProduct => PosError::invalid("product", "product is inactive"),
-        CartError::Quantity(q) => PosError::invalid("quantity", q.to_string()),
-        CartError::NegativePrice => PosError::invalid("price", "negative price"),
-        CartError::NegativeDiscount => PosError::invalid("discount", "negative discount"),
-        CartError::DiscountTooLarge => PosError::invalid("discount", "larger than the amount"),
-        other => PosError::invalid("cart", other.to_string()),
     }
 }
 

@@ -8,22 +8,20 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
 use tenda_fiscal::nfce::{
-    AccessKey, Cancellation, CancellationWindow, EventError, Inutilizacao,
-    SubstitutionCancellation, build_cancellation, build_inutilizacao,
-    build_substitution_cancellation,
+    AccessKey, Cancellation, CancellationWindow, Inutilizacao, SubstitutionCancellation,
+    build_cancellation, build_inutilizacao, build_substitution_cancellation,
 };
 use tenda_fiscal::sefaz::{Status, Transmitter, event_proc, inutilization_proc};
-use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers};
+use tenda_store::{
+    FiscalEvent, FiscalEventKind, FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers,
+};
 
 use super::correction_ops::tag_text;
-use super::{Pos, json, lock, now, storage};
+use super::{Pos, blocking, lock, storage};
 use crate::authorize::Authorization;
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
-
-/// Setting keeping every fiscal event and inutilização SEFAZ registered, with its document.
-const FISCAL_EVENTS: &str = "pos.fiscal_events";
 
 /// A registered event or inutilização, as kept on the device (the XML is the legal record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,7 +42,7 @@ pub struct FiscalEventRecord {
 }
 
 /// What a cancellation did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CancellationOutcome {
     pub sale_id: SaleId,
     pub access_key: String,
@@ -53,29 +51,12 @@ pub struct CancellationOutcome {
 }
 
 /// A range of numbers SEFAZ voided.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoidedRange {
     pub series: u16,
     pub first: u32,
     pub last: u32,
     pub protocol: Option<String>,
-}
-
-fn event_error(e: EventError) -> PosError {
-    match e {
-        EventError::WindowClosed { window_minutes } => PosError::LimitExceeded {
-            limit: format!(
-                "cancellation_window: a note is cancelled within {window_minutes} minutes of its authorization"
-            ),
-        },
-        EventError::NotAuthorized => {
-            PosError::state("cancel the note", "cancellation only after authorization")
-        }
-        EventError::Invalid(e) => {
-            PosError::invalid("justification", super::checkout_op::fiscal_error_text(&e))
-        }
-        other => PosError::invalid("certificate", other.to_string()),
-    }
 }
 
 /// Groups sorted numbers into contiguous ranges.
@@ -105,17 +86,12 @@ fn check_justification(text: &str) -> PosResult<()> {
 /// A lote number for an event batch: SEFAZ wants 1..=999999999999999 and only uses it to match
 /// the answer, so the clock's milliseconds serve.
 fn event_lote_number() -> u64 {
-    u64::try_from(now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(1) % 999_999_999_999_999 + 1
 }
 
 impl Pos {
     fn sefaz_for(&self, what: &str) -> PosResult<Arc<Transmitter>> {
-        lock(&self.inner.transmitter).clone().ok_or_else(|| {
-            PosError::offline(
-                what.to_owned(),
-                "SEFAZ must register it; no SEFAZ connection is configured",
-            )
-        })
+        self.transmitter(what)
     }
 
     /// SEFAZ did not register the event: the attempt is audited as denied (best effort — the
@@ -140,28 +116,66 @@ impl Pos {
         }
     }
 
-    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<(String, String)>> {
-        let mut events: Vec<FiscalEventRecord> = lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
-            .map_err(storage)?
-            .unwrap_or_default();
-        events.push(record);
-        Ok(vec![(FISCAL_EVENTS.to_owned(), json(&events)?)])
+    /// The store's row for `record`, appended in the transaction of the change it belongs to.
+    fn record_fiscal_event(&self, record: FiscalEventRecord) -> PosResult<Vec<FiscalEvent>> {
+        let kind = FiscalEventKind::from_code(&record.kind)
+            .ok_or_else(|| PosError::state("record a fiscal event", "unknown fiscal event kind"))?;
+        Ok(vec![FiscalEvent {
+            kind,
+            sale_id: record.sale_id,
+            access_key: record.access_key,
+            first: record.first,
+            last: record.last,
+            status_code: record.status_code,
+            protocol: record.protocol,
+            registered_at: record.registered_at,
+            justification: record.justification,
+            xml: record.xml,
+        }])
     }
 
     /// Fiscal events and inutilizações SEFAZ registered from this device, oldest first.
     pub fn fiscal_events(&self) -> PosResult<Vec<FiscalEventRecord>> {
-        Ok(lock(&self.inner.store)
-            .setting(FISCAL_EVENTS)
+        self.alive()?;
+        Ok(self
+            .reader()?
+            .fiscal_events()
             .map_err(storage)?
-            .unwrap_or_default())
+            .into_iter()
+            .map(|e| FiscalEventRecord {
+                kind: e.kind.code().to_owned(),
+                sale_id: e.sale_id,
+                access_key: e.access_key,
+                first: e.first,
+                last: e.last,
+                status_code: e.status_code,
+                protocol: e.protocol,
+                registered_at: e.registered_at,
+                justification: e.justification,
+                xml: e.xml,
+            })
+            .collect())
+    }
+
+    /// Cancels an authorized note within the window (event 110111) and voids the sale.
+    pub async fn cancel_sale(
+        &self,
+        sale_id: SaleId,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> PosResult<CancellationOutcome> {
+        self.on_core(move |pos| async move {
+            pos.cancel_sale_on_core(sale_id, &justification, approval.as_ref())
+                .await
+        })
+        .await
     }
 
     /// Cancels the sale's authorized note with SEFAZ (event 110111) within the cancellation
     /// window, and voids the sale (stock back, account charges credited). Needs the
     /// `cancel_note` permission or a manager's `approval`. Before authorization it is refused:
     /// a note still waiting for SEFAZ cannot be cancelled yet.
-    pub async fn cancel_sale(
+    async fn cancel_sale_on_core(
         &self,
         sale_id: SaleId,
         justification: &str,
@@ -187,7 +201,7 @@ impl Pos {
                 if !voided {
                     // Written by a version that cancelled and voided in separate steps.
                     let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
-                    let at = now();
+                    let at = self.now();
                     let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
                     store
                         .void_sale_with_change(
@@ -236,23 +250,24 @@ impl Pos {
         let authorized_at = tag_text(&doc.xml, "dhRecbto")
             .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
             .unwrap_or_else(|| local_time(doc.updated_at, config.utc_offset_minutes));
-        let requested_at = local_time(now(), config.utc_offset_minutes);
+        let requested_at = local_time(self.now(), config.utc_offset_minutes);
         let key: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {
             detail: "the stored access key is damaged".into(),
         })?;
-        let event = build_cancellation(
-            &Cancellation {
-                access_key: key,
-                environment: config.emitter.environment,
-                protocol,
-                authorized_at,
-                requested_at,
-                justification: justification.trim().to_owned(),
-                sequence: 1,
-            },
-            CancellationWindow::default(),
-            &certificate,
-        )
+        let cancellation = Cancellation {
+            access_key: key,
+            environment: config.emitter.environment,
+            protocol,
+            authorized_at,
+            requested_at,
+            justification: justification.trim().to_owned(),
+            sequence: 1,
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_cancellation(&cancellation, CancellationWindow::default(), &certificate)
+        })
+        .await?
         .map_err(event_error)?;
         let transmitter = self.sefaz_for("note cancellation")?;
         let lote = event_lote_number();
@@ -262,13 +277,13 @@ impl Pos {
             .await
             .map_err(|e| PosError::offline("note cancellation", e.to_string()))?;
         let result = answer.results.into_iter().next();
-        let at = now();
+        let at = self.now();
         let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
         let Some(result) = result.filter(|r| r.is_registered()) else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "cancellation".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(doc.access_key.clone()),
@@ -295,9 +310,9 @@ impl Pos {
                 performer,
                 at,
                 &LocalChange {
-                    settings,
-                    mutations: vec![],
+                    fiscal_events,
                     audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;
@@ -310,11 +325,31 @@ impl Pos {
         })
     }
 
+    /// Cancels a superseded authorized note naming this sale's note as its substitute (110112).
+    pub async fn cancel_by_substitution(
+        &self,
+        sale_id: SaleId,
+        superseded_access_key: String,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> PosResult<CancellationOutcome> {
+        self.on_core(move |pos| async move {
+            pos.cancel_by_substitution_on_core(
+                sale_id,
+                &superseded_access_key,
+                &justification,
+                approval.as_ref(),
+            )
+            .await
+        })
+        .await
+    }
+
     /// Cancels by substitution (event 110112) a note SEFAZ authorized that the sale no longer
     /// uses — a normal note that timed out and turned out authorized after its replacement was
     /// issued — naming the sale's own authorized note as the substitute. SEFAZ is consulted
     /// first: only an authorized, not yet cancelled note is cancelled. Manager duty.
-    pub async fn cancel_by_substitution(
+    async fn cancel_by_substitution_on_core(
         &self,
         sale_id: SaleId,
         superseded_access_key: &str,
@@ -377,23 +412,28 @@ impl Pos {
                 "SEFAZ gave no authorization protocol",
             )
         })?;
-        let event = build_substitution_cancellation(
-            &SubstitutionCancellation {
-                cancellation: Cancellation {
-                    access_key: original.clone(),
-                    environment: config.emitter.environment,
-                    protocol: number,
-                    authorized_at: protocol.received_at,
-                    requested_at: local_time(now(), config.utc_offset_minutes),
-                    justification: justification.trim().to_owned(),
-                    sequence: 1,
-                },
-                substitute_key: substitute,
-                software_version: config.emitter.software_version.clone(),
+        let substitution = SubstitutionCancellation {
+            cancellation: Cancellation {
+                access_key: original.clone(),
+                environment: config.emitter.environment,
+                protocol: number,
+                authorized_at: protocol.received_at,
+                requested_at: local_time(self.now(), config.utc_offset_minutes),
+                justification: justification.trim().to_owned(),
+                sequence: 1,
             },
-            CancellationWindow::default(),
-            &certificate,
-        )
+            substitute_key: substitute,
+            software_version: config.emitter.software_version.clone(),
+        };
+        // RSA signing: on a blocking thread, not on the async worker running this call.
+        let event = blocking(move || {
+            build_substitution_cancellation(
+                &substitution,
+                CancellationWindow::default(),
+                &certificate,
+            )
+        })
+        .await?
         .map_err(event_error)?;
         let lote = event_lote_number();
         let answer = transmitter
@@ -401,7 +441,7 @@ impl Pos {
             .send_events(lote, &[event.xml.as_str()])
             .await
             .map_err(|e| PosError::offline("cancellation by substitution", e.to_string()))?;
-        let at = now();
+        let at = self.now();
         let subject = format!(
             "sale:{sale_id} superseded:{} substitution",
             original.as_str()
@@ -414,7 +454,7 @@ impl Pos {
         else {
             return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
         };
-        let settings = self.record_fiscal_event(FiscalEventRecord {
+        let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "substitution".into(),
             sale_id: Some(sale_id.to_string()),
             access_key: Some(original.as_str().to_owned()),
@@ -430,7 +470,7 @@ impl Pos {
         // server, and the audit entry, in one transaction.
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                settings,
+                fiscal_events,
                 mutations: vec![Mutation::NoteCancelledBySubstitution {
                     sale_id,
                     cancelled_access_key: original.as_str().to_owned(),
@@ -440,6 +480,7 @@ impl Pos {
                     at,
                 }],
                 audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                ..Default::default()
             })
             .map_err(storage)?;
         Ok(CancellationOutcome {
@@ -452,16 +493,30 @@ impl Pos {
 
     /// Numbers of this device's series reserved and never used by a sale.
     pub fn unused_fiscal_numbers(&self) -> PosResult<Vec<u32>> {
+        self.alive()?;
         let series = lock(&self.inner.config).emitter.series;
         lock(&self.inner.store)
             .unused_fiscal_numbers(FiscalSeries { model: 65, series })
             .map_err(storage)
     }
 
+    /// Voids the reserved-unused numbers with SEFAZ, one request per contiguous range.
+    pub async fn inutilize_unused_numbers(
+        &self,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> PosResult<Vec<VoidedRange>> {
+        self.on_core(move |pos| async move {
+            pos.inutilize_unused_numbers_on_core(&justification, approval.as_ref())
+                .await
+        })
+        .await
+    }
+
     /// Declares every reserved-unused number of this device's series unused to SEFAZ
     /// (inutilização), one request per contiguous range, recording each protocol. A manager's
     /// duty (`cancel_note` permission, or `approval`).
-    pub async fn inutilize_unused_numbers(
+    async fn inutilize_unused_numbers_on_core(
         &self,
         justification: &str,
         approval: Option<&Approval>,
@@ -486,33 +541,33 @@ impl Pos {
         let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         let mut voided = Vec::new();
         for (first, last) in ranges(&unused) {
-            let local_now = local_time(now(), config.utc_offset_minutes);
-            let signed = build_inutilizacao(
-                &Inutilizacao {
-                    uf: config.emitter.address.uf,
-                    environment: config.emitter.environment,
-                    cnpj: config.emitter.cnpj.clone(),
-                    year: local_now.year(),
-                    series: series.series,
-                    first,
-                    last,
-                    justification: justification.trim().to_owned(),
-                },
-                &certificate,
-                local_now,
-            )
-            .map_err(event_error)?;
+            let local_now = local_time(self.now(), config.utc_offset_minutes);
+            let request = Inutilizacao {
+                uf: config.emitter.address.uf,
+                environment: config.emitter.environment,
+                cnpj: config.emitter.cnpj.clone(),
+                year: local_now.year(),
+                series: series.series,
+                first,
+                last,
+                justification: justification.trim().to_owned(),
+            };
+            // RSA signing: on a blocking thread, not on the async worker running this call.
+            let certificate = Arc::clone(&certificate);
+            let signed = blocking(move || build_inutilizacao(&request, &certificate, local_now))
+                .await?
+                .map_err(event_error)?;
             let answer = transmitter
                 .client()
                 .inutilize(&signed.xml)
                 .await
                 .map_err(|e| PosError::offline("inutilização", e.to_string()))?;
-            let at = now();
+            let at = self.now();
             let subject = format!("series:65:{}:{first}-{last} inutilizacao", series.series);
             if !answer.is_voided() {
                 return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
             }
-            let settings = self.record_fiscal_event(FiscalEventRecord {
+            let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
                 kind: "inutilizacao".into(),
                 sale_id: None,
                 access_key: None,
@@ -538,9 +593,9 @@ impl Pos {
                     performer,
                     at,
                     &LocalChange {
-                        settings,
-                        mutations: vec![],
+                        fiscal_events,
                         audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                        ..Default::default()
                     },
                 )
                 .map_err(storage)?;

@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use tenda_devices::card::{
-    CardData, CardOutcome, CardPaymentError, CardPaymentOutcome, CardPaymentRequest, CardPayments,
-    CardReader, CardReaderError, Connectivity, ForwardOutcome, ForwardedPayment,
-    MerchantRiskAcknowledgement, OfflineLimits, OfflinePaymentStore, OfflineReadOutcome,
-    OfflineStoreError, PaymentState, ReaderEvent, ReaderInfo, SealingKey, StoredOfflinePayment,
-    SystemClock, offline_risk_notice,
+    CardData, CardOutcome, CardPaymentOutcome, CardPaymentRequest, CardPayments, CardReader,
+    CardReaderError, Connectivity, ForwardOutcome, ForwardedPayment, MerchantRiskAcknowledgement,
+    OfflineLimits, OfflinePaymentStore, OfflineReadOutcome, OfflineStoreError, PaymentState,
+    ReaderEvent, ReaderInfo, SealingKey, StoredOfflinePayment, SystemClock, offline_risk_notice,
 };
 use tenda_domain::{
     Action, Actor, AuditEvent, CardForwardOutcome, CardKind, Money, Mutation, Outcome, Payment,
@@ -23,15 +22,14 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Approval, Inner, Pos, json, lock, now, storage};
+use super::{Approval, Inner, Pos, lock, storage};
 use crate::checkout::payments::PaymentRequest;
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, card_error, cart_error, payment_error, sale_error};
 use crate::status::{LinkState, PeripheralState};
 
-/// Where offline captures wait (JSON list of sealed payments) and where declined forwards are
-/// kept until the store has collected them.
-const OFFLINE_CAPTURES: &str = "pos.card_offline_payments";
-const TO_RECOVER: &str = "pos.card_payments_to_recover";
+/// What errors about the offline captures name (they wait in the store's `card_captures`
+/// table, a row each, their card data sealed).
+const OFFLINE_CAPTURES: &str = "card_captures";
 /// Name of the sealing key in the store's `secrets` table.
 const SEALING_KEY: &str = "pos.card_sealing_key";
 
@@ -44,12 +42,11 @@ pub(crate) type Terminal = CardPayments<SharedReader>;
 #[derive(Default)]
 pub(crate) struct CardState {
     pub terminal: Mutex<Option<Arc<Terminal>>>,
-    /// The acceptance and the ticket it was given for.
-    pub risk: Mutex<Option<(MerchantRiskAcknowledgement, tenda_domain::Cart)>>,
-    pub charged: Mutex<Option<ChargedTicket>>,
     /// One forwarding run at a time: results are recorded and confirmed before the next run
     /// could see them again.
     pub forwarding: tokio::sync::Mutex<()>,
+    /// The forwarding started when the link came back (stopped by `shutdown`).
+    pub forwarding_task: Mutex<Option<crate::runtime::TaskHandle>>,
 }
 
 /// Cards charged for the ticket being paid, by payment index, and the sale id they name.
@@ -144,22 +141,33 @@ impl EncryptedCaptures {
 impl OfflinePaymentStore for EncryptedCaptures {
     fn load(&self) -> Result<Vec<StoredOfflinePayment>, OfflineStoreError> {
         let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
-        let v = lock(&inner.store)
-            .setting::<Vec<StoredOfflinePayment>>(OFFLINE_CAPTURES)
-            .map_err(Self::failed)?;
-        Ok(v.unwrap_or_default())
+        let rows = lock(&inner.store).card_captures().map_err(Self::failed)?;
+        rows.iter()
+            .map(|row| serde_json::from_str(&row.record).map_err(Self::failed))
+            .collect()
     }
 
     fn save(&self, payments: &[StoredOfflinePayment]) -> Result<(), OfflineStoreError> {
         let inner = self.0.upgrade().ok_or_else(Self::unavailable)?;
+        let rows = payments
+            .iter()
+            .map(|p| {
+                Ok(tenda_store::CardCapture {
+                    payment_id: p.payment_id.to_string(),
+                    sale_reference: p.sale_reference.clone(),
+                    captured_at: p.captured_at,
+                    record: serde_json::to_string(p).map_err(Self::failed)?,
+                })
+            })
+            .collect::<Result<Vec<_>, OfflineStoreError>>()?;
         lock(&inner.store)
-            .set_setting(OFFLINE_CAPTURES, &payments)
+            .save_card_captures(&rows)
             .map_err(Self::failed)
     }
 }
 
 /// What the seller sees before taking a card offline.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardOfflineRisk {
     /// The link is down: a card payment now is stored and forwarded later.
@@ -177,7 +185,7 @@ pub struct CardOfflineRisk {
 }
 
 /// An offline card payment still waiting for the link.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingCardPayment {
     pub payment_id: String,
     pub sale_id: String,
@@ -203,32 +211,12 @@ pub struct CardPaymentToRecover {
 }
 
 /// What one forwarding run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CardForwardSummary {
     pub approved: u32,
     pub declined: u32,
     /// Still waiting (the link failed midway).
     pub still_pending: u32,
-}
-
-fn card_error(e: CardPaymentError) -> PosError {
-    match e {
-        CardPaymentError::OfflineLimitExceeded { limit, detail } => PosError::LimitExceeded {
-            limit: format!("card_offline: {limit}: {detail}"),
-        },
-        CardPaymentError::RiskNotAcknowledged => PosError::state(
-            "offline card payment",
-            "the seller must accept the offline risk notice first (card_offline_risk)",
-        ),
-        CardPaymentError::InvalidInput { field, reason } => PosError::invalid(field, reason),
-        CardPaymentError::Reader(e) => PosError::Peripheral {
-            device: "card_reader".into(),
-            reason: e.to_string(),
-        },
-        other => PosError::Storage {
-            detail: other.to_string(),
-        },
-    }
 }
 
 fn no_reader() -> PosError {
@@ -239,9 +227,21 @@ fn no_reader() -> PosError {
 }
 
 impl Pos {
-    /// Pairs `reader` with this register: card payments go through it from now on. The key that
-    /// seals offline captures is created once and kept in the encrypted store.
-    pub fn pair_card_reader(&self, reader: Arc<dyn CardReader>) -> PosResult<()> {
+    /// Pairs the card reader on `transport` with this register: card payments go through it
+    /// from now on. The key that seals offline captures is created once and kept in the
+    /// encrypted store.
+    pub fn pair_card_reader(
+        &self,
+        transport: Arc<dyn crate::peripherals::PeripheralTransport>,
+    ) -> PosResult<()> {
+        self.alive()?;
+        let reader =
+            tenda_devices::card::LinkCardReader::new(transport, self.inner.peripherals.reader());
+        self.pair_reader(Arc::new(reader))
+    }
+
+    /// Pairs any reader (the protocol already on top of its transport).
+    pub(crate) fn pair_reader(&self, reader: Arc<dyn CardReader>) -> PosResult<()> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         let key = {
             let mut store = lock(&self.inner.store);
@@ -256,7 +256,7 @@ impl Pos {
                 None => {
                     let key = SealingKey::generate();
                     store
-                        .save_secret(SEALING_KEY, key.expose(), device, now())
+                        .save_secret(SEALING_KEY, key.expose(), device, self.now())
                         .map_err(storage)?;
                     key
                 }
@@ -286,6 +286,7 @@ impl Pos {
     /// The offline risk of a card payment of `amount` now: whether the link is down, the notice
     /// to show, and whether the owner's limits allow it (and if not, which limit and why).
     pub fn card_offline_risk(&self, amount: Money) -> PosResult<CardOfflineRisk> {
+        self.alive()?;
         let terminal = self.terminal()?;
         let limits: OfflineLimits = terminal.limits();
         let pending = terminal.pending().map_err(card_error)?;
@@ -305,19 +306,22 @@ impl Pos {
 
     /// The signed-in seller accepts the offline risk notice for the ticket being paid.
     pub fn accept_card_offline_risk(&self) -> PosResult<()> {
+        self.alive()?;
         let seller = self
             .signed_in()
             .ok_or_else(|| PosError::state("accept the card risk", "nobody is signed in"))?;
         let cart = self.current_cart()?;
-        *lock(&self.inner.cards.risk) = Some((
-            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), now()),
+        self.device().card_risk = Some((
+            MerchantRiskAcknowledgement::accept(seller.user_id.to_string(), self.now()),
             cart,
         ));
         Ok(())
     }
 
     fn current_cart(&self) -> PosResult<tenda_domain::Cart> {
-        Ok(lock(&self.inner.session)
+        Ok(self
+            .device()
+            .session
             .as_ref()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
             .ticket
@@ -329,17 +333,17 @@ impl Pos {
     /// register, the ticket, the payments against the total, closed inventory.
     pub(crate) fn checkout_validate(&self, requests: &[PaymentRequest]) -> PosResult<()> {
         let sell = self.authorize_with(Action::Sell, None)?;
-        let ticket = lock(&self.inner.session)
+        let ticket = self
+            .device()
+            .session
             .as_ref()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
             .ticket
             .clone();
         if ticket.cart.lines.is_empty() {
-            return Err(crate::checkout::ticket::cart_error(
-                tenda_domain::CartError::Empty,
-            ));
+            return Err(cart_error(tenda_domain::CartError::Empty));
         }
-        if lock(&self.inner.register).is_none() {
+        if self.device().register.is_none() {
             return Err(PosError::state("checkout", "open the register first"));
         }
         let customer = match ticket.cart.customer_id {
@@ -355,8 +359,9 @@ impl Pos {
             .iter()
             .enumerate()
             .map(|(i, r)| match r {
-                PaymentRequest::Cash { amount, tendered } => Payment::cash(*amount, *tendered)
-                    .map_err(|e| crate::checkout::payments::payment_error(i, e)),
+                PaymentRequest::Cash { amount, tendered } => {
+                    Payment::cash(*amount, *tendered).map_err(|e| payment_error(i, e))
+                }
                 PaymentRequest::Pix { amount, txid } => Ok(Payment::pix(*amount, txid.clone())),
                 PaymentRequest::CustomerAccount { amount } => Ok(Payment::on_account(
                     *amount,
@@ -376,13 +381,13 @@ impl Pos {
             id: SaleId::new(),
             device_id: lock(&self.inner.config).device_id,
             seller_id: sell.performer().user_id,
-            created_at: now(),
+            created_at: self.now(),
         };
         ticket
             .cart
             .checkout(header, payments)
             .map(|_| ())
-            .map_err(super::checkout_op::sale_error)
+            .map_err(sale_error)
     }
 
     /// Charges the card requests of a checkout (after the sale was validated), reusing cards
@@ -406,7 +411,9 @@ impl Pos {
             .signed_in()
             .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
         let cart = self.current_cart()?;
-        let mut ticket = lock(&self.inner.cards.charged)
+        let mut ticket = self
+            .device()
+            .card_charged
             .clone()
             .unwrap_or_else(|| ChargedTicket {
                 sale_id: SaleId::new(),
@@ -458,7 +465,9 @@ impl Pos {
             if ticket.cards.iter().any(|(i, ..)| *i == index) {
                 continue;
             }
-            let risk = lock(&self.inner.cards.risk)
+            let risk = self
+                .device()
+                .card_risk
                 .clone()
                 .filter(|(r, for_cart)| {
                     r.accepted_by == seller.user_id.to_string() && *for_cart == cart
@@ -501,7 +510,7 @@ impl Pos {
                             .hub
                             .update(|s| s.card_reader = PeripheralState::NeedsAttention { reason });
                     }
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(e);
                 }
             };
@@ -540,13 +549,13 @@ impl Pos {
                             amount.centavos()
                         ),
                         outcome: Outcome::Succeeded,
-                        at: now(),
+                        at: self.now(),
                     }),
                 ),
                 CardPaymentOutcome::Declined { reason } => {
                     // Settled: another try is a new payment.
                     ticket.attempts.retain(|(i, ..)| *i != index);
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(PosError::Rejected {
                         code: "card_declined".into(),
                         reason,
@@ -554,7 +563,7 @@ impl Pos {
                 }
                 CardPaymentOutcome::TimedOut | CardPaymentOutcome::Cancelled => {
                     ticket.attempts.retain(|(i, ..)| *i != index);
-                    *lock(&self.inner.cards.charged) = Some(ticket);
+                    self.device().card_charged = Some(ticket);
                     return Err(PosError::Peripheral {
                         device: "card_reader".into(),
                         reason: "no card was presented (timed out or cancelled); try again".into(),
@@ -563,7 +572,7 @@ impl Pos {
             };
             ticket.cards.push((index, amount, kind, payment, audit));
         }
-        *lock(&self.inner.cards.charged) = Some(ticket.clone());
+        self.device().card_charged = Some(ticket.clone());
         Ok(CardCharges {
             sale_id: Some(ticket.sale_id),
             payments: ticket
@@ -579,20 +588,23 @@ impl Pos {
         })
     }
 
-    /// The sale committed: the cards charged for it are spent, and so is the risk acceptance.
-    pub(crate) fn cards_committed(&self) {
-        *lock(&self.inner.cards.charged) = None;
-        *lock(&self.inner.cards.risk) = None;
+    /// A manager drops the cards charged for the current ticket (audited; offline captures
+    /// dropped, online ones to reverse at the acquirer). Returns how many were dropped.
+    pub async fn abandon_card_charges(&self, approval: Option<Approval>) -> PosResult<u32> {
+        self.on_core(
+            move |pos| async move { pos.abandon_card_charges_on_core(approval.as_ref()).await },
+        )
+        .await
     }
 
     /// Forgets the cards charged for a ticket that will not be paid (the sale was abandoned after
     /// a card went through): a manager's decision, audited with each charge, to be reversed at
     /// the acquirer. Returns how many charges were dropped.
-    pub async fn abandon_card_charges(&self, approval: Option<&Approval>) -> PosResult<u32> {
+    async fn abandon_card_charges_on_core(&self, approval: Option<&Approval>) -> PosResult<u32> {
         let auth = self.authorize_with(Action::VoidSale, approval)?;
         // No forwarding run may hold a copy of the captures while they are dropped.
         let _no_forwarding = self.inner.cards.forwarding.lock().await;
-        let Some(ticket) = lock(&self.inner.cards.charged).take() else {
+        let Some(ticket) = self.device().card_charged.take() else {
             return Ok(0);
         };
         let dropped: Vec<String> = ticket
@@ -607,7 +619,7 @@ impl Pos {
                 _ => None,
             })
             .collect();
-        let at = now();
+        let at = self.now();
         let audit = ticket
             .cards
             .iter()
@@ -633,19 +645,13 @@ impl Pos {
                 )
             })
             .collect();
-        let mut store = lock(&self.inner.store);
         // Offline captures of the abandoned ticket must never be forwarded (that would charge
         // the customer for a sale that does not exist).
-        let mut captures: Vec<StoredOfflinePayment> = store
-            .setting(OFFLINE_CAPTURES)
-            .map_err(storage)?
-            .unwrap_or_default();
-        captures.retain(|c| !dropped.contains(&c.payment_id.to_string()));
-        store
+        lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                settings: vec![(OFFLINE_CAPTURES.to_owned(), json(&captures)?)],
-                mutations: vec![],
+                card_captures_dropped: dropped,
                 audit,
+                ..Default::default()
             })
             .map_err(storage)?;
         Ok(u32::try_from(ticket.cards.len()).unwrap_or(u32::MAX))
@@ -653,6 +659,7 @@ impl Pos {
 
     /// Offline card payments still waiting for the link.
     pub fn pending_card_payments(&self) -> PosResult<Vec<PendingCardPayment>> {
+        self.alive()?;
         let terminal = self.terminal()?;
         Ok(terminal
             .pending()
@@ -671,9 +678,15 @@ impl Pos {
             .collect())
     }
 
+    /// Forwards the offline card captures now (the core also does it when the link returns).
+    pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
+        self.on_core(|pos| async move { pos.forward_pending().await })
+            .await
+    }
+
     /// Sends the offline card payments for authorization (call when the link returns). Each
     /// result is audited; a decline is listed in [`Pos::card_payments_to_recover`].
-    pub async fn forward_pending_card_payments(&self) -> PosResult<CardForwardSummary> {
+    async fn forward_pending(&self) -> PosResult<CardForwardSummary> {
         let terminal = self.terminal()?;
         if self.link() == LinkState::Offline {
             return Err(PosError::offline(
@@ -684,15 +697,18 @@ impl Pos {
         let _one_run = self.inner.cards.forwarding.lock().await;
         let report = terminal.forward_pending().await.map_err(card_error)?;
         let device = Actor::Device(lock(&self.inner.config).device_id);
-        let at = now();
+        let at = self.now();
         let mut summary = CardForwardSummary {
             still_pending: u32::try_from(report.still_pending).unwrap_or(u32::MAX),
             ..Default::default()
         };
-        let mut to_recover: Vec<CardPaymentToRecover> = lock(&self.inner.store)
-            .setting(TO_RECOVER)
+        let known: Vec<String> = lock(&self.inner.store)
+            .card_payments_to_recover()
             .map_err(storage)?
-            .unwrap_or_default();
+            .into_iter()
+            .map(|r| r.payment_id)
+            .collect();
+        let mut declined: Vec<tenda_store::DeclinedCardPayment> = Vec::new();
         let mut audit = Vec::new();
         let mut mutations = Vec::new();
         let mut recorded = Vec::new();
@@ -748,8 +764,8 @@ impl Pos {
                         at,
                     });
                     let id = p.payment_id.to_string();
-                    if !to_recover.iter().any(|r| r.payment_id == id) {
-                        to_recover.push(CardPaymentToRecover {
+                    if !known.contains(&id) && !declined.iter().any(|r| r.payment_id == id) {
+                        declined.push(tenda_store::DeclinedCardPayment {
                             payment_id: id,
                             sale_id: p.sale_reference.clone(),
                             amount: p.amount,
@@ -767,9 +783,10 @@ impl Pos {
             // The list to collect, the results for the server and their audit entries: one
             // transaction.
             let change = LocalChange {
-                settings: vec![(TO_RECOVER.to_owned(), json(&to_recover)?)],
+                card_payments_declined: declined,
                 mutations,
                 audit,
+                ..Default::default()
             };
             lock(&self.inner.store)
                 .record_local_change(&change)
@@ -793,23 +810,35 @@ impl Pos {
         if terminal.pending().map(|p| p.is_empty()).unwrap_or(true) {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let pos = self.clone();
-        runtime.spawn(async move {
-            if let Err(e) = pos.forward_pending_card_payments().await {
+        let inner = Arc::downgrade(&self.inner);
+        let task = self.inner.runtime.handle().spawn(async move {
+            let Some(inner) = inner.upgrade() else { return };
+            if let Err(e) = (Pos { inner }).forward_pending().await {
                 tracing::warn!(error = %e, "forwarding offline card payments failed; will retry");
             }
         });
+        *lock(&self.inner.cards.forwarding_task) = Some(crate::runtime::TaskHandle::new(task));
     }
 
     /// Card payments declined when forwarded: amounts the store must collect from the customer.
     pub fn card_payments_to_recover(&self) -> PosResult<Vec<CardPaymentToRecover>> {
-        Ok(lock(&self.inner.store)
-            .setting(TO_RECOVER)
+        self.alive()?;
+        Ok(self
+            .reader()?
+            .card_payments_to_recover()
             .map_err(storage)?
-            .unwrap_or_default())
+            .into_iter()
+            .map(|r| CardPaymentToRecover {
+                payment_id: r.payment_id,
+                sale_id: r.sale_id,
+                amount: r.amount,
+                brand: r.brand,
+                last4: r.last4,
+                captured_at: r.captured_at,
+                declined_at: r.declined_at,
+                reason: r.reason,
+            })
+            .collect())
     }
 }
 
@@ -837,12 +866,11 @@ fn forwarded(
 /// The sync engine restored the link: the same as [`Pos::set_link`] online (offline card
 /// captures start forwarding), inside the engine's runtime so the forwarding can be spawned from
 /// whatever thread reports the event.
-pub(crate) fn link_restored_by_engine(inner: &Arc<Inner>, runtime: &tokio::runtime::Handle) {
-    let _in_runtime = runtime.enter();
+pub(crate) fn link_restored_by_engine(inner: &Arc<Inner>) {
     Pos {
         inner: inner.clone(),
     }
-    .set_link(LinkState::Online);
+    .link_changed(LinkState::Online);
 }
 
 #[cfg(test)]
@@ -865,12 +893,7 @@ mod tests {
     async fn a_link_restored_by_the_sync_engine_forwards_stored_card_captures() {
         let dir = tempfile::tempdir().expect("dir");
         let config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
-        let pos = Pos::create(
-            dir.path().join("d.db"),
-            &tenda_store::DbKey::generate(),
-            &config,
-        )
-        .expect("pos");
+        let pos = crate::pos::test_pos(dir.path(), config);
         let sim = SimulatedCardReader::new();
         let settings = ReaderSettings {
             silence_timeout: Duration::from_secs(2),
@@ -884,7 +907,7 @@ mod tests {
                 between_chunks: Duration::ZERO,
             },
         };
-        pos.pair_card_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
+        pos.pair_reader(Arc::new(LinkCardReader::new(sim.clone(), settings)))
             .expect("pair");
         // A capture taken while offline, waiting in the encrypted store.
         let sale = SaleId::new();
@@ -900,7 +923,7 @@ mod tests {
                     installments: 1,
                 },
                 Connectivity::Offline,
-                Some(&MerchantRiskAcknowledgement::accept("bia", now())),
+                Some(&MerchantRiskAcknowledgement::accept("bia", pos.now())),
             )
             .await
             .expect("captured");
@@ -924,7 +947,7 @@ mod tests {
         // The reader clears its pending list before the result's mutation is recorded: wait
         // for both.
         let forwarded = |pos: &Pos| {
-            pos.with_store(|s| s.outbox_after(0, 1_000))
+            pos.inspect_store(|s| s.outbox_after(0, 1_000))
                 .expect("outbox")
                 .into_iter()
                 .any(|e| {

@@ -13,17 +13,16 @@ use tenda_fiscal::nfce::{SignedNfce, build_and_sign};
 use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, SaleCommit, SignedFiscalDocument};
 
-use super::{Pos, json, keys, lock, now, storage, transition_audit};
-use crate::checkout::payments::{PaymentRequest, payment_error, precheck};
-use crate::checkout::ticket::cart_error;
+use super::{Pos, json, keys, lock, storage, transition_audit};
+use crate::checkout::payments::{PaymentRequest, precheck};
 use crate::contingency::{ContingencyEvent, Emission};
-use crate::error::{PosError, PosResult};
+use crate::error::{PosError, PosResult, cart_error, fiscal_error_text, payment_error, sale_error};
 use crate::fiscal_doc::{NoteEmission, NoteForReceipt, danfe, local_time, nfce_input};
 use crate::register::RegisterMovement;
 use crate::reports::payment_kind;
 
 /// The sale's note as the seller sees it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteSummary {
     pub number: u32,
@@ -37,7 +36,7 @@ pub struct NoteSummary {
 }
 
 /// What a checkout produced.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleOutcome {
     pub sale_id: SaleId,
@@ -63,6 +62,12 @@ pub(crate) struct Committed {
 impl Pos {
     /// Finishes the sale on the ticket with `payments` and prints its receipt.
     pub async fn checkout(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
+        self.on_core(move |pos| async move { pos.checkout_on_core(payments).await })
+            .await
+    }
+
+    /// Finishes the sale on the ticket with `payments` and prints its receipt.
+    async fn checkout_on_core(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
         // Cards are charged before the commit (their authorization goes on the note); the sale
         // is validated first so no card is charged for a sale that would be refused.
         let cards = if payments
@@ -109,23 +114,26 @@ impl Pos {
         cards: &super::card_ops::CardCharges,
     ) -> PosResult<Committed> {
         let sell = self.authorize_with(Action::Sell, None)?;
-        let ticket = {
-            let session = lock(&self.inner.session);
-            session
-                .as_ref()
-                .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
-                .ticket
-                .clone()
-        };
+        // The device's state stays locked until the sale is committed and the state updated in
+        // place: a manager entering contingency, or a scan, waits for it instead of being
+        // overwritten by this checkout's view of the state.
+        let mut state = self.device();
+        let ticket = state
+            .session
+            .as_ref()
+            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?
+            .ticket
+            .clone();
         if ticket.cart.lines.is_empty() {
             return Err(cart_error(tenda_domain::CartError::Empty));
         }
-        let mut register = lock(&self.inner.register)
+        let mut register = state
+            .register
             .clone()
             .ok_or_else(|| PosError::state("checkout", "open the register first"))?;
         let config = lock(&self.inner.config).clone();
-        let link = self.link();
-        let at = now();
+        let link = state.link;
+        let at = self.now();
 
         let customer = match ticket.cart.customer_id {
             Some(id) => Some(
@@ -176,10 +184,9 @@ impl Pos {
         // How the note is issued. With SEFAZ unreachable, the state machine decides: automatic
         // contingency per policy, or a refusal until a manager authorizes it.
         let device = Actor::Device(config.device_id);
-        let mut fiscal = lock(&self.inner.fiscal).clone();
+        let mut fiscal = state.fiscal.clone();
         let mut audit = Vec::new();
-        let online =
-            lock(&self.inner.transmitter).is_some() && link == crate::status::LinkState::Online;
+        let online = self.can_reach_sefaz() && link == crate::status::LinkState::Online;
         let emission = match fiscal.emission(at, &config.contingency) {
             Ok(Emission::Online) if online => None,
             Ok(Emission::Online) => {
@@ -207,7 +214,9 @@ impl Pos {
                     Err(e) => {
                         // Persist "contingency required" so the screens show it, then refuse.
                         let mut store = lock(&self.inner.store);
-                        self.save_fiscal_state(&mut store, &fiscal, None, device, audit)?;
+                        self.save_fiscal_state(
+                            &mut state, &mut store, &fiscal, None, device, audit,
+                        )?;
                         return Err(e.into());
                     }
                 }
@@ -244,6 +253,7 @@ impl Pos {
             ],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
 
         let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
@@ -267,57 +277,80 @@ impl Pos {
             actor: Actor::User(sell.performer().user_id),
             register_session_id: Some(register.id),
         };
+        // Why the note could not be built, if that is what stopped the commit: a fiscal error
+        // (emitter data, certificate, tax data), not a storage one.
+        let mut fiscal_failure: Option<PosError> = None;
         let committed = {
             let mut store = lock(&self.inner.store);
-            store
-                .commit_sale_with_fiscal_and_change(
-                    &commit,
-                    series,
-                    |number| {
-                        let input = nfce_input(
-                            &sale,
-                            &config.emitter,
-                            number,
-                            &note_emission,
-                            config.utc_offset_minutes,
-                        )
-                        .map_err(|e| e.to_string())?;
-                        let note = build_and_sign(&input, &certificate)
-                            .map_err(|e| fiscal_error_text(&e))?;
-                        let doc = SignedFiscalDocument {
-                            access_key: note.access_key.as_str().to_owned(),
-                            emission: if contingency {
-                                EmissionType::OfflineContingency
-                            } else {
-                                EmissionType::Normal
-                            },
-                            status: if contingency {
-                                FiscalStatus::Contingency
-                            } else {
-                                FiscalStatus::Pending
-                            },
-                            xml: note.xml.clone(),
-                            protocol: None,
-                            deadline: note.transmission_deadline.map(|d| d.to_utc()),
-                        };
-                        signed_note = Some(note);
-                        Ok(doc)
-                    },
-                    &extra,
-                )
-                .map_err(storage)?
+            let result = store.commit_sale_with_fiscal_and_change(
+                &commit,
+                series,
+                |number| {
+                    let input = match nfce_input(
+                        &sale,
+                        &config.emitter,
+                        number,
+                        &note_emission,
+                        config.utc_offset_minutes,
+                    ) {
+                        Ok(input) => input,
+                        Err(e) => {
+                            let failure = e;
+                            let text = failure.to_string();
+                            fiscal_failure = Some(failure);
+                            return Err(text);
+                        }
+                    };
+                    let note = match build_and_sign(&input, &certificate) {
+                        Ok(note) => note,
+                        Err(e) => {
+                            let text = fiscal_error_text(&e);
+                            fiscal_failure = Some(PosError::Fiscal {
+                                detail: text.clone(),
+                            });
+                            return Err(text);
+                        }
+                    };
+                    let doc = SignedFiscalDocument {
+                        access_key: note.access_key.as_str().to_owned(),
+                        emission: if contingency {
+                            EmissionType::OfflineContingency
+                        } else {
+                            EmissionType::Normal
+                        },
+                        status: if contingency {
+                            FiscalStatus::Contingency
+                        } else {
+                            FiscalStatus::Pending
+                        },
+                        xml: note.xml.clone(),
+                        protocol: None,
+                        deadline: note.transmission_deadline.map(|d| d.to_utc()),
+                    };
+                    signed_note = Some(note);
+                    Ok(doc)
+                },
+                &extra,
+            );
+            match (result, fiscal_failure) {
+                (Ok(c), _) => c,
+                (Err(_), Some(fiscal)) => return Err(fiscal),
+                (Err(e), None) => return Err(storage(e)),
+            }
         };
         let note = signed_note.ok_or_else(|| PosError::Internal {
             detail: "note signed but not returned".into(),
         })?;
 
         // The commit is durable: now update what the screens see and clear the ticket.
-        self.cards_committed();
-        *lock(&self.inner.register) = Some(register);
-        *lock(&self.inner.fiscal) = fiscal.clone();
-        if let Some(s) = lock(&self.inner.session).as_mut() {
+        state.card_charged = None;
+        state.card_risk = None;
+        state.register = Some(register);
+        state.fiscal = fiscal.clone();
+        if let Some(s) = state.session.as_mut() {
             s.ticket = Default::default();
         }
+        drop(state);
         let deadline = note.transmission_deadline.map(|d| d.to_utc());
         if !contingency {
             let summary = NoteSummary {
@@ -430,7 +463,7 @@ impl Pos {
         note: SignedNfce,
         outcome: &mut SaleOutcome,
     ) -> PosResult<Option<PrintJob>> {
-        let Some(transmitter) = lock(&self.inner.transmitter).clone() else {
+        let Ok(transmitter) = self.transmitter("authorize the note") else {
             return Ok(None);
         };
         let config = lock(&self.inner.config).clone();
@@ -478,7 +511,7 @@ impl Pos {
                     ..Default::default()
                 };
                 lock(&self.inner.store)
-                    .update_fiscal_document(sale.id, &update, device, now())
+                    .update_fiscal_document(sale.id, &update, device, self.now())
                     .map_err(storage)?;
                 summary.status = FiscalStatus::Authorized;
                 let receipt = NoteForReceipt {
@@ -498,13 +531,13 @@ impl Pos {
                     ..Default::default()
                 };
                 lock(&self.inner.store)
-                    .update_fiscal_document(sale.id, &update, device, now())
+                    .update_fiscal_document(sale.id, &update, device, self.now())
                     .map_err(storage)?;
                 summary.status = FiscalStatus::Authorized;
                 let receipt = NoteForReceipt {
                     status: FiscalStatus::Authorized,
                     protocol: protocol_number,
-                    authorized_at: Some(local_time(now(), config.utc_offset_minutes)),
+                    authorized_at: Some(local_time(self.now(), config.utc_offset_minutes)),
                     ..base
                 };
                 Some(self.receipt_job(&sale, &receipt)?)
@@ -517,7 +550,7 @@ impl Pos {
                     ..Default::default()
                 };
                 lock(&self.inner.store)
-                    .update_fiscal_document(sale.id, &update, device, now())
+                    .update_fiscal_document(sale.id, &update, device, self.now())
                     .map_err(storage)?;
                 summary.status = FiscalStatus::Rejected;
                 outcome.print_error = Some(format!(
@@ -535,7 +568,7 @@ impl Pos {
                     ..Default::default()
                 };
                 lock(&self.inner.store)
-                    .update_fiscal_document(sale.id, &update, device, now())
+                    .update_fiscal_document(sale.id, &update, device, self.now())
                     .map_err(storage)?;
                 summary.status = FiscalStatus::Denied;
                 outcome.print_error = Some(format!("SEFAZ denied the note ({})", a.status.code));
@@ -545,7 +578,7 @@ impl Pos {
                 let state = self.sefaz_unreachable(
                     "no answer from SEFAZ within the sale timeout, consult included",
                 )?;
-                match state.emission(now(), &config.contingency) {
+                match state.emission(self.now(), &config.contingency) {
                     Ok(Emission::Contingency {
                         entered_at,
                         justification,
@@ -580,10 +613,10 @@ impl Pos {
                             ..Default::default()
                         };
                         lock(&self.inner.store)
-                            .update_fiscal_document(sale.id, &update, device, now())
+                            .update_fiscal_document(sale.id, &update, device, self.now())
                             .map_err(storage)?;
                         self.apply_fiscal_event(
-                            ContingencyEvent::ContingencyNoteIssued { at: now() },
+                            ContingencyEvent::ContingencyNoteIssued { at: self.now() },
                             device,
                             vec![],
                         )?;
@@ -636,40 +669,15 @@ impl Pos {
         }
         let mut store = lock(&self.inner.store);
         for (id, (name, qty)) in needed {
-            if store.stock_level(id).map_err(storage)? < qty {
-                return Err(PosError::InsufficientStock { product: name });
+            let available = store.stock_level(id).map_err(storage)?;
+            if available < qty {
+                return Err(PosError::InsufficientStock {
+                    product: name,
+                    available_thousandths: available.thousandths(),
+                    requested_thousandths: qty.thousandths(),
+                });
             }
         }
         Ok(())
     }
-}
-
-pub(crate) fn sale_error(e: tenda_domain::SaleError) -> PosError {
-    use tenda_domain::SaleError as S;
-    match e {
-        S::Cart(c) => cart_error(c),
-        S::Payment { index, source } => payment_error(index, source),
-        S::Underpaid { missing } => {
-            PosError::invalid("payments", format!("{missing} still to pay"))
-        }
-        S::Overpaid { excess } => PosError::invalid(
-            "payments",
-            format!("{excess} more than the total (only cash gives change)"),
-        ),
-        S::Account(a) => PosError::LimitExceeded {
-            limit: format!("customer_credit: {a}"),
-        },
-        other => PosError::invalid("sale", other.to_string()),
-    }
-}
-
-pub(crate) fn fiscal_error_text(e: &tenda_fiscal::nfce::NfceError) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -3,22 +3,86 @@
 
 use tenda_domain::{Action, Actor, Outcome};
 
-use super::{Pos, lock, now};
-use crate::contingency::{ContingencyEvent, FiscalState};
+use super::{Pos, lock};
+use chrono::{DateTime, Utc};
+
+use crate::contingency::{ContingencyAuthority, ContingencyEvent, FiscalState};
 use crate::error::PosResult;
 use crate::pos::Approval;
+use crate::status::SefazMode;
+
+/// The register's fiscal mode as the screens show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FiscalStateView {
+    pub mode: SefazMode,
+    /// When the current mode began.
+    pub since: Option<DateTime<Utc>>,
+    /// Why SEFAZ is taken as unreachable (contingency required).
+    pub reason: Option<String>,
+    /// The justification printed on contingency notes.
+    pub justification: Option<String>,
+    /// Who authorized contingency: a manager's name, or `policy`.
+    pub authorized_by: Option<String>,
+    pub notes_issued: u32,
+    /// Contingency notes still to transmit (draining).
+    pub backlog: u32,
+}
+
+impl From<&FiscalState> for FiscalStateView {
+    fn from(s: &FiscalState) -> Self {
+        let mut view = FiscalStateView {
+            mode: SefazMode::from(s),
+            since: None,
+            reason: None,
+            justification: None,
+            authorized_by: None,
+            notes_issued: 0,
+            backlog: 0,
+        };
+        match s {
+            FiscalState::Normal => {}
+            FiscalState::ContingencyRequired { since, reason } => {
+                view.since = Some(*since);
+                view.reason = Some(reason.clone());
+            }
+            FiscalState::Contingency {
+                entered_at,
+                justification,
+                authority,
+                notes_issued,
+            } => {
+                view.since = Some(*entered_at);
+                view.justification = Some(justification.clone());
+                view.authorized_by = Some(match authority {
+                    ContingencyAuthority::Manager { name, .. } => name.clone(),
+                    ContingencyAuthority::Policy => "policy".into(),
+                });
+                view.notes_issued = *notes_issued;
+            }
+            FiscalState::Draining { since, backlog } => {
+                view.since = Some(*since);
+                view.backlog = *backlog;
+            }
+        }
+        view
+    }
+}
 
 impl Pos {
-    pub fn fiscal_state(&self) -> FiscalState {
-        lock(&self.inner.fiscal).clone()
+    pub fn fiscal_state(&self) -> FiscalStateView {
+        FiscalStateView::from(&self.fiscal_state_inner())
+    }
+
+    pub(crate) fn fiscal_state_inner(&self) -> FiscalState {
+        self.device().fiscal.clone()
     }
 
     /// SEFAZ (or the link) did not answer, and a consult failed too.
-    pub fn sefaz_unreachable(&self, reason: &str) -> PosResult<FiscalState> {
+    pub(crate) fn sefaz_unreachable(&self, reason: &str) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         self.apply_fiscal_event(
             ContingencyEvent::SefazUnreachable {
-                at: now(),
+                at: self.now(),
                 reason: reason.to_owned(),
             },
             device,
@@ -27,20 +91,26 @@ impl Pos {
     }
 
     /// SEFAZ answers again; `backlog` contingency notes are still to be transmitted.
-    pub fn sefaz_available(&self, backlog: u32) -> PosResult<FiscalState> {
+    pub(crate) fn sefaz_available(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         self.apply_fiscal_event(
-            ContingencyEvent::SefazAvailable { at: now(), backlog },
+            ContingencyEvent::SefazAvailable {
+                at: self.now(),
+                backlog,
+            },
             device,
             vec![],
         )
     }
 
     /// The transmission worker's progress on the backlog.
-    pub fn backlog_changed(&self, backlog: u32) -> PosResult<FiscalState> {
+    pub(crate) fn backlog_changed(&self, backlog: u32) -> PosResult<FiscalState> {
         let device = Actor::Device(lock(&self.inner.config).device_id);
         self.apply_fiscal_event(
-            ContingencyEvent::BacklogChanged { at: now(), backlog },
+            ContingencyEvent::BacklogChanged {
+                at: self.now(),
+                backlog,
+            },
             device,
             vec![],
         )
@@ -51,20 +121,22 @@ impl Pos {
     /// approval is audited with both people.
     pub fn enter_contingency(
         &self,
-        justification: &str,
-        approval: Option<&Approval>,
-    ) -> PosResult<FiscalState> {
-        let auth = self.authorize_with(Action::AuthorizeContingency, approval)?;
+        justification: String,
+        approval: Option<Approval>,
+    ) -> PosResult<FiscalStateView> {
+        self.alive()?;
+        let auth = self.authorize_with(Action::AuthorizeContingency, approval.as_ref())?;
         let manager = auth.approver().unwrap_or(auth.performer()).clone();
-        let at = now();
+        let at = self.now();
         let event = ContingencyEvent::ManagerAuthorized {
             at,
             user_id: manager.user_id.to_string(),
             name: manager.name.clone(),
-            justification: justification.to_owned(),
+            justification,
         };
         let audit = vec![auth.audit("fiscal_state:contingency", Outcome::Succeeded, at)];
         self.apply_fiscal_event(event, Actor::User(auth.performer().user_id), audit)
+            .map(|s| FiscalStateView::from(&s))
     }
 
     pub(crate) fn apply_fiscal_event(
@@ -74,13 +146,23 @@ impl Pos {
         audit: Vec<tenda_domain::AuditEvent>,
     ) -> PosResult<FiscalState> {
         let policy = lock(&self.inner.config).contingency.clone();
-        let current = lock(&self.inner.fiscal).clone();
+        // Applied to the state as it is now, under its lock, and persisted before the lock is
+        // released: a checkout in progress cannot overwrite it, nor it the checkout's.
+        let mut state = self.device();
+        let current = state.fiscal.clone();
         let (next, transition) = current.apply(event, &policy)?;
         if transition.is_none() && next == current && audit.is_empty() {
             return Ok(next);
         }
         let mut store = lock(&self.inner.store);
-        self.save_fiscal_state(&mut store, &next, transition.as_ref(), actor, audit)?;
+        self.save_fiscal_state(
+            &mut state,
+            &mut store,
+            &next,
+            transition.as_ref(),
+            actor,
+            audit,
+        )?;
         Ok(next)
     }
 }

@@ -9,20 +9,20 @@ use tenda_domain::{Action, Actor, EmissionType, FiscalData, FiscalStatus, Outcom
 use tenda_fiscal::nfce::{AccessKey, Emission, SignedNfce, resign_correction};
 use tenda_store::{FiscalUpdate, LocalChange};
 
-use super::{Pos, lock, now, storage};
-use crate::error::{PosError, PosResult};
+use super::{Pos, lock, storage};
+use crate::error::{PosError, PosResult, fiscal_error_text};
 use crate::fiscal_doc::{NoteEmission, nfce_input};
 use crate::pos::{Approval, NoteSummary};
 
 /// New fiscal data for one line of the rejected note (0-based, in the sale's order).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineFiscalCorrection {
     pub line: u32,
     pub fiscal: FiscalData,
 }
 
 /// What happens to the consumer's CPF/CNPJ on the corrected note.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ConsumerCorrection {
     #[default]
     Keep,
@@ -34,7 +34,7 @@ pub enum ConsumerCorrection {
 }
 
 /// A manager's correction of a rejected note.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NoteCorrection {
     pub lines: Vec<LineFiscalCorrection>,
     pub consumer: ConsumerCorrection,
@@ -69,9 +69,13 @@ impl Pos {
     pub fn correct_note(
         &self,
         sale_id: tenda_domain::SaleId,
-        correction: &NoteCorrection,
-        approval: Option<&Approval>,
+        correction: NoteCorrection,
+        approval: Option<Approval>,
     ) -> PosResult<NoteSummary> {
+        self.alive()?;
+        let correction = &correction;
+        let approval = approval.as_ref();
+
         let auth = self.authorize_with(Action::CancelNote, approval)?;
         let config = lock(&self.inner.config).clone();
         let certificate = lock(&self.inner.certificate).clone().ok_or_else(|| {
@@ -175,11 +179,10 @@ impl Pos {
         )?;
         input.issued_at = issued_at;
         input.emission = emission;
-        let corrected = resign_correction(&rejected, &input, &certificate).map_err(|e| {
-            PosError::invalid("correction", super::checkout_op::fiscal_error_text(&e))
-        })?;
+        let corrected = resign_correction(&rejected, &input, &certificate)
+            .map_err(|e| PosError::invalid("correction", fiscal_error_text(&e)))?;
 
-        let at = now();
+        let at = self.now();
         let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         let previous = match (&doc.rejection_code, &doc.rejection_reason) {
             (Some(c), Some(r)) => format!("{c} {r}"),
@@ -215,6 +218,7 @@ impl Pos {
                         Outcome::Succeeded,
                         at,
                     )],
+                    ..Default::default()
                 },
             )
             .map_err(storage)?;

@@ -14,35 +14,41 @@ mod session;
 pub(crate) mod sync_ops;
 mod ticket_ops;
 mod transmit_ops;
+pub(crate) mod workers;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use chrono::{DateTime, Utc};
 use tenda_devices::ReceiptPrinter;
 use tenda_domain::{Actor, AuditEvent, Outcome};
 use tenda_fiscal::A1Certificate;
-use tenda_store::{DbKey, KeyVault, LocalChange, Store};
+use tenda_store::{LocalChange, Store};
 
 use crate::authorize::Operator;
 use crate::checkout::ticket::Ticket;
 use crate::config::PosConfig;
 use crate::contingency::{ContingencyTransition, FiscalState};
 use crate::error::{PosError, PosResult};
+use crate::host::{Clock, OpenConfig, Platform};
+use crate::peripherals::PeripheralTransport;
 use crate::register::RegisterSession;
+use crate::runtime::{CoreRuntime, TaskHandle};
 use crate::status::{LinkState, PosStatus, SefazMode, StatusHub, StatusListener};
 
 pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
+pub use contingency_ops::FiscalStateView;
 pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
-pub use reports_ops::{AuditFilter, AuditReport, AuditRow};
+pub use register_ops::CountedAmount;
+pub use reports_ops::{AuditFilter, AuditReport, AuditRow, AuditVerificationView};
 pub use sales_list_ops::{
     OfflineSaleRow, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
     SyncNowOutcome,
 };
 pub use session::Approval;
-pub use ticket_ops::{ProductView, TicketLineView, TicketView};
+pub use ticket_ops::{CodeMatch, CustomerView, ProductView, TicketLineView, TicketView};
 pub use transmit_ops::{NoteToCorrect, TransmissionSummary};
 
 /// Setting keys this crate owns in the device store.
@@ -68,21 +74,52 @@ pub(crate) struct Session {
     pub ticket: Ticket,
 }
 
+/// The device's changing state, with one owner: every change is made in place under this one
+/// lock (never copied out, changed and written back), and a change that is also persisted is
+/// written to the store while the lock is held, so the store and the screens never disagree
+/// and no concurrent change is lost.
+pub(crate) struct DeviceState {
+    pub session: Option<Session>,
+    pub register: Option<RegisterSession>,
+    pub fiscal: FiscalState,
+    /// The one record of the link (the status shows it).
+    pub link: LinkState,
+    /// The seller's acceptance of the offline card risk, and the ticket it was given for.
+    pub card_risk: Option<(
+        tenda_devices::card::MerchantRiskAcknowledgement,
+        tenda_domain::Cart,
+    )>,
+    /// Cards already charged for the ticket being paid (a retry never charges twice).
+    pub card_charged: Option<card_ops::ChargedTicket>,
+}
+
 pub(crate) struct Inner {
-    /// Shared with the sync engine, which locks it only for short local steps.
+    /// Shared with the sync engine, which locks it only for short local steps. Lock order:
+    /// `device` before `store`, never the reverse.
     pub store: Arc<Mutex<Store>>,
+    /// Reader connections on the same file: reads never wait for the writer (a checkout holds
+    /// it while its note is signed).
+    pub readers: tenda_store::Readers,
     pub config: Mutex<PosConfig>,
     pub certificate: Mutex<Option<Arc<A1Certificate>>>,
-    pub session: Mutex<Option<Session>>,
-    pub fiscal: Mutex<FiscalState>,
-    pub register: Mutex<Option<RegisterSession>>,
+    pub device: Mutex<DeviceState>,
     pub printer: Mutex<Option<Arc<dyn ReceiptPrinter>>>,
-    pub transmitter: Mutex<Option<Arc<tenda_fiscal::sefaz::Transmitter>>>,
-    pub link: Mutex<LinkState>,
     pub hub: StatusHub,
     /// The running sync engine and its timers (enrolled devices only).
     pub sync: Mutex<Option<sync_ops::SyncRuntime>>,
     pub cards: card_ops::CardState,
+    /// SEFAZ: the transmitter the core built, how to reach SEFAZ, one transmission at a time.
+    pub sefaz: workers::SefazLink,
+    /// The workers started at open (SEFAZ, deadline alarms), stopped by `shutdown`.
+    pub workers: Mutex<Vec<TaskHandle>>,
+    /// Set by `shutdown`: every call after it is refused.
+    pub closed: AtomicBool,
+    pub clock: Arc<dyn Clock>,
+    pub peripherals: crate::peripherals::PeripheralTimings,
+    /// Listeners subscribed for the life of this `Pos` (the one given to `enroll`).
+    pub kept: Mutex<Vec<Subscription>>,
+    /// Last: dropped after everything that may hold tasks on it.
+    pub runtime: CoreRuntime,
 }
 
 /// The point of sale of one device.
@@ -95,20 +132,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Runs blocking work (RSA signing, SQLCipher, Argon2) on tokio's blocking threads: on an async
+/// worker it would stall every task scheduled there.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PosResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PosError::Internal {
+            detail: format!("blocking task: {e}"),
+        })
+}
+
 pub(crate) fn storage(e: tenda_store::Error) -> PosError {
-    use tenda_store::Error as E;
-    match e {
-        E::InvalidInput { field, reason } => PosError::invalid(field, reason),
-        E::NotFound(what) => PosError::NotFound {
-            what: what.to_owned(),
-        },
-        E::Account(a) => PosError::LimitExceeded {
-            limit: format!("customer_credit: {a}"),
-        },
-        other => PosError::Storage {
-            detail: other.to_string(),
-        },
-    }
+    PosError::from(e)
 }
 
 pub(crate) fn json<T: serde::Serialize>(value: &T) -> PosResult<String> {
@@ -118,30 +155,35 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> PosResult<String> {
 }
 
 impl Pos {
-    /// Opens the device's encrypted store (the key comes from the OS keystore through `vault`)
-    /// with the configuration saved at enrollment.
-    pub fn open_with_vault(
-        path: impl AsRef<Path>,
-        vault: &dyn KeyVault,
-        account: &str,
+    /// Opens the device's encrypted store (its key from `platform`'s keystore) with the
+    /// configuration saved at set-up or enrollment, and starts the device's workers.
+    pub fn open(config: OpenConfig, platform: Platform) -> PosResult<Pos> {
+        let runtime = CoreRuntime::new()?;
+        let key =
+            crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
+        let store = Store::open(&config.db_path, &key).map_err(storage)?;
+        Pos::from_store(store, runtime, &config, &platform)
+    }
+
+    /// Sets up a new device store with `settings` (a device without a server, or a test) and
+    /// opens it.
+    pub fn create(config: OpenConfig, platform: Platform, settings: PosConfig) -> PosResult<Pos> {
+        let runtime = CoreRuntime::new()?;
+        let key =
+            crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
+        let mut store = Store::open(&config.db_path, &key).map_err(storage)?;
+        store
+            .set_setting(keys::CONFIG, &settings)
+            .map_err(storage)?;
+        Pos::from_store(store, runtime, &config, &platform)
+    }
+
+    fn from_store(
+        mut store: Store,
+        runtime: CoreRuntime,
+        open: &OpenConfig,
+        platform: &Platform,
     ) -> PosResult<Pos> {
-        let store = Store::open_with_vault(path, vault, account).map_err(storage)?;
-        Pos::from_store(store)
-    }
-
-    pub fn open(path: impl AsRef<Path>, key: &DbKey) -> PosResult<Pos> {
-        let store = Store::open(path, key).map_err(storage)?;
-        Pos::from_store(store)
-    }
-
-    /// Sets up a new device store with `config` (first run, or at enrollment) and opens it.
-    pub fn create(path: impl AsRef<Path>, key: &DbKey, config: &PosConfig) -> PosResult<Pos> {
-        let mut store = Store::open(path, key).map_err(storage)?;
-        store.set_setting(keys::CONFIG, config).map_err(storage)?;
-        Pos::from_store(store)
-    }
-
-    fn from_store(mut store: Store) -> PosResult<Pos> {
         let config: PosConfig = store
             .setting(keys::CONFIG)
             .map_err(storage)?
@@ -162,20 +204,32 @@ impl Pos {
             None => None,
         };
         let pending_sync = store.outbox_pending_count().map_err(storage)?;
+        let readers = store.readers();
         let pos = Pos {
             inner: Arc::new(Inner {
                 store: Arc::new(Mutex::new(store)),
+                readers,
                 config: Mutex::new(config),
                 certificate: Mutex::new(certificate),
-                session: Mutex::new(None),
-                fiscal: Mutex::new(fiscal.clone()),
-                register: Mutex::new(register),
+                device: Mutex::new(DeviceState {
+                    session: None,
+                    register,
+                    fiscal: fiscal.clone(),
+                    link: LinkState::Offline,
+                    card_risk: None,
+                    card_charged: None,
+                }),
                 printer: Mutex::new(None),
-                transmitter: Mutex::new(None),
-                link: Mutex::new(LinkState::Offline),
                 hub: StatusHub::default(),
                 sync: Mutex::new(None),
                 cards: Default::default(),
+                sefaz: workers::SefazLink::new(open.sefaz.clone()),
+                workers: Mutex::new(Vec::new()),
+                closed: AtomicBool::new(false),
+                clock: platform.clock.clone(),
+                peripherals: open.peripherals.clone(),
+                kept: Mutex::new(Vec::new()),
+                runtime,
             }),
         };
         pos.inner.hub.update(|s| {
@@ -184,9 +238,40 @@ impl Pos {
         });
         pos.refresh_fiscal_status()?;
         pos.resume_sync()?;
+        pos.start_workers();
         Ok(pos)
     }
 
+    /// The device's state, locked (see [`DeviceState`]).
+    pub(crate) fn device(&self) -> MutexGuard<'_, DeviceState> {
+        lock(&self.inner.device)
+    }
+
+    /// Refuses every call once `shutdown` has run.
+    pub(crate) fn alive(&self) -> PosResult<()> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(PosError::ShutDown);
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on the core's own runtime, whatever thread or executor awaits it.
+    pub(crate) async fn on_core<T, Fut>(&self, work: impl FnOnce(Pos) -> Fut) -> PosResult<T>
+    where
+        Fut: std::future::Future<Output = PosResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.alive()?;
+        let fut = work(self.clone());
+        self.inner.runtime.run(fut).await
+    }
+
+    /// The time as the platform's clock says.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        crate::host::clock_now(self.inner.clock.as_ref())
+    }
+
+    /// The device's configuration as last saved (from the store's settings on an enrolled device).
     pub fn config(&self) -> PosConfig {
         lock(&self.inner.config).clone()
     }
@@ -194,57 +279,80 @@ impl Pos {
     /// Installs the store's A1 certificate (kept inside the encrypted database). Owner only.
     pub fn install_certificate(
         &self,
-        pfx: &[u8],
-        password: &str,
-        owner: &Approval,
+        pfx: Vec<u8>,
+        password: String,
+        owner: Approval,
     ) -> PosResult<()> {
-        let cert = A1Certificate::from_pkcs12_der(pfx, password)
+        self.alive()?;
+        let cert = A1Certificate::from_pkcs12_der(&pfx, &password)
             .map_err(|e| PosError::invalid("certificate", e.to_string()))?;
         let emitter_cnpj = lock(&self.inner.config).emitter.cnpj.clone();
         cert.check_cnpj(&emitter_cnpj)
             .map_err(|e| PosError::invalid("certificate", e.to_string()))?;
-        let auth = self.authorize_with(tenda_domain::Action::ManageSettings, Some(owner))?;
+        let auth = self.authorize_with(tenda_domain::Action::ManageSettings, Some(&owner))?;
         let stored = StoredCertificate {
-            pfx_hex: hex_encode(pfx),
-            password: password.to_owned(),
+            pfx_hex: hex_encode(&pfx),
+            password,
         };
         let change = LocalChange {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
-            audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, Utc::now())],
+            audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, self.now())],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
         *lock(&self.inner.certificate) = Some(Arc::new(cert));
+        // The SEFAZ client presents the certificate: build it afresh.
+        self.inner.sefaz.reset();
         Ok(())
     }
 
-    /// Talks to SEFAZ through `transmitter` from now on: online sales are authorized at once
-    /// (when the link is up) and the backlog can be transmitted.
-    pub fn set_transmitter(&self, transmitter: Arc<tenda_fiscal::sefaz::Transmitter>) {
-        *lock(&self.inner.transmitter) = Some(transmitter);
-    }
-
-    /// Uses `printer` for receipts from now on.
-    pub fn set_printer(&self, printer: Arc<dyn ReceiptPrinter>) {
-        *lock(&self.inner.printer) = Some(printer);
+    /// Prints receipts through the printer on `transport` (ESC/POS, the configured paper
+    /// profile and printer settings) from now on.
+    pub fn attach_printer(&self, transport: Arc<dyn PeripheralTransport>) -> PosResult<()> {
+        self.alive()?;
+        let profile = lock(&self.inner.config).printer_profile.clone();
+        let printer =
+            tenda_devices::EscPosPrinter::new(transport, profile, self.inner.peripherals.printer());
+        *lock(&self.inner.printer) = Some(Arc::new(printer));
         self.inner
             .hub
             .update(|s| s.printer = crate::status::PeripheralState::Ready);
+        Ok(())
     }
 
+    /// The status as last observed (still readable after `shutdown`).
     pub fn status(&self) -> PosStatus {
         self.inner.hub.current()
     }
 
-    pub fn subscribe(&self, listener: Arc<dyn StatusListener>) {
-        self.inner.hub.subscribe(listener);
+    /// `listener` hears the current status at once and every change after it, until the
+    /// returned subscription is dropped.
+    pub fn subscribe(&self, listener: Arc<dyn StatusListener>) -> PosResult<Arc<Subscription>> {
+        self.alive()?;
+        Ok(Arc::new(self.subscribe_inner(listener)))
     }
 
-    /// The link as observed by the probes and the sync engine.
-    pub fn set_link(&self, link: LinkState) {
-        let was = std::mem::replace(&mut *lock(&self.inner.link), link);
+    pub(crate) fn subscribe_inner(&self, listener: Arc<dyn StatusListener>) -> Subscription {
+        let id = self.inner.hub.subscribe(listener);
+        Subscription {
+            inner: Arc::downgrade(&self.inner),
+            id,
+        }
+    }
+
+    /// The link as observed by the probes and the sync engine (a device without a server: as
+    /// the host observes it).
+    pub fn set_link(&self, link: LinkState) -> PosResult<()> {
+        self.alive()?;
+        self.link_changed(link);
+        Ok(())
+    }
+
+    pub(crate) fn link_changed(&self, link: LinkState) {
+        let was = std::mem::replace(&mut self.device().link, link);
         self.inner.hub.update(|s| s.link = link);
         if was == LinkState::Offline && link == LinkState::Online {
             self.forward_cards_in_background();
@@ -252,32 +360,44 @@ impl Pos {
     }
 
     pub fn link(&self) -> LinkState {
-        *lock(&self.inner.link)
+        self.device().link
     }
 
     /// Verifies the whole audit chain of this device.
-    pub fn verify_audit(&self) -> PosResult<tenda_store::AuditVerification> {
-        lock(&self.inner.store)
-            .verify_audit_chain()
-            .map_err(storage)
+    pub fn verify_audit(&self) -> PosResult<AuditVerificationView> {
+        self.alive()?;
+        let v = self.reader()?.verify_audit_chain().map_err(storage)?;
+        Ok(AuditVerificationView::from(v))
     }
 
-    /// Audit entries after `after`, for the audit report (filters applied by the caller or
-    /// through [`crate::reports`]).
-    pub fn audit_entries(&self, after: u64, limit: u32) -> PosResult<Vec<tenda_store::AuditEntry>> {
-        lock(&self.inner.store)
+    /// Audit entries after sequence `after`, oldest first.
+    pub fn audit_entries(&self, after: u64, limit: u32) -> PosResult<Vec<AuditRow>> {
+        self.alive()?;
+        Ok(self
+            .reader()?
             .audit_entries(after, limit)
-            .map_err(storage)
+            .map_err(storage)?
+            .iter()
+            .map(AuditRow::from)
+            .collect())
     }
 
-    /// Direct access for the sync engine and maintenance tasks that drive the store themselves.
-    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+    /// A reader connection, for reads that must not wait for a write in progress.
+    pub(crate) fn reader(&self) -> PosResult<tenda_store::Reader> {
+        self.inner.readers.get().map_err(storage)
+    }
+
+    /// Direct access to the store, for tests that check what was written (feature
+    /// `test-inspection`; never part of the bound API).
+    #[cfg(any(test, feature = "test-inspection"))]
+    pub fn inspect_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         f(&mut lock(&self.inner.store))
     }
 
     /// Persists a fiscal state change and audits its transition, in one transaction.
     pub(crate) fn save_fiscal_state(
         &self,
+        state: &mut DeviceState,
         store: &mut Store,
         next: &FiscalState,
         transition: Option<&ContingencyTransition>,
@@ -292,15 +412,16 @@ impl Pos {
             settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
             mutations: vec![],
             audit,
+            ..Default::default()
         };
         store.record_local_change(&change).map_err(storage)?;
-        *lock(&self.inner.fiscal) = next.clone();
+        state.fiscal = next.clone();
         self.inner.hub.update(|s| s.sefaz = SefazMode::from(next));
         Ok(())
     }
 
     /// Recomputes pending notes, the nearest deadline and its alarm for the status.
-    pub fn refresh_fiscal_status(&self) -> PosResult<()> {
+    pub(crate) fn refresh_fiscal_status(&self) -> PosResult<()> {
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
@@ -379,6 +500,36 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
+/// A device for the crate's own tests: a fresh store in `dir`, no SEFAZ.
+#[cfg(test)]
+pub(crate) fn test_pos(dir: &std::path::Path, config: PosConfig) -> Pos {
+    let mut open = OpenConfig::new(dir.join("d.db").display().to_string(), "test".into());
+    open.sefaz = crate::host::SefazRoute::NotConfigured;
+    Pos::create(
+        open,
+        Platform::new(Arc::new(crate::host::MemoryKeyStore::new())),
+        config,
+    )
+    .expect("pos")
+}
+
+/// A status listener's registration: dropping it (or calling `cancel`) stops delivery.
+pub struct Subscription {
+    inner: Weak<Inner>,
+    id: u64,
+}
+
+impl Subscription {
+    /// Stops delivery now (the same as dropping the subscription).
+    pub fn cancel(&self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.hub.unsubscribe(self.id);
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.cancel();
+    }
 }

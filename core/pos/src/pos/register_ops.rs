@@ -5,35 +5,45 @@
 use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, Outcome, RegisterSessionId};
 use tenda_store::LocalChange;
 
-use super::{Pos, json, keys, lock, now, storage};
+use super::{Pos, json, keys, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
 use crate::register::{
     ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally,
 };
 
+/// What was counted for one payment method at closing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CountedAmount {
+    pub kind: PaymentKind,
+    pub amount: Money,
+}
+
 impl Pos {
     pub fn register_session(&self) -> Option<RegisterSession> {
-        lock(&self.inner.register).clone()
+        self.device().register.clone()
     }
 
     /// Opens the register with `float` in the drawer. Managers (or a manager's approval).
     pub fn open_register(
         &self,
         float: Money,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<RegisterSession> {
+        self.alive()?;
+        let approval = approval.as_ref();
+
         if float.is_negative() {
             return Err(PosError::invalid("float", "must not be negative"));
         }
-        if lock(&self.inner.register).is_some() {
+        if self.device().register.is_some() {
             return Err(PosError::state(
                 "open register",
                 "the register is already open",
             ));
         }
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
-        let at = now();
+        let at = self.now();
         let mut tally = RegisterTally::default();
         tally.add(&RegisterMovement::Float(float))?;
         let session = RegisterSession {
@@ -54,11 +64,12 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = Some(session.clone());
+        self.device().register = Some(session.clone());
         Ok(session)
     }
 
@@ -66,9 +77,13 @@ impl Pos {
     pub fn cash_in(
         &self,
         amount: Money,
-        reason: &str,
-        approval: Option<&Approval>,
+        reason: String,
+        approval: Option<Approval>,
     ) -> PosResult<()> {
+        self.alive()?;
+        let reason: &str = &reason;
+        let approval = approval.as_ref();
+
         self.cash_movement(CashMovementKind::Supply, amount, reason, approval)
     }
 
@@ -76,9 +91,13 @@ impl Pos {
     pub fn cash_out(
         &self,
         amount: Money,
-        reason: &str,
-        approval: Option<&Approval>,
+        reason: String,
+        approval: Option<Approval>,
     ) -> PosResult<()> {
+        self.alive()?;
+        let reason: &str = &reason;
+        let approval = approval.as_ref();
+
         self.cash_movement(CashMovementKind::Withdrawal, amount, reason, approval)
     }
 
@@ -99,7 +118,9 @@ impl Pos {
                 "say why, in up to 200 characters",
             ));
         }
-        let mut session = lock(&self.inner.register)
+        let mut session = self
+            .device()
+            .register
             .clone()
             .ok_or_else(|| PosError::state("cash movement", "the register is not open"))?;
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
@@ -113,13 +134,19 @@ impl Pos {
                 reason: reason.to_owned(),
             },
         };
+        let in_drawer = session.tally.expected_cash()?;
         session.tally.add(&movement)?;
-        if kind == CashMovementKind::Withdrawal && session.tally.expected_cash()?.is_negative() {
-            return Err(PosError::LimitExceeded {
-                limit: "cash_in_drawer".into(),
-            });
+        let after = session.tally.expected_cash()?;
+        if kind == CashMovementKind::Withdrawal && after.is_negative() {
+            return Err(PosError::limit(
+                crate::error::LimitKind::CashInDrawer,
+                Some(in_drawer.centavos()),
+                Some(amount.centavos()),
+                Some(-after.centavos()),
+                "more than the cash expected in the drawer",
+            ));
         }
-        let at = now();
+        let at = self.now();
         let change = LocalChange {
             settings: vec![(keys::REGISTER.to_owned(), json(&Some(&session))?)],
             mutations: vec![Mutation::CashMovement {
@@ -131,11 +158,12 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = Some(session);
+        self.device().register = Some(session);
         Ok(())
     }
 
@@ -143,20 +171,27 @@ impl Pos {
     /// counted). Methods not counted are taken as expected.
     pub fn close_register(
         &self,
-        counted: &[(PaymentKind, Money)],
-        approval: Option<&Approval>,
+        counted: Vec<CountedAmount>,
+        approval: Option<Approval>,
     ) -> PosResult<ClosingReport> {
-        let session = lock(&self.inner.register)
+        self.alive()?;
+        let approval = approval.as_ref();
+
+        let session = self
+            .device()
+            .register
             .clone()
             .ok_or_else(|| PosError::state("close register", "the register is not open"))?;
         let auth = self.authorize_with(Action::CloseRegister, approval)?;
-        let report = session.tally.close(counted)?;
+        let counted: Vec<(PaymentKind, Money)> =
+            counted.into_iter().map(|c| (c.kind, c.amount)).collect();
+        let report = session.tally.close(&counted)?;
         let counted_cash = report
             .lines
             .iter()
             .find(|l| l.kind == PaymentKind::Cash)
             .map_or(Money::ZERO, |l| l.counted);
-        let at = now();
+        let at = self.now();
         let change = LocalChange {
             settings: vec![
                 (keys::REGISTER.to_owned(), "null".to_owned()),
@@ -174,11 +209,12 @@ impl Pos {
                 at,
             }],
             audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        *lock(&self.inner.register) = None;
+        self.device().register = None;
         Ok(report)
     }
 }

@@ -18,7 +18,7 @@ use crate::reports::{
 };
 
 /// Which audit entries to show. Empty fields do not filter.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditFilter {
     /// `user:<id>` or `device:<id>`.
     pub actor: Option<String>,
@@ -31,7 +31,7 @@ pub struct AuditFilter {
 }
 
 /// One audit entry as the report prints it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRow {
     pub seq: u64,
@@ -44,8 +44,52 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+impl From<&tenda_store::AuditEntry> for AuditRow {
+    fn from(e: &tenda_store::AuditEntry) -> Self {
+        AuditRow {
+            seq: e.seq,
+            actor: actor_text(&e.actor),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            outcome: e.outcome.code().to_owned(),
+            at: e.at,
+            hash: hex(&e.hash),
+        }
+    }
+}
+
+/// Whether the device's audit chain verifies end to end.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditVerificationView {
+    pub intact: bool,
+    /// Entries verified (intact), or the first entry at which the chain breaks.
+    pub entries: u64,
+    pub broken_at: Option<u64>,
+    /// Why it breaks (edited entry, missing entry, reordered…), for support.
+    pub reason: Option<String>,
+}
+
+impl From<AuditVerification> for AuditVerificationView {
+    fn from(v: AuditVerification) -> Self {
+        match v {
+            AuditVerification::Intact { entries } => AuditVerificationView {
+                intact: true,
+                entries,
+                broken_at: None,
+                reason: None,
+            },
+            AuditVerification::Broken { seq, reason } => AuditVerificationView {
+                intact: false,
+                entries: seq.saturating_sub(1),
+                broken_at: Some(seq),
+                reason: Some(format!("{reason:?}")),
+            },
+        }
+    }
+}
+
 /// The audit log report: the matching entries and whether the whole chain verifies.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditReport {
     pub entries: Vec<AuditRow>,
@@ -73,7 +117,7 @@ impl Pos {
 
     /// Every sale on this device, in the order recorded.
     fn all_sales(&self) -> PosResult<Vec<StoredSale>> {
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         let mut out = Vec::new();
         let mut after = 0u64;
         loop {
@@ -96,8 +140,11 @@ impl Pos {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<Vec<SalesByMethodRow>> {
+        self.alive()?;
+        let approval = approval.as_ref();
+
         self.authorize_report(approval)?;
         let sales: Vec<_> = self
             .all_sales()?
@@ -113,15 +160,19 @@ impl Pos {
     /// (transmission), when it authorized (its dhRecbto) and the protocol.
     pub fn contingency_notes_report(
         &self,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<Vec<ContingencyNoteRow>> {
+        self.alive()?;
+        let approval = approval.as_ref();
+
         self.authorize_report(approval)?;
         let sales = self.all_sales()?;
         // The first fiscal answer recorded for each sale: the device's transmission time.
         let mut answered: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         let mut after = 0;
         loop {
-            let entries = lock(&self.inner.store)
+            let entries = self
+                .reader()?
                 .audit_entries(after, 5_000)
                 .map_err(storage)?;
             let Some(last) = entries.last() else { break };
@@ -169,7 +220,10 @@ impl Pos {
 
     /// Products whose local stock level is below zero, with the sales that sold them (a local
     /// view: the server's report covers every device).
-    pub fn oversold_report(&self, approval: Option<&Approval>) -> PosResult<Vec<OversoldRow>> {
+    pub fn oversold_report(&self, approval: Option<Approval>) -> PosResult<Vec<OversoldRow>> {
+        self.alive()?;
+        let approval = approval.as_ref();
+
         self.authorize_report(approval)?;
         let sales: Vec<_> = self
             .all_sales()?
@@ -183,7 +237,7 @@ impl Pos {
         }
         let mut levels: Vec<(ProductId, String, Quantity)> = Vec::new();
         {
-            let mut store = lock(&self.inner.store);
+            let mut store = self.reader()?;
             for (id, name) in names {
                 levels.push((id, name, store.stock_level(id).map_err(storage)?));
             }
@@ -194,14 +248,19 @@ impl Pos {
     /// The audit log filtered by actor, action and period, with the whole chain's verification.
     pub fn audit_report(
         &self,
-        filter: &AuditFilter,
-        approval: Option<&Approval>,
+        filter: AuditFilter,
+        approval: Option<Approval>,
     ) -> PosResult<AuditReport> {
+        self.alive()?;
+        let filter = &filter;
+        let approval = approval.as_ref();
+
         self.authorize_report(approval)?;
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let entries = lock(&self.inner.store)
+            let entries = self
+                .reader()?
                 .audit_entries(after, 5_000)
                 .map_err(storage)?;
             let Some(last) = entries.last() else { break };
@@ -233,9 +292,7 @@ impl Pos {
             let skip = rows.len().saturating_sub(keep);
             rows.drain(..skip);
         }
-        let verification = lock(&self.inner.store)
-            .verify_audit_chain()
-            .map_err(storage)?;
+        let verification = self.reader()?.verify_audit_chain().map_err(storage)?;
         let (chain_intact, verification) = match verification {
             AuditVerification::Intact { entries } => {
                 (true, format!("intact: {entries} entries verified"))

@@ -11,7 +11,7 @@ use tenda_domain::{Action, FiscalStatus, Money, Mutation, Outcome, SaleId};
 use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
 use super::correction_ops::{tag_text, unescape};
-use super::{Pos, lock, now, storage};
+use super::{Pos, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::{NoteForReceipt, danfe, local_time};
 use crate::pos::{Approval, TransmissionSummary};
@@ -19,7 +19,7 @@ use crate::register::PaymentKind;
 use crate::reports::payment_kind;
 
 /// A sale's note as the list shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleNoteState {
     pub number: u32,
@@ -34,7 +34,7 @@ pub struct SaleNoteState {
 }
 
 /// One row of the offline sales list.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
@@ -47,7 +47,7 @@ pub struct OfflineSaleRow {
     pub note: Option<SaleNoteState>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleLineRow {
     pub name: String,
@@ -59,7 +59,7 @@ pub struct SaleLineRow {
     pub total: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
@@ -69,7 +69,7 @@ pub struct SalePaymentRow {
 }
 
 /// One sale in full, for the sale screen.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
@@ -80,7 +80,7 @@ pub struct SaleDetail {
 }
 
 /// What a reprint did.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
@@ -89,7 +89,7 @@ pub struct ReprintOutcome {
 }
 
 /// What "sync now" started or did.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one
@@ -133,9 +133,7 @@ fn row(stored: &StoredSale, synced: bool) -> OfflineSaleRow {
 impl Pos {
     /// Sale ids whose `SaleRecorded` the server has not acknowledged yet.
     fn unsynced_sales(&self) -> PosResult<Vec<SaleId>> {
-        let pending = lock(&self.inner.store)
-            .outbox_pending(u32::MAX)
-            .map_err(storage)?;
+        let pending = self.reader()?.outbox_pending(u32::MAX).map_err(storage)?;
         Ok(pending
             .into_iter()
             .filter_map(|e| match e.mutation {
@@ -148,8 +146,10 @@ impl Pos {
     /// Every sale not yet synced or whose note is not yet authorized, nearest deadline first
     /// (then oldest first).
     pub fn offline_sales(&self) -> PosResult<Vec<OfflineSaleRow>> {
+        self.alive()?;
         let unsynced = self.unsynced_sales()?;
-        let awaiting = lock(&self.inner.store)
+        let awaiting = self
+            .reader()?
             .fiscal_documents_awaiting_transmission(u32::MAX)
             .map_err(storage)?;
         let mut ids: BTreeMap<SaleId, bool> = BTreeMap::new();
@@ -160,7 +160,7 @@ impl Pos {
             ids.entry(d.sale_id).or_insert(true);
         }
         let mut rows = Vec::with_capacity(ids.len());
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         for (id, synced) in ids {
             if let Some(stored) = store.sale(id).map_err(storage)? {
                 rows.push(row(&stored, synced));
@@ -178,6 +178,7 @@ impl Pos {
 
     /// One sale with its lines, payments and note status.
     pub fn sale_detail(&self, sale_id: SaleId) -> PosResult<SaleDetail> {
+        self.alive()?;
         let synced = !self.unsynced_sales()?.contains(&sale_id);
         let stored = self.stored_sale(sale_id)?;
         let sale = &stored.sale;
@@ -224,7 +225,7 @@ impl Pos {
     }
 
     fn stored_sale(&self, sale_id: SaleId) -> PosResult<StoredSale> {
-        lock(&self.inner.store)
+        self.reader()?
             .sale(sale_id)
             .map_err(storage)?
             .ok_or_else(|| PosError::NotFound {
@@ -232,9 +233,15 @@ impl Pos {
             })
     }
 
+    /// Prints the sale's DANFE again with the note's current status ("SEGUNDA VIA").
+    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        self.on_core(move |pos| async move { pos.reprint_on_core(sale_id).await })
+            .await
+    }
+
     /// Prints the sale's receipt again — the same DANFE (with the note's current status and
     /// protocol), marked as a second copy. Audited.
-    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+    async fn reprint_on_core(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
         let auth = self.authorize_with(Action::Reprint, None)?;
         let stored = self.stored_sale(sale_id)?;
         let doc = stored
@@ -280,7 +287,7 @@ impl Pos {
         })?;
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                audit: vec![auth.audit(&format!("sale:{sale_id}"), Outcome::Succeeded, now())],
+                audit: vec![auth.audit(&format!("sale:{sale_id}"), Outcome::Succeeded, self.now())],
                 ..Default::default()
             })
             .map_err(storage)?;
@@ -307,10 +314,14 @@ impl Pos {
     pub fn cancel_unsynced_sale(
         &self,
         sale_id: SaleId,
-        reason: &str,
+        reason: String,
         confirmed: bool,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<()> {
+        self.alive()?;
+        let reason: &str = &reason;
+        let approval = approval.as_ref();
+
         let auth = self.authorize_with(Action::VoidSale, approval)?;
         let stored = self.stored_sale(sale_id)?;
         if stored.fiscal.is_some() {
@@ -337,7 +348,7 @@ impl Pos {
                 "cancelling a sale must be confirmed explicitly",
             ));
         }
-        let at = now();
+        let at = self.now();
         let actor = tenda_domain::Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         // The void and the authorization's entry, in one transaction.
         lock(&self.inner.store)
@@ -363,14 +374,18 @@ impl Pos {
     /// made, so this one goes with everything recorded before it) and the transmission of its
     /// note alone.
     pub async fn sync_sale_now(&self, sale_id: SaleId) -> PosResult<SyncNowOutcome> {
-        self.stored_sale(sale_id)?;
-        self.sync_offline(Some(sale_id)).await
+        self.on_core(move |pos| async move {
+            pos.stored_sale(sale_id)?;
+            pos.sync_offline(Some(sale_id)).await
+        })
+        .await
     }
 
     /// "Sync now" for the offline sales: asks the sync engine for a round (when it runs) and
     /// transmits the notes waiting for SEFAZ (when a transmitter is set).
     pub async fn sync_offline_sales_now(&self) -> PosResult<SyncNowOutcome> {
-        self.sync_offline(None).await
+        self.on_core(|pos| async move { pos.sync_offline(None).await })
+            .await
     }
 
     async fn sync_offline(&self, only: Option<SaleId>) -> PosResult<SyncNowOutcome> {
@@ -378,10 +393,11 @@ impl Pos {
             Ok(()) => (true, None),
             Err(e) => (false, Some(e.to_string())),
         };
-        let transmitter = lock(&self.inner.transmitter).clone();
-        let transmission = match transmitter {
-            Some(t) => Some(self.transmit_notes(&t, only).await?),
-            None => None,
+        let transmission = if self.can_reach_sefaz() {
+            self.transmitter("transmit notes")?.clear_pause();
+            Some(self.transmit_notes(only).await?)
+        } else {
+            None
         };
         Ok(SyncNowOutcome {
             sync_requested,

@@ -4,19 +4,20 @@
 //! for short local steps, so a sale never waits on the network.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tenda_domain::{Actor, DeviceId};
-use tenda_store::{DbKey, KeyVault, Store};
-use tenda_sync::engine::{self, EngineError, SyncHandle};
+use tenda_store::Store;
+use tenda_sync::engine::{self, SyncHandle};
 use tokio::sync::watch;
 
 use super::{Inner, Pos, keys, lock, storage};
 use crate::error::{PosError, PosResult};
+use crate::host::{OpenConfig, Platform};
+use crate::runtime::CoreRuntime;
 use crate::status::StatusListener;
 use crate::sync_link::{
     CATALOG_REFRESHED_AT, EMITTER_SETTING, ENROLLMENT_SECRET, Enrollment, EnrollmentInfo,
@@ -32,6 +33,8 @@ pub(crate) struct SyncRuntime {
     rounds: watch::Receiver<RoundState>,
     /// Cleared when this runtime ends, so its push-on-change listener falls silent.
     active: Arc<AtomicBool>,
+    /// The push-on-change listener's registration (dropped with the engine).
+    _push_on_change: super::Subscription,
 }
 
 impl SyncRuntime {
@@ -79,50 +82,6 @@ impl StatusListener for PushOnChange {
             rt.wake();
         }
     }
-}
-
-pub(crate) fn engine_error(what: &str, e: EngineError) -> PosError {
-    match e {
-        EngineError::Offline(source) if pin_mismatch(&source) => PosError::Rejected {
-            code: "server_certificate".into(),
-            reason: "the server's certificate is not the one whose fingerprint was given: check \
-                     the fingerprint shown beside the code (or something is in between)"
-                .into(),
-        },
-        EngineError::Offline(source) => {
-            PosError::offline(what, format!("the server could not be reached ({source})"))
-        }
-        EngineError::Refused { status, body } => PosError::Rejected {
-            code: format!(
-                "server_{}",
-                serde_json::to_value(body.code)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| status.to_string())
-            ),
-            reason: body.message,
-        },
-        EngineError::Tls(reason) => PosError::Rejected {
-            code: "server_certificate".into(),
-            reason,
-        },
-        EngineError::Config(reason) => PosError::invalid("server_url", reason),
-        other => PosError::Internal {
-            detail: other.to_string(),
-        },
-    }
-}
-
-/// Whether a transport failure is the pinned certificate being refused (not a network fault).
-fn pin_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        if c.to_string().contains("pinned fingerprint") {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
 }
 
 fn load_enrollment(store: &mut Store) -> PosResult<Option<Enrollment>> {
@@ -182,55 +141,51 @@ pub(crate) fn refresh_config(inner: &Arc<Inner>) -> PosResult<()> {
 
 impl Pos {
     /// Enrolls this device with the store's server: trades the one-time `request.code` for the
-    /// device's identity and settings, creates the encrypted store at `path` (its credential and
-    /// server kept inside it), starts syncing and waits for the first load — catalog, customers,
-    /// users with their PIN hashes — so sellers can sign in offline at once. `listener` hears
-    /// the load's progress (`PosStatus::pull`). If the first load does not finish within
-    /// `request.first_load_timeout_ms`, the device is still enrolled: its status says the load
-    /// is incomplete and the engine keeps at it.
+    /// device's identity and settings, creates the encrypted store at `config.db_path` (its
+    /// key in the platform's keystore; credential and server kept inside the store), starts
+    /// syncing and the other workers, and waits for the first load — catalog, customers, users
+    /// with their PIN hashes — so sellers can sign in offline at once. `listener` hears the
+    /// load's progress (`PosStatus::pull`) and stays subscribed while the `Pos` is open. If
+    /// the first load does not finish within `request.first_load_timeout_ms`, the device is
+    /// still enrolled: its status says the load is incomplete and the engine keeps at it.
     pub async fn enroll(
-        path: impl AsRef<Path>,
-        key: &DbKey,
+        config: OpenConfig,
+        platform: Platform,
         request: EnrollmentRequest,
         listener: Option<Arc<dyn StatusListener>>,
     ) -> PosResult<Pos> {
-        let path = path.as_ref().to_path_buf();
-        let existed = path.exists();
-        let key = key.clone();
-        let opening = path.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(opening, &key))
-            .await
-            .map_err(|e| PosError::Internal {
-                detail: format!("opening the store: {e}"),
-            })?
-            .map_err(storage)?;
-        let mut kept = false;
-        let enrolled = Pos::enroll_store(store, request, listener, &mut kept).await;
-        if enrolled.is_err() && !existed && !kept {
-            // Nothing was kept: leave no empty store behind to trip a retry with another key.
-            for suffix in ["", "-wal", "-shm"] {
-                let mut file = path.clone().into_os_string();
-                file.push(suffix);
-                let _ = std::fs::remove_file(file);
+        let runtime = CoreRuntime::new()?;
+        let handle = runtime.handle().clone();
+        let work = async move {
+            let path = std::path::PathBuf::from(&config.db_path);
+            let existed = path.exists();
+            let key =
+                crate::host::load_or_create_key(platform.key_store.as_ref(), &config.key_account)?;
+            let opening = path.clone();
+            let store = tokio::task::spawn_blocking(move || Store::open(opening, &key))
+                .await
+                .map_err(|e| PosError::Internal {
+                    detail: format!("opening the store: {e}"),
+                })?
+                .map_err(storage)?;
+            let mut kept = false;
+            let enrolled = Pos::enroll_store(
+                store, request, runtime, &config, &platform, listener, &mut kept,
+            )
+            .await;
+            if enrolled.is_err() && !existed && !kept {
+                // Nothing was kept: leave no empty store behind to trip a retry with another key.
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
             }
-        }
-        enrolled
-    }
-
-    /// [`Pos::enroll`] with the database key kept in the OS keystore (`vault`).
-    pub async fn enroll_with_vault(
-        path: impl AsRef<Path>,
-        vault: &dyn KeyVault,
-        account: &str,
-        request: EnrollmentRequest,
-        listener: Option<Arc<dyn StatusListener>>,
-    ) -> PosResult<Pos> {
-        let key = vault
-            .load_or_create(account)
-            .map_err(|e| PosError::Storage {
-                detail: format!("keystore: {e}"),
-            })?;
-        Pos::enroll(path, &key, request, listener).await
+            enrolled
+        };
+        handle.spawn(work).await.map_err(|e| PosError::Internal {
+            detail: format!("enrollment task: {e}"),
+        })?
     }
 
     /// `kept` turns true once the device's identity is saved in the store (from then on the
@@ -238,6 +193,9 @@ impl Pos {
     async fn enroll_store(
         mut store: Store,
         request: EnrollmentRequest,
+        runtime: CoreRuntime,
+        open: &OpenConfig,
+        platform: &Platform,
         listener: Option<Arc<dyn StatusListener>>,
         kept: &mut bool,
     ) -> PosResult<Pos> {
@@ -283,7 +241,7 @@ impl Pos {
             &[EMITTER_SETTING],
         )
         .await
-        .map_err(|e| engine_error("enrollment", e))?;
+        .map_err(|e| PosError::from_engine("enrollment", e))?;
         let device_id = DeviceId::from_uuid(response.device_id);
         let config = config_from_settings(
             device_id,
@@ -314,9 +272,10 @@ impl Pos {
             .map_err(storage)?;
         *kept = true;
         store.set_setting(keys::CONFIG, &config).map_err(storage)?;
-        let pos = Pos::from_store(store)?;
+        let pos = Pos::from_store(store, runtime, open, platform)?;
         if let Some(l) = listener {
-            pos.subscribe(l);
+            let kept = pos.subscribe_inner(l);
+            lock(&pos.inner.kept).push(kept);
         }
         let deadline =
             tokio::time::Instant::now() + Duration::from_millis(request.first_load_timeout_ms);
@@ -346,9 +305,9 @@ impl Pos {
         Ok(pos)
     }
 
-    /// Starts the sync engine of an enrolled device on the current tokio runtime (opening an
-    /// enrolled device inside a runtime does it already). Does nothing if it is running.
-    pub fn start_sync(&self) -> PosResult<()> {
+    /// Starts the sync engine of an enrolled device on the core's runtime. Does nothing if it
+    /// is running.
+    fn start_sync(&self) -> PosResult<()> {
         if lock(&self.inner.sync).is_some() {
             return Ok(());
         }
@@ -363,12 +322,8 @@ impl Pos {
 
     /// Starts an engine and its timers for this device, without installing them.
     fn new_sync_runtime(&self) -> PosResult<SyncRuntime> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            PosError::state(
-                "start sync",
-                "needs a tokio runtime (the app's async runtime)",
-            )
-        })?;
+        let runtime = self.inner.runtime.handle().clone();
+        let _in_core = runtime.enter();
         let enrollment = load_enrollment(&mut lock(&self.inner.store))?.ok_or_else(|| {
             PosError::state("start sync", "this device is not enrolled with a server")
         })?;
@@ -384,24 +339,24 @@ impl Pos {
             self.inner.store.clone(),
             Arc::new(bridge),
         )
-        .map_err(|e| engine_error("sync", e))?;
+        .map_err(|e| PosError::from_engine("sync", e))?;
         let refresher = runtime.spawn(catalog_refresh(Arc::downgrade(&self.inner)));
         let active = Arc::new(AtomicBool::new(true));
-        self.subscribe(Arc::new(PushOnChange {
+        let push_on_change = self.subscribe_inner(Arc::new(PushOnChange {
             inner: Arc::downgrade(&self.inner),
             active: active.clone(),
-            last_pending: Mutex::new(self.status().pending_sync),
+            last_pending: Mutex::new(self.inner.hub.current().pending_sync),
         }));
         Ok(SyncRuntime {
             handle: Some(handle),
             timers: vec![refresher],
             rounds: rx,
             active,
+            _push_on_change: push_on_change,
         })
     }
 
-    /// Called when the store is opened: an enrolled device resumes syncing when there is a
-    /// runtime to run on (otherwise the app calls [`Pos::start_sync`]).
+    /// Called when the store is opened: an enrolled device resumes syncing.
     pub(crate) fn resume_sync(&self) -> PosResult<()> {
         let (enrolled, loaded) = {
             let mut store = lock(&self.inner.store);
@@ -413,7 +368,7 @@ impl Pos {
             (enrolled, loaded)
         };
         self.inner.hub.update(|s| s.initial_load_complete = loaded);
-        if enrolled && tokio::runtime::Handle::try_current().is_ok() {
+        if enrolled {
             self.start_sync()?;
         }
         Ok(())
@@ -421,6 +376,7 @@ impl Pos {
 
     /// Where this device syncs (`None` when it was set up without a server).
     pub fn enrollment(&self) -> PosResult<Option<EnrollmentInfo>> {
+        self.alive()?;
         Ok(load_enrollment(&mut lock(&self.inner.store))?.map(|e| e.info()))
     }
 
@@ -431,6 +387,7 @@ impl Pos {
 
     /// Asks for a sync round now (the "sync now" button); returns at once.
     pub fn sync_now(&self) -> PosResult<()> {
+        self.alive()?;
         match lock(&self.inner.sync).as_ref() {
             Some(rt) => {
                 rt.wake();
@@ -446,6 +403,11 @@ impl Pos {
     /// Syncs now and waits until a full round that started after this call has completed:
     /// everything recorded before it is on the server and the server's changes are here.
     pub async fn sync_and_wait(&self, timeout_ms: u64) -> PosResult<()> {
+        self.on_core(move |pos| async move { pos.sync_and_wait_inner(timeout_ms).await })
+            .await
+    }
+
+    async fn sync_and_wait_inner(&self, timeout_ms: u64) -> PosResult<()> {
         let work = async {
             // A round already under way may have started before this call: wait for it and
             // then for one more, which surely started after.
@@ -465,7 +427,7 @@ impl Pos {
         };
         match tokio::time::timeout(Duration::from_millis(timeout_ms), work).await {
             Ok(r) => r,
-            Err(_) => Err(match self.status().sync_refused {
+            Err(_) => Err(match self.inner.hub.current().sync_refused {
                 Some(reason) => PosError::Rejected {
                     code: "server_refused".into(),
                     reason,
@@ -478,6 +440,7 @@ impl Pos {
     /// Reloads everything from the server now (what the daily refresh does), in the background;
     /// progress shows in `PosStatus::pull`.
     pub fn reload_catalog(&self) -> PosResult<()> {
+        self.alive()?;
         match lock(&self.inner.sync).as_ref() {
             Some(rt) => {
                 rt.reload_all();
@@ -490,9 +453,8 @@ impl Pos {
         }
     }
 
-    /// Stops the sync engine and its timers and waits for them (the app calls it before
-    /// exiting; dropping the last `Pos` also stops them). Sales keep working offline.
-    pub async fn shutdown(&self) {
+    /// Stops the sync engine and its timers and waits for them (part of `shutdown`).
+    pub(crate) async fn stop_sync(&self) {
         let runtime = lock(&self.inner.sync).take();
         if let Some(mut rt) = runtime {
             for t in std::mem::take(&mut rt.timers) {
@@ -514,6 +476,7 @@ impl Pos {
 
     /// When the last full reload started.
     pub fn catalog_refreshed_at(&self) -> PosResult<Option<DateTime<Utc>>> {
+        self.alive()?;
         lock(&self.inner.store)
             .setting(CATALOG_REFRESHED_AT)
             .map_err(storage)

@@ -1,16 +1,19 @@
 //! Ringing up: finding products (barcode, SKU, scale label, name), the ticket's lines,
 //! discounts, the consumer's CPF/CNPJ and the customer whose account may be charged.
 
-use tenda_domain::{Customer, CustomerId, Discount, Money, Product, Quantity, TaxId, Unit};
+use tenda_domain::{
+    Action, Customer, CustomerId, Discount, Money, Outcome, Product, Quantity, TaxId, Unit,
+};
+use tenda_store::LocalChange;
 
 use super::{Pos, Session, lock, storage};
 use crate::checkout::scale_label::{ScaleValue, grams_for_price};
-use crate::checkout::ticket::{Ticket, cart_error};
-use crate::error::{PosError, PosResult};
+use crate::checkout::ticket::Ticket;
+use crate::error::{PosError, PosResult, cart_error};
 use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductView {
     pub id: String,
@@ -24,7 +27,7 @@ pub struct ProductView {
     pub stock_thousandths: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketLineView {
     pub index: u32,
@@ -37,7 +40,39 @@ pub struct TicketLineView {
     pub total: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// A code looked up: the product, and for a scale label the weight it gives.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CodeMatch {
+    pub product: ProductView,
+    pub label_quantity: Option<Quantity>,
+}
+
+/// A customer as the seller sees them when choosing whose account to charge.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerView {
+    pub id: CustomerId,
+    pub name: String,
+    pub tax_id: Option<String>,
+    /// Last-known balance (negative: the customer owes the store).
+    pub balance: Money,
+    pub overdraft_limit: Money,
+    pub active: bool,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(c: &Customer) -> Self {
+        CustomerView {
+            id: c.id,
+            name: c.name.clone(),
+            tax_id: c.tax_id.as_ref().map(|t| t.as_str().to_owned()),
+            balance: c.balance,
+            overdraft_limit: c.overdraft_limit,
+            active: c.active,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,
@@ -53,13 +88,23 @@ pub struct TicketView {
 impl Pos {
     /// Finds a product by barcode (GTIN), SKU/internal code or a scale label. A scale label also
     /// gives the weight (or price) to sell.
-    pub fn find_by_code(&self, code: &str) -> PosResult<Option<(ProductView, Option<Quantity>)>> {
+    pub fn find_by_code(&self, code: String) -> PosResult<Option<CodeMatch>> {
+        self.alive()?;
+        Ok(self
+            .lookup_code(&code)?
+            .map(|(product, label_quantity)| CodeMatch {
+                product,
+                label_quantity,
+            }))
+    }
+
+    fn lookup_code(&self, code: &str) -> PosResult<Option<(ProductView, Option<Quantity>)>> {
         let code = code.trim();
         if code.is_empty() {
             return Err(PosError::invalid("code", "empty"));
         }
         let format = lock(&self.inner.config).scale_label;
-        let mut store = lock(&self.inner.store);
+        let mut store = self.reader()?;
         if let Some(label) = format
             .parse(code)
             .map_err(|e| PosError::invalid("code", e.to_string()))?
@@ -87,9 +132,10 @@ impl Pos {
     }
 
     /// Accent- and case-insensitive name search ("pao" finds "Pão Francês").
-    pub fn search_products(&self, text: &str, limit: u32) -> PosResult<Vec<ProductView>> {
-        let mut store = lock(&self.inner.store);
-        let found = store.search_products(text, limit).map_err(storage)?;
+    pub fn search_products(&self, text: String, limit: u32) -> PosResult<Vec<ProductView>> {
+        self.alive()?;
+        let mut store = self.reader()?;
+        let found = store.search_products(&text, limit).map_err(storage)?;
         found
             .iter()
             .map(|p| Ok(view(p, store.stock_level(p.id).map_err(storage)?)))
@@ -98,11 +144,13 @@ impl Pos {
 
     /// Scans a code into the ticket: `quantity` for counted goods (default 1), the label's
     /// weight for scale labels. Returns the new line's index.
-    pub fn scan(&self, code: &str, quantity: Option<Quantity>) -> PosResult<u32> {
-        let (found, label_qty) = self.find_by_code(code)?.ok_or_else(|| PosError::NotFound {
+    pub fn scan(&self, code: String, quantity: Option<Quantity>) -> PosResult<u32> {
+        self.alive()?;
+        let (found, label_qty) = self.lookup_code(&code)?.ok_or_else(|| PosError::NotFound {
             what: format!("product with code {code}"),
         })?;
-        let product = lock(&self.inner.store)
+        let product = self
+            .reader()?
             .product_by_code(&found.sku)
             .map_err(storage)?
             .ok_or_else(|| PosError::NotFound {
@@ -124,47 +172,52 @@ impl Pos {
         self.add_product(&product, qty)
     }
 
-    pub fn add_product(&self, product: &Product, quantity: Quantity) -> PosResult<u32> {
+    pub(crate) fn add_product(&self, product: &Product, quantity: Quantity) -> PosResult<u32> {
         self.with_ticket(|t| t.add(product, quantity))
             .map(|i| u32::try_from(i).expect("fewer than 4 billion lines"))
     }
 
     pub fn set_quantity(&self, line: u32, quantity: Quantity) -> PosResult<()> {
+        self.alive()?;
         self.with_ticket(|t| t.set_quantity(line as usize, quantity))
     }
 
     /// Removes a line: a void, which needs a manager (their approval on a seller's session).
-    pub fn void_line(&self, line: u32, approval: Option<&Approval>) -> PosResult<()> {
-        let mut auth = self.ticket_authorizer(approval);
-        self.with_ticket_unlocked(|t| t.remove(line as usize, &mut auth))
+    pub fn void_line(&self, line: u32, approval: Option<Approval>) -> PosResult<()> {
+        self.alive()?;
+        self.with_ticket_approved(approval.as_ref(), |t, auth| t.remove(line as usize, auth))
     }
 
     pub fn set_line_discount(
         &self,
         line: u32,
         discount: Option<Discount>,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<()> {
+        self.alive()?;
         let matrix = lock(&self.inner.config).permissions.clone();
-        let mut auth = self.ticket_authorizer(approval);
-        self.with_ticket_unlocked(|t| {
-            t.set_line_discount(line as usize, discount, &matrix, &mut auth)
+        self.with_ticket_approved(approval.as_ref(), |t, auth| {
+            t.set_line_discount(line as usize, discount, &matrix, auth)
         })
     }
 
     pub fn set_sale_discount(
         &self,
         discount: Option<Discount>,
-        approval: Option<&Approval>,
+        approval: Option<Approval>,
     ) -> PosResult<()> {
+        self.alive()?;
         let matrix = lock(&self.inner.config).permissions.clone();
-        let mut auth = self.ticket_authorizer(approval);
-        self.with_ticket_unlocked(|t| t.set_sale_discount(discount, &matrix, &mut auth))
+        self.with_ticket_approved(approval.as_ref(), |t, auth| {
+            t.set_sale_discount(discount, &matrix, auth)
+        })
     }
 
     /// The consumer's CPF or CNPJ for the NFC-e (optional; checked digits).
-    pub fn set_consumer_tax_id(&self, tax_id: Option<&str>) -> PosResult<()> {
+    pub fn set_consumer_tax_id(&self, tax_id: Option<String>) -> PosResult<()> {
+        self.alive()?;
         let parsed = tax_id
+            .as_deref()
             .map(|t| {
                 TaxId::parse(t).map_err(|e| PosError::invalid("consumer_tax_id", e.to_string()))
             })
@@ -176,7 +229,8 @@ impl Pos {
     }
 
     /// The customer whose account may be charged (and whose CPF/CNPJ goes on the note).
-    pub fn set_customer(&self, customer_id: Option<CustomerId>) -> PosResult<Option<Customer>> {
+    pub fn set_customer(&self, customer_id: Option<CustomerId>) -> PosResult<Option<CustomerView>> {
+        self.alive()?;
         let customer = match customer_id {
             Some(id) => Some(
                 lock(&self.inner.store)
@@ -197,52 +251,148 @@ impl Pos {
             }
             Ok(())
         })?;
-        Ok(customer)
+        Ok(customer.as_ref().map(CustomerView::from))
     }
 
     pub fn ticket(&self) -> PosResult<TicketView> {
-        let session = lock(&self.inner.session);
+        self.alive()?;
+        let device = self.device();
+        let session = &device.session;
         let s = session
             .as_ref()
             .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         ticket_view(&s.ticket)
     }
 
-    /// Discards the current ticket.
+    /// Abandons the current ticket. With lines, it is an audited action (`ticket.abandon`,
+    /// its lines and total recorded), in the same transaction that forgets it.
     pub fn clear_ticket(&self) -> PosResult<()> {
-        self.with_ticket(|t| {
-            *t = Ticket::default();
-            Ok(())
-        })
+        self.alive()?;
+        self.abandon_ticket("cleared")
+    }
+
+    /// Forgets the ticket; if it had lines, records who abandoned what and why.
+    pub(crate) fn abandon_ticket(&self, why: &str) -> PosResult<()> {
+        let mut device = self.device();
+        let session = &mut device.session;
+        let Some(s) = session.as_mut() else {
+            return Err(PosError::state("ticket", "nobody is signed in"));
+        };
+        if s.ticket.cart.lines.is_empty() {
+            s.ticket = Ticket::default();
+            return Ok(());
+        }
+        let matrix = lock(&self.inner.config).permissions.clone();
+        let auth = crate::authorize::authorize(&matrix, &s.operator, Action::Sell)?;
+        let view = ticket_view(&s.ticket)?;
+        let lines: Vec<String> = view
+            .lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}x{}={}",
+                    l.name,
+                    l.quantity_thousandths,
+                    l.total.centavos()
+                )
+            })
+            .collect();
+        let at = self.now();
+        let mut audit = auth.audit(
+            &format!(
+                "ticket lines=[{}] total={} reason={why}",
+                lines.join("; "),
+                view.total.centavos()
+            ),
+            Outcome::Succeeded,
+            at,
+        );
+        audit.action = "ticket.abandon".into();
+        let change = LocalChange {
+            settings: vec![],
+            mutations: vec![],
+            audit: vec![audit],
+            ..Default::default()
+        };
+        lock(&self.inner.store)
+            .record_local_change(&change)
+            .map_err(storage)?;
+        s.ticket = Ticket::default();
+        Ok(())
     }
 
     /// Runs `f` on the ticket while holding the session (for changes that need no approval).
     fn with_ticket<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
-        let mut session = lock(&self.inner.session);
+        let mut device = self.device();
+        let session = &mut device.session;
         let s: &mut Session = session
             .as_mut()
             .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
         f(&mut s.ticket)
     }
 
-    /// Runs `f` on a copy of the ticket without holding the session (approvals re-enter the
-    /// session), then keeps the result if it succeeded.
-    fn with_ticket_unlocked<T>(&self, f: impl FnOnce(&mut Ticket) -> PosResult<T>) -> PosResult<T> {
-        let mut copy = {
-            let session = lock(&self.inner.session);
-            session
-                .as_ref()
-                .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?
-                .ticket
-                .clone()
+    /// Runs `f` on the ticket in place with an authorizer for the actions it needs. A
+    /// manager's approval is verified first (Argon2, slow), outside the state's lock, and
+    /// audited as given (`session.approve`); the ticket is then changed under the lock, so a
+    /// scan made meanwhile is never lost.
+    fn with_ticket_approved<T>(
+        &self,
+        approval: Option<&Approval>,
+        f: impl FnOnce(&mut Ticket, &mut dyn crate::checkout::ticket::Authorizer) -> PosResult<T>,
+    ) -> PosResult<T> {
+        let approver = match approval {
+            Some(a) => Some(self.check_credentials(&a.login, &a.secret, "session.approve")?),
+            None => None,
         };
-        let out = f(&mut copy)?;
-        let mut session = lock(&self.inner.session);
-        let s = session
+        let matrix = lock(&self.inner.config).permissions.clone();
+        let mut device = self.device();
+        let s = device
+            .session
             .as_mut()
-            .ok_or_else(|| PosError::state("ticket", "signed out meanwhile"))?;
-        s.ticket = copy;
-        Ok(out)
+            .ok_or_else(|| PosError::state("ticket", "nobody is signed in"))?;
+        let performer = s.operator.clone();
+        let mut denied = Vec::new();
+        let mut auth = |action: Action| {
+            let result = match &approver {
+                Some(approver) => {
+                    crate::authorize::authorize_with_override(&matrix, &performer, approver, action)
+                }
+                None => crate::authorize::authorize(&matrix, &performer, action),
+            };
+            if result.is_err() {
+                denied.push(action);
+            }
+            result
+        };
+        let approvals_before = s.ticket.approvals.len();
+        let out = f(&mut s.ticket, &mut auth);
+        // Whatever happens to the ticket later, an approval is audited when given, and a
+        // refusal when refused.
+        let given: Vec<_> = s.ticket.approvals[approvals_before.min(s.ticket.approvals.len())..]
+            .iter()
+            .map(|a| {
+                let mut entry = a.audit("ticket", tenda_domain::Outcome::Succeeded, self.now());
+                // Named apart from the entry the sale records for it at checkout.
+                entry.action = match a.approver() {
+                    Some(_) => format!("approval.{}", a.action().code()),
+                    None => format!("ticket.{}", a.action().code()),
+                };
+                entry
+            })
+            .collect();
+        if !given.is_empty() {
+            lock(&self.inner.store)
+                .record_local_change(&LocalChange {
+                    settings: vec![],
+                    mutations: vec![],
+                    audit: given,
+                })
+                .map_err(storage)?;
+        }
+        for action in denied {
+            self.audit_denied(&performer, approver.as_ref(), action)?;
+        }
+        out
     }
 }
 

@@ -2,18 +2,15 @@
 //! first; each answer updates the note (with its mutation and audit entry), SEFAZ's availability
 //! drives the contingency state machine, and rejected notes land in the needs-correction list.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use tenda_domain::{Actor, EmissionType, FiscalStatus};
-use tenda_fiscal::sefaz::{Availability, BackoffState, NoteOutcome, PendingNote, Transmitter};
+use tenda_fiscal::sefaz::{Availability, NoteOutcome, PendingNote};
 use tenda_store::FiscalUpdate;
 
 use super::{Pos, lock, storage};
 use crate::error::PosResult;
 
-/// Setting that keeps the transmitter's backoff across restarts (never hammer SEFAZ).
-const BACKOFF: &str = "pos.sefaz_backoff";
+use super::workers::BACKOFF;
 /// Access keys SEFAZ may have received without the device learning the answer (a timeout after
 /// sending): they are consulted before being sent again, even after a restart.
 const CONSULT_FIRST: &str = "pos.sefaz_consult_first";
@@ -29,7 +26,7 @@ struct SupersededNote {
 }
 
 /// What one transmission run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransmissionSummary {
     pub sent: u32,
@@ -45,7 +42,7 @@ pub struct TransmissionSummary {
 }
 
 /// A note SEFAZ rejected, waiting for a manager's correction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteToCorrect {
     pub sale_id: tenda_domain::SaleId,
     pub number: u32,
@@ -55,31 +52,28 @@ pub struct NoteToCorrect {
 }
 
 impl Pos {
-    /// The transmitter to use with SEFAZ (built by the host from the store's certificate and the
-    /// state's endpoints). Its backoff state is restored from the store.
-    pub fn restore_transmitter_state(&self) -> PosResult<BackoffState> {
-        Ok(lock(&self.inner.store)
-            .setting::<BackoffState>(BACKOFF)
-            .map_err(storage)?
-            .unwrap_or_default())
-    }
-
-    /// Sends every note awaiting transmission (except those waiting for correction) and applies
-    /// the answers. Safe to run again at any time: notes SEFAZ may have received are consulted
-    /// before being resent, and authorized notes are never sent twice.
-    pub async fn transmit_backlog(
-        &self,
-        transmitter: &Arc<Transmitter>,
-    ) -> PosResult<TransmissionSummary> {
-        self.transmit_notes(transmitter, None).await
+    /// Sends every note awaiting transmission now and applies the answers; the SEFAZ worker
+    /// does the same by itself every probe interval. A pause SEFAZ imposed after a failure is
+    /// respected, unless `lift_pause` (the seller pressed "send now" after the link came back).
+    /// Safe to run again at any time: notes SEFAZ may have received are consulted before being
+    /// resent, and authorized notes are never sent twice.
+    pub async fn transmit_backlog(&self, lift_pause: bool) -> PosResult<TransmissionSummary> {
+        self.on_core(move |pos| async move {
+            if lift_pause {
+                pos.transmitter("transmit notes")?.clear_pause();
+            }
+            pos.transmit_notes(None).await
+        })
+        .await
     }
 
     /// Transmits the waiting notes — all, or only `only`'s.
     pub(crate) async fn transmit_notes(
         &self,
-        transmitter: &Arc<Transmitter>,
         only: Option<tenda_domain::SaleId>,
     ) -> PosResult<TransmissionSummary> {
+        let transmitter = self.transmitter("transmit notes")?;
+        let _one_run = self.inner.sefaz.running.lock().await;
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
@@ -303,6 +297,7 @@ impl Pos {
 
     /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.
     pub fn notes_to_correct(&self) -> PosResult<Vec<NoteToCorrect>> {
+        self.alive()?;
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
@@ -317,28 +312,5 @@ impl Pos {
                 reason: d.rejection_reason,
             })
             .collect())
-    }
-}
-
-impl Pos {
-    /// A SEFAZ client presenting the store's installed A1 certificate as its TLS identity.
-    pub fn sefaz_client(
-        &self,
-        trust: &tenda_fiscal::sefaz::TrustRoots,
-        settings: tenda_fiscal::sefaz::ClientSettings,
-    ) -> PosResult<tenda_fiscal::sefaz::SefazClient> {
-        let cert = lock(&self.inner.certificate).clone().ok_or_else(|| {
-            crate::PosError::state(
-                "connect to SEFAZ",
-                "the store's A1 certificate is not installed",
-            )
-        })?;
-        let identity = tenda_fiscal::sefaz::ClientIdentity::from_der(
-            cert.chain_der(),
-            cert.private_key_pkcs8_der(),
-        )
-        .map_err(|e| crate::PosError::invalid("certificate", e.to_string()))?;
-        tenda_fiscal::sefaz::SefazClient::new(&identity, trust, settings)
-            .map_err(|e| crate::PosError::invalid("sefaz_client", e.to_string()))
     }
 }

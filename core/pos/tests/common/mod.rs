@@ -3,19 +3,19 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use tenda_devices::PrinterProfile;
 use tenda_devices::sim::SimulatedPrinter;
-use tenda_devices::transport::{Pacing, WriteMode};
-use tenda_devices::{EscPosPrinter, PrinterProfile, PrinterSettings};
+use tenda_devices::transport::WriteMode;
 use tenda_domain::{
     Customer, CustomerId, DeviceId, FiscalData, Money, Product, ProductId, Role, Unit, User, UserId,
 };
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::{Secret, hash_secret};
-use tenda_pos::{Approval, Pos, PosConfig};
-use tenda_store::DbKey;
+use tenda_pos::{
+    Approval, MemoryKeyStore, OpenConfig, PeripheralTimings, Platform, Pos, PosConfig, SefazRoute,
+};
 
 pub fn user(login: &str, role: Role, pin: &str) -> User {
     User {
@@ -36,7 +36,9 @@ pub fn m(c: i64) -> Money {
 pub struct Fixture {
     pub _dir: tempfile::TempDir,
     pub path: std::path::PathBuf,
-    pub key: DbKey,
+    /// How the device was opened (its keystore holds the database key): to open it again.
+    pub open: OpenConfig,
+    pub platform: Platform,
     pub pos: Pos,
     pub printer: SimulatedPrinter,
     pub coffee: Product,
@@ -54,10 +56,10 @@ pub fn manager() -> Approval {
 pub fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("device.db");
-    let key = DbKey::generate();
     let mut config = PosConfig::new(DeviceId::new(), sample_emitter(Crt::SimplesNacional));
     configure(&mut config);
-    let pos = Pos::create(&path, &key, &config).expect("device store");
+    let (open, platform) = device_access(&path);
+    let pos = Pos::create(open.clone(), platform.clone(), config).expect("device store");
     let coffee = Product {
         id: ProductId::new(),
         sku: "CAF500".into(),
@@ -91,7 +93,7 @@ pub fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
         active: true,
         version: 1,
     };
-    pos.with_store(|s| {
+    pos.inspect_store(|s| {
         s.save_user(&user("bia", Role::Seller, "1357"))
             .expect("seller");
         s.save_user(&user("caio", Role::Manager, "2468"))
@@ -107,31 +109,65 @@ pub fn fixture(configure: impl FnOnce(&mut PosConfig)) -> Fixture {
         login: "dona".into(),
         secret: Secret::Pin("9999".into()),
     };
-    pos.install_certificate(&pfx, "minhasenha", &owner)
+    pos.install_certificate(pfx, "minhasenha".into(), owner)
         .expect("certificate");
 
-    let profile = PrinterProfile::mm80();
-    let printer = SimulatedPrinter::new(&profile);
+    let printer = SimulatedPrinter::new(&PrinterProfile::mm80());
     printer.set_link(512, WriteMode::WithResponse);
-    let settings = PrinterSettings {
-        pacing: Pacing {
-            between_chunks: Duration::ZERO,
-        },
-        ..Default::default()
-    };
-    pos.set_printer(Arc::new(EscPosPrinter::new(
-        printer.clone(),
-        profile,
-        settings,
-    )));
+    pos.attach_printer(Arc::new(printer.clone()))
+        .expect("printer");
     Fixture {
         _dir: dir,
         path,
-        key,
+        open,
+        platform,
         pos,
         printer,
         coffee,
         bread,
         customer,
     }
+}
+
+/// Where a test device lives: its file, a keystore in memory, no SEFAZ unless a test gives one,
+/// and fast peripheral links (the simulated ones answer at once).
+pub fn device_access(path: &std::path::Path) -> (OpenConfig, Platform) {
+    let mut open = OpenConfig::new(path.display().to_string(), "device".into());
+    open.sefaz = SefazRoute::NotConfigured;
+    open.peripherals = fast_links();
+    (open, Platform::new(Arc::new(MemoryKeyStore::new())))
+}
+
+pub fn fast_links() -> PeripheralTimings {
+    PeripheralTimings {
+        chunk_pause_ms: 0,
+        reconnect_attempts: 3,
+        reconnect_first_delay_ms: 1,
+        reconnect_max_delay_ms: 5,
+        reader_silence_timeout_ms: 2_000,
+        reader_query_timeout_ms: 1_000,
+    }
+}
+
+impl Fixture {
+    /// The same device opened again (after a restart).
+    pub fn reopen(&self) -> Pos {
+        Pos::open(self.open.clone(), self.platform.clone()).expect("reopen")
+    }
+}
+
+/// SEFAZ as the simulator plays it, reached with `request_timeout_ms` and pausing
+/// `transport_pause_ms` after a transport failure (the worker's own round stays rare: the tests
+/// send the backlog themselves).
+pub fn simulator_route(
+    sim: &tenda_sefaz_sim::Simulator,
+    request_timeout_ms: u64,
+    transport_pause_ms: u64,
+) -> SefazRoute {
+    let mut access =
+        tenda_pos::SefazAccess::new(sim.base_url(), vec![sim.ca_certificate_der().to_vec()]);
+    access.request_timeout_ms = request_timeout_ms;
+    access.transport_pause_ms = transport_pause_ms;
+    access.probe_interval_ms = 3_600_000;
+    SefazRoute::At { access }
 }

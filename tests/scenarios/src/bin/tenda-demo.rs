@@ -20,7 +20,7 @@ use tenda_scenarios::device::{self, SefazAccess, approval};
 use tenda_scenarios::link::Link;
 use tenda_scenarios::sample;
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
-use tenda_store::{AuditVerification, DbKey};
+use tenda_store::DbKey;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -61,7 +61,7 @@ impl StatusListener for ProgressPrinter {
 
 async fn sell(pos: &Pos, codes: &[&str], label: &str) -> Result<()> {
     for code in codes {
-        pos.scan(code, None)?;
+        pos.scan((*code).to_owned(), None)?;
     }
     let total = pos.ticket()?.total;
     let tendered = Money::from_centavos((total.centavos() / 1000 + 1) * 1000);
@@ -174,9 +174,18 @@ async fn main() -> Result<()> {
     step("The register enrolls with the code and loads the store (first pull)");
     let server_url = format!("http://{}", server_link.addr());
     let t = Instant::now();
-    let pos = device::enroll(
+    // SEFAZ is the simulator behind the store's link; the register builds its client itself.
+    let sefaz = SefazAccess {
+        base_url: format!("https://127.0.0.1:{}", sefaz_link.addr().port()),
+        ca_der: sim.ca_certificate_der().to_vec(),
+    };
+    let access = device::access(
         &dir.path().join("caixa-1.db"),
         &DbKey::generate(),
+        Some(&sefaz),
+    );
+    let pos = device::enroll(
+        &access,
         &server_url,
         &code,
         "Caixa 1",
@@ -193,7 +202,7 @@ async fn main() -> Result<()> {
         enrollment.nfce_series,
         pos.status().initial_load_complete,
         t.elapsed().as_millis(),
-        pos.with_store(|s| s.product_count())?
+        pos.inspect_store(|s| s.product_count())?
     );
     let dona = Approval {
         login: "dona".into(),
@@ -202,21 +211,14 @@ async fn main() -> Result<()> {
     device::install_certificate(&pos, &dona)?;
     let printer = device::attach_printer(&pos);
     device::attach_card_reader(&pos)?;
-    let transmitter = device::attach_sefaz(
-        &pos,
-        &SefazAccess {
-            base_url: format!("https://127.0.0.1:{}", sefaz_link.addr().port()),
-            ca_der: sim.ca_certificate_der().to_vec(),
-        },
-    )?;
     println!(
         "  the owner installed the A1 certificate (with her password, synced from the server)"
     );
 
     step("Online: notes authorized before the receipt prints, sales pushed to the server");
-    pos.sign_in("bia", &Secret::Pin("1357".into()))?;
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))?;
     let manager = approval("caio", "2468");
-    pos.open_register(Money::from_centavos(15_000), Some(&manager))?;
+    pos.open_register(Money::from_centavos(15_000), Some(manager.clone()))?;
     let (p1, p2, p3) = (sample::product(0), sample::product(2), sample::product(11));
     let codes: Vec<String> = [&p1, &p2, &p3]
         .iter()
@@ -255,7 +257,10 @@ async fn main() -> Result<()> {
     show_status(&pos);
 
     step("The manager types their PIN and a justification: contingency (tpEmis 9)");
-    pos.enter_contingency("Queda do link de internet da loja", Some(&manager))?;
+    pos.enter_contingency(
+        "Queda do link de internet da loja".into(),
+        Some(manager.clone()),
+    )?;
     if refused {
         // The ticket is still there: it goes through now, in contingency.
         let total = pos.ticket()?.total;
@@ -277,7 +282,7 @@ async fn main() -> Result<()> {
     }
     // A card, offline: the seller reads the store's risk, accepts it, and the payment is kept
     // sealed to be forwarded when the link returns.
-    pos.scan(codes[2], None)?;
+    pos.scan(codes[2].to_owned(), None)?;
     let total = pos.ticket()?.total;
     let risk = pos.card_offline_risk(total)?;
     println!("  card offline — the seller is shown: \"{}\"", risk.notice);
@@ -326,8 +331,7 @@ async fn main() -> Result<()> {
         count("card.forward_declined"),
         forwarded.still_pending
     );
-    transmitter.clear_pause();
-    let summary = pos.transmit_backlog(&transmitter).await?;
+    let summary = pos.transmit_backlog(true).await?;
     println!(
         "  transmitted {} notes: {} authorized ({} late), {} rejected, {} still pending",
         summary.sent,
@@ -349,7 +353,7 @@ async fn main() -> Result<()> {
     {
         let sale_id: tenda_domain::SaleId = entry.subject.trim_start_matches("sale:").parse()?;
         let doc = pos
-            .with_store(|s| s.fiscal_document(sale_id))?
+            .inspect_store(|s| s.fiscal_document(sale_id))?
             .ok_or("sale without a note")?;
         let at_sefaz = sim.note(&doc.access_key).is_some();
         all_authorized &= doc.status == FiscalStatus::Authorized && at_sefaz;
@@ -400,24 +404,27 @@ async fn main() -> Result<()> {
         if exactly_once { "yes" } else { "NO" },
         authorized_on_server
     );
-    match pos.verify_audit()? {
-        AuditVerification::Intact { entries } => {
-            println!("  audit chain: intact, {entries} entries verified")
-        }
-        AuditVerification::Broken { seq, reason } => {
-            return Err(format!("audit chain broken at entry {seq}: {reason:?}").into());
-        }
+    let audit = pos.verify_audit()?;
+    if audit.intact {
+        println!("  audit chain: intact, {} entries verified", audit.entries);
+    } else {
+        return Err(format!(
+            "audit chain broken at entry {:?}: {}",
+            audit.broken_at,
+            audit.reason.unwrap_or_default()
+        )
+        .into());
     }
     println!(
         "  receipts printed: {}",
         printer.receipts().iter().filter(|r| r.cut).count()
     );
-    let report = pos.close_register(&[], Some(&manager))?;
+    let report = pos.close_register(vec![], Some(manager.clone()))?;
     println!(
         "  register closed: expected cash R$ {}",
         report.lines[0].expected
     );
-    pos.shutdown().await;
+    pos.shutdown().await?;
     if !all_authorized {
         return Err("some note was not authorized".into());
     }

@@ -6,9 +6,9 @@
 //! Usage: `tenda-device-drain DB_PATH KEY_HEX SEFAZ_BASE_URL SEFAZ_CA_DER_PATH`
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tenda_pos::Pos;
 use tenda_pos::status::{PosStatus, StatusListener};
 use tenda_scenarios::device::{self, SefazAccess};
 use tenda_store::DbKey;
@@ -41,21 +41,17 @@ async fn main() -> Result<()> {
         );
     };
     let key = DbKey::from_hex(key)?;
-    // Opening an enrolled device inside a runtime resumes its sync engine at once.
-    let pos = Pos::open(db, &key)?;
-    pos.subscribe(Arc::new(PendingPrinter {
+    let sefaz = SefazAccess {
+        base_url: sefaz_url.clone(),
+        ca_der: std::fs::read(ca)?,
+    };
+    // Opening an enrolled device resumes its sync engine at once.
+    let pos = device::reopen(&device::access(Path::new(db), &key, Some(&sefaz)))?;
+    let _printing = pos.subscribe(Arc::new(PendingPrinter {
         last: Mutex::new(None),
-    }));
-    let transmitter = device::attach_sefaz(
-        &pos,
-        &SefazAccess {
-            base_url: sefaz_url.clone(),
-            ca_der: std::fs::read(ca)?,
-        },
-    )?;
+    }))?;
     for _ in 0..20 {
-        transmitter.clear_pause();
-        let s = pos.transmit_backlog(&transmitter).await?;
+        let s = pos.transmit_backlog(true).await?;
         println!(
             "transmitted {} authorized {} rejected {} remaining {}",
             s.sent, s.authorized, s.rejected, s.remaining
@@ -66,6 +62,6 @@ async fn main() -> Result<()> {
     }
     pos.sync_and_wait(30_000).await?;
     println!("drained");
-    pos.shutdown().await;
+    pos.shutdown().await?;
     Ok(())
 }
