@@ -1,15 +1,16 @@
 //! The counter's commands: each one delegates to one `Pos` call (and, where the screen needs
 //! it, returns the ticket as it now stands).
 
+use base64::Engine;
 use tauri::State;
-use tenda_domain::{Customer, CustomerId, Discount, Money, Quantity, SaleId};
+use tenda_domain::{CustomerId, Discount, Money, Quantity, SaleId};
 use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::{ClosingReport, RegisterSession};
 use tenda_pos::status::PosStatus;
 use tenda_pos::{
-    CardOfflineRisk, OfflineSaleRow, PaymentRequest, PosError, ProductView, ReprintOutcome,
-    SaleDetail, SaleOutcome, SyncNowOutcome, TicketView,
+    CardOfflineRisk, CustomerView, OfflineSaleRow, PaymentRequest, PosError, ProductView,
+    ReprintOutcome, SaleDetail, SaleOutcome, SyncNowOutcome, TicketView,
 };
 
 use crate::AppState;
@@ -54,7 +55,7 @@ pub async fn signed_in(state: S<'_>) -> UiResult<Option<Operator>> {
 #[tauri::command]
 pub async fn sign_in(state: S<'_>, login: String, pin: String) -> UiResult<Operator> {
     let pos = state.store().await?.pos.clone();
-    blocking(move || pos.sign_in(&login, &Secret::Pin(pin))).await
+    blocking(move || pos.sign_in(login, Secret::Pin(pin))).await
 }
 
 /// Refused while the ticket has lines: the seller finishes or abandons the sale first.
@@ -64,7 +65,7 @@ pub async fn sign_out(state: S<'_>) -> UiResult<()> {
     if !pos.ticket()?.lines.is_empty() {
         return Err(UiError::new("ticket_open", "a ticket is open"));
     }
-    pos.sign_out();
+    pos.sign_out()?;
     Ok(())
 }
 
@@ -80,7 +81,7 @@ pub async fn open_register(
     manager: Option<ApprovalInput>,
 ) -> UiResult<RegisterSession> {
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
-    blocking(move || pos.open_register(float, manager.as_ref())).await
+    blocking(move || pos.open_register(float, manager)).await
 }
 
 #[tauri::command]
@@ -89,9 +90,15 @@ pub async fn close_register(
     counted: Vec<CountedAmount>,
     manager: Option<ApprovalInput>,
 ) -> UiResult<ClosingReport> {
-    let counted: Vec<_> = counted.iter().map(|c| (c.kind, c.amount)).collect();
+    let counted: Vec<_> = counted
+        .iter()
+        .map(|c| tenda_pos::CountedAmount {
+            kind: c.kind,
+            amount: c.amount,
+        })
+        .collect();
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
-    blocking(move || pos.close_register(&counted, manager.as_ref())).await
+    blocking(move || pos.close_register(counted, manager)).await
 }
 
 #[tauri::command]
@@ -102,13 +109,13 @@ pub async fn ticket(state: S<'_>) -> UiResult<TicketView> {
 #[tauri::command]
 pub async fn scan(state: S<'_>, code: String, quantity: Option<i64>) -> UiResult<TicketView> {
     let pos = state.store().await?.pos.clone();
-    pos.scan(&code, quantity.map(Quantity::from_thousandths))?;
+    pos.scan(code, quantity.map(Quantity::from_thousandths))?;
     Ok(pos.ticket()?)
 }
 
 #[tauri::command]
 pub async fn search_products(state: S<'_>, text: String, limit: u32) -> UiResult<Vec<ProductView>> {
-    Ok(state.store().await?.pos.search_products(&text, limit)?)
+    Ok(state.store().await?.pos.search_products(text, limit)?)
 }
 
 #[tauri::command]
@@ -125,11 +132,7 @@ pub async fn void_line(
     manager: Option<ApprovalInput>,
 ) -> UiResult<TicketView> {
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
-    blocking(move || {
-        pos.void_line(line, manager.as_ref())
-            .and_then(|()| pos.ticket())
-    })
-    .await
+    blocking(move || pos.void_line(line, manager).and_then(|()| pos.ticket())).await
 }
 
 #[tauri::command]
@@ -141,7 +144,7 @@ pub async fn set_line_discount(
 ) -> UiResult<TicketView> {
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
     blocking(move || {
-        pos.set_line_discount(line, discount, manager.as_ref())
+        pos.set_line_discount(line, discount, manager)
             .and_then(|()| pos.ticket())
     })
     .await
@@ -155,7 +158,7 @@ pub async fn set_sale_discount(
 ) -> UiResult<TicketView> {
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
     blocking(move || {
-        pos.set_sale_discount(discount, manager.as_ref())
+        pos.set_sale_discount(discount, manager)
             .and_then(|()| pos.ticket())
     })
     .await
@@ -164,7 +167,7 @@ pub async fn set_sale_discount(
 #[tauri::command]
 pub async fn set_consumer_tax_id(state: S<'_>, tax_id: Option<String>) -> UiResult<TicketView> {
     let pos = state.store().await?.pos.clone();
-    pos.set_consumer_tax_id(tax_id.as_deref())?;
+    pos.set_consumer_tax_id(tax_id)?;
     Ok(pos.ticket()?)
 }
 
@@ -187,14 +190,27 @@ pub async fn accept_card_offline_risk(state: S<'_>) -> UiResult<()> {
 
 #[tauri::command]
 pub async fn checkout(state: S<'_>, payments: Vec<PaymentRequest>) -> UiResult<SaleOutcome> {
-    let pos = state.store().await?.pos.clone();
-    blocking(move || tauri::async_runtime::block_on(pos.checkout(payments))).await
+    let store = state.store().await?;
+    let pos = store.pos.clone();
+    let outcome = blocking(move || tauri::async_runtime::block_on(pos.checkout(payments))).await?;
+    *store.last_receipt.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.sale_id);
+    Ok(outcome)
 }
 
-/// The last receipt laid out for the printer (sale or reprint), as a PNG data URL.
+/// The receipt of the sale last printed (sale or reprint), as the core renders it for the
+/// printer, as a PNG data URL.
 #[tauri::command]
 pub async fn last_receipt_png(state: S<'_>) -> UiResult<Option<String>> {
-    Ok(state.store().await?.receipts.last_data_url())
+    let store = state.store().await?;
+    let Some(sale) = *store.last_receipt.lock().unwrap_or_else(|e| e.into_inner()) else {
+        return Ok(None);
+    };
+    let pos = store.pos.clone();
+    let png = blocking(move || pos.receipt_png(sale)).await?;
+    Ok(Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )))
 }
 
 #[tauri::command]
@@ -205,7 +221,7 @@ pub async fn enter_contingency(
 ) -> UiResult<()> {
     let pos = state.store().await?.pos.clone();
     blocking(move || {
-        pos.enter_contingency(&justification, Some(&manager.approval()))
+        pos.enter_contingency(justification, Some(manager.approval()))
             .map(|_| ())
     })
     .await
@@ -223,8 +239,11 @@ pub async fn sale_detail(state: S<'_>, sale: String) -> UiResult<SaleDetail> {
 
 #[tauri::command]
 pub async fn reprint(state: S<'_>, sale: String) -> UiResult<ReprintOutcome> {
-    let (pos, sale) = (state.store().await?.pos.clone(), sale_id(&sale)?);
-    blocking(move || tauri::async_runtime::block_on(pos.reprint(sale))).await
+    let (store, sale) = (state.store().await?, sale_id(&sale)?);
+    let pos = store.pos.clone();
+    let outcome = blocking(move || tauri::async_runtime::block_on(pos.reprint(sale))).await?;
+    *store.last_receipt.lock().unwrap_or_else(|e| e.into_inner()) = Some(sale);
+    Ok(outcome)
 }
 
 #[tauri::command]
@@ -240,7 +259,7 @@ pub async fn cancel_unsynced_sale(
         approval(&manager),
     );
     blocking(move || {
-        pos.cancel_unsynced_sale(sale, &reason, true, manager.as_ref())
+        pos.cancel_unsynced_sale(sale, reason, true, manager)
             .map(|_| ())
     })
     .await
@@ -298,32 +317,33 @@ pub async fn register_reports(state: S<'_>, owner: OwnerInput) -> UiResult<Regis
             sales_by_method: pos.sales_report(
                 now - chrono::Duration::days(31),
                 now + chrono::Duration::days(1),
-                Some(&approval),
+                Some(approval.clone()),
             )?,
-            contingency_notes: pos.contingency_notes_report(Some(&approval))?,
+            contingency_notes: pos.contingency_notes_report(Some(approval.clone()))?,
             audit: pos.audit_report(
-                &tenda_pos::AuditFilter {
+                tenda_pos::AuditFilter {
                     limit: 200,
                     ..Default::default()
                 },
-                Some(&approval),
+                Some(approval.clone()),
             )?,
         })
     })
     .await
 }
 
-/// Customers matching a name, CPF/CNPJ or phone, with their last-known balance.
+/// Customers whose name contains the text, with their last-known balance.
 #[tauri::command]
-pub async fn search_customers(state: S<'_>, text: String) -> UiResult<Vec<Customer>> {
-    let pos = state.store().await?.pos.clone();
-    pos.with_store(|s| s.search_customers(&text, 20))
-        .map_err(|e| UiError::new("storage", e))
+pub async fn search_customers(state: S<'_>, text: String) -> UiResult<Vec<CustomerView>> {
+    Ok(state.store().await?.pos.search_customers(text, 20)?)
 }
 
 /// Puts the customer on the ticket (or takes them off); their account may then pay.
 #[tauri::command]
-pub async fn set_customer(state: S<'_>, customer: Option<String>) -> UiResult<Option<Customer>> {
+pub async fn set_customer(
+    state: S<'_>,
+    customer: Option<String>,
+) -> UiResult<Option<CustomerView>> {
     let id = customer
         .map(|c| c.parse::<CustomerId>())
         .transpose()

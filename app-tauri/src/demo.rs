@@ -6,15 +6,12 @@
 //! --code CODE`, the same app enrolls with a real store server instead (key in the OS keystore).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
-use tenda_devices::ReceiptPrinter;
 use tenda_fiscal::nfce::Crt;
 use tenda_fiscal::samples::sample_emitter;
 use tenda_pos::credentials::Secret;
-use tenda_pos::status::LinkState;
-use tenda_pos::{Approval, EnrollmentRequest, Pos};
+use tenda_pos::{Approval, EnrollmentRequest, OpenConfig, OsKeyStore, Platform, Pos};
 use tenda_scenarios::backoffice::{OWNER_PASSWORD, StoreServer, catalog_csv};
 use tenda_scenarios::device::{self, SefazAccess};
 use tenda_scenarios::link::Link;
@@ -23,7 +20,6 @@ use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 use tenda_store::DbKey;
 
 use crate::Store;
-use crate::receipt::{PreviewingPrinter, ReceiptPreview};
 use crate::wire::{AppInfo, BluetoothDevice, DemoInfo, DemoUser};
 
 pub const DEFAULT_CATALOG: usize = 5_000;
@@ -44,7 +40,6 @@ pub struct Demo {
     _sim: Simulator,
     server_link: Link,
     sefaz_link: Link,
-    transmitter: Arc<tenda_fiscal::sefaz::Transmitter>,
     users: Vec<DemoUser>,
     sample_codes: Vec<String>,
     catalog_size: usize,
@@ -191,45 +186,30 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
     let code = owner.enrollment_code(server.created.branch_id, 1).await?;
 
     let server_url = format!("http://{}", server_link.addr());
-    let pos = device::enroll(
+    // The scenario's device set-up, with the SEFAZ worker probing every second: a person who
+    // restores the link sees the backlog authorized within a second or two (the core sends it;
+    // the app runs no loop of its own).
+    let (mut config, platform) = device::access(
         &dir.path().join("caixa-1.db"),
         &DbKey::generate(),
-        &server_url,
-        &code,
-        "Caixa 1",
-        None,
-    )
-    .await?;
+        Some(&SefazAccess {
+            base_url: format!("https://127.0.0.1:{}", sefaz_link.addr().port()),
+            ca_der: sim.ca_certificate_der().to_vec(),
+        }),
+    );
+    if let tenda_pos::SefazRoute::At { access } = &mut config.sefaz {
+        access.probe_interval_ms = 1_000;
+        access.transport_pause_ms = 500;
+        access.unavailable_pause_ms = 500;
+    }
+    let pos = device::enroll(&(config, platform), &server_url, &code, "Caixa 1", None).await?;
     let dona = Approval {
         login: "dona".into(),
         secret: Secret::Password(OWNER_PASSWORD.into()),
     };
     device::install_certificate(&pos, &dona)?;
     device::attach_card_reader(&pos)?;
-    let receipts = Arc::new(ReceiptPreview::default());
-    let printer = tenda_devices::sim::SimulatedPrinter::new(&tenda_devices::PrinterProfile::mm80());
-    printer.set_link(512, tenda_devices::transport::WriteMode::WithResponse);
-    let escpos: Arc<dyn ReceiptPrinter> = Arc::new(tenda_devices::EscPosPrinter::new(
-        printer,
-        tenda_devices::PrinterProfile::mm80(),
-        tenda_devices::PrinterSettings {
-            pacing: tenda_devices::transport::Pacing {
-                between_chunks: Duration::ZERO,
-            },
-            ..Default::default()
-        },
-    ));
-    pos.set_printer(Arc::new(PreviewingPrinter {
-        inner: escpos,
-        preview: receipts.clone(),
-    }));
-    let transmitter = device::attach_sefaz(
-        &pos,
-        &SefazAccess {
-            base_url: format!("https://127.0.0.1:{}", sefaz_link.addr().port()),
-            ca_der: sim.ca_certificate_der().to_vec(),
-        },
-    )?;
+    device::attach_printer(&pos);
 
     let weighed = (0..40)
         .map(sample::product)
@@ -245,7 +225,8 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
     let base_url = server.base_url().to_owned();
     Ok(Store {
         pos: Arc::new(pos),
-        receipts,
+        last_receipt: Mutex::new(None),
+        status_subscription: std::sync::OnceLock::new(),
         server_url: base_url,
         store_id,
         demo: Some(Demo {
@@ -254,7 +235,6 @@ async fn open_demo(catalog_size: usize) -> Result<Store> {
             _sim: sim,
             server_link,
             sefaz_link,
-            transmitter,
             users,
             sample_codes,
             catalog_size,
@@ -274,18 +254,16 @@ async fn open_real(server: &str, code: Option<&str>, data_dir: Option<String>) -
     );
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("register.db");
-    let vault = tenda_store::KeyringVault::new("tenda");
+    let config = OpenConfig::new(path.display().to_string(), "register".into());
+    let platform = Platform::new(Arc::new(OsKeyStore));
     let pos = if path.exists() {
-        let pos = Pos::open_with_vault(&path, &vault, "register")?;
-        pos.start_sync()?;
-        pos
+        Pos::open(config, platform)?
     } else {
         let code = code.ok_or("first run against a server needs --code <enrollment code>")?;
         let mut request = EnrollmentRequest::new(server, code, "Caixa");
         request.first_load_timeout_ms = 120_000;
-        Pos::enroll_with_vault(&path, &vault, "register", request, None).await?
+        Pos::enroll(config, platform, request, None).await?
     };
-    let receipts = Arc::new(ReceiptPreview::default());
     let store_id = pos
         .enrollment()?
         .ok_or("this register is not enrolled")?
@@ -293,34 +271,10 @@ async fn open_real(server: &str, code: Option<&str>, data_dir: Option<String>) -
         .parse()?;
     Ok(Store {
         pos: Arc::new(pos),
-        receipts,
+        last_receipt: Mutex::new(None),
+        status_subscription: std::sync::OnceLock::new(),
         server_url: server.trim_end_matches('/').to_owned(),
         store_id,
         demo: None,
     })
-}
-
-/// What runs by itself beside the register until the core runs it (issue "One core under
-/// three faces"): transmitting the contingency backlog and forwarding stored card payments
-/// once the link is back.
-pub fn start_workers(store: &Store) {
-    let Some(demo) = &store.demo else { return };
-    let pos = store.pos.clone();
-    let transmitter = demo.transmitter.clone();
-    // Its own thread, driving the app's runtime: the core's futures need not be `Send`.
-    std::thread::spawn(move || {
-        tauri::async_runtime::block_on(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(1000));
-            loop {
-                tick.tick().await;
-                let status = pos.status();
-                if status.link == LinkState::Online && status.pending_notes > 0 {
-                    transmitter.clear_pause();
-                    let _ = pos.forward_pending_card_payments().await;
-                    let _ = pos.transmit_backlog(&transmitter).await;
-                    pos.sync_now().ok();
-                }
-            }
-        })
-    });
 }

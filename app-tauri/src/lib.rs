@@ -3,7 +3,6 @@
 mod backoffice;
 mod counter;
 pub mod demo;
-mod receipt;
 pub mod wire;
 
 use std::sync::Arc;
@@ -19,7 +18,10 @@ pub use wire::UiError;
 /// demo mode — the embedded server, simulator and the cuttable link.
 pub struct Store {
     pub pos: Arc<Pos>,
-    pub receipts: Arc<receipt::ReceiptPreview>,
+    /// The sale whose receipt was last printed (sale or reprint): the preview shows it.
+    pub last_receipt: std::sync::Mutex<Option<tenda_domain::SaleId>>,
+    /// Status changes reach the window while this is kept.
+    pub status_subscription: std::sync::OnceLock<Arc<tenda_pos::Subscription>>,
     pub server_url: String,
     pub store_id: uuid::Uuid,
     pub demo: Option<demo::Demo>,
@@ -94,11 +96,18 @@ pub fn run() {
                 let state = handle.state::<AppState>();
                 match opened {
                     Ok(store) => {
-                        store
+                        match store
                             .pos
-                            .subscribe(Arc::new(StatusToWindow(handle.clone())));
-                        demo::start_workers(&store);
-                        state.store.send_replace(Some(Ok(Arc::new(store))));
+                            .subscribe(Arc::new(StatusToWindow(handle.clone())))
+                        {
+                            Ok(subscription) => {
+                                let _ = store.status_subscription.set(subscription);
+                                state.store.send_replace(Some(Ok(Arc::new(store))));
+                            }
+                            Err(e) => {
+                                state.store.send_replace(Some(Err(e.to_string())));
+                            }
+                        }
                     }
                     Err(e) => {
                         state.store.send_replace(Some(Err(e.to_string())));

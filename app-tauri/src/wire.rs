@@ -34,33 +34,29 @@ impl UiError {
 }
 
 impl From<PosError> for UiError {
+    /// The error's structured fields, as the core serializes them, become the message's
+    /// fields (numbers and dates as text); a limit is named by its stable code.
     fn from(e: PosError) -> Self {
-        let base = UiError::new(e.code(), &e);
-        match e {
-            PosError::Offline { what, why } => base.with("what", what).with("why", why),
-            PosError::Forbidden { permission } => base.with("permission", permission),
-            PosError::WrongCredentials { remaining_attempts } => {
-                base.with("remaining_attempts", remaining_attempts.to_string())
+        let mut base = UiError::new(e.code(), &e);
+        if let Ok(serde_json::Value::Object(tagged)) = serde_json::to_value(&e) {
+            for (_, body) in tagged {
+                let serde_json::Value::Object(fields) = body else {
+                    continue;
+                };
+                for (key, value) in fields {
+                    let text = match value {
+                        serde_json::Value::Null => continue,
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    base = base.with(&key, text);
+                }
             }
-            PosError::LockedOut { until } => base.with("until", until),
-            PosError::InvalidInput { field, reason } => {
-                base.with("field", field).with("reason", reason)
-            }
-            PosError::Rejected { code, reason } => base.with("code", code).with("reason", reason),
-            PosError::LimitExceeded { limit } => base.with("limit", limit),
-            PosError::NotFound { what } => base.with("what", what),
-            PosError::InvalidState { action, reason } => {
-                base.with("action", action).with("reason", reason)
-            }
-            PosError::InsufficientStock { product } => base.with("product", product),
-            PosError::Peripheral { device, reason } => {
-                base.with("device", device).with("reason", reason)
-            }
-            PosError::Storage { detail } | PosError::Internal { detail } => {
-                base.with("detail", detail)
-            }
-            _ => base,
         }
+        if let PosError::LimitExceeded { limit, .. } = &e {
+            base = base.with("limit", limit.code());
+        }
+        base
     }
 }
 

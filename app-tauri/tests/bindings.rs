@@ -46,7 +46,7 @@ fn generate(out: &Path) {
         tenda_pos::ReprintOutcome,
         tenda_pos::SyncNowOutcome,
         tenda_domain::Discount,
-        tenda_domain::Customer,
+        tenda_pos::CustomerView,
     );
     export!(
         server,

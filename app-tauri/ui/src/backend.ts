@@ -6,7 +6,7 @@ import type { BluetoothDevice } from "./bindings/BluetoothDevice";
 import type { CardOfflineRisk } from "./bindings/CardOfflineRisk";
 import type { ClosingReport } from "./bindings/ClosingReport";
 import type { CountedAmount } from "./bindings/CountedAmount";
-import type { Customer } from "./bindings/Customer";
+import type { CustomerView as Customer } from "./bindings/CustomerView";
 import type { CustomerInput } from "./bindings/CustomerInput";
 import type { Discount } from "./bindings/Discount";
 import type { ImportReport } from "./bindings/ImportReport";

@@ -9,7 +9,7 @@ import type { RegisterSession } from "../bindings/RegisterSession";
 import type { SaleOutcome } from "../bindings/SaleOutcome";
 import type { TicketView } from "../bindings/TicketView";
 import type { UiError } from "../bindings/UiError";
-import type { Customer } from "../bindings/Customer";
+import type { CustomerView as Customer } from "../bindings/CustomerView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatMoney, formatQuantity, parseQuantity } from "../format";

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { Customer } from "../bindings/Customer";
+import type { CustomerView as Customer } from "../bindings/CustomerView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatMoney, formatTime } from "../format";

@@ -233,16 +233,23 @@ impl Pos {
             })
     }
 
-    /// Prints the sale's DANFE again with the note's current status ("SEGUNDA VIA").
-    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
-        self.on_core(move |pos| async move { pos.reprint_on_core(sale_id).await })
-            .await
+    /// The sale's DANFE NFC-e as a PNG, dot for dot what the paired printer prints (the note's
+    /// current status and protocol): the receipt preview a screen shows after a sale.
+    pub fn receipt_png(&self, sale_id: SaleId) -> PosResult<Vec<u8>> {
+        self.alive()?;
+        let job = self.sale_receipt_job(sale_id, false)?;
+        tenda_devices::preview::render_job_png(&job).map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })
     }
 
-    /// Prints the sale's receipt again — the same DANFE (with the note's current status and
-    /// protocol), marked as a second copy. Audited.
-    async fn reprint_on_core(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
-        let auth = self.authorize_with(Action::Reprint, None)?;
+    /// The print job of the sale's DANFE; `second_copy` marks it "SEGUNDA VIA".
+    fn sale_receipt_job(
+        &self,
+        sale_id: SaleId,
+        second_copy: bool,
+    ) -> PosResult<tenda_devices::PrintJob> {
         let stored = self.stored_sale(sale_id)?;
         let doc = stored
             .fiscal
@@ -267,20 +274,35 @@ impl Pos {
                 .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
         };
         let mut receipt = danfe(&stored.sale, &note, &config.emitter);
-        receipt
-            .taxpayer_messages
-            .insert(0, "SEGUNDA VIA - reimpressão".to_owned());
+        if second_copy {
+            receipt
+                .taxpayer_messages
+                .insert(0, "SEGUNDA VIA - reimpressão".to_owned());
+        }
         if doc.status == FiscalStatus::Cancelled {
             receipt
                 .taxpayer_messages
                 .insert(0, "NFC-e CANCELADA".to_owned());
         }
-        let job = layout_danfe(&receipt, &config.printer_profile, &config.danfe).map_err(|e| {
+        layout_danfe(&receipt, &config.printer_profile, &config.danfe).map_err(|e| {
             PosError::Peripheral {
                 device: "printer".into(),
                 reason: e.to_string(),
             }
-        })?;
+        })
+    }
+
+    /// Prints the sale's DANFE again with the note's current status ("SEGUNDA VIA").
+    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        self.on_core(move |pos| async move { pos.reprint_on_core(sale_id).await })
+            .await
+    }
+
+    /// Prints the sale's receipt again — the same DANFE (with the note's current status and
+    /// protocol), marked as a second copy. Audited.
+    async fn reprint_on_core(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        let auth = self.authorize_with(Action::Reprint, None)?;
+        let job = self.sale_receipt_job(sale_id, true)?;
         let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
             device: "printer".into(),
             reason: e.to_string(),

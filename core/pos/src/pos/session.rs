@@ -180,6 +180,7 @@ impl Pos {
                 outcome: Outcome::Denied,
                 at: self.now(),
             }],
+            ..Default::default()
         };
         lock(&self.inner.store)
             .record_local_change(&change)

@@ -49,6 +49,7 @@ pub struct CodeMatch {
 
 /// A customer as the seller sees them when choosing whose account to charge.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerView {
     pub id: CustomerId,
     pub name: String,
@@ -140,6 +141,17 @@ impl Pos {
             .iter()
             .map(|p| Ok(view(p, store.stock_level(p.id).map_err(storage)?)))
             .collect()
+    }
+
+    /// Customers whose name contains `text` (at most `limit`), with their last-known
+    /// balance: the seller picks whose account a sale is charged to.
+    pub fn search_customers(&self, text: String, limit: u32) -> PosResult<Vec<CustomerView>> {
+        self.alive()?;
+        let found = self
+            .reader()?
+            .search_customers(&text, limit)
+            .map_err(storage)?;
+        Ok(found.iter().map(CustomerView::from).collect())
     }
 
     /// Scans a code into the ticket: `quantity` for counted goods (default 1), the label's
@@ -386,6 +398,7 @@ impl Pos {
                     settings: vec![],
                     mutations: vec![],
                     audit: given,
+                    ..Default::default()
                 })
                 .map_err(storage)?;
         }
