@@ -116,34 +116,13 @@ pub fn authenticate_device(conn: &mut Conn, secret: &str) -> Result<AuthedDevice
     }
 }
 
-/// Back-office roles, from least to most trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Seller,
-    Manager,
-    Owner,
-}
+/// Roles, from least to most trusted: the domain's, the same a till signs people in with.
+pub use tenda_domain::Role;
 
-impl Role {
-    pub fn parse(s: &str) -> Result<Self, Error> {
-        match s {
-            "seller" => Ok(Role::Seller),
-            "manager" => Ok(Role::Manager),
-            "owner" => Ok(Role::Owner),
-            other => Err(Error::invalid(
-                "role",
-                format!("`{other}` is not seller, manager or owner"),
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Seller => "seller",
-            Role::Manager => "manager",
-            Role::Owner => "owner",
-        }
-    }
+/// Reads a role code (`seller`, `manager`, `owner`).
+pub fn parse_role(s: &str) -> Result<Role, Error> {
+    Role::from_code(s)
+        .ok_or_else(|| Error::invalid("role", format!("`{s}` is not seller, manager or owner")))
 }
 
 /// What a back-office request wants to do.
@@ -160,6 +139,21 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The domain action this permission is, where the till's permission matrix has one: the
+    /// back office then follows the same matrix.
+    pub fn action(self) -> Option<tenda_domain::Action> {
+        use tenda_domain::Action;
+        match self {
+            Permission::ReadCatalog => Some(Action::Sell),
+            Permission::ReadReports => Some(Action::ViewReports),
+            Permission::WriteCatalog => Some(Action::ManageCatalog),
+            Permission::WriteUsers => Some(Action::ManageUsers),
+            Permission::WriteDevices => Some(Action::EnrollDevice),
+            Permission::WriteSettings => Some(Action::ManageSettings),
+            Permission::ReadSales | Permission::WriteCustomers => None,
+        }
+    }
+
     /// Sellers sell on devices; managers may read and keep customers; the owner does the rest.
     pub fn minimum_role(self) -> Role {
         match self {
@@ -184,13 +178,17 @@ pub struct AuthedUser {
 
 impl AuthedUser {
     pub fn require(&self, p: Permission) -> Result<(), Error> {
-        if self.role >= p.minimum_role() {
+        let allowed = match p.action() {
+            Some(action) => tenda_domain::PermissionMatrix::standard().allows(self.role, action),
+            None => self.role >= p.minimum_role(),
+        };
+        if allowed {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
                 "{:?} needs the {} role",
                 p,
-                p.minimum_role().as_str()
+                p.minimum_role().code()
             )))
         }
     }
@@ -221,7 +219,7 @@ pub fn authenticate_user(conn: &mut Conn, secret: &str, now: i64) -> Result<Auth
         Some((id, store_id, role, true, _)) => Ok(AuthedUser {
             id,
             store_id,
-            role: Role::parse(&role)?,
+            role: parse_role(&role)?,
         }),
     }
 }

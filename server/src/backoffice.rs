@@ -3,7 +3,7 @@
 //! writes are audited as `denied`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -21,20 +21,21 @@ use crate::catalog::{
 use crate::db::{Conn, now_ms};
 use crate::enroll::IssuedCode;
 use crate::error::Error;
-use crate::http::{AppState, JsonBody};
+use crate::http::{AppState, JsonBody, Path, Query};
 use crate::reports;
 use crate::schema::{
     api_tokens, audit_log, branches, customer_balances, customers, devices, products, sale_lines,
     sales, settings, users,
 };
+use crate::throttle;
 use crate::tx::Tx;
 use crate::{with_conn, write_tx};
+use tenda_domain::{Secret, TextKind};
 
 const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/admin/login", post(login))
         .route(
             "/api/v1/admin/branches",
             get(list_branches).post(create_branch),
@@ -111,7 +112,7 @@ where
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginRequest {
+pub(crate) struct LoginRequest {
     store_id: Uuid,
     login: String,
     password: String,
@@ -126,16 +127,35 @@ pub struct LoginResponse {
     pub expires_at: i64,
 }
 
-async fn login(
+pub(crate) async fn login(
     State(st): State<AppState>,
+    source: crate::http::SourceIp,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, Error> {
     st.db
         .run(move |conn| {
+            let now = now_ms();
+            let store = req.store_id.to_string();
+            let login = req.login.trim().to_owned();
+            // The audit names what was typed only when it is a plausible login.
+            let named = if TextKind::Login.check(&login).is_ok() {
+                login.clone()
+            } else {
+                "-".to_owned()
+            };
+            let account_scope = format!("login:{store}:{}", login.to_lowercase());
+            let source_scope = format!("login-from:{}", source.0);
+            let audit = |conn: &mut Conn, actor: &str, outcome: &str| {
+                with_conn!(conn, |c| c.audit(&store, actor, "login", &named, outcome))
+            };
+            if let Err(e) = throttle::check(conn, &[&account_scope, &source_scope], now) {
+                audit(conn, "anonymous", "locked_out")?;
+                return Err(e);
+            }
             let row: Option<(String, String, String, bool)> =
                 with_conn!(&mut *conn, |c| users::table
-                    .filter(users::login.eq(req.login.trim()))
-                    .filter(users::store_id.eq(req.store_id.to_string()))
+                    .filter(users::login.eq(&login))
+                    .filter(users::store_id.eq(&store))
                     .select((
                         users::id,
                         users::credential_hash,
@@ -144,12 +164,28 @@ async fn login(
                     ))
                     .first(c)
                     .optional())?;
-            let Some((user_id, hash, role, active)) = row else {
+            // The back office takes only a password (never a till PIN); a secret that breaks the
+            // rule fails without the cost of a hash.
+            let secret = Secret::from_typed(&req.password);
+            let accepted = match &row {
+                Some((_, hash, _, true)) => {
+                    secret.validate_for_back_office().is_ok()
+                        && verify_password(&req.password, hash)
+                }
+                _ => false,
+            };
+            let Some((user_id, _, role, _)) = row.filter(|_| accepted) else {
+                let locked = throttle::fail(conn, &account_scope, throttle::ACCOUNT, now)?;
+                let locked_source = throttle::fail(conn, &source_scope, throttle::SOURCE, now)?;
+                let outcome = if locked.is_some() || locked_source.is_some() {
+                    "failed_locked"
+                } else {
+                    "failed"
+                };
+                audit(conn, "anonymous", outcome)?;
                 return Err(Error::Unauthorized("wrong user or password".into()));
             };
-            if !active || !verify_password(&req.password, &hash) {
-                return Err(Error::Unauthorized("wrong user or password".into()));
-            }
+            throttle::clear(conn, &account_scope)?;
             let token = new_secret();
             let expires_at = now_ms() + SESSION_MS;
             write_tx!(&mut *conn, |c| {
@@ -161,13 +197,7 @@ async fn login(
                         api_tokens::expires_at.eq(expires_at),
                     ))
                     .execute(c)?;
-                c.audit(
-                    &req.store_id.to_string(),
-                    &user_id,
-                    "login",
-                    "session",
-                    "ok",
-                )
+                c.audit(&store, &user_id, "login", "session", "ok")
             })?;
             Ok(LoginResponse {
                 token,
@@ -234,9 +264,7 @@ async fn create_branch(
         "branch.create",
         move |conn, u| {
             let name = b.name.trim().to_owned();
-            if name.is_empty() {
-                return Err(Error::invalid("name", "must not be empty"));
-            }
+            Error::check_text("name", TextKind::Name, &name)?;
             let bid = Uuid::now_v7();
             write_tx!(conn, |c| {
                 diesel::insert_into(branches::table)
@@ -441,10 +469,9 @@ async fn create_product(
                     .count()
                     .get_result(c)?;
                 if exists > 0 {
-                    return Err(Error::Conflict(format!(
-                        "a product with code {} exists",
-                        p.sku.trim()
-                    )));
+                    return Err(Error::Taken {
+                        field: "sku".into(),
+                    });
                 }
                 let v = c.next_version(&u.store_id, 1)?;
                 let ids = c.upsert_products(&u.store_id, std::slice::from_ref(&p), v)?;
@@ -704,20 +731,22 @@ async fn save_user(
         "user.create"
     };
     as_user(&st, &h, Permission::WriteUsers, action, move |conn, u| {
-        let role = Role::parse(&input.role)?;
+        let role = crate::auth::parse_role(&input.role)?;
         let name = input.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(Error::invalid("name", "must not be empty"));
-        }
+        Error::check_text("name", TextKind::Name, &name)?;
         let login = input.login.trim().to_owned();
-        if login.is_empty() || login.len() > 60 || login.chars().any(char::is_whitespace) {
-            return Err(Error::invalid("login", "1 to 60 characters without spaces"));
-        }
+        Error::check_text("login", TextKind::Login, &login)?;
         let hash = match &input.secret {
-            Some(s) if s.chars().count() < 4 => {
-                return Err(Error::invalid("secret", "needs at least 4 characters"));
+            // The till's own rule: a secret no till would accept is never stored.
+            Some(s) => {
+                Secret::from_typed(s).validate().map_err(|e| Error::Rule {
+                    field: "secret".into(),
+                    rule: e.code().into(),
+                    reason: e.to_string(),
+                    seq: None,
+                })?;
+                Some(hash_password(s)?)
             }
-            Some(s) => Some(hash_password(s)?),
             None if uid.is_none() => {
                 return Err(Error::invalid(
                     "secret",
@@ -743,7 +772,7 @@ async fn save_user(
                 .set((
                     users::name.eq(&name),
                     users::login.eq(&login),
-                    users::role.eq(role.as_str()),
+                    users::role.eq(role.code()),
                     users::active.eq(input.active),
                     users::version.eq(v),
                 ))
@@ -763,7 +792,7 @@ async fn save_user(
                         users::store_id.eq(&u.store_id),
                         users::name.eq(&name),
                         users::login.eq(&login),
-                        users::role.eq(role.as_str()),
+                        users::role.eq(role.code()),
                         users::credential_hash.eq(hash.clone().unwrap_or_default()),
                         users::active.eq(input.active),
                         users::version.eq(v),
@@ -777,7 +806,7 @@ async fn save_user(
             id: target,
             name,
             login,
-            role: role.as_str().into(),
+            role: role.code().into(),
             active: input.active,
             version,
         })
@@ -883,6 +912,8 @@ async fn revoke_device(
                 if n == 0 {
                     return Err(Error::NotFound("device".into()));
                 }
+                // A revoked store hub: its branch's tills stop using it.
+                crate::hub::cloud::HubCloudTx::forget_hub(c, &u.store_id, &did.to_string())?;
                 c.audit(&u.store_id, &u.id, "device.revoke", &did.to_string(), "ok")
             })?;
             Ok(serde_json::json!({"revoked": did}))
@@ -987,9 +1018,13 @@ async fn put_setting(
                     "use 1 to 80 letters, digits, dots, dashes or underscores",
                 ));
             }
-            if s.value.len() > 4096 {
-                return Err(Error::invalid("value", "at most 4096 bytes"));
-            }
+            // The till's own schema: a value no device could read is never stored.
+            tenda_domain::settings::check(&key, &s.value).map_err(|e| Error::Rule {
+                field: "value".into(),
+                rule: e.code().into(),
+                reason: e.to_string(),
+                seq: None,
+            })?;
             write_tx!(conn, |c| {
                 let v = c.next_version(&u.store_id, 1)?;
                 diesel::insert_into(settings::table)

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::db::now_ms;
 use crate::error::Error;
 use crate::schema::{branch_prices, customers, products};
+use tenda_domain::Money;
 
 /// A product as the back office sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,90 +74,108 @@ pub struct CustomerView {
     pub version: i64,
 }
 
-/// GTIN-8/12/13/14 with a valid check digit.
+/// GTIN-8/12/13/14 with a valid check digit: the domain's rule, the one a till reads a pulled
+/// product with.
 pub fn valid_gtin(g: &str) -> bool {
-    if !matches!(g.len(), 8 | 12 | 13 | 14) || !g.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+    tenda_domain::Gtin::parse(g).is_ok()
+}
+
+fn field_path(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
     }
-    let digits: Vec<u32> = g.bytes().map(|b| u32::from(b - b'0')).collect();
-    let (body, check) = digits.split_at(digits.len() - 1);
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
-        .sum();
-    (10 - sum % 10) % 10 == check[0]
 }
 
 impl ProductInput {
+    /// The domain's product rules (the ones a till applies), plus the bounds on amounts.
     pub fn validate(&self, at: &str) -> Result<(), Error> {
-        let f = |name: &str| {
-            if at.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{at}.{name}")
-            }
+        let f = |name: &str| field_path(at, name);
+        let unit = tenda_domain::Unit::from_code(&self.unit).map_err(|e| Error::Rule {
+            field: f("unit"),
+            rule: "bad_unit".into(),
+            reason: e.to_string(),
+            seq: None,
+        })?;
+        let gtin = match &self.gtin {
+            Some(g) => Some(tenda_domain::Gtin::parse(g).map_err(|e| Error::Rule {
+                field: f("gtin"),
+                rule: "bad_gtin".into(),
+                reason: format!("not a GTIN-8/12/13/14 with a valid check digit: {e}"),
+                seq: None,
+            })?),
+            None => None,
         };
-        if self.sku.trim().is_empty() || self.sku.len() > 60 {
-            return Err(Error::invalid(
-                f("sku"),
-                "give a code of 1 to 60 characters",
-            ));
-        }
-        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
-            return Err(Error::invalid(
-                f("name"),
-                "give a name of 1 to 120 characters",
-            ));
-        }
-        if tenda_domain::Unit::from_code(&self.unit).is_err() {
-            return Err(Error::invalid(
-                f("unit"),
-                "use a unit code such as UN, KG, L, M or CX",
-            ));
-        }
-        if self.price_cents < 0 {
-            return Err(Error::invalid(
-                f("price_cents"),
-                "a price cannot be negative",
-            ));
-        }
-        if let Some(g) = &self.gtin
-            && !valid_gtin(g)
-        {
-            return Err(Error::invalid(
-                f("gtin"),
-                "not a GTIN-8/12/13/14 with a valid check digit",
-            ));
-        }
-        if let Err(e) = self.fiscal.validate() {
-            return Err(Error::invalid(f(&format!("fiscal.{}", e.field)), e.reason));
-        }
-        Ok(())
+        tenda_domain::mutation_rules::check_amount(
+            f("price_cents"),
+            Money::from_centavos(self.price_cents),
+        )
+        .map_err(Error::from_mutation_rule)?;
+        let product = tenda_domain::Product {
+            id: tenda_domain::ProductId::new(),
+            sku: self.sku.trim().to_owned(),
+            gtin,
+            name: self.name.trim().to_owned(),
+            unit,
+            price: Money::from_centavos(self.price_cents),
+            fiscal: self.fiscal.clone(),
+            active: self.active,
+            version: 0,
+        };
+        product.validate().map_err(|e| {
+            let field = match e.field {
+                "price" => "price_cents".to_owned(),
+                "sku" | "name" => e.field.to_owned(),
+                other => format!("fiscal.{other}"),
+            };
+            Error::Rule {
+                field: f(&field),
+                rule: "bad_product".into(),
+                reason: e.reason,
+                seq: None,
+            }
+        })
     }
 }
 
 impl CustomerInput {
+    /// The domain's customer rules: a name, a phone and a CPF/CNPJ (check digits) a till accepts.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
-            return Err(Error::invalid("name", "give a name of 1 to 120 characters"));
-        }
-        if self.overdraft_limit_cents < 0 {
-            return Err(Error::invalid(
-                "overdraft_limit_cents",
-                "a overdraft limit cannot be negative",
-            ));
-        }
-        if let Some(t) = &self.tax_id
-            && (!matches!(t.len(), 11 | 14) || !t.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
-            return Err(Error::invalid(
-                "tax_id",
-                "a CPF has 11 digits, a CNPJ 14 characters",
-            ));
-        }
-        Ok(())
+        tenda_domain::mutation_rules::check_amount(
+            "overdraft_limit_cents",
+            Money::from_centavos(self.overdraft_limit_cents),
+        )
+        .map_err(Error::from_mutation_rule)?;
+        let tax_id = match &self.tax_id {
+            Some(t) => Some(tenda_domain::TaxId::parse(t).map_err(|e| Error::Rule {
+                field: "tax_id".into(),
+                rule: "bad_tax_id".into(),
+                reason: e.to_string(),
+                seq: None,
+            })?),
+            None => None,
+        };
+        let customer = tenda_domain::Customer {
+            id: tenda_domain::CustomerId::new(),
+            name: self.name.trim().to_owned(),
+            tax_id,
+            phone: self.phone.clone(),
+            email: None,
+            balance: Money::ZERO,
+            overdraft_limit: Money::from_centavos(self.overdraft_limit_cents),
+            active: self.active,
+            version: 0,
+        };
+        customer.validate().map_err(|e| Error::Rule {
+            field: match e.field {
+                "overdraft_limit" => "overdraft_limit_cents".into(),
+                other => other.into(),
+            },
+            rule: "bad_customer".into(),
+            reason: e.reason,
+            seq: None,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! Both backends run the same migrations and the same diesel queries: each operation is written
 //! once inside [`with_conn!`] / [`write_tx!`], which expand it for the connection at hand.
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -13,6 +14,23 @@ use std::time::Duration;
 use crate::error::Error;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The PostgreSQL advisory lock held while migrating ("tenda" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x7465_6e64_61;
+
+/// SQLite stores whatever type a value has: an integer sum that overflows silently becomes a
+/// REAL. These triggers refuse any write that would leave a non-integer in a ledger, so such a
+/// write fails (and its transaction rolls back) instead of corrupting the ledger. Rows are inserted from Rust `i64`s; only the running sums are computed in SQL, so only
+/// their updates are guarded. (PostgreSQL's BIGINT already refuses; the domain bounds keep both
+/// far from it.)
+const SQLITE_INTEGER_GUARDS: &str = "
+CREATE TRIGGER IF NOT EXISTS stock_levels_integer BEFORE UPDATE ON stock_levels
+  WHEN typeof(NEW.quantity) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'stock_levels.quantity must stay an integer'); END;
+CREATE TRIGGER IF NOT EXISTS customer_balances_integer BEFORE UPDATE ON customer_balances
+  WHEN typeof(NEW.balance_cents) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'customer_balances.balance_cents must stay an integer'); END;
+";
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,11 +124,45 @@ impl Db {
             }
         };
         let mut conn = db.get()?;
+        // Any number of processes may start together on a fresh database: each migrates under a
+        // database-wide lock, so one applies the migrations and the others find them applied.
         let migrated = match &mut conn {
-            Conn::Sqlite(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
-            Conn::Pg(c) => c.run_pending_migrations(MIGRATIONS).map(|_| ()),
+            Conn::Sqlite(c) => {
+                let DatabaseLocation::Sqlite(path) = location else {
+                    unreachable!("a SQLite pool comes from a SQLite location")
+                };
+                let mut lock_path = path.clone().into_os_string();
+                lock_path.push(".migrate-lock");
+                let lock = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .and_then(|f| f.lock().map(|()| f))
+                    .map_err(|source| Error::Io {
+                        context: "taking the migration lock".into(),
+                        source,
+                    })?;
+                let r = c.run_pending_migrations(MIGRATIONS).map(|_| ());
+                drop(lock);
+                r
+            }
+            Conn::Pg(c) => {
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .execute(&mut **c)
+                    .map_err(|e| Error::Database(format!("taking the migration lock: {e}")))?;
+                let r = c.run_pending_migrations(MIGRATIONS).map(|_| ());
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .execute(&mut **c)
+                    .map_err(|e| Error::Database(format!("releasing the migration lock: {e}")))?;
+                r
+            }
         };
         migrated.map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        if let Conn::Sqlite(c) = &mut conn {
+            c.batch_execute(SQLITE_INTEGER_GUARDS)
+                .map_err(|e| Error::Database(format!("integer guards: {e}")))?;
+        }
         Ok(db)
     }
 

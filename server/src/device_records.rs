@@ -3,7 +3,8 @@
 //! or declined, to collect) and the devices' audit trail — each kept as pushed in
 //! `device_records`.
 
-use axum::extract::{Query, State};
+use crate::http::Query;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};

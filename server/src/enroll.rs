@@ -10,6 +10,7 @@ use crate::db::{Conn, now_ms};
 use crate::error::Error;
 use crate::schema::{branches, devices, enrollment_codes, settings, stores, users};
 use crate::write_tx;
+use tenda_domain::{Secret, TextKind};
 
 /// What [`create_store`] made: ids to log in with and to enroll devices into.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,22 +29,23 @@ pub fn create_store(
     owner_login: &str,
     owner_password: &str,
 ) -> Result<CreatedStore, Error> {
-    for (field, v) in [
-        ("store_name", store_name),
-        ("branch_name", branch_name),
-        ("owner_name", owner_name),
-        ("owner_login", owner_login),
+    for (field, kind, v) in [
+        ("store_name", TextKind::Name, store_name),
+        ("branch_name", TextKind::Name, branch_name),
+        ("owner_name", TextKind::Name, owner_name),
+        ("owner_login", TextKind::Login, owner_login.trim()),
     ] {
-        if v.trim().is_empty() {
-            return Err(Error::invalid(field, "must not be empty"));
-        }
+        Error::check_text(field, kind, v)?;
     }
-    if owner_password.chars().count() < 8 {
-        return Err(Error::invalid(
-            "owner_password",
-            "needs at least 8 characters",
-        ));
-    }
+    // The owner opens the back office: a password by the domain's rule, never a till PIN.
+    Secret::from_typed(owner_password)
+        .validate_for_back_office()
+        .map_err(|e| Error::Rule {
+            field: "owner_password".into(),
+            rule: e.code().into(),
+            reason: e.to_string(),
+            seq: None,
+        })?;
     let hash = hash_password(owner_password)?;
     let created = CreatedStore {
         store_id: Uuid::now_v7(),
@@ -96,8 +98,8 @@ pub struct IssuedCode {
     pub expires_at: i64,
 }
 
-/// Trades a one-time code for a device identity. A used or expired code is refused (401).
-pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Error> {
+/// Checks an enrollment request without the database: protocol, device name, code length.
+pub fn check_request(req: &EnrollRequest) -> Result<(), Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -105,12 +107,20 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
         )));
     }
     let name = req.device_name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(Error::invalid(
-            "device_name",
-            "give the device a name of 1 to 80 characters",
+    Error::check_text("device_name", TextKind::Name, name)?;
+    // A code is 12 characters; anything much longer is not one (and is not hashed).
+    if req.code.len() > 64 {
+        return Err(Error::Unauthorized(
+            "unknown, used or expired enrollment code".into(),
         ));
     }
+    Ok(())
+}
+
+/// Trades a one-time code for a device identity. A used or expired code is refused (401).
+pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Error> {
+    check_request(req)?;
+    let name = req.device_name.trim();
     let code_hash = secret_hash(&normalize_code(&req.code));
     let credential = new_secret();
     let device_id = Uuid::now_v7();
@@ -141,6 +151,24 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
                 enrollment_codes::nfce_series,
             ))
             .first(c)?;
+        // A series belongs to one live device: two codes issued for it before either was used
+        // cannot both enroll (two devices would number notes alike). The store row is taken
+        // first so concurrent enrollments of one store check this one after the other.
+        diesel::update(stores::table.find(&store_id))
+            .set(stores::change_seq.eq(stores::change_seq))
+            .execute(c)?;
+        let taken: i64 = devices::table
+            .filter(devices::store_id.eq(&store_id))
+            .filter(devices::nfce_series.eq(series))
+            .filter(devices::revoked.eq(false))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(Error::Conflict(format!(
+                "NFC-e series {series} already belongs to an active device; revoke it or issue \
+                 a code for another series"
+            )));
+        }
         diesel::insert_into(devices::table)
             .values((
                 devices::id.eq(device_id.to_string()),
@@ -154,6 +182,15 @@ pub fn enroll(conn: &mut Conn, req: &EnrollRequest) -> Result<EnrollResponse, Er
                 devices::enrolled_at.eq(now),
             ))
             .execute(c)?;
+        // A hub code enrolls only a store hub, which the branch's tills are then told about.
+        crate::hub::cloud::HubCloudTx::register_hub(
+            c,
+            &device_id.to_string(),
+            &store_id,
+            &branch_id,
+            series,
+            req.hub.as_ref(),
+        )?;
         let store_name: String = stores::table
             .find(&store_id)
             .select(stores::name)

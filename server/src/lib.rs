@@ -9,11 +9,13 @@ pub mod device_records;
 pub mod enroll;
 pub mod error;
 pub mod http;
+pub mod hub;
 pub mod mutation;
 pub mod pull;
 pub mod push;
 pub mod reports;
 pub mod schema;
+pub mod throttle;
 pub mod tls;
 pub mod tx;
 
@@ -96,6 +98,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, Error> {
 
 /// Starts serving an already opened database.
 pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer, Error> {
+    start_serving(db, config, None).await
+}
+
+/// Starts serving; with `hub`, as a store hub (see [`hub::start_hub`]).
+pub(crate) async fn start_serving(
+    db: Db,
+    config: ServerConfig,
+    hub: Option<std::sync::Arc<hub::HubState>>,
+) -> Result<RunningServer, Error> {
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        return Err(Error::Config(
+            "plain HTTP is only allowed on loopback; configure a TLS certificate and key".into(),
+        ));
+    }
     let listener = std::net::TcpListener::bind(config.listen).map_err(|source| Error::Io {
         context: format!("binding {}", config.listen),
         source,
@@ -108,7 +124,10 @@ pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer
         context: "reading the bound address".into(),
         source,
     })?;
-    let app = http::router(http::AppState { db: db.clone() });
+    let app = http::router(http::AppState {
+        db: db.clone(),
+        hub,
+    });
     let handle = axum_server::Handle::new();
     let (task, base_url, cert_fingerprint) = match &config.tls {
         Some(files) => {
@@ -119,7 +138,8 @@ pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("https://{addr}"), Some(fingerprint))
         }
         None => {
@@ -129,7 +149,8 @@ pub async fn start_with_db(db: Db, config: ServerConfig) -> Result<RunningServer
                     source,
                 })?
                 .handle(handle.clone());
-            let task = tokio::spawn(server.serve(app.into_make_service()));
+            let task =
+                tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
             (task, format!("http://{addr}"), None)
         }
     };

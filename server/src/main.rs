@@ -27,6 +27,37 @@ enum Command {
         #[arg(long, env = "TENDA_KEY", requires = "cert")]
         key: Option<PathBuf>,
     },
+    /// Run a store hub: serve the store's tills on the LAN, relay to the cloud.
+    Hub {
+        /// The cloud's base URL (`https://…`).
+        #[arg(long, env = "TENDA_UPSTREAM")]
+        upstream: String,
+        /// The hub code from the cloud's back office (first start only).
+        #[arg(long, env = "TENDA_HUB_CODE")]
+        code: Option<String>,
+        /// The cloud certificate's SHA-256, if known; otherwise the one seen at enrollment is pinned.
+        #[arg(long, env = "TENDA_UPSTREAM_FINGERPRINT")]
+        upstream_fingerprint: Option<String>,
+        /// The hub's own SQLite file (or postgres:// URL).
+        #[arg(long, env = "TENDA_DATABASE", default_value = "tenda-hub.db")]
+        database: String,
+        #[arg(long, env = "TENDA_LISTEN", default_value = "127.0.0.1:8444")]
+        listen: SocketAddr,
+        /// PEM certificate chain (with --key), e.g. from `self-signed-cert`.
+        #[arg(long, env = "TENDA_CERT", requires = "key")]
+        cert: Option<PathBuf>,
+        #[arg(long, env = "TENDA_KEY", requires = "cert")]
+        key: Option<PathBuf>,
+        /// The URL tills use to reach this hub (default: the listening address).
+        #[arg(long, env = "TENDA_ADVERTISE")]
+        advertise: Option<String>,
+        /// Shown in the back office.
+        #[arg(long, default_value = "Hub")]
+        name: String,
+        /// Milliseconds between rounds with the cloud when nothing wakes the hub.
+        #[arg(long, default_value_t = 2000)]
+        round_ms: u64,
+    },
     /// Create a store with its first branch and owner; prints the ids as JSON.
     InitStore {
         #[arg(long, env = "TENDA_DATABASE", default_value = "tenda-server.db")]
@@ -87,6 +118,15 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
                 tls,
             })
             .await?;
+            // A hub's database served as a plain server would take pushes it never relays.
+            let db = server.db.clone();
+            let is_hub = db.run(tenda_server::hub::is_hub_database).await?;
+            if is_hub {
+                server.shutdown().await;
+                return Err(tenda_server::Error::Config(
+                    "this database belongs to a store hub: run `tenda-server hub`".into(),
+                ));
+            }
             if let Some(f) = &server.cert_fingerprint {
                 println!("certificate sha256 fingerprint: {f}");
             }
@@ -97,6 +137,45 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
                 stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
             server.wait().await
+        }
+        Command::Hub {
+            upstream,
+            code,
+            upstream_fingerprint,
+            database,
+            listen,
+            cert,
+            key,
+            advertise,
+            name,
+            round_ms,
+        } => {
+            let tls = match (cert, key) {
+                (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
+                _ => None,
+            };
+            let mut config = tenda_server::hub::HubConfig::new(
+                DatabaseLocation::parse(&database),
+                listen,
+                upstream,
+            );
+            config.tls = tls;
+            config.code = code;
+            config.upstream_fingerprint = upstream_fingerprint;
+            config.advertise_url = advertise;
+            config.name = name;
+            config.round_interval = std::time::Duration::from_millis(round_ms.max(100));
+            let hub = tenda_server::hub::start_hub(config).await?;
+            if let Some(f) = &hub.server.cert_fingerprint {
+                println!("certificate sha256 fingerprint: {f}");
+            }
+            println!("hub listening on {}", hub.base_url());
+            let stopper = hub.server.stopper();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            hub.wait().await
         }
         Command::InitStore {
             database,

@@ -75,6 +75,12 @@ pub struct Effects {
     /// Kept as pushed in `device_records` (audit trail entries, fiscal number voids, notes
     /// cancelled by substitution, forwarded card payments).
     pub record: bool,
+    /// Products, customers and sales the mutation names: each must be the caller's store's.
+    pub products: Vec<Uuid>,
+    pub customers: Vec<Uuid>,
+    pub sales: Vec<Uuid>,
+    /// A customer registered at the till, kept by the server like one made in the back office.
+    pub new_customer: Option<tenda_domain::Customer>,
 }
 
 fn snake(v: &impl serde::Serialize) -> String {
@@ -107,6 +113,12 @@ fn balance_reason(r: &BalanceReason) -> (&'static str, Option<Uuid>) {
 /// Reads and validates one pushed mutation; `index` names it in errors.
 pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), Error> {
     let field = |f: &str| format!("mutations[{index}].payload{f}");
+    let refuse = |field: String, rule: &str, reason: String| Error::Rule {
+        field,
+        rule: rule.to_owned(),
+        reason,
+        seq: Some(m.seq),
+    };
     // The tagged form `Mutation` reads, spliced from the pushed parts (tag first, so serde reads
     // the payload straight into the variant without buffering it).
     let kind = serde_json::to_string(&m.kind).map_err(|e| Error::Internal(e.to_string()))?;
@@ -120,44 +132,36 @@ pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), 
     let mutation: Mutation = serde_json::from_str(&wire).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("unknown variant") {
-            Error::invalid(
+            refuse(
                 format!("mutations[{index}].kind"),
+                "unknown_kind",
                 format!("unknown mutation kind `{}`", m.kind),
             )
         } else {
-            Error::invalid(field(""), format!("{} is malformed: {msg}", m.kind))
+            refuse(
+                field(""),
+                "malformed",
+                format!("{} is malformed: {msg}", m.kind),
+            )
         }
     })?;
+    // The domain's own rules, the ones the device applied when it made the mutation.
+    mutation
+        .validate()
+        .map_err(|e| refuse(field(&e.field), e.code, e.reason))?;
     let mut fx = Effects::default();
     match &mutation {
         Mutation::SaleRecorded(r) => {
             let sale = &r.sale;
-            if sale.lines.is_empty() {
-                return Err(Error::invalid(
-                    field(".sale.lines"),
-                    "a sale needs at least one line",
-                ));
-            }
-            let sum = sale
-                .lines
-                .iter()
-                .try_fold(0i64, |acc, l| acc.checked_add(l.total.centavos()))
-                .ok_or_else(|| Error::invalid(field(".sale.lines"), "line totals overflow"))?;
-            if sum != sale.total.centavos() {
-                return Err(Error::invalid(
-                    field(".sale.total"),
-                    format!(
-                        "total {} differs from the sum of the lines {sum}",
-                        sale.total.centavos()
-                    ),
-                ));
-            }
+            // Bounded amounts (checked above): the sum cannot overflow.
             let on_account: i64 = sale
                 .payments
                 .iter()
                 .filter(|p| matches!(p.method, PaymentMethod::CustomerAccount { .. }))
                 .map(|p| p.amount.centavos())
                 .sum();
+            fx.products = sale.lines.iter().map(|l| l.product_id.as_uuid()).collect();
+            fx.customers.extend(sale.customer_id.map(|c| c.as_uuid()));
             fx.sale = Some(SaleInfo {
                 id: sale.id.as_uuid(),
                 local_number: r.local_number.to_string(),
@@ -209,6 +213,7 @@ pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), 
             ..
         } => {
             fx.voided_sale = Some(sale_id.as_uuid());
+            fx.sales.push(sale_id.as_uuid());
             for d in stock_deltas {
                 fx.stock.push(Delta {
                     subject: d.product_id.as_uuid(),
@@ -233,6 +238,7 @@ pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), 
             ..
         } => {
             fx.fiscal_status = Some((sale_id.as_uuid(), snake(status), access_key.clone()));
+            fx.sales.push(sale_id.as_uuid());
         }
         Mutation::StockAdjusted {
             product_id,
@@ -267,26 +273,23 @@ pub fn understand(index: usize, m: &RawMutation) -> Result<(Mutation, Effects), 
         } => {
             fx.cash = Some((Uuid::now_v7(), snake(movement), amount.centavos()));
         }
-        Mutation::NoteCancelledBySubstitution {
-            cancelled_access_key,
-            substitute_access_key,
-            ..
-        } => {
-            for (name, key) in [
-                (".cancelled_access_key", cancelled_access_key),
-                (".substitute_access_key", substitute_access_key),
-            ] {
-                if key.len() != 44 || !key.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Error::invalid(field(name), "must be 44 digits"));
-                }
-            }
+        Mutation::NoteCancelledBySubstitution { sale_id, .. } => {
             // The sale keeps its own note: kept as a record, the sale row is not touched.
+            fx.sales.push(sale_id.as_uuid());
             fx.record = true;
         }
-        Mutation::FiscalNumbersVoided { .. }
-        | Mutation::AuditAppended { .. }
-        | Mutation::CardPaymentForwarded { .. } => fx.record = true,
+        Mutation::CardPaymentForwarded { sale_id, .. } => {
+            fx.sales.push(sale_id.as_uuid());
+            fx.record = true;
+        }
+        Mutation::CustomerRegistered { customer, .. } => {
+            fx.new_customer = Some(customer.clone());
+            fx.record = true;
+        }
+        Mutation::FiscalNumbersVoided { .. } | Mutation::AuditAppended { .. } => fx.record = true,
         _ => fx.record = true,
     }
+    fx.products.extend(fx.stock.iter().map(|d| d.subject));
+    fx.customers.extend(fx.balance.iter().map(|d| d.subject));
     Ok((mutation, fx))
 }

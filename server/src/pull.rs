@@ -16,7 +16,8 @@ use crate::auth::AuthedDevice;
 use crate::db::Conn;
 use crate::error::Error;
 use crate::schema::{
-    branch_prices, customer_balances, customers, products, settings, stock_levels, stores, users,
+    branch_prices, customer_balances, customers, hub_sale_folios, products, settings, stock_levels,
+    stores, users,
 };
 use crate::with_conn;
 
@@ -30,6 +31,8 @@ enum Kind {
     Customers,
     StockLevels,
     Balances,
+    /// The cloud's folios of this device's sales, learned by a store hub (empty elsewhere).
+    Folios,
 }
 
 const FULL: &[Kind] = &[
@@ -39,6 +42,7 @@ const FULL: &[Kind] = &[
     Kind::Customers,
     Kind::StockLevels,
     Kind::Balances,
+    Kind::Folios,
 ];
 const BALANCES: &[Kind] = &[Kind::Balances];
 
@@ -81,7 +85,8 @@ impl Cursor {
         let upto = num()?;
         let phase = usize::try_from(num()?).map_err(|_| bad())?;
         let after = parts.next().ok_or_else(bad)?.to_owned();
-        if since < 0 || upto < since {
+        // Keys are UUIDs or setting keys: a long `after` is not a cursor this server issued.
+        if since < 0 || upto < since || after.len() > 200 {
             return Err(bad());
         }
         Ok(Cursor {
@@ -101,6 +106,21 @@ fn u(v: i64) -> u64 {
 fn uuid(s: &str) -> Result<uuid::Uuid, Error> {
     s.parse()
         .map_err(|_| Error::Internal("malformed id in the database".into()))
+}
+
+/// Checks what a pull request can be checked for without the database: its protocol and its
+/// cursor.
+pub fn check_request(req: &PullRequest) -> Result<(), Error> {
+    if req.protocol > PROTOCOL_VERSION {
+        return Err(Error::UnsupportedProtocol(format!(
+            "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
+            req.protocol
+        )));
+    }
+    if let Some(c) = &req.cursor {
+        Cursor::decode(c)?;
+    }
+    Ok(())
 }
 
 pub fn pull(conn: &mut Conn, device: &AuthedDevice, req: &PullRequest) -> Result<PullPage, Error> {
@@ -219,6 +239,7 @@ fn count(
             Kind::Customers => changed!(c, customers, store_id, store),
             Kind::StockLevels => changed!(c, stock_levels, branch_id, branch),
             Kind::Balances => changed!(c, customer_balances, store_id, store),
+            Kind::Folios => changed!(c, hub_sale_folios, device_id, device.id.as_str()),
         })?;
         let n = u(n);
         match kind {
@@ -228,6 +249,7 @@ fn count(
             Kind::Customers => totals.customers = n,
             Kind::StockLevels => totals.stock_levels = n,
             Kind::Balances => totals.balances = n,
+            Kind::Folios => totals.folios = n,
         }
     }
     Ok(totals)
@@ -266,6 +288,31 @@ fn fetch(
     let store = device.store_id.as_str();
     let branch = device.branch_id.as_str();
     let out = match kind {
+        Kind::Folios => {
+            let rows: Vec<(String, i64)> = with_conn!(&mut *conn, |c| hub_sale_folios::table
+                .filter(
+                    hub_sale_folios::device_id
+                        .eq(device.id.as_str())
+                        .and(hub_sale_folios::version.gt(s))
+                        .and(hub_sale_folios::version.le(t))
+                )
+                .filter(hub_sale_folios::sale_id.gt(after))
+                .order(hub_sale_folios::sale_id.asc())
+                .limit(limit)
+                .select((hub_sale_folios::sale_id, hub_sale_folios::folio))
+                .load(c))?;
+            let last = rows.last().map(|r| r.0.clone());
+            let changes = rows
+                .into_iter()
+                .map(|(id, folio)| {
+                    Ok(Change::SaleFolio(tenda_sync::protocol::SaleFolio {
+                        sale_id: uuid(&id)?,
+                        folio: u(folio),
+                    }))
+                })
+                .collect::<Result<_, Error>>()?;
+            (changes, last)
+        }
         Kind::Settings => {
             let rows: Vec<(String, String, i64)> = with_conn!(&mut *conn, |c| settings::table
                 .filter(

@@ -17,9 +17,11 @@ use crate::error::Error;
 use crate::mutation::{Effects, PushBody, understand};
 use crate::schema::{
     applied_mutations, balance_deltas, cash_movements, customer_balances, customers,
-    device_records, devices, flags, sale_lines, sales, stock_deltas, stock_levels, stores,
+    device_records, devices, flags, products, sale_lines, sales, stock_deltas, stock_levels,
+    stores,
 };
 use crate::{bulk_rows, write_tx};
+use tenda_domain::mutation_rules::check_ledger;
 
 // Row types own their values (diesel keeps a prepared statement per row type only for types
 // without borrowed fields); none is ever written as SQL `DEFAULT`, which lets each table take
@@ -131,8 +133,9 @@ struct BalanceDelta<'a> {
     version: i64,
 }
 
-/// Checks the request's shape and numbering, and reads every mutation, before any write.
-fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
+/// Checks the request's shape and numbering, and reads every mutation, before any write (no
+/// database needed: the fuzz target drives it with arbitrary bodies).
+pub fn check_request(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error> {
     if req.protocol > PROTOCOL_VERSION {
         return Err(Error::UnsupportedProtocol(format!(
             "protocol version {} is not supported; this server speaks 1..={PROTOCOL_VERSION}",
@@ -150,8 +153,21 @@ fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error
             req.mutations.len()
         )));
     }
+    if let Some((i, m)) = req
+        .mutations
+        .iter()
+        .enumerate()
+        .find(|(_, m)| i64::try_from(m.seq).is_err())
+    {
+        return Err(Error::Rule {
+            field: format!("mutations[{i}].seq"),
+            rule: "seq_out_of_range".into(),
+            reason: format!("sequence numbers run up to {}", i64::MAX),
+            seq: Some(m.seq),
+        });
+    }
     for (i, pair) in req.mutations.windows(2).enumerate() {
-        if pair[1].seq != pair[0].seq + 1 {
+        if pair[0].seq.checked_add(1) != Some(pair[1].seq) {
             return Err(Error::invalid(
                 format!("mutations[{}].seq", i + 1),
                 "sequence numbers in a push must be consecutive and ascending",
@@ -173,7 +189,18 @@ fn validate(req: &PushBody, device: &AuthedDevice) -> Result<Vec<Effects>, Error
 
 /// Applies a push for an authenticated device.
 pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<PushResponse, Error> {
-    let understood = validate(req, device)?;
+    push_relayed(conn, device, req, false)
+}
+
+/// [`push`]; with `relay` (a store hub) every newly applied mutation is also queued, in the same
+/// transaction, for the hub to relay to the cloud (see `crate::hub`).
+pub fn push_relayed(
+    conn: &mut Conn,
+    device: &AuthedDevice,
+    req: &PushBody,
+    relay: bool,
+) -> Result<PushResponse, Error> {
+    let understood = check_request(req, device)?;
     let now = now_ms();
     write_tx!(conn, |c| {
         // Taking the device row first serializes concurrent pushes of one device.
@@ -232,12 +259,231 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         }
 
         if fresh.is_empty() {
+            let mut folios = folios_of(&sale_ids_in_request, &known);
+            // A retry that carries fewer entries than an earlier, applied push (its reply was
+            // lost): the device will mark everything through `applied_through` pushed, so it
+            // hears every folio of its sales up to there, not only those it sent again.
+            if let Some(sent_through) = req.mutations.last().map(|m| m.seq)
+                && sent_through < last_seq
+            {
+                let sent_through = i64::try_from(sent_through).unwrap_or(i64::MAX);
+                let rows: Vec<(String, i64)> = sales::table
+                    .filter(sales::device_id.eq(&device.id))
+                    .filter(sales::device_seq.gt(sent_through))
+                    .order(sales::device_seq.asc())
+                    .select((sales::id, sales::folio))
+                    .load(c)?;
+                let already: HashSet<uuid::Uuid> = folios.iter().map(|f| f.sale_id).collect();
+                folios.extend(rows.into_iter().filter_map(|(id, folio)| {
+                    let sale_id: uuid::Uuid = id.parse().ok()?;
+                    (!already.contains(&sale_id)).then_some(SaleFolio {
+                        sale_id,
+                        folio: u64::try_from(folio).ok()?,
+                    })
+                }));
+            }
             return Ok(PushResponse {
                 protocol: PROTOCOL_VERSION,
                 applied_through: last_seq,
-                folios: folios_of(&sale_ids_in_request, &known),
+                folios,
             });
         }
+
+        // Every id a fresh mutation names must be this store's: a foreign id is refused exactly
+        // like an unknown one, before anything is written.
+        let refuse = |i: usize, rule: &str, reason: String| Error::Rule {
+            field: format!("mutations[{i}].payload"),
+            rule: rule.to_owned(),
+            reason,
+            seq: Some(req.mutations[i].seq),
+        };
+        let mut product_refs: BTreeMap<String, usize> = BTreeMap::new();
+        let mut customer_refs: BTreeMap<String, usize> = BTreeMap::new();
+        let mut sale_refs: BTreeMap<String, usize> = BTreeMap::new();
+        let mut registered: BTreeMap<String, usize> = BTreeMap::new();
+        let mut pushed_sales: HashMap<String, &crate::mutation::SaleInfo> = HashMap::new();
+        for (i, fx) in &fresh {
+            for p in &fx.products {
+                product_refs.entry(p.to_string()).or_insert(*i);
+            }
+            for cu in &fx.customers {
+                customer_refs.entry(cu.to_string()).or_insert(*i);
+            }
+            for sa in &fx.sales {
+                sale_refs.entry(sa.to_string()).or_insert(*i);
+            }
+            if let Some(cu) = &fx.new_customer {
+                registered.entry(cu.id.to_string()).or_insert(*i);
+            }
+            if let Some(sale) = &fx.sale {
+                pushed_sales.insert(sale.id.to_string(), sale);
+            }
+        }
+        let product_ids: Vec<&str> = product_refs.keys().map(String::as_str).collect();
+        let mut found: HashSet<String> = HashSet::new();
+        for chunk in product_ids.chunks(500) {
+            found.extend(
+                products::table
+                    .filter(products::store_id.eq(&device.store_id))
+                    .filter(products::id.eq_any(chunk))
+                    .select(products::id)
+                    .load::<String>(c)?,
+            );
+        }
+        if let Some((id, i)) = product_refs
+            .iter()
+            .filter(|(id, _)| !found.contains(*id))
+            .min_by_key(|(_, i)| **i)
+        {
+            return Err(refuse(
+                *i,
+                "unknown_product",
+                format!("product {id} is not in this store's catalog"),
+            ));
+        }
+        let customer_ids: Vec<&str> = customer_refs
+            .keys()
+            .chain(registered.keys())
+            .map(String::as_str)
+            .collect();
+        let mut customer_store: HashMap<String, String> = HashMap::new();
+        for chunk in customer_ids.chunks(500) {
+            customer_store.extend(
+                customers::table
+                    .filter(customers::id.eq_any(chunk))
+                    .select((customers::id, customers::store_id))
+                    .load::<(String, String)>(c)?,
+            );
+        }
+        if let Some((id, i)) = registered
+            .iter()
+            .filter(|(id, _)| {
+                customer_store
+                    .get(*id)
+                    .is_some_and(|st| st != &device.store_id)
+            })
+            .min_by_key(|(_, i)| **i)
+        {
+            return Err(refuse(
+                *i,
+                "customer_id_taken",
+                format!("customer id {id} cannot be registered"),
+            ));
+        }
+        if let Some((id, i)) = customer_refs
+            .iter()
+            .filter(|(id, _)| {
+                !registered.contains_key(*id) && customer_store.get(*id) != Some(&device.store_id)
+            })
+            .min_by_key(|(_, i)| **i)
+        {
+            return Err(refuse(
+                *i,
+                "unknown_customer",
+                format!("customer {id} is not this store's"),
+            ));
+        }
+        let sale_ids: Vec<&str> = sale_refs
+            .keys()
+            .filter(|id| !pushed_sales.contains_key(*id))
+            .map(String::as_str)
+            .collect();
+        // (customer, on account, voided) of each named sale already on the server.
+        let mut stored_sales: HashMap<String, (Option<String>, i64, bool)> = HashMap::new();
+        for chunk in sale_ids.chunks(500) {
+            let rows: Vec<(String, Option<String>, i64, Option<i64>)> = sales::table
+                .filter(sales::store_id.eq(&device.store_id))
+                .filter(sales::id.eq_any(chunk))
+                .select((
+                    sales::id,
+                    sales::customer_id,
+                    sales::on_account_cents,
+                    sales::voided_at,
+                ))
+                .load(c)?;
+            stored_sales.extend(
+                rows.into_iter()
+                    .map(|(id, cu, acc, voided)| (id, (cu, acc, voided.is_some()))),
+            );
+        }
+        if let Some((id, i)) = sale_ids
+            .iter()
+            .filter(|id| !stored_sales.contains_key(**id))
+            .map(|id| (id, sale_refs[*id]))
+            .min_by_key(|(_, i)| *i)
+        {
+            return Err(refuse(
+                i,
+                "unknown_sale",
+                format!("sale {id} is not this store's"),
+            ));
+        }
+        // A void credits back exactly what its sale took, once.
+        let mut voided_here: HashSet<String> = HashSet::new();
+        for (i, fx) in &fresh {
+            let Some(v) = fx.voided_sale else { continue };
+            let v = v.to_string();
+            let (lines, customer, on_account, voided): (
+                Vec<(String, i64)>,
+                Option<String>,
+                i64,
+                bool,
+            ) = match pushed_sales.get(&v) {
+                Some(sale) => (
+                    sale.lines
+                        .iter()
+                        .map(|(p, q, _, _)| (p.to_string(), *q))
+                        .collect(),
+                    sale.customer_id.map(|c| c.to_string()),
+                    sale.on_account_cents,
+                    false,
+                ),
+                None => {
+                    let (customer, on_account, voided) = stored_sales[&v].clone();
+                    let lines = sale_lines::table
+                        .filter(sale_lines::sale_id.eq(&v))
+                        .select((sale_lines::product_id, sale_lines::quantity))
+                        .load(c)?;
+                    (lines, customer, on_account, voided)
+                }
+            };
+            if voided || !voided_here.insert(v.clone()) {
+                return Err(refuse(
+                    *i,
+                    "already_voided",
+                    format!("sale {v} is already voided"),
+                ));
+            }
+            let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+            for (p, q) in lines {
+                *expected.entry(p).or_default() += q;
+            }
+            let mut put_back: BTreeMap<String, i64> = BTreeMap::new();
+            for d in &fx.stock {
+                *put_back.entry(d.subject.to_string()).or_default() += d.amount;
+            }
+            let mut credited: BTreeMap<String, i64> = BTreeMap::new();
+            for d in &fx.balance {
+                *credited.entry(d.subject.to_string()).or_default() += d.amount;
+            }
+            let owed: BTreeMap<String, i64> = customer
+                .filter(|_| on_account > 0)
+                .map(|cu| (cu, on_account))
+                .into_iter()
+                .collect();
+            if put_back != expected || credited != owed {
+                return Err(refuse(
+                    *i,
+                    "void_mismatch",
+                    format!("the void of sale {v} does not give back exactly what the sale took"),
+                ));
+            }
+        }
+        let new_customers: Vec<&tenda_domain::Customer> = fresh
+            .iter()
+            .filter_map(|(_, fx)| fx.new_customer.as_ref())
+            .filter(|cu| !customer_store.contains_key(&cu.id.to_string()))
+            .collect();
 
         // Sales not yet on the server (a sale re-sent under a new number is recognized by its
         // id), each taken once, in push order.
@@ -265,6 +511,22 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             .select((stores::change_seq, stores::next_folio))
             .first(c)?;
         let mut folio = next_folio - new_sales_count;
+        for cu in &new_customers {
+            diesel::insert_into(customers::table)
+                .values((
+                    customers::id.eq(cu.id.to_string()),
+                    customers::store_id.eq(&device.store_id),
+                    customers::name.eq(cu.name.trim()),
+                    customers::tax_id.eq(cu.tax_id.as_ref().map(|t| t.as_str().to_owned())),
+                    customers::phone.eq(cu.phone.as_deref()),
+                    customers::overdraft_limit_cents.eq(cu.overdraft_limit.centavos()),
+                    customers::active.eq(cu.active),
+                    customers::version.eq(version),
+                    customers::updated_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
 
         let store_id = device.store_id.as_str();
         let branch_id = device.branch_id.as_str();
@@ -278,9 +540,16 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         let mut cash_rows = Vec::new();
         let mut audit_rows = Vec::new();
         let mut voids = Vec::new();
+        let mut relayed = crate::hub::queue::RelayRows::default();
+        // The request index of each ledger delta, to name the mutation that overflows a ledger.
+        let mut stock_at: Vec<usize> = Vec::new();
+        let mut balance_at: Vec<usize> = Vec::new();
         for ((i, fx), is_new_sale) in fresh.iter().zip(&new_sale_at) {
             let m = &req.mutations[*i];
             let seq = i64::try_from(m.seq).map_err(|_| Error::invalid("seq", "too large"))?;
+            if relay {
+                relayed.queue(device_id, seq, &m.kind, m.payload.get(), now);
+            }
             applied_rows.push(NewApplied {
                 device_id: device_id.to_owned(),
                 seq,
@@ -323,6 +592,10 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 folio += 1;
             }
             for d in &fx.stock {
+                if relay {
+                    relayed.pending(device_id, seq, "stock", &d.subject, d.amount);
+                }
+                stock_at.push(*i);
                 new_stock.push(NewStockDelta {
                     id: new_id(),
                     store_id: store_id.to_owned(),
@@ -336,6 +609,10 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
                 });
             }
             for d in &fx.balance {
+                if relay {
+                    relayed.pending(device_id, seq, "balance", &d.subject, d.amount);
+                }
+                balance_at.push(*i);
                 new_balance.push(NewBalanceDelta {
                     id: new_id(),
                     store_id: store_id.to_owned(),
@@ -367,6 +644,9 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         c.insert_rows(&new_stock)?;
         c.insert_rows(&new_balance)?;
         c.insert_rows(&applied_rows)?;
+        let (queued, pending) = relayed.into_rows();
+        c.insert_rows(&queued)?;
+        c.insert_rows(&pending)?;
         for (sale_id, status, access_key) in fiscal_updates {
             let n = diesel::update(
                 sales::table
@@ -423,6 +703,8 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         // product's (customer's) deltas are summed first, so a level takes one row of one
         // multi-row upsert, which hands back the level after it.
         let mut flag_rows = Vec::new();
+        // Every delta is bounded (the domain rules), so these sums cannot overflow; the levels
+        // are checked against the ledger bound below, before the transaction commits.
         let mut stock_by_product: BTreeMap<&str, i64> = BTreeMap::new();
         for d in &new_stock {
             *stock_by_product.entry(d.product_id.as_str()).or_default() += d.delta;
@@ -456,11 +738,25 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
         // took the stock below zero while the devices were offline.
         let mut running: HashMap<&str, i64> = stock_by_product
             .iter()
-            .map(|(p, d)| (*p, levels_after.get(*p).copied().unwrap_or(0) - d))
+            .map(|(p, d)| {
+                (
+                    *p,
+                    levels_after
+                        .get(*p)
+                        .copied()
+                        .unwrap_or(0)
+                        .saturating_sub(*d),
+                )
+            })
             .collect();
-        for d in &new_stock {
+        for (d, i) in new_stock.iter().zip(&stock_at) {
             let level = running.entry(d.product_id.as_str()).or_default();
-            *level += d.delta;
+            *level = check_ledger("", *level, d.delta).map_err(|e| Error::Rule {
+                field: format!("mutations[{i}].payload"),
+                rule: e.code.to_owned(),
+                reason: format!("stock of product {}: {}", d.product_id, e.reason),
+                seq: Some(req.mutations[*i].seq),
+            })?;
             if *level < 0
                 && d.delta < 0
                 && let Some(sale) = &d.sale_id
@@ -524,11 +820,16 @@ pub fn push(conn: &mut Conn, device: &AuthedDevice, req: &PushBody) -> Result<Pu
             // Balances are negative while the customer owes; the limit says how far below zero.
             let mut running: HashMap<&str, i64> = balance_by_customer
                 .iter()
-                .map(|(k, d)| (*k, after.get(*k).copied().unwrap_or(0) - d))
+                .map(|(k, d)| (*k, after.get(*k).copied().unwrap_or(0).saturating_sub(*d)))
                 .collect();
-            for d in &new_balance {
+            for (d, i) in new_balance.iter().zip(&balance_at) {
                 let balance = running.entry(d.customer_id.as_str()).or_default();
-                *balance += d.delta_cents;
+                *balance = check_ledger("", *balance, d.delta_cents).map_err(|e| Error::Rule {
+                    field: format!("mutations[{i}].payload"),
+                    rule: e.code.to_owned(),
+                    reason: format!("balance of customer {}: {}", d.customer_id, e.reason),
+                    seq: Some(req.mutations[*i].seq),
+                })?;
                 // Unknown customers have no credit at all.
                 let limit = limits.get(&d.customer_id).copied().unwrap_or(0);
                 if *balance < -limit

@@ -253,6 +253,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hub_endpoints (device_id) {
+        device_id -> Text,
+        store_id -> Text,
+        branch_id -> Text,
+        url -> Text,
+        fingerprint -> Nullable<Text>,
+        enrolled_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    hub_link (id) {
+        id -> BigInt,
+        upstream_url -> Text,
+        upstream_fingerprint -> Nullable<Text>,
+        device_id -> Text,
+        credential -> Text,
+        store_id -> Text,
+        branch_id -> Text,
+        cloud_cursor -> Nullable<Text>,
+        last_contact_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    hub_relay_queue (device_id, seq) {
+        device_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        queued_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    hub_pending_deltas (device_id, seq, subject_kind, subject_id) {
+        device_id -> Text,
+        seq -> BigInt,
+        subject_kind -> Text,
+        subject_id -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    hub_cloud_levels (subject_kind, subject_id) {
+        subject_kind -> Text,
+        subject_id -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    hub_sale_folios (sale_id) {
+        sale_id -> Text,
+        device_id -> Text,
+        folio -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    hub_device_progress (device_id) {
+        device_id -> Text,
+        cloud_last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_throttle (scope) {
+        scope -> Text,
+        failures -> BigInt,
+        locked_until -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     branches,
@@ -275,4 +355,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     settings,
     audit_log,
+    hub_endpoints,
+    hub_link,
+    hub_relay_queue,
+    hub_pending_deltas,
+    hub_cloud_levels,
+    hub_sale_folios,
+    hub_device_progress,
+    login_throttle,
 );

@@ -8,8 +8,9 @@ use common::{Backend, TestServer, sale_entry, wire};
 use tenda_domain::outbox::{Mutation, OutboxEntry};
 use tenda_domain::{CardForwardOutcome, Money};
 
-const OWN_KEY: &str = "35260306157250000116650010000012349123456789";
-const SUPERSEDED_KEY: &str = "35260306157250000116650010000012341123456780";
+// Access keys with their check digits (the server checks them as what they are).
+const OWN_KEY: &str = "35260306157250000116650010000012349123456787";
+const SUPERSEDED_KEY: &str = "35260306157250000116650010000012341123456781";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn card_forwards_and_substitutions_are_kept_for_the_back_office() {

@@ -141,10 +141,11 @@ async fn enrollment_and_auth(backend: Backend) {
     t.admin(
         "POST",
         "/api/v1/admin/users",
-        Some(json!({"name": "Caio", "login": "caio", "role": "seller", "secret": "1234"})),
+        Some(json!({"name": "Caio", "login": "caio", "role": "seller", "secret": "senha do caio"})),
     )
     .await;
-    let seller = t.login(t.store_id, "caio", "1234").await;
+    // The back office opens with a password, never a till PIN.
+    let seller = t.login(t.store_id, "caio", "senha do caio").await;
     let (s, _) = t
         .call("POST", "/api/v1/admin/products", Some(&seller), Some(json!({"sku": "1", "name": "x", "unit": "UN", "price_cents": 1, "fiscal": tenda_domain::FiscalData::simples_nacional("19052090")})))
         .await;

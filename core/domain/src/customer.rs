@@ -50,10 +50,14 @@ impl Customer {
             return Err(FieldError::new("email", "not an e-mail address"));
         }
         if let Some(phone) = &self.phone {
-            let digits = phone.chars().filter(char::is_ascii_digit).count();
-            if !(8..=15).contains(&digits) {
-                return Err(FieldError::new("phone", "must have 8 to 15 digits"));
-            }
+            crate::text::TextKind::Phone
+                .check(phone)
+                .map_err(|e| FieldError::new("phone", e.to_string()))?;
+        }
+        if let Some(email) = &self.email {
+            crate::text::TextKind::Reference
+                .check(email)
+                .map_err(|e| FieldError::new("email", e.to_string()))?;
         }
         Ok(())
     }

@@ -77,6 +77,13 @@ macro_rules! id_newtype {
                 Self(uuid)
             }
         }
+
+        // The bindings carry ids as their UUID text.
+        #[cfg(feature = "uniffi")]
+        uniffi::custom_type!($name, String, {
+            lower: |id| id.to_string(),
+            try_lift: |text| Ok(text.parse::<$name>()?),
+        });
     };
 }
 

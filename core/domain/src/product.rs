@@ -182,7 +182,9 @@ pub fn validate_name(field: &'static str, name: &str) -> Result<(), FieldError> 
     if name.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
     }
-    Ok(())
+    crate::text::TextKind::Name
+        .check(name)
+        .map_err(|e| FieldError::new(field, e.to_string()))
 }
 
 impl Product {
@@ -192,7 +194,7 @@ impl Product {
         if sku.is_empty() {
             return Err(FieldError::new("sku", "must not be empty"));
         }
-        if sku.len() > 60 || sku.chars().any(char::is_control) {
+        if sku.len() > 60 || crate::text::TextKind::Sku.check(sku).is_err() {
             return Err(FieldError::new("sku", "at most 60 printable characters"));
         }
         validate_name("name", &self.name)?;

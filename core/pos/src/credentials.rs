@@ -7,22 +7,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What the user typed.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Secret {
-    Pin(String),
-    Password(String),
-}
-
-impl std::fmt::Debug for Secret {
-    // Never print the secret itself.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Secret::Pin(_) => f.write_str("Pin(…)"),
-            Secret::Password(_) => f.write_str("Password(…)"),
-        }
-    }
-}
+/// What the user typed, and its format rule: one rule for the till and the server.
+pub use tenda_domain::credential::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -37,30 +23,11 @@ pub enum CredentialError {
     Hashing,
 }
 
-impl Secret {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Secret::Pin(s) | Secret::Password(s) => s.as_bytes(),
-        }
-    }
-
-    /// Format rules, checked before any hashing so a typo gets a clear answer.
-    pub fn validate(&self) -> Result<(), CredentialError> {
-        match self {
-            Secret::Pin(p) => {
-                if (4..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) {
-                    Ok(())
-                } else {
-                    Err(CredentialError::PinFormat)
-                }
-            }
-            Secret::Password(p) => {
-                if (8..=128).contains(&p.chars().count()) {
-                    Ok(())
-                } else {
-                    Err(CredentialError::PasswordFormat)
-                }
-            }
+impl From<tenda_domain::SecretError> for CredentialError {
+    fn from(e: tenda_domain::SecretError) -> Self {
+        match e {
+            tenda_domain::SecretError::PinFormat => CredentialError::PinFormat,
+            _ => CredentialError::PasswordFormat,
         }
     }
 }
@@ -70,7 +37,7 @@ impl Secret {
 pub fn hash_secret(secret: &Secret) -> Result<String, CredentialError> {
     secret.validate()?;
     Argon2::default()
-        .hash_password(secret.bytes())
+        .hash_password(secret.as_bytes())
         .map(|h| h.to_string())
         .map_err(|_| CredentialError::Hashing)
 }
@@ -83,7 +50,7 @@ pub fn verify_secret(secret: &Secret, phc: &str) -> Result<bool, CredentialError
         return Err(CredentialError::StoredHash);
     }
     Ok(Argon2::default()
-        .verify_password(secret.bytes(), &parsed)
+        .verify_password(secret.as_bytes(), &parsed)
         .is_ok())
 }
 

@@ -12,6 +12,7 @@ use tenda_fiscal::nfce::EventError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(name = "TendaError"))]
 pub enum PosError {
     /// Needs the network (or SEFAZ) and it is not there. `what` is the refused feature.
     #[error("{what} is not available offline: {why}")]
@@ -78,10 +79,15 @@ pub enum PosError {
     /// A bug or an impossible state; the message is for support, never for the customer.
     #[error("internal error: {detail}")]
     Internal { detail: String },
+    /// Code the host app plugged in (a key vault, listener or transport written in Kotlin,
+    /// Swift or Python) failed with something other than a `TendaError`.
+    #[error("host callback failed: {detail}")]
+    Host { detail: String },
 }
 
 /// Which limit refused an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LimitKind {
     /// Contingency notes allowed before SEFAZ must be reached (count).
     ContingencyMaxNotes,
@@ -180,6 +186,7 @@ impl PosError {
             PosError::Storage { .. } => "storage",
             PosError::ShutDown => "shut_down",
             PosError::Internal { .. } => "internal",
+            PosError::Host { .. } => "host",
         }
     }
 }
@@ -383,5 +390,24 @@ pub(crate) fn cart_error(e: CartError) -> PosError {
         CartError::NegativeDiscount => PosError::invalid("discount", "negative discount"),
         CartError::DiscountTooLarge => PosError::invalid("discount", "larger than the amount"),
         other => PosError::invalid("cart", other.to_string()),
+    }
+}
+
+/// A host callback (key vault, status listener, transport) threw something other than a
+/// `TendaError`: it comes back as this typed error, never as a panic.
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for PosError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        PosError::Host { detail: e.reason }
+    }
+}
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export(name = "TendaError")]
+impl PosError {
+    /// The stable code (see [`PosError::code`]) as the bindings give it: `e.code()`.
+    #[uniffi::method(name = "code")]
+    pub fn code_for_bindings(&self) -> String {
+        self.code().to_owned()
     }
 }

@@ -15,6 +15,7 @@ use crate::error::PosError;
 
 /// Where the device's encrypted store lives and how the core reaches the outside.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OpenConfig {
     /// Path of the encrypted database file.
     pub db_path: String,
@@ -40,6 +41,7 @@ impl OpenConfig {
 
 /// How this device reaches SEFAZ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SefazRoute {
     /// The official web services of the emitter's state (UF) and environment, system roots.
     Official,
@@ -52,6 +54,7 @@ pub enum SefazRoute {
 /// SEFAZ reached at `base_url` trusting only `trusted_roots_der`, with the worker's timings.
 /// The state (UF) and environment still come from the emitter settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SefazAccess {
     pub base_url: String,
     /// DER certificates of the only roots trusted for this address.
@@ -90,6 +93,7 @@ impl SefazAccess {
 
 /// The platform's keystore (OS keyring on desktop, Android Keystore / iOS Keychain through the
 /// bindings). Keys are 32 raw bytes.
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait KeyStore: Send + Sync {
     fn load(&self, account: String) -> Result<Option<Vec<u8>>, PosError>;
     fn save(&self, account: String, key: Vec<u8>) -> Result<(), PosError>;
@@ -160,6 +164,7 @@ pub(crate) fn load_or_create_key(store: &dyn KeyStore, account: &str) -> Result<
 }
 
 /// The time as the platform knows it (a test clock, or the device's).
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait Clock: Send + Sync {
     fn now_ms(&self) -> i64;
 }

@@ -1,5 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+// The bindings' view of the public records (tenda-ffi): derives beside the types.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("tenda_pos");
+#[cfg(feature = "uniffi")]
+mod ffi_types {
+    // Instants cross as milliseconds, as tenda-domain registers them.
+    use chrono::{DateTime, Utc};
+    uniffi::use_remote_type!(tenda_domain::DateTime<Utc>);
+}
+
 pub mod authorize;
 pub mod checkout;
 pub mod config;
@@ -8,6 +18,7 @@ pub mod credentials;
 pub mod error;
 pub mod fiscal_doc;
 pub mod host;
+pub mod host_link;
 pub mod peripherals;
 mod pos;
 pub mod register;

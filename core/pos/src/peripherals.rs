@@ -15,6 +15,7 @@ pub use tenda_devices::transport::{LinkInfo, TransportError, WriteMode};
 
 /// Timings of the peripheral links (device-local; the defaults suit BLE peripherals).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PeripheralTimings {
     /// Pause between chunks on links without write acknowledgement.
     pub chunk_pause_ms: u64,

@@ -8,6 +8,7 @@ use tenda_domain::{Money, MoneyError};
 /// The payment methods a register tallies separately.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentKind {
     Cash,
     Card,

@@ -8,6 +8,7 @@ use crate::contingency::FiscalState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LinkState {
     Online,
     Offline,
@@ -15,6 +16,7 @@ pub enum LinkState {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SefazMode {
     Normal,
     ContingencyRequired,
@@ -36,6 +38,7 @@ impl From<&FiscalState> for SefazMode {
 /// A peripheral as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PeripheralState {
     NotConfigured,
     Ready,
@@ -49,6 +52,7 @@ pub enum PeripheralState {
 /// How close the oldest pending contingency note is to its transmission deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DeadlineAlarm {
     /// Half of the window has passed.
     Half,
@@ -82,6 +86,7 @@ pub fn deadline_alarm(
 /// Something that needs the internet, and why, shown before the seller tries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfflineLimitation {
     pub feature: String,
     pub reason: String,
@@ -112,6 +117,7 @@ pub fn offline_limitations() -> Vec<OfflineLimitation> {
 /// Records received of a pull round; `total` is known from the first page on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PullProgress {
     pub received: u64,
     pub total: Option<u64>,
@@ -119,6 +125,7 @@ pub struct PullProgress {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PosStatus {
     pub link: LinkState,
     pub sefaz: SefazMode,
@@ -165,6 +172,7 @@ impl Default for PosStatus {
 }
 
 /// Implemented by the host app (through uniffi on mobile) to receive every status change.
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait StatusListener: Send + Sync {
     fn on_status(&self, status: PosStatus);
 }

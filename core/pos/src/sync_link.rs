@@ -52,6 +52,7 @@ pub(crate) const INITIAL_LOAD_DONE: &str = "pos.initial_load_done";
 
 /// What the device needs to enroll with its server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EnrollmentRequest {
     /// `https://host:port` (or `http://127.0.0.1:port` on the store's own machine).
     pub server_url: String,
@@ -105,6 +106,7 @@ impl std::fmt::Debug for Enrollment {
 
 /// Where this device syncs, as the owner's screens show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EnrollmentInfo {
     pub server_url: String,
     pub device_id: DeviceId,
@@ -181,6 +183,10 @@ impl SyncSettings {
         c.request_timeout = Duration::from_millis(self.request_timeout_ms.max(100));
         c.push_batch = self.push_batch.clamp(1, 1_000);
         c.pull_page = self.pull_page.clamp(1, 10_000);
+        // The cloud names the branch's store hub in this setting; the engine prefers the hub.
+        c.hub_setting = Some(tenda_sync::protocol::hub_setting_key(
+            enrollment.settings.branch_id,
+        ));
         c
     }
 }
@@ -197,14 +203,7 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> PosResult<T> {
 }
 
 fn parse_bool(key: &str, value: &str) -> PosResult<bool> {
-    match value.trim() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        other => Err(PosError::invalid(
-            key,
-            format!("`{other}` is not true or false"),
-        )),
-    }
+    tenda_domain::settings::parse_bool(key, value).map_err(|e| PosError::invalid(key, e.reason))
 }
 
 /// The store setting with the NFC-e emitter; a till is not enrolled without it.
@@ -277,6 +276,8 @@ pub(crate) fn config_from_settings(
     };
     config.device_id = device_id;
     for (key, value) in policies {
+        // The store-settings schema, the one the server checks values against.
+        tenda_domain::settings::check(key, value).map_err(|e| PosError::invalid(key, e.reason))?;
         match key.as_str() {
             "policy.contingency" => {
                 config.contingency = parse_json::<ContingencyPolicy>(key, value)?
@@ -357,6 +358,9 @@ impl SyncListener for StatusBridge {
             }),
             // The engine keeps the folios in the store itself.
             SyncEvent::Folios(_) => {}
+            // Whether the engine syncs with the store hub or the cloud directly; either way the
+            // link state above says online or offline.
+            SyncEvent::Upstream { .. } => {}
             SyncEvent::PullProgress { received, total } => {
                 hub.update(|s| s.pull = Some(PullProgress { received, total }))
             }

@@ -91,15 +91,48 @@ fn open_with_profile(path: &Path, key: &DbKey, profile: CipherProfile) -> Result
         field: "path",
         reason: "not valid UTF-8".into(),
     })?;
+    // A WAL left by a crash holds committed pages. A read-write connection that finds the key
+    // wrong would, on closing, checkpoint that WAL into the file and remove it; so the key is
+    // first proven on a read-only connection, which never writes either file.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        let read_only = format!("file:{}?mode=ro", uri_path(url));
+        if let Ok(mut probe) = SqliteConnection::establish(&read_only)
+            && let Err(Error::WrongKey) = check_key(&mut probe, key, profile)
+        {
+            return Err(Error::WrongKey);
+        }
+    }
     let mut conn = SqliteConnection::establish(url).map_err(Error::Open)?;
+    check_key(&mut conn, key, profile)?;
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+/// A file path as the path of a `file:` URI (`%`, `?` and `#` escaped).
+fn uri_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23")
+}
+
+/// Applies the key and profile to a fresh connection and reads the schema: a wrong key (or
+/// profile) only shows at the first read of the file.
+fn check_key(conn: &mut SqliteConnection, key: &DbKey, profile: CipherProfile) -> Result<()> {
     // Silence SQLCipher's own stderr logging before anything can fail; the key must be the very
     // first statement that touches the file.
     conn.batch_execute("PRAGMA cipher_log_level = NONE;")?;
     conn.batch_execute(&key.pragma())?;
     conn.batch_execute(&profile.pragmas("main"))?;
-    // A wrong key (or profile) only shows at the first read of the file.
     let probe: std::result::Result<Vec<CountRow>, _> =
-        diesel::sql_query("SELECT count(*) AS n FROM sqlite_master").load(&mut conn);
+        diesel::sql_query("SELECT count(*) AS n FROM sqlite_master").load(conn);
     match probe {
         Ok(rows) => tracing::debug!(objects = rows.first().map_or(0, |r| r.n), "database opened"),
         Err(diesel::result::Error::DatabaseError(_, info))
@@ -110,14 +143,7 @@ fn open_with_profile(path: &Path, key: &DbKey, profile: CipherProfile) -> Result
         }
         Err(e) => return Err(e.into()),
     }
-    conn.batch_execute(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;
-         PRAGMA temp_store = MEMORY;",
-    )?;
-    Ok(conn)
+    Ok(())
 }
 
 impl Store {

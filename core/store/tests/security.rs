@@ -504,3 +504,48 @@ fn the_a1_certificate_is_kept_only_inside_the_encrypted_database() {
             .is_none()
     );
 }
+
+/// The files that hold a store's data (the database and its WAL): length and a hash of the
+/// bytes. (The `-shm` file is the readers' shared-memory index: every reader, right key or not,
+/// writes its read marks there, and SQLite rebuilds it from the WAL.)
+fn files_of(path: &std::path::Path) -> Vec<(String, Option<(usize, u64)>)> {
+    use std::hash::{Hash, Hasher};
+    ["", "-wal"]
+        .iter()
+        .map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let seen = std::fs::read(&name).ok().map(|bytes| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut h);
+                (bytes.len(), h.finish())
+            });
+            (suffix.to_string(), seen)
+        })
+        .collect()
+}
+
+#[test]
+fn a_wrong_key_after_a_crash_leaves_every_file_as_it_was() {
+    let (ts, _, _) = populated();
+    let TempStore {
+        dir: _dir,
+        path,
+        store,
+        ..
+    } = ts;
+    // A crash: the process ends without closing, so committed pages stay in the WAL.
+    std::mem::forget(store);
+    let before = files_of(&path);
+    assert!(
+        before[1].1.is_some_and(|(len, _)| len > 0),
+        "the crash left committed pages in the WAL"
+    );
+    let err = Store::open(&path, &DbKey::generate()).expect_err("wrong key");
+    assert!(matches!(err, Error::WrongKey), "{err:?}");
+    assert_eq!(
+        files_of(&path),
+        before,
+        "no checkpoint, no truncation: the wrong key wrote nothing to any file"
+    );
+}

@@ -21,8 +21,9 @@ use uuid::Uuid;
 
 use crate::pinning::{PinnedClient, client_for};
 use crate::protocol::{
-    Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PROTOCOL_VERSION, PullPage,
-    PullRequest, PullScope, PushResponse, SaleFolio, encode_push, paths,
+    Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, HubEndpoint, PROTOCOL_VERSION,
+    PullPage, PullRequest, PullScope, PushResponse, SaleFolio, WaitRequest, WaitResponse,
+    encode_push, paths,
 };
 
 /// Folios written per short store step after a push (each is its own small transaction).
@@ -50,6 +51,12 @@ pub struct EngineConfig {
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     pub request_timeout: Duration,
+    /// The device setting naming this device's store hub ([`crate::protocol::hub_setting_key`]
+    /// of its branch). While it names a reachable hub the engine syncs with the hub and waits
+    /// on it for the other tills' changes; otherwise it syncs with `base_url` (the cloud).
+    pub hub_setting: Option<String>,
+    /// How long one long poll on the hub may be held.
+    pub hub_wait: Duration,
 }
 
 impl EngineConfig {
@@ -70,6 +77,8 @@ impl EngineConfig {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            hub_setting: None,
+            hub_wait: Duration::from_secs(20),
         }
     }
 }
@@ -111,6 +120,11 @@ pub enum SyncEvent {
         code: ErrorCode,
         message: String,
     },
+    /// Which server the last round went to: the store hub (`hub: true`) or the cloud.
+    Upstream {
+        url: String,
+        hub: bool,
+    },
 }
 
 /// Receives [`SyncEvent`]s (called from the engine's task; keep it quick).
@@ -149,6 +163,15 @@ pub enum EngineError {
     PinMismatch { expected: String, seen: String },
 }
 
+impl From<crate::pinning::PinError> for EngineError {
+    fn from(e: crate::pinning::PinError) -> Self {
+        match e {
+            crate::pinning::PinError::Config(m) => EngineError::Config(m),
+            crate::pinning::PinError::Tls(m) => EngineError::Tls(m),
+        }
+    }
+}
+
 impl EngineError {
     /// Worth retrying soon (network, server busy); otherwise retry slowly and tell the user.
     fn is_transient(&self) -> bool {
@@ -179,6 +202,7 @@ pub async fn enroll(
         code: code.to_owned(),
         device_name: device_name.to_owned(),
         required_settings: required_settings.iter().map(|k| (*k).to_owned()).collect(),
+        hub: None,
     };
     let resp: EnrollResponse = match post(&client, base_url, paths::ENROLL, None, &req).await {
         Ok(resp) => resp,
@@ -245,6 +269,8 @@ async fn post_json<Resp: serde::de::DeserializeOwned>(
                     message: format!("HTTP {status} without an error body"),
                     field: None,
                     expected_seq: None,
+                    seq: None,
+                    rule: None,
                 },
             }),
         }
@@ -290,13 +316,51 @@ impl Drop for SyncHandle {
     }
 }
 
+/// One server the engine can sync with.
+#[derive(Debug, Clone)]
+struct Upstream {
+    base_url: String,
+    client: PinnedClient,
+    hub: bool,
+}
+
+/// Stored cursors name the server that issued them (`@<url>` and a newline first): a cursor is
+/// meaningful only to its own server, so a device switching between hub and cloud starts a
+/// fresh round instead of sending one server another's cursor.
+fn tag_cursor(url: &str, cursor: &str) -> String {
+    format!("@{url}\n{cursor}")
+}
+
+/// The stored cursor if it belongs to `url`. Cursors stored before hubs existed carry no tag
+/// and belong to `cloud_url`.
+fn cursor_for(stored: Option<String>, url: &str, cloud_url: &str) -> Option<String> {
+    let stored = stored?;
+    match stored
+        .strip_prefix('@')
+        .and_then(|rest| rest.split_once('\n'))
+    {
+        Some((owner, cursor)) => (owner == url).then(|| cursor.to_owned()),
+        None => (url == cloud_url).then_some(stored),
+    }
+}
+
 struct Engine {
     config: EngineConfig,
-    client: PinnedClient,
+    /// The server of the current round.
+    target: Upstream,
+    cloud: Upstream,
+    /// The store hub named by the device's settings, with its pinned client.
+    hub: Option<(HubEndpoint, Upstream)>,
+    /// The hub's change version last seen (the long poll answers when it moves).
+    hub_version: Option<u64>,
+    /// The round goes to another server than the last: it first re-sends the last entry the
+    /// other acknowledged, so the new one says (by a sequence gap) if it lacks any.
+    confirm_pushed: bool,
     store: Arc<Mutex<Store>>,
     listener: Arc<dyn SyncListener>,
     reload: Arc<AtomicBool>,
-    balance_cursor: Option<String>,
+    /// (server, cursor) of the balance refresh.
+    balance_cursor: Option<(String, String)>,
     last_balance_refresh: Option<tokio::time::Instant>,
 }
 
@@ -319,9 +383,18 @@ pub fn start(
     )?;
     let wake = Arc::new(Notify::new());
     let reload = Arc::new(AtomicBool::new(false));
+    let cloud = Upstream {
+        base_url: config.base_url.clone(),
+        client,
+        hub: false,
+    };
     let engine = Engine {
         config,
-        client,
+        target: cloud.clone(),
+        cloud,
+        hub: None,
+        hub_version: None,
+        confirm_pushed: false,
         store,
         listener,
         reload: reload.clone(),
@@ -359,9 +432,11 @@ impl Engine {
                         self.listener.on_event(SyncEvent::Online);
                     }
                     self.listener.on_event(SyncEvent::Synced);
+                    let hub_wait = self.hub_waiter();
                     tokio::select! {
                         _ = wake.notified() => {}
                         _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        v = hub_wait => self.hub_version = Some(v),
                     }
                 }
                 Err(e) => {
@@ -412,7 +487,112 @@ impl Engine {
         .map_err(EngineError::Store)
     }
 
+    /// A long poll on the hub (when the last round went there) that resolves with the hub's
+    /// new change version; never resolves otherwise, or when the hub fails (the poll interval
+    /// and the next round take over).
+    fn hub_waiter(&self) -> impl std::future::Future<Output = u64> + Send + 'static {
+        let target = self.target.clone();
+        let credential = self.config.credential.clone();
+        let after = self.hub_version;
+        let wait = self.config.hub_wait;
+        async move {
+            if !target.hub {
+                return std::future::pending().await;
+            }
+            let req = WaitRequest {
+                protocol: PROTOCOL_VERSION,
+                after,
+                timeout_ms: Some(wait.as_millis() as u64),
+            };
+            loop {
+                let resp: Result<WaitResponse, EngineError> = post(
+                    &target.client,
+                    &target.base_url,
+                    paths::WAIT,
+                    Some(&credential),
+                    &req,
+                )
+                .await;
+                match resp {
+                    Ok(r) if after.is_none_or(|a| r.version > a) => return r.version,
+                    // Timed out without a change: ask again.
+                    Ok(_) => continue,
+                    Err(_) => return std::future::pending().await,
+                }
+            }
+        }
+    }
+
+    /// Reads the device's hub setting and keeps a pinned client for the hub it names.
+    async fn refresh_hub(&mut self) -> Result<(), EngineError> {
+        let Some(key) = self.config.hub_setting.clone() else {
+            self.hub = None;
+            return Ok(());
+        };
+        let value = self.local(move |s| s.setting::<String>(&key)).await?;
+        let endpoint = value
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| serde_json::from_str::<HubEndpoint>(&v).ok());
+        let Some(endpoint) = endpoint else {
+            self.hub = None;
+            return Ok(());
+        };
+        if self.hub.as_ref().is_some_and(|(e, _)| *e == endpoint) {
+            return Ok(());
+        }
+        if endpoint.url.starts_with("https://") && endpoint.fingerprint.is_none() {
+            tracing::warn!(url = %endpoint.url, "the store hub has no pinned certificate; not used");
+            self.hub = None;
+            return Ok(());
+        }
+        let client = client_for(
+            &endpoint.url,
+            endpoint.fingerprint.as_deref(),
+            self.config.request_timeout,
+        )?;
+        let upstream = Upstream {
+            base_url: endpoint.url.clone(),
+            client,
+            hub: true,
+        };
+        self.hub = Some((endpoint, upstream));
+        self.hub_version = None;
+        Ok(())
+    }
+
+    /// A round with the store hub when the device has one, else (or when the hub cannot be
+    /// used: unreachable, refusing, revoked) with the cloud. The hub and the cloud keep the same
+    /// exactly-once numbering of this device's mutations, so moving between them applies
+    /// nothing twice.
     async fn cycle(&mut self) -> Result<(), EngineError> {
+        self.refresh_hub().await?;
+        if let Some((_, hub)) = self.hub.clone() {
+            self.switch_to(hub);
+            match self.round().await {
+                Ok(()) => return Ok(()),
+                Err(e @ (EngineError::Store(_) | EngineError::Config(_))) => return Err(e),
+                Err(e) => {
+                    tracing::info!(error = %e, "store hub unusable; syncing with the cloud");
+                }
+            }
+        }
+        let cloud = self.cloud.clone();
+        self.switch_to(cloud);
+        self.round().await
+    }
+
+    fn switch_to(&mut self, upstream: Upstream) {
+        if upstream.base_url != self.target.base_url {
+            self.confirm_pushed = true;
+            self.listener.on_event(SyncEvent::Upstream {
+                url: upstream.base_url.clone(),
+                hub: upstream.hub,
+            });
+        }
+        self.target = upstream;
+    }
+
+    async fn round(&mut self) -> Result<(), EngineError> {
         self.push_all().await?;
         self.pull_round(None).await?;
         let due = self
@@ -430,13 +610,22 @@ impl Engine {
         let pending = self.local(|s| s.outbox_pending_count()).await?;
         self.listener
             .on_event(SyncEvent::Pending { count: pending });
-        let mut resend_after: Option<u64> = None;
+        // A hub that was revoked or lost its disk may hold entries it never relayed; the cloud
+        // answers the re-sent entry with a gap, and the entries go again from there.
+        let mut resend_after: Option<u64> = if self.confirm_pushed {
+            self.local(|s| s.outbox_pushed_through())
+                .await?
+                .checked_sub(1)
+        } else {
+            None
+        };
         loop {
             let entries = match resend_after.take() {
                 Some(after) => self.local(move |s| s.outbox_after(after, batch)).await?,
                 None => self.local(move |s| s.outbox_pending(batch)).await?,
             };
             if entries.is_empty() {
+                self.confirm_pushed = false;
                 return Ok(());
             }
             let first = entries[0].seq;
@@ -446,8 +635,8 @@ impl Engine {
             })?;
             drop(entries);
             let result: Result<PushResponse, EngineError> = post_json(
-                &self.client,
-                &self.config.base_url,
+                &self.target.client,
+                &self.target.base_url,
                 paths::PUSH,
                 Some(&self.config.credential),
                 body,
@@ -531,10 +720,18 @@ impl Engine {
 
     /// One pull round (all pages until `more` is false).
     async fn pull_round(&mut self, scope: Option<PullScope>) -> Result<(), EngineError> {
+        let url = self.target.base_url.clone();
         let mut cursor = match scope {
-            Some(PullScope::Balances) => self.balance_cursor.clone(),
+            Some(PullScope::Balances) => self
+                .balance_cursor
+                .clone()
+                .filter(|(owner, _)| *owner == url)
+                .map(|(_, c)| c),
             None if self.reload.swap(false, Ordering::SeqCst) => None,
-            None => self.local(|s| s.sync_cursor()).await?,
+            None => {
+                let stored = self.local(|s| s.sync_cursor()).await?;
+                cursor_for(stored, &url, &self.cloud.base_url)
+            }
         };
         let mut received = 0u64;
         let mut total = None;
@@ -548,8 +745,8 @@ impl Engine {
                 only: scope,
             };
             let page: PullPage = post(
-                &self.client,
-                &self.config.base_url,
+                &self.target.client,
+                &self.target.base_url,
                 paths::PULL,
                 Some(&self.config.credential),
                 &req,
@@ -560,12 +757,25 @@ impl Engine {
             }
             let page_len = page.changes.len() as u64;
             received += page_len;
+            let folios: Vec<SaleFolio> = page
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::SaleFolio(f) => Some(*f),
+                    _ => None,
+                })
+                .collect();
+            // Folios before the cursor that covers them: a crash between pulls them again.
+            self.record_folios(&folios).await?;
+            if !folios.is_empty() {
+                self.listener.on_event(SyncEvent::Folios(folios));
+            }
             let (mut changes, bad) = to_store_changes(page.changes);
             rejected += bad;
             let is_full = scope.is_none();
             if is_full {
                 // Saved in the same batch as the records before it.
-                changes.push(PullChange::Cursor(page.cursor.clone()));
+                changes.push(PullChange::Cursor(tag_cursor(&url, &page.cursor)));
             }
             let listener = self.listener.clone();
             let before = received - page_len;
@@ -591,7 +801,7 @@ impl Engine {
             }
         }
         if scope == Some(PullScope::Balances) {
-            self.balance_cursor = cursor;
+            self.balance_cursor = cursor.map(|c| (url, c));
         }
         if received > 0 {
             self.listener
@@ -659,6 +869,8 @@ pub fn to_store_changes(changes: Vec<Change>) -> (Vec<PullChange>, u64) {
                 product_id: ProductId::from_uuid(l.product_id),
                 quantity: Quantity::from_thousandths(l.quantity),
             }),
+            // Not a record of the store: the engine writes folios onto the sales themselves.
+            Change::SaleFolio(_) => continue,
         };
         match converted {
             Some(c) => out.push(c),
@@ -672,6 +884,26 @@ pub fn to_store_changes(changes: Vec<Change>) -> (Vec<PullChange>, u64) {
 mod tests {
     use super::*;
     use crate::protocol::{ProductRecord, StockLevelRecord, UserRecord};
+
+    #[test]
+    fn a_cursor_goes_only_to_the_server_that_issued_it() {
+        let (cloud, hub) = ("https://cloud", "https://10.0.0.2:8444");
+        let stored = tag_cursor(hub, "v1.f.0.9.6.");
+        assert_eq!(
+            cursor_for(Some(stored.clone()), hub, cloud).as_deref(),
+            Some("v1.f.0.9.6.")
+        );
+        // Another server's cursor means a fresh round there.
+        assert_eq!(cursor_for(Some(stored), cloud, cloud), None);
+        // Cursors stored before hubs existed are the cloud's.
+        let legacy = Some("v1.f.0.4.6.".to_owned());
+        assert_eq!(
+            cursor_for(legacy.clone(), cloud, cloud).as_deref(),
+            Some("v1.f.0.4.6.")
+        );
+        assert_eq!(cursor_for(legacy, hub, cloud), None);
+        assert_eq!(cursor_for(None, cloud, cloud), None);
+    }
 
     #[test]
     fn backoff_grows_is_capped_and_jittered() {

@@ -5,7 +5,7 @@ pub mod protocol;
 
 #[cfg(feature = "engine")]
 pub mod engine;
-#[cfg(feature = "engine")]
+#[cfg(feature = "client")]
 pub mod pinning;
 
 pub use protocol::PROTOCOL_VERSION;

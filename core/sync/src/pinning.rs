@@ -9,8 +9,26 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::engine::EngineError;
 use crate::fingerprint::{fingerprints_match, sha256_fingerprint};
+
+/// Why a pinned client could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinError {
+    /// The URL is not http(s).
+    Config(String),
+    Tls(String),
+}
+
+impl std::fmt::Display for PinError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PinError::Config(m) => write!(f, "configuration: {m}"),
+            PinError::Tls(m) => write!(f, "TLS setup: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for PinError {}
 
 /// An HTTP client plus the fingerprint of the last server certificate it saw.
 #[derive(Debug, Clone)]
@@ -93,9 +111,9 @@ pub fn client_for(
     base_url: &str,
     pin: Option<&str>,
     timeout: Duration,
-) -> Result<PinnedClient, EngineError> {
+) -> Result<PinnedClient, PinError> {
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(EngineError::Config(format!(
+        return Err(PinError::Config(format!(
             "`{base_url}` is not an http(s) URL"
         )));
     }
@@ -108,7 +126,7 @@ pub fn client_for(
     });
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| EngineError::Tls(e.to_string()))?
+        .map_err(|e| PinError::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
@@ -118,6 +136,6 @@ pub fn client_for(
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
-        .map_err(|e| EngineError::Tls(e.to_string()))?;
+        .map_err(|e| PinError::Tls(e.to_string()))?;
     Ok(PinnedClient { http, seen })
 }

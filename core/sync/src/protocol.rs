@@ -26,6 +26,28 @@ pub mod paths {
     pub const PUSH: &str = "/api/v1/sync/push";
     pub const PULL: &str = "/api/v1/sync/pull";
     pub const HEALTH: &str = "/api/v1/health";
+    /// Long poll: answers once the server's change version passes the one given (store hubs).
+    pub const WAIT: &str = "/api/v1/sync/wait";
+    /// A store hub relays one till's mutations to the cloud (hub credential).
+    pub const HUB_RELAY: &str = "/api/v1/hub/relay";
+    /// A store hub learns the devices of its branch from the cloud (hub credential).
+    pub const HUB_DEVICES: &str = "/api/v1/hub/devices";
+}
+
+/// The store setting (per branch) naming the branch's hub: its value is a [`HubEndpoint`] as
+/// JSON, or empty when the branch has none (the hub was revoked).
+pub fn hub_setting_key(branch_id: Uuid) -> String {
+    format!("sync.hub.{branch_id}")
+}
+
+/// Where the tills of a branch reach their store hub, and the certificate they pin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubEndpoint {
+    /// `https://192.168.0.10:8443` (or `http://127.0.0.1:…` in tests).
+    pub url: String,
+    /// SHA-256 (hex) of the hub's self-signed certificate; `None` only for plain-HTTP loopback.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 fn current_protocol() -> u32 {
@@ -46,6 +68,9 @@ pub struct EnrollRequest {
     /// refuses the enrollment and the code stays usable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_settings: Vec<String>,
+    /// Present when a store hub enrolls (with a hub code): where the branch's tills reach it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<HubEndpoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +213,9 @@ pub struct PullTotals {
     pub customers: u64,
     pub stock_levels: u64,
     pub balances: u64,
+    /// Folios the cloud gave this device's sales, delivered by its store hub.
+    #[serde(default)]
+    pub folios: u64,
 }
 
 impl PullTotals {
@@ -198,6 +226,7 @@ impl PullTotals {
             + self.customers
             + self.stock_levels
             + self.balances
+            + self.folios
     }
 }
 
@@ -210,6 +239,50 @@ pub enum Change {
     Product(ProductRecord),
     Customer(CustomerRecord),
     StockLevel(StockLevelRecord),
+    /// The cloud's folio for one of this device's sales, learned by its store hub after the
+    /// device's push was answered (the hub relays later).
+    SaleFolio(SaleFolio),
+}
+
+/// Long poll for the next change (store hubs answer it; tills use it to see each other's
+/// sales within a second).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitRequest {
+    #[serde(default = "current_protocol")]
+    pub protocol: u32,
+    /// The version last answered; `None` answers at once with the current one.
+    pub after: Option<u64>,
+    /// How long to hold the request at most, capped by the server.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitResponse {
+    pub protocol: u32,
+    /// The store's change version now (greater than `after` unless the wait timed out).
+    pub version: u64,
+}
+
+/// A device of the hub's branch, as the cloud tells the hub (so the hub accepts its tills'
+/// credentials, refuses revoked ones, and starts each till's numbering where the cloud is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubDeviceRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// SHA-256 of the device credential (never the credential itself).
+    pub credential_hash: String,
+    pub nfce_series: u32,
+    pub revoked: bool,
+    /// The last mutation of this device the cloud has applied.
+    pub last_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubDevicesResponse {
+    pub protocol: u32,
+    pub devices: Vec<HubDeviceRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,6 +378,13 @@ pub struct ErrorBody {
     /// With [`ErrorCode::SequenceGap`]: the next sequence number the server will accept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
+    /// With a refused mutation: its `seq`, so the device knows which entry is at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The domain rule that refused the input (`sale_not_settled`, `pin_too_short`…): the same
+    /// code a device gives for the same input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// Reads the `protocol` field of a JSON body before its shape is trusted, so a newer client gets
@@ -321,12 +401,16 @@ pub fn check_protocol(body: &serde_json::Value) -> Result<(), ErrorBody> {
                 ),
                 field: Some("protocol".into()),
                 expected_seq: None,
+                seq: None,
+                rule: None,
             }),
             None => Err(ErrorBody {
                 code: ErrorCode::InvalidInput,
                 message: "protocol must be a positive integer".into(),
                 field: Some("protocol".into()),
                 expected_seq: None,
+                seq: None,
+                rule: None,
             }),
         },
         Some(_) => Err(ErrorBody {
@@ -334,6 +418,8 @@ pub fn check_protocol(body: &serde_json::Value) -> Result<(), ErrorBody> {
             message: "protocol must be a positive integer".into(),
             field: Some("protocol".into()),
             expected_seq: None,
+            seq: None,
+            rule: None,
         }),
     }
 }
@@ -412,6 +498,8 @@ mod tests {
             message: "m".into(),
             field: None,
             expected_seq: Some(4),
+            seq: None,
+            rule: None,
         };
         assert_eq!(
             serde_json::to_string(&e).expect("serializable"),

@@ -169,6 +169,7 @@ impl OfflinePaymentStore for EncryptedCaptures {
 /// What the seller sees before taking a card offline.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CardOfflineRisk {
     /// The link is down: a card payment now is stored and forwarded later.
     pub offline: bool,
@@ -186,6 +187,7 @@ pub struct CardOfflineRisk {
 
 /// An offline card payment still waiting for the link.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PendingCardPayment {
     pub payment_id: String,
     pub sale_id: String,
@@ -212,6 +214,7 @@ pub struct CardPaymentToRecover {
 
 /// What one forwarding run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CardForwardSummary {
     pub approved: u32,
     pub declined: u32,

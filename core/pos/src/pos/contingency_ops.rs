@@ -13,6 +13,7 @@ use crate::status::SefazMode;
 
 /// The register's fiscal mode as the screens show it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FiscalStateView {
     pub mode: SefazMode,
     /// When the current mode began.

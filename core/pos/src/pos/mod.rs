@@ -514,11 +514,13 @@ pub(crate) fn test_pos(dir: &std::path::Path, config: PosConfig) -> Pos {
 }
 
 /// A status listener's registration: dropping it (or calling `cancel`) stops delivery.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 pub struct Subscription {
     inner: Weak<Inner>,
     id: u64,
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 impl Subscription {
     /// Stops delivery now (the same as dropping the subscription).
     pub fn cancel(&self) {

@@ -60,6 +60,7 @@ impl From<&tenda_store::AuditEntry> for AuditRow {
 
 /// Whether the device's audit chain verifies end to end.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditVerificationView {
     pub intact: bool,
     /// Entries verified (intact), or the first entry at which the chain breaks.

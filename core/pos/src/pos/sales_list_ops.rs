@@ -21,6 +21,7 @@ use crate::reports::payment_kind;
 /// A sale's note as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleNoteState {
     pub number: u32,
     pub series: u16,
@@ -36,6 +37,7 @@ pub struct SaleNoteState {
 /// One row of the offline sales list.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
     pub local_number: u64,
@@ -49,6 +51,7 @@ pub struct OfflineSaleRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleLineRow {
     pub name: String,
     pub sku: String,
@@ -61,6 +64,7 @@ pub struct SaleLineRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
     pub amount: Money,
@@ -71,6 +75,7 @@ pub struct SalePaymentRow {
 /// One sale in full, for the sale screen.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
     pub lines: Vec<SaleLineRow>,
@@ -82,6 +87,7 @@ pub struct SaleDetail {
 /// What a reprint did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
     pub printed: bool,
@@ -91,6 +97,7 @@ pub struct ReprintOutcome {
 /// What "sync now" started or did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one
     /// sale syncs with everything recorded before it).

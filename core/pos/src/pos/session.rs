@@ -15,6 +15,7 @@ use crate::error::{PosError, PosResult};
 
 /// A manager's (or owner's) credentials typed in to approve one action.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Approval {
     pub login: String,
     pub secret: Secret,

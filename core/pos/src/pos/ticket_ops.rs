@@ -15,6 +15,7 @@ use crate::pos::Approval;
 /// A product as the seller sees it in a search.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProductView {
     pub id: String,
     pub sku: String,
@@ -29,6 +30,7 @@ pub struct ProductView {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketLineView {
     pub index: u32,
     pub name: String,
@@ -42,6 +44,7 @@ pub struct TicketLineView {
 
 /// A code looked up: the product, and for a scale label the weight it gives.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CodeMatch {
     pub product: ProductView,
     pub label_quantity: Option<Quantity>,
@@ -50,6 +53,7 @@ pub struct CodeMatch {
 /// A customer as the seller sees them when choosing whose account to charge.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomerView {
     pub id: CustomerId,
     pub name: String,
@@ -75,6 +79,7 @@ impl From<&Customer> for CustomerView {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,
     pub gross: Money,

@@ -1,0 +1,26 @@
+//! How the bindings carry the domain's scalar types: money as centavos, quantities as
+//! thousandths, ids as UUID text, instants as milliseconds since the Unix epoch (UTC).
+
+use chrono::{DateTime, Utc};
+
+use crate::{Money, Quantity};
+
+/// An instant (UTC) as the bindings carry it: milliseconds since the Unix epoch.
+pub type UtcMillis = DateTime<Utc>;
+
+uniffi::custom_type!(UtcMillis, i64, {
+    remote,
+    lower: |at| at.timestamp_millis(),
+    try_lift: |ms| DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| uniffi::deps::anyhow::anyhow!("{ms} ms is out of range for an instant")),
+});
+
+uniffi::custom_type!(Money, i64, {
+    lower: |m| m.centavos(),
+    try_lift: |c| Ok(Money::from_centavos(c)),
+});
+
+uniffi::custom_type!(Quantity, i64, {
+    lower: |q| q.thousandths(),
+    try_lift: |t| Ok(Quantity::from_thousandths(t)),
+});
