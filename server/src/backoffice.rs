@@ -119,6 +119,7 @@ pub(crate) struct LoginRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginResponse {
     pub token: String,
     pub user_id: Uuid,
@@ -210,6 +211,7 @@ pub(crate) async fn login(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BranchView {
     pub id: Uuid,
     pub name: String,
@@ -510,6 +512,7 @@ async fn update_product(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportResult {
     pub imported: usize,
 }
@@ -654,6 +657,7 @@ async fn update_customer(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserView {
     pub id: Uuid,
     pub name: String,
@@ -829,6 +833,7 @@ async fn update_user(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceView {
     pub id: Uuid,
     pub name: String,
@@ -1043,6 +1048,7 @@ async fn put_setting(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SaleView {
     pub id: Uuid,
     pub folio: i64,
@@ -1315,6 +1321,7 @@ async fn overdraft(
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditView {
     pub actor: String,
     pub action: String,

@@ -34,6 +34,7 @@ fn yes() -> bool {
 
 /// A product as the back office reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductView {
     pub id: Uuid,
     pub sku: String,
@@ -61,6 +62,7 @@ pub struct CustomerInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerView {
     pub id: Uuid,
     pub name: String,

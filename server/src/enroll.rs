@@ -90,6 +90,7 @@ pub fn create_store(
 
 /// A freshly issued enrollment code; only its hash is stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IssuedCode {
     pub code: String,
     pub branch_id: Uuid,

@@ -11,6 +11,7 @@ use crate::with_conn;
 
 /// A sale that took a ledger past its bound, and where the ledger stood right after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FlaggedSale {
     pub sale_id: String,
     pub folio: i64,
@@ -20,6 +21,7 @@ pub struct FlaggedSale {
 
 /// A product whose stock in a branch is below zero, with the sales that drove it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OversoldItem {
     pub branch_id: String,
     pub product_id: String,
@@ -31,6 +33,7 @@ pub struct OversoldItem {
 
 /// A customer whose balance is below minus the overdraft limit, with the sales on account that did it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OverdraftItem {
     pub customer_id: String,
     pub customer_name: Option<String>,

@@ -10,6 +10,7 @@ use crate::tax_id::TaxId;
 /// A customer. `balance` is the customer's account: positive means credit with the store,
 /// negative means the customer owes. Purchases on account lower it; payments raise it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Customer {
     pub id: CustomerId,
     pub name: String,

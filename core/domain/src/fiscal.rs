@@ -34,6 +34,7 @@ impl EmissionType {
 /// Where a fiscal document stands with the tax authority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum FiscalStatus {
     /// Signed, waiting to be transmitted (normal emission).

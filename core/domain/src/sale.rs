@@ -23,6 +23,7 @@ pub const FULL_BP: u32 = 10_000;
 /// A discount on a line or on the whole sale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Discount {
     /// A fixed amount off.

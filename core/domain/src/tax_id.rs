@@ -38,6 +38,7 @@ pub struct Cnpj(String);
 /// A CPF or a CNPJ. Serialized as the bare characters; the length tells which (11 or 14).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub enum TaxId {
     Cpf(Cpf),
     Cnpj(Cnpj),

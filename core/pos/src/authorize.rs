@@ -11,6 +11,7 @@ use crate::error::PosError;
 
 /// A person at the register, as the dispatcher knows them.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Operator {
     pub user_id: UserId,

@@ -7,6 +7,7 @@ use tenda_domain::{Money, MoneyError};
 
 /// The payment methods a register tallies separately.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentKind {
     Cash,
@@ -50,6 +51,7 @@ pub enum RegisterMovement {
 
 /// One line of the closing report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClosingLine {
     pub kind: PaymentKind,
     pub expected: Money,
@@ -59,6 +61,7 @@ pub struct ClosingLine {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClosingReport {
     pub float: Money,
     pub cash_in: Money,
@@ -70,6 +73,7 @@ pub struct ClosingReport {
 
 /// An open register session, kept in the device store and updated in each sale's transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RegisterSession {
     pub id: tenda_domain::RegisterSessionId,
     pub opened_by: tenda_domain::UserId,
@@ -79,6 +83,7 @@ pub struct RegisterSession {
 
 /// Running totals of a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RegisterTally {
     pub float: Money,
     pub cash_in: Money,

@@ -19,6 +19,7 @@ pub fn payment_kind(method: &PaymentMethod) -> PaymentKind {
 
 /// One row: a day (in the store's UTC offset given by the caller) and a payment method.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalesByMethodRow {
     pub day: NaiveDate,
     pub kind: PaymentKind,
@@ -66,6 +67,7 @@ pub fn sales_by_method(
 
 /// A contingency note's life, for the fiscal report.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContingencyNoteRow {
     pub number: u32,
     pub series: u16,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::contingency::FiscalState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LinkState {
     Online,
@@ -14,6 +15,7 @@ pub enum LinkState {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SefazMode {
     Normal,
@@ -35,6 +37,7 @@ impl From<&FiscalState> for SefazMode {
 
 /// A peripheral as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PeripheralState {
     NotConfigured,
@@ -48,6 +51,7 @@ pub enum PeripheralState {
 
 /// How close the oldest pending contingency note is to its transmission deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DeadlineAlarm {
     /// Half of the window has passed.
@@ -81,6 +85,7 @@ pub fn deadline_alarm(
 
 /// Something that needs the internet, and why, shown before the seller tries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfflineLimitation {
     pub feature: String,
@@ -111,6 +116,7 @@ pub fn offline_limitations() -> Vec<OfflineLimitation> {
 
 /// Records received of a pull round; `total` is known from the first page on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PullProgress {
     pub received: u64,
@@ -118,6 +124,7 @@ pub struct PullProgress {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PosStatus {
     pub link: LinkState,

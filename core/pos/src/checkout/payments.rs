@@ -10,6 +10,7 @@ use crate::status::LinkState;
 
 /// One payment as the seller enters it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentRequest {
     /// `amount` settles that much of the total; `tendered` is what the customer handed over.

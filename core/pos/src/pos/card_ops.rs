@@ -168,6 +168,7 @@ impl OfflinePaymentStore for EncryptedCaptures {
 
 /// What the seller sees before taking a card offline.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CardOfflineRisk {
     /// The link is down: a card payment now is stored and forwarded later.

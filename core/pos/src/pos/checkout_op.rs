@@ -23,6 +23,7 @@ use crate::reports::payment_kind;
 
 /// The sale's note as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NoteSummary {
     pub number: u32,
@@ -37,6 +38,7 @@ pub struct NoteSummary {
 
 /// What a checkout produced.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleOutcome {
     pub sale_id: SaleId,

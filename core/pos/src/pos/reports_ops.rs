@@ -32,6 +32,7 @@ pub struct AuditFilter {
 
 /// One audit entry as the report prints it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRow {
     pub seq: u64,
     pub actor: String,
@@ -90,6 +91,7 @@ impl From<AuditVerification> for AuditVerificationView {
 
 /// The audit log report: the matching entries and whether the whole chain verifies.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditReport {
     pub entries: Vec<AuditRow>,
     pub chain_intact: bool,

@@ -20,6 +20,7 @@ use crate::reports::payment_kind;
 
 /// A sale's note as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleNoteState {
     pub number: u32,
@@ -35,6 +36,7 @@ pub struct SaleNoteState {
 
 /// One row of the offline sales list.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfflineSaleRow {
     pub sale_id: SaleId,
@@ -48,6 +50,7 @@ pub struct OfflineSaleRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleLineRow {
     pub name: String,
@@ -60,6 +63,7 @@ pub struct SaleLineRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalePaymentRow {
     pub kind: PaymentKind,
@@ -70,6 +74,7 @@ pub struct SalePaymentRow {
 
 /// One sale in full, for the sale screen.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SaleDetail {
     pub row: OfflineSaleRow,
@@ -81,6 +86,7 @@ pub struct SaleDetail {
 
 /// What a reprint did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReprintOutcome {
     pub receipt_bytes: u32,
@@ -90,6 +96,7 @@ pub struct ReprintOutcome {
 
 /// What "sync now" started or did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncNowOutcome {
     /// A sync round was requested from the running sync engine (sales go in order, so one
@@ -233,16 +240,23 @@ impl Pos {
             })
     }
 
-    /// Prints the sale's DANFE again with the note's current status ("SEGUNDA VIA").
-    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
-        self.on_core(move |pos| async move { pos.reprint_on_core(sale_id).await })
-            .await
+    /// The sale's DANFE NFC-e as a PNG, dot for dot what the paired printer prints (the note's
+    /// current status and protocol): the receipt preview a screen shows after a sale.
+    pub fn receipt_png(&self, sale_id: SaleId) -> PosResult<Vec<u8>> {
+        self.alive()?;
+        let job = self.sale_receipt_job(sale_id, false)?;
+        tenda_devices::preview::render_job_png(&job).map_err(|e| PosError::Peripheral {
+            device: "printer".into(),
+            reason: e.to_string(),
+        })
     }
 
-    /// Prints the sale's receipt again — the same DANFE (with the note's current status and
-    /// protocol), marked as a second copy. Audited.
-    async fn reprint_on_core(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
-        let auth = self.authorize_with(Action::Reprint, None)?;
+    /// The print job of the sale's DANFE; `second_copy` marks it "SEGUNDA VIA".
+    fn sale_receipt_job(
+        &self,
+        sale_id: SaleId,
+        second_copy: bool,
+    ) -> PosResult<tenda_devices::PrintJob> {
         let stored = self.stored_sale(sale_id)?;
         let doc = stored
             .fiscal
@@ -267,20 +281,35 @@ impl Pos {
                 .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
         };
         let mut receipt = danfe(&stored.sale, &note, &config.emitter);
-        receipt
-            .taxpayer_messages
-            .insert(0, "SEGUNDA VIA - reimpressão".to_owned());
+        if second_copy {
+            receipt
+                .taxpayer_messages
+                .insert(0, "SEGUNDA VIA - reimpressão".to_owned());
+        }
         if doc.status == FiscalStatus::Cancelled {
             receipt
                 .taxpayer_messages
                 .insert(0, "NFC-e CANCELADA".to_owned());
         }
-        let job = layout_danfe(&receipt, &config.printer_profile, &config.danfe).map_err(|e| {
+        layout_danfe(&receipt, &config.printer_profile, &config.danfe).map_err(|e| {
             PosError::Peripheral {
                 device: "printer".into(),
                 reason: e.to_string(),
             }
-        })?;
+        })
+    }
+
+    /// Prints the sale's DANFE again with the note's current status ("SEGUNDA VIA").
+    pub async fn reprint(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        self.on_core(move |pos| async move { pos.reprint_on_core(sale_id).await })
+            .await
+    }
+
+    /// Prints the sale's receipt again — the same DANFE (with the note's current status and
+    /// protocol), marked as a second copy. Audited.
+    async fn reprint_on_core(&self, sale_id: SaleId) -> PosResult<ReprintOutcome> {
+        let auth = self.authorize_with(Action::Reprint, None)?;
+        let job = self.sale_receipt_job(sale_id, true)?;
         let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
             device: "printer".into(),
             reason: e.to_string(),

@@ -14,6 +14,7 @@ use crate::pos::Approval;
 
 /// A product as the seller sees it in a search.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProductView {
     pub id: String,
@@ -28,6 +29,7 @@ pub struct ProductView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketLineView {
     pub index: u32,
@@ -50,6 +52,7 @@ pub struct CodeMatch {
 
 /// A customer as the seller sees them when choosing whose account to charge.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomerView {
     pub id: CustomerId,
@@ -75,6 +78,7 @@ impl From<&Customer> for CustomerView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketView {
     pub lines: Vec<TicketLineView>,
@@ -142,6 +146,17 @@ impl Pos {
             .iter()
             .map(|p| Ok(view(p, store.stock_level(p.id).map_err(storage)?)))
             .collect()
+    }
+
+    /// Customers whose name contains `text` (at most `limit`), with their last-known
+    /// balance: the seller picks whose account a sale is charged to.
+    pub fn search_customers(&self, text: String, limit: u32) -> PosResult<Vec<CustomerView>> {
+        self.alive()?;
+        let found = self
+            .reader()?
+            .search_customers(&text, limit)
+            .map_err(storage)?;
+        Ok(found.iter().map(CustomerView::from).collect())
     }
 
     /// Scans a code into the ticket: `quantity` for counted goods (default 1), the label's

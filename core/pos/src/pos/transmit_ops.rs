@@ -27,6 +27,7 @@ struct SupersededNote {
 
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TransmissionSummary {
     pub sent: u32,

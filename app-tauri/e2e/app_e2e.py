@@ -1,0 +1,309 @@
+"""The seed's day through the desktop app, in the real WebKit window (tauri-driver +
+WebKitWebDriver under Xvfb): sign in, scan, pay cash, receipt; cut the store's link; a manager
+enters contingency; sell offline (cash and card); restore; the backlog badge goes to zero and
+every note shows authorized; the owner's back office shows the sales and a chart; switch
+language. Bad input on the way: wrong PIN, unknown barcode, malformed CPF, a CSV with bad rows,
+a setting out of range — each a clear message in the user's language, nothing lost.
+
+Usage: app_e2e.py BINARY SCREENSHOT_DIR   (tauri-driver must be on PATH)
+Every step writes SCREENSHOT_DIR/NN-step.png. Exits non-zero at the first failed expectation.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BINARY, SHOTS = sys.argv[1], sys.argv[2]
+os.makedirs(SHOTS, exist_ok=True)
+PASSED = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def by_id(test_id):
+    return (By.CSS_SELECTOR, f'[data-testid="{test_id}"]')
+
+
+class Window:
+    def __init__(self, driver):
+        self.d = driver
+        self.n = 0
+
+    def wait(self, cond, timeout=30, what="condition"):
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda d: cond())
+        except Exception as e:
+            self.shot("FAILED")
+            raise AssertionError(f"timed out waiting for {what}") from e
+
+    def el(self, test_id, timeout=30):
+        return self.wait(lambda: self._find(test_id), timeout, f"[{test_id}]")
+
+    def _find(self, test_id):
+        els = self.d.find_elements(*by_id(test_id))
+        return els[0] if els and els[0].is_displayed() else None
+
+    def gone(self, test_id, timeout=30):
+        self.wait(lambda: self._find(test_id) is None, timeout, f"[{test_id}] to close")
+
+    def text(self, test_id, timeout=30):
+        return self.el(test_id, timeout).text
+
+    def text_has(self, test_id, needle, timeout=30):
+        return self.wait(lambda: needle in (self._find(test_id).text if self._find(test_id) else ""), timeout, f"[{test_id}] to say {needle!r}")
+
+    def click(self, test_id):
+        print(f"  click {test_id}", flush=True)
+        self.el(test_id).click()
+
+    def type(self, test_id, text, enter=False):
+        print(f"  type {test_id}", flush=True)
+        e = self.el(test_id)
+        # Select and delete what is there, as a person would (clear() bypasses React's input
+        # events, and the field would keep its old value).
+        e.send_keys(Keys.CONTROL, "a")
+        e.send_keys(Keys.BACKSPACE)
+        e.send_keys(text)
+        if enter:
+            e.send_keys(Keys.ENTER)
+
+    def shot(self, name):
+        self.n += 1
+        path = os.path.join(SHOTS, f"{self.n:02d}-{name}.png")
+        self.d.save_screenshot(path)
+        return path
+
+    def step(self, name):
+        PASSED.append(name)
+        print(f"ok: {name} -> {self.shot(name)}", flush=True)
+
+
+def scan(w, code):
+    w.type("scan", code, enter=True)
+
+
+def pay_cash(w, amount):
+    w.click("key-pay")
+    w.type("pay-amount", amount)
+    w.click("pay-cash")
+    w.el("receipt", 60)
+
+
+def main():
+    port = free_port()
+    driver_proc = subprocess.Popen(
+        ["tauri-driver", "--port", str(port), "--native-port", str(free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.page_load_strategy = "none"
+        options.set_capability("tauri:options", {"application": BINARY})
+        # A WebDriver call that does not answer in 60 s fails the step instead of hanging.
+        client = ClientConfig(remote_server_addr=f"http://127.0.0.1:{port}", timeout=60)
+        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options, client_config=client)
+        try:
+            run(Window(driver))
+        finally:
+            try:
+                driver.quit()
+            except WebDriverException:
+                pass
+    finally:
+        driver_proc.terminate()
+        driver_proc.wait(10)
+
+
+def run(w):
+    # The demo store starts (server, simulator, enrollment, first load) behind the splash.
+    w.el("sign-in", 180)
+    assert "1357" in w.text("demo-users"), "demo PINs are shown"
+    codes = w.d.find_elements(By.CSS_SELECTOR, ".sample")
+    codes = [c.text for c in codes]
+    assert len(codes) >= 3, codes
+    w.step("sign-in")
+
+    w.type("login", "bia")
+    w.type("pin", "0000", enter=True)
+    w.text_has("error", "PIN ou senha incorretos")
+    w.step("wrong-pin")
+
+    w.type("pin", "1357", enter=True)
+    w.el("open-register")
+    w.step("open-register")
+    w.click("open-register-submit")
+    # A seller opens the register with a manager's approval, asked for in a dialog.
+    w.el("manager-dialog")
+    w.type("manager-pin", "2468", enter=True)
+    w.el("counter", 60)
+
+    scan(w, "7890000000000")
+    w.text_has("error", "Nenhum produto com o código “7890000000000”")
+    assert w.el("scan").get_attribute("value") == "7890000000000", "the typed code is kept"
+    w.step("unknown-barcode")
+
+    scan(w, codes[0])
+    w.wait(lambda: len(w.d.find_elements(*by_id("ticket-line"))) == 1, what="one line")
+    scan(w, codes[1])
+    w.wait(lambda: len(w.d.find_elements(*by_id("ticket-line"))) == 2, what="two lines")
+    # Search as you type over the catalog.
+    w.type("scan", "arroz")
+    w.el("search-results")
+    w.step("ticket-and-search")
+    w.el("scan").send_keys(Keys.CONTROL, "a")
+    w.el("scan").send_keys(Keys.BACKSPACE)
+
+    w.click("key-consumer")
+    w.type("prompt-input", "123.456.789-00", enter=True)
+    w.text_has("error", "não é válido")
+    assert w.el("prompt-input").get_attribute("value") == "123.456.789-00", "the typed CPF is kept"
+    w.step("malformed-cpf")
+    w.el("prompt-input").send_keys(Keys.ESCAPE)
+    w.gone("prompt-dialog")
+
+    pay_cash(w, "100,00")
+    w.el("receipt-png", 30)
+    w.text_has("receipt-note", "autorizada", 30)
+    w.step("receipt-online")
+    w.click("new-sale")
+    w.gone("receipt")
+
+    # The store's internet drops.
+    w.click("link-switch")
+    w.text_has("status-link", "Offline", 60)
+    w.step("link-cut")
+
+    w.click("key-contingency")
+    w.type("contingency-pin", "2468")
+    w.type("contingency-justification", "curta")
+    w.click("contingency-submit")
+    w.text_has("error", "pelo menos 15")
+    w.type("contingency-justification", "Queda do link de internet da loja")
+    w.step("contingency-dialog")
+    w.click("contingency-submit")
+    w.gone("contingency-dialog")
+    w.text_has("status-sefaz", "contingência", 30)
+
+    scan(w, codes[2])
+    w.wait(lambda: len(w.d.find_elements(*by_id("ticket-line"))) == 1, what="offline line")
+    pay_cash(w, "50,00")
+    w.text_has("receipt-note", "contingência", 30)
+    w.step("offline-cash-receipt")
+    w.click("new-sale")
+    w.gone("receipt")
+
+    scan(w, codes[0])
+    w.wait(lambda: len(w.d.find_elements(*by_id("ticket-line"))) == 1, what="card line")
+    w.click("key-pay")
+    w.click("pay-card-credit")
+    w.el("card-risk")
+    w.step("card-offline-risk")
+    w.click("accept-risk")
+    w.el("receipt", 60)
+    w.step("offline-card-receipt")
+    w.click("new-sale")
+    w.gone("receipt")
+
+    w.text_has("status-backlog", "NFC-e em contingência")
+    backlog = w.text("status-backlog")
+    assert not backlog.startswith("0 vendas") or "0 NFC-e" not in backlog, backlog
+    w.click("key-sales")
+    w.el("sales-table")
+    w.step("offline-sales-list")
+    w.d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    w.gone("offline-sales")
+
+    # The link returns: the backlog goes out, the badge goes to zero.
+    w.click("link-switch")
+    w.text_has("status-link", "Online", 60)
+    w.text_has("status-backlog", "0 vendas a sincronizar · 0 NFC-e em contingência", 120)
+    w.step("restored-badge-zero")
+
+    w.click("key-sales")
+    w.el("sales-table")
+    statuses = [e.text for e in w.d.find_elements(*by_id("sale-note-status"))]
+    assert len(statuses) >= 3 and all("autorizada" in s for s in statuses), statuses
+    w.step("every-note-authorized")
+    w.d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    w.gone("offline-sales")
+
+    # The owner's back office.
+    w.click("mode-backoffice")
+    w.click("bo-login-submit")
+    w.el("reports")
+    w.text_has("bo-sales-count", "vendas no servidor")
+    count = int(w.text("bo-sales-count").split()[0])
+    assert count >= 3, f"the server has the day's sales ({count})"
+    w.wait(lambda: w.d.find_elements(By.CSS_SELECTOR, '[data-testid="chart-hour"] canvas'), what="a chart")
+    w.step("backoffice-reports")
+
+    w.click("bo-tab-catalog")
+    w.wait(lambda: len(w.d.find_elements(*by_id("catalog-row"))) > 10, what="catalog rows")
+    w.step("backoffice-catalog")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        f.write("sku,gtin,name,unit,price,ncm\n")
+        f.write("E2E001,,Produto E2E Um,UN,3.50,19059090\n")
+        f.write("E2E002,,Produto E2E Dois,UN,abc,19059090\n")
+        f.write("E2E003,,Produto E2E Tres,UN,4.75,19059090\n")
+        f.write("E2E004,123,Produto E2E Quatro,UN,1.00,19059090\n")
+        csv_path = f.name
+    w.d.find_element(*by_id("catalog-import")).send_keys(csv_path)
+    w.el("import-errors", 60)
+    w.text_has("import-errors", "Linha 3")
+    w.text_has("info", "2 produtos importados")
+    w.step("csv-with-bad-rows")
+
+    w.click("bo-tab-reports")
+    w.el("reports")
+    Select(w.el("language")).select_by_value("es")
+    w.text_has("bo-sales-count", "ventas en el servidor")
+    w.step("language-es")
+    Select(w.el("language")).select_by_value("en")
+    w.text_has("bo-sales-count", "sales on the server")
+    w.step("language-en")
+
+    # Last, as the owner now reads English: a setting no register would accept.
+    w.click("bo-tab-settings")
+    w.type("setting-policy.seller_discount_limit_bp", "-5")
+    w.click("setting-save-policy.seller_discount_limit_bp")
+    w.text_has("error", "is not accepted")
+    assert w.el("setting-policy.seller_discount_limit_bp").get_attribute("value") == "-5", "the typed value is kept"
+    w.step("setting-out-of-range")
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    try:
+        main()
+    except Exception as e:  # report and fail
+        print(f"FAILED after {len(PASSED)} steps: {e!r}", flush=True)
+        print(f"{len(PASSED)} passed, 1 failed")
+        sys.exit(1)
+    print(f"app e2e: {len(PASSED)} steps in {time.monotonic() - started:.0f} s; screenshots in {SHOTS}")
+    print(f"{len(PASSED)} passed, 0 failed")

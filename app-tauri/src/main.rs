@@ -1,0 +1,3 @@
+fn main() {
+    tenda_desktop::run();
+}

@@ -1,0 +1,78 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { SaleOutcome } from "../bindings/SaleOutcome";
+import { asUiError } from "../backend";
+import { useBackend } from "../context";
+import { formatDateTime, formatMoney } from "../format";
+import { errorText } from "../state";
+import { Dialog, Message } from "../ui";
+
+export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onClose: () => void }) {
+  const { t } = useTranslation();
+  const backend = useBackend();
+  const [png, setPng] = useState<string | null>(null);
+  const [printed, setPrinted] = useState<{ ok: boolean; error: string | null }>({ ok: outcome.printed, error: outcome.print_error });
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void backend.lastReceiptPng().then(setPng);
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        onClose();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [backend, onClose]);
+  const note = outcome.note;
+  return (
+    <Dialog title={t("receipt.title")} onClose={onClose} wide testId="receipt">
+      <div className="receipt-layout">
+        <div className="receipt-facts">
+          <h3>{t("receipt.saleNumber", { number: outcome.local_number })}</h3>
+          <p className="big num" data-testid="receipt-total">{formatMoney(outcome.total)}</p>
+          {outcome.change > 0 && <p data-testid="receipt-change">{t("receipt.change", { amount: formatMoney(outcome.change) })}</p>}
+          {note && (
+            <p data-testid="receipt-note">
+              {t("receipt.note", { number: note.number, series: note.series })} — {t(`noteStatus.${note.status}` as "noteStatus.pending")}
+              {note.contingency && note.deadline && (
+                <>
+                  <br />
+                  {t("receipt.contingencyNote", { deadline: formatDateTime(note.deadline) })}
+                </>
+              )}
+            </p>
+          )}
+          <p className={printed.ok ? "ok" : "bad"} data-testid="receipt-printed">
+            {printed.ok ? t("receipt.printed") : t("receipt.notPrinted", { reason: printed.error ?? "" })}
+          </p>
+          <Message error={error} />
+          <div className="buttons vertical">
+            <button
+              data-testid="reprint"
+              onClick={async () => {
+                try {
+                  const r = await backend.reprint(outcome.sale_id);
+                  setPrinted({ ok: r.printed, error: r.print_error });
+                  setPng(await backend.lastReceiptPng());
+                } catch (e) {
+                  setError(errorText(t, asUiError(e)));
+                }
+              }}
+            >
+              {t("receipt.reprint")}
+            </button>
+            <button className="primary" onClick={onClose} data-testid="new-sale">
+              {t("receipt.newSale")}
+            </button>
+          </div>
+        </div>
+        {png && (
+          <div className="receipt-paper">
+            <img src={png} alt="DANFE NFC-e" data-testid="receipt-png" />
+          </div>
+        )}
+      </div>
+    </Dialog>
+  );
+}
