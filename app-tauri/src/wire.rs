@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(e.fields["remaining_attempts"], "3");
 
         let e = UiError::from(PosError::LockedOut {
-            until: "2026-01-01T10:00:00Z".into(),
+            until: "2026-01-01T10:00:00Z".parse().expect("an RFC 3339 instant"),
         });
         assert_eq!(e.code, "locked_out");
         assert_eq!(e.fields["until"], "2026-01-01T10:00:00Z");
