@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tenda_pos::host::{MemoryKeyStore, SefazRoute};
 use tenda_pos::credentials::Secret;
+use tenda_pos::host::{MemoryKeyStore, SefazRoute};
 use tenda_pos::{Approval, EnrollmentRequest, PaymentRequest};
 
 const WARMUP: usize = 20;
@@ -67,21 +67,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bench".into(),
     );
     config.sefaz = SefazRoute::At { access: sefaz };
-    let pos = tenda_ffi::enroll(config, Arc::new(MemoryKeyStore::new()), None, request, None)
-        .await?;
+    let pos =
+        tenda_ffi::enroll(config, Arc::new(MemoryKeyStore::new()), None, request, None).await?;
     let owner = Approval {
         login: "dona".into(),
         secret: Secret::Password(info["owner"]["password"].as_str().ok_or("pw")?.to_owned()),
     };
     pos.install_certificate(
         unhex(info["certificate_pfx_hex"].as_str().ok_or("pfx")?),
-        info["certificate_password"].as_str().ok_or("pw")?.to_owned(),
+        info["certificate_password"]
+            .as_str()
+            .ok_or("pw")?
+            .to_owned(),
         owner,
     )?;
     let seller = pin(&info["seller"]);
     pos.sign_in(seller.login.clone(), seller.secret.clone())?;
     let manager = pin(&info["manager"]);
-    pos.open_register(tenda_domain::Money::from_centavos(10_000), Some(manager.clone()))?;
+    pos.open_register(
+        tenda_domain::Money::from_centavos(10_000),
+        Some(manager.clone()),
+    )?;
     writeln!(stdin, "cut")?;
     line.clear();
     stdout.read_line(&mut line)?;

@@ -87,7 +87,12 @@ impl Pos {
     }
 
     /// Installs the store's A1 certificate (owner's approval).
-    pub fn install_certificate(&self, pfx: Vec<u8>, password: String, owner: Approval) -> Result<()> {
+    pub fn install_certificate(
+        &self,
+        pfx: Vec<u8>,
+        password: String,
+        owner: Approval,
+    ) -> Result<()> {
         self.0.install_certificate(pfx, password, owner)
     }
 
@@ -135,7 +140,11 @@ impl Pos {
         self.0.void_line(line, approval)
     }
 
-    pub fn set_sale_discount(&self, discount: Option<Discount>, approval: Option<Approval>) -> Result<()> {
+    pub fn set_sale_discount(
+        &self,
+        discount: Option<Discount>,
+        approval: Option<Approval>,
+    ) -> Result<()> {
         self.0.set_sale_discount(discount, approval)
     }
 
@@ -165,7 +174,11 @@ impl Pos {
 
     /// A manager (or a manager's approval on a seller's session) authorizes contingency with a
     /// justification of 15 to 256 characters.
-    pub fn enter_contingency(&self, justification: String, approval: Option<Approval>) -> Result<FiscalStateView> {
+    pub fn enter_contingency(
+        &self,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> Result<FiscalStateView> {
         self.0.enter_contingency(justification, approval)
     }
 

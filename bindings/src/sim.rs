@@ -11,7 +11,6 @@ use tenda_devices::sim::{SimulatedCardReader, SimulatedPrinter};
 use tenda_devices::transport::{Transport, TransportError, WriteMode};
 use tenda_pos::PosError;
 
-
 /// The simulators run on their own small runtime: the host calls them from its own threads.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
@@ -125,10 +124,7 @@ impl SimulatedPeripheral {
 /// the deliveries took in microseconds. For the bench of status delivery to a host listener
 /// (`ffi_status_events_per_s`): the last status the listener sees must carry `count`.
 #[uniffi::export]
-pub fn status_event_burst(
-    listener: Arc<dyn tenda_pos::status::StatusListener>,
-    count: u64,
-) -> u64 {
+pub fn status_event_burst(listener: Arc<dyn tenda_pos::status::StatusListener>, count: u64) -> u64 {
     let hub = tenda_pos::status::StatusHub::default();
     hub.subscribe(listener);
     let started = std::time::Instant::now();

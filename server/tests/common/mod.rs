@@ -286,7 +286,10 @@ impl TestServer {
             // The server answered and closed before taking the whole body (what a refusal
             // before reading is meant to do); the client saw its write fail first.
             Err(e) if e.is_request() && !e.is_connect() => {
-                return (0, Value::String(format!("closed before the body was sent: {e}")));
+                return (
+                    0,
+                    Value::String(format!("closed before the body was sent: {e}")),
+                );
             }
             Err(e) => panic!("request: {e}"),
         };
@@ -304,6 +307,9 @@ impl TestServer {
             .http
             .post(self.url(path))
             .header("content-type", "application/json")
+            // A fresh connection each time: a refusal may close one mid-upload, and the next
+            // request must not be sent down it.
+            .header("connection", "close")
             .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -313,7 +319,10 @@ impl TestServer {
             // The server answered and closed before taking the whole body (what a refusal
             // before reading is meant to do); the client saw its write fail first.
             Err(e) if e.is_request() && !e.is_connect() => {
-                return (0, Value::String(format!("closed before the body was sent: {e}")));
+                return (
+                    0,
+                    Value::String(format!("closed before the body was sent: {e}")),
+                );
             }
             Err(e) => panic!("request: {e}"),
         };
