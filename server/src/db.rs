@@ -16,7 +16,7 @@ use crate::error::Error;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The PostgreSQL advisory lock held while migrating ("tenda" in ASCII).
-const MIGRATION_LOCK_KEY: i64 = 0x7465_6e64_61;
+const MIGRATION_LOCK_KEY: i64 = 0x0074_656e_6461;
 
 /// SQLite stores whatever type a value has: an integer sum that overflows silently becomes a
 /// REAL. These triggers refuse any write that would leave a non-integer in a ledger, so such a
