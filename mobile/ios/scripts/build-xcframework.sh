@@ -19,8 +19,10 @@ rm -rf "$build" && mkdir -p "$build/generated/Tenda" "$build/headers" "$build/si
 # Generate from the device library: the Swift source, the C header and the module map.
 cargo run --release -p tenda-ffi --bin uniffi-bindgen -- generate \
   --library "target/aarch64-apple-ios/release/libtenda_ffi.a" --language swift \
-  --config bindings/uniffi.toml --out-dir "$build/swift"
-mv "$build/swift/Tenda.swift" "$build/generated/Tenda/"
+  --config bindings/uniffi-jvm.toml --out-dir "$build/swift"
+# One Swift file per exporting crate (tenda, tenda_pos, tenda_domain): all of them make the
+# `Tenda` module, which is how uniffi's Swift resolves one crate's types used by another.
+mv "$build/swift/"*.swift "$build/generated/Tenda/"
 mv "$build/swift/"*.h "$build/headers/"
 cat "$build/swift/"*.modulemap > "$build/headers/module.modulemap"
 
@@ -30,4 +32,4 @@ xcodebuild -create-xcframework \
   -library target/aarch64-apple-ios/release/libtenda_ffi.a -headers "$build/headers" \
   -library "$build/sim/libtenda_ffi.a" -headers "$build/headers" \
   -output "$build/TendaFFI.xcframework"
-echo "build-xcframework: $build/TendaFFI.xcframework and $build/generated/Tenda/Tenda.swift"
+echo "build-xcframework: $build/TendaFFI.xcframework and the Swift sources in $build/generated/Tenda/"
