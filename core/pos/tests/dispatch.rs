@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use tenda_domain::{Action, Quantity};
+use tenda_domain::{Action, Discount, PermissionMatrix, Quantity, Role};
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::PaymentKind;
 use tenda_pos::status::SefazMode;
@@ -21,11 +21,15 @@ fn entries(pos: &Pos) -> Vec<AuditRow> {
     pos.audit_entries(0, 100_000).expect("audit")
 }
 
+/// What the standard matrix lets each of them do: the table asks the matrix, so a change to the
+/// matrix changes the expectations with it.
 fn allowed(login: &str, action: Action) -> bool {
-    match login {
-        "bia" => matches!(action, Action::Sell),
-        _ => true,
-    }
+    let role = match login {
+        "bia" => Role::Seller,
+        "caio" => Role::Manager,
+        _ => Role::Owner,
+    };
+    PermissionMatrix::standard().allows(role, action)
 }
 
 /// One action: what it needs, and how to run it on a signed-in register.
@@ -74,6 +78,22 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "line discount above the seller's limit",
+            action: Action::DiscountAboveLimit,
+            allowed_entries: 1,
+            audited_as: "ticket.discount_above_limit",
+            run: |p| p.set_line_discount(0, Some(Discount::Percent(20_00)), None),
+            unchanged: |p| p.ticket().expect("ticket").discount == m(0),
+        },
+        Case {
+            name: "sale discount above the seller's limit",
+            action: Action::DiscountAboveLimit,
+            allowed_entries: 1,
+            audited_as: "ticket.discount_above_limit",
+            run: |p| p.set_sale_discount(Some(Discount::Percent(10_00)), None),
+            unchanged: |p| p.ticket().expect("ticket").discount == m(0),
+        },
+        Case {
             name: "void_line",
             action: Action::VoidLine,
             // Audited when made (and again with the sale it belongs to, if paid).
@@ -85,7 +105,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "enter_contingency",
             action: Action::AuthorizeContingency,
-            allowed_entries: 2,
+            // One entry, naming the transition it made.
+            allowed_entries: 1,
             audited_as: "authorize_contingency",
             run: |p| {
                 p.enter_contingency("Queda do link de internet da loja".into(), None)

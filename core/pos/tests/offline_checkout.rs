@@ -138,7 +138,6 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
     for expected in [
         "open_register.override",
         "session.approve",
-        "contingency.transition",
         "authorize_contingency.override",
         "sale.record",
     ] {

@@ -59,7 +59,7 @@ export function OfflineSales({ onClose, withManager }: { onClose: () => void; wi
       </div>
       <Message error={error} info={info} />
       {rows.length === 0 ? (
-        <p>{t("sales.empty")}</p>
+        <p data-testid="sales-empty">{t("sales.empty")}</p>
       ) : (
         <div className="scroll">
           <table className="grid" data-testid="sales-table">

@@ -173,7 +173,7 @@ const en = {
     cancel: "Cancel sale",
     cancelConfirm: "Cancel sale #{{number}}? Stock goes back and nothing reaches the server.",
     syncAll: "Sync all now",
-    empty: "No sales yet.",
+    empty: "No sale is waiting for the server or SEFAZ.",
     close: "Close",
     voided: "cancelled",
     lines: "Items",

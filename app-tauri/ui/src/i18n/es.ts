@@ -173,7 +173,7 @@ const es: Messages = {
     cancel: "Anular venta",
     cancelConfirm: "¿Anular la venta n.º {{number}}? El stock vuelve y nada llega al servidor.",
     syncAll: "Sincronizar todo ahora",
-    empty: "Todavía no hay ventas.",
+    empty: "Ninguna venta espera al servidor ni a la SEFAZ.",
     close: "Cerrar",
     voided: "anulada",
     lines: "Artículos",

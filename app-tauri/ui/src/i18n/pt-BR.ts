@@ -173,7 +173,7 @@ const ptBR: Messages = {
     cancel: "Cancelar venda",
     cancelConfirm: "Cancelar a venda nº {{number}}? O estoque volta e nada chega ao servidor.",
     syncAll: "Sincronizar tudo agora",
-    empty: "Nenhuma venda ainda.",
+    empty: "Nenhuma venda aguardando o servidor ou a SEFAZ.",
     close: "Fechar",
     voided: "cancelada",
     lines: "Itens",

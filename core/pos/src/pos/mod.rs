@@ -406,7 +406,14 @@ impl Pos {
     ) -> PosResult<()> {
         let mut audit = extra_audit;
         if let Some(t) = transition {
-            audit.push(transition_audit(t, actor));
+            match audit.first_mut() {
+                // A person's action that moves the state (a manager entering contingency)
+                // names the transition in its own entry: one action, one entry.
+                Some(entry) => {
+                    entry.subject = format!("{} transition={}->{}", entry.subject, t.from, t.to)
+                }
+                None => audit.push(transition_audit(t, actor)),
+            }
         }
         let change = LocalChange {
             settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
