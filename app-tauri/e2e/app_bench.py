@@ -27,6 +27,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 BINARY, CATALOG = sys.argv[1], int(sys.argv[2])
 
 
+
+def click(driver, element):
+    """Clicks through the DOM: WebKitWebDriver's native click sometimes never answers in this
+    window (see app_e2e.py), and a hung call would hold the whole bench."""
+    driver.execute_script("arguments[0].click()", element)
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -149,7 +155,7 @@ def sign_in_and_open(driver):
     driver.find_element(By.CSS_SELECTOR, '[data-testid="login"]').send_keys("bia")
     driver.find_element(By.CSS_SELECTOR, '[data-testid="pin"]').send_keys("1357\n")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="open-register-submit"]'))
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="open-register-submit"]').click()
+    click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="open-register-submit"]'))
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="manager-pin"]'))
     driver.find_element(By.CSS_SELECTOR, '[data-testid="manager-pin"]').send_keys("2468\n")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="scan"]'))
@@ -175,10 +181,10 @@ def main():
         searches = driver.execute_async_script(SEARCH_JS, words)
         print(f"search_keystroke_to_results_p99: {p99(searches):.1f} ms", flush=True)
         pid = app_pid()
-        driver.find_element(By.CSS_SELECTOR, '[data-testid="mode-backoffice"]').click()
-        driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-login-submit"]').click()
+        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="mode-backoffice"]'))
+        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-login-submit"]'))
         WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="bo-tab-catalog"]'))
-        driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-tab-catalog"]').click()
+        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-tab-catalog"]'))
         WebDriverWait(driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="catalog-row"]')) > 10)
         frames, blank, top = driver.execute_async_script(SCROLL_JS)
         print(f"catalog_scroll_frames: {frames} frames", flush=True)
