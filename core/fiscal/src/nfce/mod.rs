@@ -9,6 +9,7 @@ pub mod key;
 pub mod lote;
 pub mod qr;
 pub mod state;
+pub mod stored;
 pub(crate) mod text;
 pub(crate) mod writer;
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
 use tenda_fiscal::nfce::{
     AccessKey, Cancellation, CancellationWindow, Inutilizacao, SubstitutionCancellation,
@@ -16,7 +16,7 @@ use tenda_store::{
     FiscalEvent, FiscalEventKind, FiscalSeries, FiscalUpdate, LocalChange, VoidedNumbers,
 };
 
-use super::correction_ops::tag_text;
+use super::correction_ops::note_facts;
 use super::{Pos, blocking, lock, storage};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult, event_error};
@@ -247,8 +247,8 @@ impl Pos {
         let certificate = lock(&self.inner.certificate)
             .clone()
             .ok_or_else(|| PosError::state("cancel the note", "no A1 certificate installed"))?;
-        let authorized_at = tag_text(&doc.xml, "dhRecbto")
-            .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
+        let authorized_at = note_facts(&doc.xml)?
+            .authorized_at
             .unwrap_or_else(|| local_time(doc.updated_at, config.utc_offset_minutes));
         let requested_at = local_time(self.now(), config.utc_offset_minutes);
         let key: AccessKey = doc.access_key.parse().map_err(|_| PosError::Storage {

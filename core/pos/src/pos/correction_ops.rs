@@ -4,8 +4,8 @@
 //! back to the transmission queue. The corrected XML is the fiscal record; the sale keeps its
 //! lines as sold.
 
-use chrono::{DateTime, FixedOffset};
 use tenda_domain::{Action, Actor, EmissionType, FiscalData, FiscalStatus, Outcome, TaxId};
+use tenda_fiscal::nfce::stored::StoredNoteFacts;
 use tenda_fiscal::nfce::{AccessKey, Emission, SignedNfce, resign_correction};
 use tenda_store::{FiscalUpdate, LocalChange};
 
@@ -40,20 +40,12 @@ pub struct NoteCorrection {
     pub consumer: ConsumerCorrection,
 }
 
-/// A tag's text in a signed note (the writer emits no attributes on these).
-pub(crate) fn tag_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(&xml[start..end])
-}
-
-pub(crate) fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+/// What a stored note's XML says, read by the fiscal crate; a note that cannot be read is
+/// damaged storage.
+pub(crate) fn note_facts(xml: &str) -> PosResult<StoredNoteFacts> {
+    StoredNoteFacts::read(xml).map_err(|e| PosError::Storage {
+        detail: format!("the stored note cannot be read: {e}"),
+    })
 }
 
 fn damaged(what: &str) -> PosError {
@@ -130,16 +122,15 @@ impl Pos {
 
         // The rejected note as issued: key, cNF, dhEmi and emission come from its XML.
         let key: AccessKey = doc.access_key.parse().map_err(|_| damaged("access key"))?;
-        let issued_at = tag_text(&doc.xml, "dhEmi")
-            .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
-            .ok_or_else(|| damaged("dhEmi"))?;
+        let facts = note_facts(&doc.xml)?;
+        let issued_at = facts.issued_at.ok_or_else(|| damaged("dhEmi"))?;
         let contingency = doc.emission != EmissionType::Normal;
         let (emission, note_emission) = if contingency {
-            let since = tag_text(&doc.xml, "dhCont")
-                .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
-                .ok_or_else(|| damaged("dhCont"))?;
-            let justification =
-                unescape(tag_text(&doc.xml, "xJust").ok_or_else(|| damaged("xJust"))?);
+            let since = facts.contingency_since.ok_or_else(|| damaged("dhCont"))?;
+            let justification = facts
+                .contingency_justification
+                .clone()
+                .ok_or_else(|| damaged("xJust"))?;
             (
                 Emission::Offline {
                     since,

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use tenda_domain::{Action, Actor, EmissionType, FiscalStatus, ProductId, Quantity};
 use tenda_store::{AuditVerification, SaleStatus, StoredSale};
 
-use super::correction_ops::tag_text;
+use super::correction_ops::note_facts;
 use super::{Pos, lock, storage};
 use crate::error::PosResult;
 use crate::pos::Approval;
@@ -193,13 +193,14 @@ impl Pos {
                 let deadline = d.deadline?;
                 let authorized =
                     matches!(d.status, FiscalStatus::Authorized | FiscalStatus::Cancelled);
-                let authorized_at = tag_text(&d.xml, "dhRecbto")
-                    .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(t).ok())
+                // A damaged note still has a row: the facts it cannot give are left out.
+                let facts = note_facts(&d.xml).unwrap_or_default();
+                let authorized_at = facts
+                    .authorized_at
                     .map(|t| t.to_utc())
                     .filter(|_| authorized);
-                // In an nfeProc, the first cStat is the protocol's (the NFe itself has none).
-                let status_code = tag_text(&d.xml, "cStat")
-                    .and_then(|c| c.parse().ok())
+                let status_code = facts
+                    .protocol_status
                     .or_else(|| d.rejection_code.as_deref().and_then(|c| c.parse().ok()));
                 Some(ContingencyNoteRow {
                     number: d.number,

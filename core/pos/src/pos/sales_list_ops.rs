@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use tenda_devices::layout_danfe;
 use tenda_domain::{Action, FiscalStatus, Money, Mutation, Outcome, SaleId};
 use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
-use super::correction_ops::{tag_text, unescape};
+use super::correction_ops::note_facts;
 use super::{Pos, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::{NoteForReceipt, danfe, local_time};
@@ -263,22 +263,21 @@ impl Pos {
             .clone()
             .ok_or_else(|| PosError::state("reprint", "this sale has no fiscal note to print"))?;
         let config = lock(&self.inner.config).clone();
-        let text = |tag: &str| tag_text(&doc.xml, tag).map(unescape);
-        let issued_at = text("dhEmi")
-            .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok())
+        let facts = note_facts(&doc.xml)?;
+        let issued_at = facts
+            .issued_at
             .unwrap_or_else(|| local_time(doc.issued_at, config.utc_offset_minutes));
         let note = NoteForReceipt {
             number: doc.number,
             series: doc.series.series,
             access_key: doc.access_key.clone(),
-            qr_code: text("qrCode").unwrap_or_default(),
-            url_chave: text("urlChave").unwrap_or_default(),
+            qr_code: facts.qr_code.unwrap_or_default(),
+            url_chave: facts.url_chave.unwrap_or_default(),
             issued_at,
             contingency: doc.emission != tenda_domain::EmissionType::Normal,
             status: doc.status,
             protocol: doc.protocol.clone(),
-            authorized_at: text("dhRecbto")
-                .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
+            authorized_at: facts.authorized_at,
         };
         let mut receipt = danfe(&stored.sale, &note, &config.emitter);
         if second_copy {
