@@ -96,15 +96,19 @@ impl Pos {
     /// gives the weight (or price) to sell.
     pub fn find_by_code(&self, code: String) -> PosResult<Option<CodeMatch>> {
         self.alive()?;
-        Ok(self
-            .lookup_code(&code)?
-            .map(|(product, label_quantity)| CodeMatch {
-                product,
-                label_quantity,
-            }))
+        let Some((product, label_quantity)) = self.lookup_code(&code)? else {
+            return Ok(None);
+        };
+        let stock = self.reader()?.stock_level(product.id).map_err(storage)?;
+        Ok(Some(CodeMatch {
+            product: view(&product, stock),
+            label_quantity,
+        }))
     }
 
-    fn lookup_code(&self, code: &str) -> PosResult<Option<(ProductView, Option<Quantity>)>> {
+    /// The product a code names, and the quantity a scale label carries: one reader, one
+    /// lookup (two for a scale label), so a scan costs a single indexed read.
+    fn lookup_code(&self, code: &str) -> PosResult<Option<(Product, Option<Quantity>)>> {
         let code = code.trim();
         if code.is_empty() {
             return Err(PosError::invalid("code", "empty"));
@@ -124,17 +128,12 @@ impl Pos {
                     })?
                 }
             };
-            let stock = store.stock_level(p.id).map_err(storage)?;
-            return Ok(Some((
-                view(&p, stock),
-                Some(Quantity::from_thousandths(grams)),
-            )));
+            return Ok(Some((p, Some(Quantity::from_thousandths(grams)))));
         }
-        let Some(p) = store.product_by_code(code).map_err(storage)? else {
-            return Ok(None);
-        };
-        let stock = store.stock_level(p.id).map_err(storage)?;
-        Ok(Some((view(&p, stock), None)))
+        Ok(store
+            .product_by_code(code)
+            .map_err(storage)?
+            .map(|p| (p, None)))
     }
 
     /// Accent- and case-insensitive name search ("pao" finds "Pão Francês").
@@ -163,16 +162,9 @@ impl Pos {
     /// weight for scale labels. Returns the new line's index.
     pub fn scan(&self, code: String, quantity: Option<Quantity>) -> PosResult<u32> {
         self.alive()?;
-        let (found, label_qty) = self.lookup_code(&code)?.ok_or_else(|| PosError::NotFound {
+        let (product, label_qty) = self.lookup_code(&code)?.ok_or_else(|| PosError::NotFound {
             what: format!("product with code {code}"),
         })?;
-        let product = self
-            .reader()?
-            .product_by_code(&found.sku)
-            .map_err(storage)?
-            .ok_or_else(|| PosError::NotFound {
-                what: "product".into(),
-            })?;
         let qty = match (label_qty, quantity) {
             (Some(q), _) => q,
             (None, Some(q)) => q,
