@@ -271,18 +271,16 @@ impl Store {
         if code.is_empty() {
             return Ok(None);
         }
-        let row: Option<ProductRow> = products::table
-            .filter(products::gtin.eq(code))
+        // One statement for both indexes (a scan is one lookup); a barcode wins over another
+        // product's SKU that happens to be the same digits.
+        let rows: Vec<ProductRow> = products::table
+            .filter(products::gtin.eq(code).or(products::sku.eq(code)))
             .select(ProductRow::as_select())
-            .first(&mut self.conn)
-            .optional()?;
-        let row = match row {
-            Some(r) => Some(r),
-            None => products::table
-                .filter(products::sku.eq(code))
-                .select(ProductRow::as_select())
-                .first(&mut self.conn)
-                .optional()?,
+            .limit(2)
+            .load(&mut self.conn)?;
+        let row = match rows.iter().position(|r| r.gtin.as_deref() == Some(code)) {
+            Some(i) => rows.into_iter().nth(i),
+            None => rows.into_iter().next(),
         };
         row.map(ProductRow::decode).transpose()
     }

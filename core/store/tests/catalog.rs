@@ -47,6 +47,18 @@ fn barcode_sku_and_accent_insensitive_name_search() {
         "internal code"
     );
     assert_eq!(ts.store.product_by_code("0000").expect("reads"), None);
+    // A product whose SKU is another product's barcode: the scanned barcode names the product
+    // it is printed on.
+    let digits_sku = product("96385074", "Produto com SKU numérico", None, 100);
+    ts.store.save_product(&digits_sku).expect("saves");
+    assert_eq!(
+        ts.store
+            .product_by_code("96385074")
+            .expect("reads")
+            .map(|p| p.id),
+        Some(cafe.id),
+        "the barcode wins over an equal SKU"
+    );
 
     let names = |store: &mut Store, q: &str| -> Vec<String> {
         store
