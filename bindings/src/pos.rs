@@ -399,7 +399,7 @@ impl Pos {
         self.0.abandon_card_charges(approval).await
     }
 
-    // --- Reports (managers, or a manager's approval) ---
+    // --- Reports (`view_reports`: the owner by default, or the owner's approval) ---
 
     /// Sales in `[from, to)` per local day and payment kind.
     pub fn sales_report(
