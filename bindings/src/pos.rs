@@ -344,7 +344,8 @@ impl Pos {
         confirmed: bool,
         approval: Option<Approval>,
     ) -> Result<()> {
-        self.0.cancel_unsynced_sale(sale_id, reason, confirmed, approval)
+        self.0
+            .cancel_unsynced_sale(sale_id, reason, confirmed, approval)
     }
 
     /// Corrects a note SEFAZ rejected and re-signs it with the same access key.
@@ -372,7 +373,9 @@ impl Pos {
         justification: String,
         approval: Option<Approval>,
     ) -> Result<Vec<VoidedRange>> {
-        self.0.inutilize_unused_numbers(justification, approval).await
+        self.0
+            .inutilize_unused_numbers(justification, approval)
+            .await
     }
 
     pub fn fiscal_events(&self) -> Result<Vec<FiscalEventRecord>> {
