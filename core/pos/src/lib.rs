@@ -36,6 +36,7 @@ pub mod peripherals;
 mod pos;
 pub mod register;
 pub mod reports;
+pub mod screen_figures;
 mod runtime;
 pub mod status;
 pub mod sync_link;
