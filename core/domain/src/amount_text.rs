@@ -65,7 +65,7 @@ pub fn format_brl(amount: Money) -> String {
     let reais = (abs / 100).to_string();
     let mut grouped = String::with_capacity(reais.len() + reais.len() / 3);
     for (i, digit) in reais.chars().enumerate() {
-        if i > 0 && (reais.len() - i) % 3 == 0 {
+        if i > 0 && (reais.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(digit);
@@ -73,7 +73,9 @@ pub fn format_brl(amount: Money) -> String {
     format!("{sign}R$ {grouped},{:02}", abs % 100)
 }
 
+// Centavos grouped as reais_centavos (12_50 is R$ 12,50).
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
 
@@ -84,11 +86,23 @@ mod tests {
     #[test]
     fn typed_amounts_in_the_brazilian_and_the_dotted_habit() {
         assert_eq!(parsed("12"), Some(12_00));
-        assert_eq!(parsed("12,5"), Some(12_50), "one decimal digit is tens of centavos");
+        assert_eq!(
+            parsed("12,5"),
+            Some(12_50),
+            "one decimal digit is tens of centavos"
+        );
         assert_eq!(parsed("12,50"), Some(12_50));
         assert_eq!(parsed(" R$ 1.234,56 "), Some(1_234_56));
-        assert_eq!(parsed("12.50"), Some(12_50), "one dot and two digits: centavos");
-        assert_eq!(parsed("1.234"), Some(1_234_00), "one dot and three digits: thousands");
+        assert_eq!(
+            parsed("12.50"),
+            Some(12_50),
+            "one dot and two digits: centavos"
+        );
+        assert_eq!(
+            parsed("1.234"),
+            Some(1_234_00),
+            "one dot and three digits: thousands"
+        );
         assert_eq!(parsed("12.345.678"), Some(12_345_678_00));
         assert_eq!(parsed(",5"), Some(50));
         assert_eq!(parsed("0,01"), Some(1));
@@ -97,8 +111,19 @@ mod tests {
     #[test]
     fn typos_are_refused_not_guessed() {
         for typo in [
-            "", "R$", "abc", "1,2,3", "12,345", "1.23.4", "1234.567.8", "-5", "1,-5", "12a",
-            "1.2345", ",", "9999999999999999",
+            "",
+            "R$",
+            "abc",
+            "1,2,3",
+            "12,345",
+            "1.23.4",
+            "1234.567.8",
+            "-5",
+            "1,-5",
+            "12a",
+            "1.2345",
+            ",",
+            "9999999999999999",
         ] {
             assert_eq!(parsed(typo), None, "{typo:?}");
         }

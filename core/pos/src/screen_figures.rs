@@ -21,7 +21,11 @@ pub struct PaymentDue {
 /// The payment screen's figures: the ticket's `total`, the `entered` payments' amounts and the
 /// cash `tendered` typed so far.
 #[cfg_attr(feature = "uniffi", uniffi::export)]
-pub fn payment_due(total: Money, entered: Vec<Money>, tendered: Option<Money>) -> PosResult<PaymentDue> {
+pub fn payment_due(
+    total: Money,
+    entered: Vec<Money>,
+    tendered: Option<Money>,
+) -> PosResult<PaymentDue> {
     let remaining = total.checked_sub(Money::checked_sum(entered)?)?;
     let change = match tendered {
         Some(cash) if cash >= remaining => Some(cash.checked_sub(remaining)?),
@@ -56,7 +60,9 @@ pub fn contingency_justification_bounds() -> LengthBounds {
     }
 }
 
+// Centavos grouped as reais_centavos (12_50 is R$ 12,50).
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::contingency::validate_justification;
@@ -68,7 +74,13 @@ mod tests {
     #[test]
     fn remaining_and_change_follow_the_payments_entered() {
         let due = payment_due(m(50_00), vec![], None).expect("due");
-        assert_eq!(due, PaymentDue { remaining: m(50_00), change: None });
+        assert_eq!(
+            due,
+            PaymentDue {
+                remaining: m(50_00),
+                change: None
+            }
+        );
         let after_card = payment_due(m(50_00), vec![m(30_00)], Some(m(10_00))).expect("due");
         assert_eq!(after_card.remaining, m(20_00));
         assert_eq!(after_card.change, None, "10,00 does not cover 20,00");
@@ -89,7 +101,11 @@ mod tests {
         let now = DateTime::from_timestamp_millis(1_000_000).expect("instant");
         let at = |ms: i64| DateTime::from_timestamp_millis(1_000_000 + ms).expect("instant");
         assert_eq!(seconds_left(now, at(300_000)), 300);
-        assert_eq!(seconds_left(now, at(1)), 1, "a moment left still shows one second");
+        assert_eq!(
+            seconds_left(now, at(1)),
+            1,
+            "a moment left still shows one second"
+        );
         assert_eq!(seconds_left(now, at(1_001)), 2);
         assert_eq!(seconds_left(now, at(0)), 0);
         assert_eq!(seconds_left(now, at(-5_000)), 0, "past: nothing left");
