@@ -54,8 +54,9 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         }.value
     }
 
-    private func ticketView() throws -> Ticket {
-        let t = try pos.ticket()
+    private func ticketView() throws -> Ticket { withCustomer(try pos.ticket()) }
+
+    private func withCustomer(_ t: Tenda.TicketView) -> Ticket {
         lock.lock(); let customer = t.customerId.flatMap { customers[$0] }; lock.unlock()
         return Self.ticket(t, customer: customer)
     }
@@ -69,7 +70,7 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         await Self.call { try self.pos.openRegister(float: float.centavos, approval: approval.map(Self.approval)) }
     }
     public func ticket() async -> Result<Ticket, PosFailure> { await Self.call { try self.ticketView() } }
-    public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { _ = try self.pos.scan(code: code, quantity: nil); return try self.ticketView() } }
+    public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { self.withCustomer(try self.pos.scanAndView(code: code)) } }
     public func searchProducts(text: String, limit: Int) async -> Result<[ProductView], PosFailure> {
         await Self.call { try self.pos.searchProducts(text: text, limit: UInt32(limit)).map(Self.product) }
     }
@@ -162,7 +163,7 @@ extension FfiPosRepository {
         case .LockedOut(let until): return .lockedOut(until: date(until))
         case .InvalidInput(let field, let reason): return .invalidInput(field: field, reason: reason)
         case .Rejected(let code, let reason): return .rejected(authorityCode: code, reason: reason)
-        case .LimitExceeded(let limit, _, _, _, let detail): return .limitExceeded(limit: "\(code(limit)): \(detail)")
+        case .LimitExceeded(let limit, _, _, _, let detail): return .limitExceeded(limit: "\(limitCode(limit)): \(detail)")
         case .ContingencyRequired: return .contingencyRequired
         case .NotFound(let what): return .notFound(what: what)
         case .InvalidState(let action, let reason): return .invalidState(action: action, reason: reason)
@@ -202,7 +203,7 @@ extension FfiPosRepository {
     }
 
     /// The limit's stable code, as Kotlin writes it (the constant in snake case).
-    static func code(_ limit: Tenda.LimitKind) -> String {
+    static func limitCode(_ limit: Tenda.LimitKind) -> String {
         String(describing: limit).reduce(into: "") { out, c in
             if c.isUppercase { out += (out.isEmpty ? "" : "_") + c.lowercased() } else { out.append(c) }
         }
