@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 import time
-from asyncio import run
+import asyncio
 
 import tenda
 
@@ -42,6 +42,10 @@ def p50(samples):
 
 
 def main():
+    # One event loop for the whole run, as a host app has (Kotlin's runBlocking, Rust's runtime):
+    # the checkout is timed, not the creation of a loop around it.
+    loop = asyncio.new_event_loop()
+    run = loop.run_until_complete
     stack = subprocess.Popen([os.environ["TENDA_TEST_STACK"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     info = json.loads(stack.stdout.readline())
     pin = lambda who: tenda.Approval(login=info[who]["login"], secret=tenda.Secret.PIN(info[who]["pin"]))
@@ -82,6 +86,7 @@ def main():
         run(pos.shutdown())
     stack.stdin.close()
     stack.wait()
+    loop.close()
     events = StatusCounter()
     count = 50_000
     micros = tenda.status_event_burst(events, count)

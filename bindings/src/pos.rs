@@ -2,16 +2,22 @@
 
 use std::sync::Arc;
 
-use tenda_domain::{Discount, Money, Quantity, SaleId};
+use chrono::{DateTime, Utc};
+use tenda_domain::{CustomerId, Discount, Money, Quantity, SaleId};
 use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
+use tenda_pos::host::SefazRoute;
 use tenda_pos::host_link::{LinkTransport, PeripheralLink};
-use tenda_pos::status::{PosStatus, StatusListener};
+use tenda_pos::register::{ClosingReport, RegisterSession};
+use tenda_pos::reports::{ContingencyNoteRow, OversoldRow, SalesByMethodRow};
+use tenda_pos::status::{LinkState, PosStatus, StatusListener};
 use tenda_pos::{
-    Approval, AuditVerificationView, CardForwardSummary, CardOfflineRisk, Clock, EnrollmentInfo,
-    EnrollmentRequest, FiscalStateView, KeyStore, OfflineSaleRow, OpenConfig, PaymentRequest,
+    Approval, AuditFilter, AuditReport, AuditRow, AuditVerificationView, CancellationOutcome,
+    CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, Clock, CodeMatch, CountedAmount,
+    CustomerView, EnrollmentInfo, EnrollmentRequest, FiscalEventRecord, FiscalStateView, KeyStore,
+    NoteCorrection, NoteSummary, NoteToCorrect, OfflineSaleRow, OpenConfig, PaymentRequest,
     PendingCardPayment, Platform, PosError, ProductView, ReprintOutcome, SaleDetail, SaleOutcome,
-    SefazAccess, Subscription, TicketView, TransmissionSummary,
+    SefazAccess, Subscription, SyncNowOutcome, TicketView, TransmissionSummary, VoidedRange,
 };
 
 type Result<T> = std::result::Result<T, PosError>;
@@ -211,6 +217,242 @@ impl Pos {
 
     pub fn verify_audit(&self) -> Result<AuditVerificationView> {
         self.0.verify_audit()
+    }
+
+    /// Who is signed in, if anyone.
+    pub fn signed_in(&self) -> Option<Operator> {
+        self.0.signed_in()
+    }
+
+    /// The link as the probes and the sync engine last observed it.
+    pub fn link(&self) -> LinkState {
+        self.0.link()
+    }
+
+    /// The host's own view of the link (a device without a server, a phone's connectivity).
+    pub fn set_link(&self, link: LinkState) -> Result<()> {
+        self.0.set_link(link)
+    }
+
+    /// Reaches SEFAZ by `route` from now on (settings switching address or environment).
+    pub fn set_sefaz_route(&self, route: SefazRoute) -> Result<()> {
+        self.0.set_sefaz_route(route)
+    }
+
+    // --- Register ---
+
+    pub fn register_session(&self) -> Option<RegisterSession> {
+        self.0.register_session()
+    }
+
+    /// Money put into the drawer (suprimento).
+    pub fn cash_in(&self, amount: Money, reason: String, approval: Option<Approval>) -> Result<()> {
+        self.0.cash_in(amount, reason, approval)
+    }
+
+    /// Money taken out of the drawer (sangria).
+    pub fn cash_out(
+        &self,
+        amount: Money,
+        reason: String,
+        approval: Option<Approval>,
+    ) -> Result<()> {
+        self.0.cash_out(amount, reason, approval)
+    }
+
+    /// Closes the register with what was counted per payment kind; the report compares it
+    /// with what was expected.
+    pub fn close_register(
+        &self,
+        counted: Vec<CountedAmount>,
+        approval: Option<Approval>,
+    ) -> Result<ClosingReport> {
+        self.0.close_register(counted, approval)
+    }
+
+    // --- Ticket ---
+
+    /// Looks a code up (GTIN, SKU, scale label) without adding it.
+    pub fn find_by_code(&self, code: String) -> Result<Option<CodeMatch>> {
+        self.0.find_by_code(code)
+    }
+
+    pub fn search_customers(&self, text: String, limit: u32) -> Result<Vec<CustomerView>> {
+        self.0.search_customers(text, limit)
+    }
+
+    pub fn set_quantity(&self, line: u32, quantity: Quantity) -> Result<()> {
+        self.0.set_quantity(line, quantity)
+    }
+
+    pub fn set_line_discount(
+        &self,
+        line: u32,
+        discount: Option<Discount>,
+        approval: Option<Approval>,
+    ) -> Result<()> {
+        self.0.set_line_discount(line, discount, approval)
+    }
+
+    /// The consumer's CPF/CNPJ on the note (`None` removes it).
+    pub fn set_consumer_tax_id(&self, tax_id: Option<String>) -> Result<()> {
+        self.0.set_consumer_tax_id(tax_id)
+    }
+
+    /// The customer whose account the sale may charge (`None` removes them).
+    pub fn set_customer(&self, customer_id: Option<CustomerId>) -> Result<Option<CustomerView>> {
+        self.0.set_customer(customer_id)
+    }
+
+    // --- Sales after the fact ---
+
+    /// The receipt of a sale as a PNG image (a screen's preview of what the printer prints).
+    pub fn receipt_png(&self, sale_id: SaleId) -> Result<Vec<u8>> {
+        self.0.receipt_png(sale_id)
+    }
+
+    /// Cancels an authorized note within the window (event 110111) and voids the sale.
+    pub async fn cancel_sale(
+        &self,
+        sale_id: SaleId,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> Result<CancellationOutcome> {
+        self.0.cancel_sale(sale_id, justification, approval).await
+    }
+
+    /// Cancels the superseded authorized note `superseded_access_key`, naming this sale's note
+    /// as its substitute (event 110112).
+    pub async fn cancel_by_substitution(
+        &self,
+        sale_id: SaleId,
+        superseded_access_key: String,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> Result<CancellationOutcome> {
+        self.0
+            .cancel_by_substitution(sale_id, superseded_access_key, justification, approval)
+            .await
+    }
+
+    /// Cancels a sale the server has not received and that has no fiscal note, once the seller
+    /// `confirmed` the prompt.
+    pub fn cancel_unsynced_sale(
+        &self,
+        sale_id: SaleId,
+        reason: String,
+        confirmed: bool,
+        approval: Option<Approval>,
+    ) -> Result<()> {
+        self.0
+            .cancel_unsynced_sale(sale_id, reason, confirmed, approval)
+    }
+
+    /// Corrects a note SEFAZ rejected and re-signs it with the same access key.
+    pub fn correct_note(
+        &self,
+        sale_id: SaleId,
+        correction: NoteCorrection,
+        approval: Option<Approval>,
+    ) -> Result<NoteSummary> {
+        self.0.correct_note(sale_id, correction, approval)
+    }
+
+    pub fn notes_to_correct(&self) -> Result<Vec<NoteToCorrect>> {
+        self.0.notes_to_correct()
+    }
+
+    /// Numbers of this device's series reserved and never used by a sale.
+    pub fn unused_fiscal_numbers(&self) -> Result<Vec<u32>> {
+        self.0.unused_fiscal_numbers()
+    }
+
+    /// Voids the reserved-unused numbers with SEFAZ (inutilização), one range per request.
+    pub async fn inutilize_unused_numbers(
+        &self,
+        justification: String,
+        approval: Option<Approval>,
+    ) -> Result<Vec<VoidedRange>> {
+        self.0
+            .inutilize_unused_numbers(justification, approval)
+            .await
+    }
+
+    pub fn fiscal_events(&self) -> Result<Vec<FiscalEventRecord>> {
+        self.0.fiscal_events()
+    }
+
+    pub async fn sync_sale_now(&self, sale_id: SaleId) -> Result<SyncNowOutcome> {
+        self.0.sync_sale_now(sale_id).await
+    }
+
+    pub async fn sync_offline_sales_now(&self) -> Result<SyncNowOutcome> {
+        self.0.sync_offline_sales_now().await
+    }
+
+    // --- Card payments ---
+
+    /// Card payments declined when forwarded: the store must collect these amounts.
+    pub fn card_payments_to_recover(&self) -> Result<Vec<CardPaymentToRecover>> {
+        self.0.card_payments_to_recover()
+    }
+
+    /// A manager drops the cards charged for the current ticket; returns how many.
+    pub async fn abandon_card_charges(&self, approval: Option<Approval>) -> Result<u32> {
+        self.0.abandon_card_charges(approval).await
+    }
+
+    // --- Reports (`view_reports`: the owner by default, or the owner's approval) ---
+
+    /// Sales in `[from, to)` per local day and payment kind.
+    pub fn sales_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        approval: Option<Approval>,
+    ) -> Result<Vec<SalesByMethodRow>> {
+        self.0.sales_report(from, to, approval)
+    }
+
+    pub fn contingency_notes_report(
+        &self,
+        approval: Option<Approval>,
+    ) -> Result<Vec<ContingencyNoteRow>> {
+        self.0.contingency_notes_report(approval)
+    }
+
+    pub fn oversold_report(&self, approval: Option<Approval>) -> Result<Vec<OversoldRow>> {
+        self.0.oversold_report(approval)
+    }
+
+    pub fn audit_report(
+        &self,
+        filter: AuditFilter,
+        approval: Option<Approval>,
+    ) -> Result<AuditReport> {
+        self.0.audit_report(filter, approval)
+    }
+
+    /// Audit entries after sequence number `after`, at most `limit`.
+    pub fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
+        self.0.audit_entries(after, limit)
+    }
+
+    // --- Sync ---
+
+    pub fn is_syncing(&self) -> bool {
+        self.0.is_syncing()
+    }
+
+    /// When the catalog was last refreshed from the server.
+    pub fn catalog_refreshed_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0.catalog_refreshed_at()
+    }
+
+    /// Reloads everything from the server now, in the background; progress shows in the
+    /// status's `pull`.
+    pub fn reload_catalog(&self) -> Result<()> {
+        self.0.reload_catalog()
     }
 
     /// Stops everything the core runs by itself; later calls fail with `shut_down`.

@@ -180,4 +180,12 @@ def test_offline_contingency_then_every_note_and_sale_reaches_its_place(stack, r
     assert mine == sorted(s.local_number for s in sales), "every sale on the server exactly once"
     assert len(sales) >= 6
     assert pos.verify_audit().intact
+
+    # The owner's fiscal report of contingency notes: each one issued offline, now authorized.
+    rows = pos.contingency_notes_report(stack.approval("owner"))
+    issued_offline = {s.note.access_key for s in sales if s.note.contingency}
+    assert issued_offline <= {r.access_key for r in rows}
+    assert all(r.authorized_at is not None and r.status_code in (100, 150) for r in rows), rows
+    assert pos.notes_to_correct() == [] and pos.card_payments_to_recover() == []
+    assert run(pos.sync_offline_sales_now()).sync_requested, "the sync engine runs on this device"
     del subscription

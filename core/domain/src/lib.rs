@@ -6,6 +6,7 @@ uniffi::setup_scaffolding!("tenda_domain");
 #[cfg(feature = "uniffi")]
 pub mod ffi_types;
 
+pub mod amount_text;
 pub mod audit;
 pub mod credential;
 pub mod customer;

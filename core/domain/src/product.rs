@@ -28,6 +28,7 @@ pub struct Product {
 /// ICMS taxation: CSOSN for Simples Nacional emitters, CST for the normal regime.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "regime", content = "code", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum IcmsTaxation {
     /// Código de Situação da Operação no Simples Nacional (e.g. "102").
     Csosn(String),
@@ -37,6 +38,7 @@ pub enum IcmsTaxation {
 
 /// What the fiscal document needs per item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FiscalData {
     /// Nomenclatura Comum do Mercosul: 8 digits.
     pub ncm: String,

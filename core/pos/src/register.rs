@@ -52,6 +52,7 @@ pub enum RegisterMovement {
 /// One line of the closing report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClosingLine {
     pub kind: PaymentKind,
     pub expected: Money,
@@ -62,6 +63,7 @@ pub struct ClosingLine {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClosingReport {
     pub float: Money,
     pub cash_in: Money,
@@ -74,6 +76,7 @@ pub struct ClosingReport {
 /// An open register session, kept in the device store and updated in each sale's transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterSession {
     pub id: tenda_domain::RegisterSessionId,
     pub opened_by: tenda_domain::UserId,
@@ -84,6 +87,7 @@ pub struct RegisterSession {
 /// Running totals of a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterTally {
     pub float: Money,
     pub cash_in: Money,

@@ -20,6 +20,7 @@ pub fn payment_kind(method: &PaymentMethod) -> PaymentKind {
 /// One row: a day (in the store's UTC offset given by the caller) and a payment method.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalesByMethodRow {
     pub day: NaiveDate,
     pub kind: PaymentKind,
@@ -68,6 +69,7 @@ pub fn sales_by_method(
 /// A contingency note's life, for the fiscal report.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ContingencyNoteRow {
     pub number: u32,
     pub series: u16,
@@ -91,6 +93,7 @@ impl ContingencyNoteRow {
 
 /// A product whose stock went below zero, and the sales that took it there.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OversoldRow {
     pub product_id: ProductId,
     pub name: String,

@@ -25,6 +25,7 @@ use crate::pos::Approval;
 
 /// A registered event or inutilização, as kept on the device (the XML is the legal record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FiscalEventRecord {
     /// "cancellation" (110111), "substitution" (110112) or "inutilizacao".
     pub kind: String,
@@ -43,6 +44,7 @@ pub struct FiscalEventRecord {
 
 /// What a cancellation did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CancellationOutcome {
     pub sale_id: SaleId,
     pub access_key: String,
@@ -52,6 +54,7 @@ pub struct CancellationOutcome {
 
 /// A range of numbers SEFAZ voided.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VoidedRange {
     pub series: u16,
     pub first: u32,

@@ -201,6 +201,7 @@ pub struct PendingCardPayment {
 
 /// A card payment declined when forwarded: the sale stands, the store must collect the amount.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CardPaymentToRecover {
     pub payment_id: String,
     pub sale_id: String,

@@ -16,6 +16,7 @@ use crate::pos::{Approval, NoteSummary};
 
 /// New fiscal data for one line of the rejected note (0-based, in the sale's order).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LineFiscalCorrection {
     pub line: u32,
     pub fiscal: FiscalData,
@@ -23,6 +24,7 @@ pub struct LineFiscalCorrection {
 
 /// What happens to the consumer's CPF/CNPJ on the corrected note.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ConsumerCorrection {
     #[default]
     Keep,
@@ -35,6 +37,7 @@ pub enum ConsumerCorrection {
 
 /// A manager's correction of a rejected note.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NoteCorrection {
     pub lines: Vec<LineFiscalCorrection>,
     pub consumer: ConsumerCorrection,

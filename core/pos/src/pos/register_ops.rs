@@ -14,6 +14,7 @@ use crate::register::{
 
 /// What was counted for one payment method at closing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CountedAmount {
     pub kind: PaymentKind,
     pub amount: Money,

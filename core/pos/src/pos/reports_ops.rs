@@ -19,6 +19,7 @@ use crate::reports::{
 
 /// Which audit entries to show. Empty fields do not filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditFilter {
     /// `user:<id>` or `device:<id>`.
     pub actor: Option<String>,
@@ -33,6 +34,7 @@ pub struct AuditFilter {
 /// One audit entry as the report prints it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditRow {
     pub seq: u64,
     pub actor: String,
@@ -92,6 +94,7 @@ impl From<AuditVerification> for AuditVerificationView {
 /// The audit log report: the matching entries and whether the whole chain verifies.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditReport {
     pub entries: Vec<AuditRow>,
     pub chain_intact: bool,

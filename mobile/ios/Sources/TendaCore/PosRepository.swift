@@ -14,11 +14,13 @@ public protocol PosRepository: AnyObject, Sendable {
     func ticket() async -> Result<Ticket, PosFailure>
     func scan(code: String) async -> Result<Ticket, PosFailure>
     func searchProducts(text: String, limit: Int) async -> Result<[ProductView], PosFailure>
-    func addProduct(productId: String, quantityThousandths: Int64) async -> Result<Ticket, PosFailure>
+    func addProduct(product: ProductView, quantityThousandths: Int64) async -> Result<Ticket, PosFailure>
     func setQuantity(line: Int, quantityThousandths: Int64) async -> Result<Ticket, PosFailure>
     func voidLine(line: Int, approval: Approval?) async -> Result<Ticket, PosFailure>
     func setLineDiscount(line: Int, discount: Discount?, approval: Approval?) async -> Result<Ticket, PosFailure>
     func setSaleDiscount(discount: Discount?, approval: Approval?) async -> Result<Ticket, PosFailure>
+    func searchCustomers(text: String, limit: Int) async -> Result<[Customer], PosFailure>
+    func setCustomer(customerId: String?) async -> Result<Ticket, PosFailure>
     func cardOfflineRisk(amount: Money) async -> Result<CardOfflineRisk, PosFailure>
     func acceptCardOfflineRisk() async -> Result<Void, PosFailure>
     func checkout(payments: [PaymentRequest]) async -> Result<SaleOutcome, PosFailure>

@@ -16,7 +16,8 @@ func failureText(_ f: PosFailure) -> String {
     case .invalidState(_, let reason): return reason
     case .insufficientStock(let p): return "Sem estoque de \(p)"
     case .peripheral(let device, let reason): return "\(device): \(reason)"
-    case .storage, .host, .internalError: return "Erro no aparelho (\(f.code)). Nada foi perdido; chame o suporte."
+    case .shutDown: return "O caixa foi encerrado; abra o aplicativo de novo"
+    case .fiscal, .keystore, .storage, .host, .internalError: return "Erro no aparelho (\(f.code)). Nada foi perdido; chame o suporte."
     }
 }
 

@@ -12,7 +12,7 @@ public struct ContingencyView: View {
             Text(state.mode == .contingencyRequired ? "A SEFAZ não responde. Um gerente autoriza a emissão em contingência." : "Situação atual: \(String(describing: state.mode))")
             TextField("Justificativa (impressa em cada nota)", text: Binding(get: { state.justification }, set: { presenter.handle(.justificationChanged($0)) }), axis: .vertical)
                 .textFieldStyle(.roundedBorder)
-            Text("\(state.justification.count) caracteres").font(.caption)
+            Text("\(state.justificationChars) caracteres (de \(state.justificationBounds.lowerBound) a \(state.justificationBounds.upperBound))").font(.caption)
             TextField("Gerente", text: Binding(get: { state.login }, set: { presenter.handle(.loginChanged($0)) }))
                 .textFieldStyle(.roundedBorder).textInputAutocapitalization(.never)
             PinPad(pinLength: state.pinLength, enabled: !state.submitting,

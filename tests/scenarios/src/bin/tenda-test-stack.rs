@@ -1,7 +1,7 @@
 //! The outside world of a register, for tests written in other languages (the Python and Kotlin
 //! binding tests): a real tenda-server (embedded SQLite) and the SEFAZ simulator on loopback,
 //! each behind a cuttable link, with a store set up by its owner (emitter, people, a small
-//! catalog, quick sync retries). Prints one JSON line describing it (addresses, the simulator's
+//! catalog, a customer with an account, quick sync retries). Prints one JSON line describing it (addresses, the simulator's
 //! CA, an enrollment code, the people and products), then answers one JSON line per command
 //! read from stdin:
 //!
@@ -65,6 +65,16 @@ async fn main() -> Result<()> {
     owner
         .import_catalog(catalog_csv(sample::catalog(CATALOG)))
         .await?;
+    // A customer with an account (fiado), on the devices from their first load.
+    let customer = sample::customer(0);
+    let customer_tax_id = customer.tax_id.as_ref().map(|t| t.as_str().to_owned());
+    let customer_id = owner
+        .create_customer(
+            &customer.name,
+            customer_tax_id.as_deref(),
+            customer.overdraft_limit,
+        )
+        .await?;
     let branch = server.created.branch_id;
     let code = owner.enrollment_code(branch, 1).await?;
 
@@ -88,6 +98,11 @@ async fn main() -> Result<()> {
         "seller": {"login": "bia", "pin": "1357"},
         "second_seller": {"login": "edu", "pin": "9753"},
         "products": products,
+        "customer": {
+            "id": customer_id.to_string(),
+            "name": customer.name,
+            "overdraft_limit_cents": customer.overdraft_limit.centavos(),
+        },
     });
     println!("{description}");
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tenda
 
 /// An amount in integer centavos, as the Rust core keeps it. Never a Double.
 public struct Money: Hashable, Comparable, Sendable {
@@ -20,37 +21,9 @@ public struct Money: Hashable, Comparable, Sendable {
     public var isPositive: Bool { centavos > 0 }
 
     /// What a seller types on the keypad: "12", "12,5", "1.234,56" or "12.50"; nil for a typo.
-    public static func parse(_ typed: String) -> Money? {
-        var text = typed.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("R$") { text = String(text.dropFirst(2)).trimmingCharacters(in: .whitespaces) }
-        let whole: Substring, fraction: Substring
-        if let comma = text.lastIndex(of: ",") {
-            whole = text[..<comma]; fraction = text[text.index(after: comma)...]
-        } else if text.filter({ $0 == "." }).count == 1, let dot = text.firstIndex(of: "."),
-                  text.distance(from: dot, to: text.endIndex) - 1 <= 2 {
-            whole = text[..<dot]; fraction = text[text.index(after: dot)...]
-        } else {
-            whole = Substring(text); fraction = ""
-        }
-        let digits = Set("0123456789")
-        guard fraction.count <= 2, fraction.allSatisfy(digits.contains),
-              whole.allSatisfy({ digits.contains($0) || $0 == "." }) else { return nil }
-        let groups = whole.split(separator: ".", omittingEmptySubsequences: false)
-        guard groups.count == 1 || ((1...3).contains(groups[0].count) && groups.dropFirst().allSatisfy { $0.count == 3 }) else { return nil }
-        let wholeDigits = groups.joined()
-        guard !(wholeDigits.isEmpty && fraction.isEmpty), wholeDigits.count <= 15 else { return nil }
-        let reais = Int64(wholeDigits) ?? 0
-        let cents = Int64(fraction.padding(toLength: 2, withPad: "0", startingAt: 0)) ?? 0
-        return Money(reais * 100 + cents)
-    }
+    /// The rule is the Rust core's (`parse_typed_amount`), shared with the Android app.
+    public static func parse(_ typed: String) -> Money? { Tenda.parseTypedAmount(typed: typed).map(Money.init) }
 
-    /// "R$ 1.234,56".
-    public var formatted: String {
-        let absolute = centavos.magnitude
-        var reais = String(absolute / 100)
-        var grouped = ""
-        while reais.count > 3 { grouped = "." + reais.suffix(3) + grouped; reais = String(reais.dropLast(3)) }
-        let cents = absolute % 100
-        return (centavos < 0 ? "-R$ " : "R$ ") + reais + grouped + "," + (cents < 10 ? "0" : "") + String(cents)
-    }
+    /// "R$ 1.234,56" (the core's `format_brl`).
+    public var formatted: String { Tenda.formatBrl(amount: centavos) }
 }

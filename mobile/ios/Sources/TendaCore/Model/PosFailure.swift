@@ -14,7 +14,10 @@ public enum PosFailure: Error, Hashable, Sendable {
     case invalidState(action: String, reason: String)
     case insufficientStock(product: String)
     case peripheral(device: String, reason: String)
+    case fiscal(detail: String)
+    case keystore(detail: String)
     case storage(detail: String)
+    case shutDown
     case host(detail: String)
     case internalError(detail: String)
 
@@ -32,7 +35,10 @@ public enum PosFailure: Error, Hashable, Sendable {
         case .invalidState: return "invalid_state"
         case .insufficientStock: return "insufficient_stock"
         case .peripheral: return "peripheral"
+        case .fiscal: return "fiscal"
+        case .keystore: return "keystore"
         case .storage: return "storage"
+        case .shutDown: return "shut_down"
         case .host: return "host"
         case .internalError: return "internal"
         }

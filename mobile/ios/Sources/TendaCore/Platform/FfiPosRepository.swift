@@ -9,9 +9,17 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
     private let pos: Tenda.Pos
     private let lock = NSLock()
     private var latest: PosStatus
+    /// Customers chosen for a ticket, to show the one on it by name.
+    private var customers: [String: Customer] = [:]
 
-    public static func open(dbPath: String, vault: KeyVault, keyAccount: String, sefaz: SefazAccess? = nil) async -> Result<FfiPosRepository, PosFailure> {
-        await Self.call { FfiPosRepository(pos: try Tenda.open(dbPath: dbPath, vault: vault, keyAccount: keyAccount, sefaz: sefaz)) }
+    /// Opens an enrolled device's store; the database key comes from the host's `vault`. SEFAZ is
+    /// reached at `sefaz` when given (homologation), else at the official address of the store's state.
+    public static func open(dbPath: String, vault: KeyStore, keyAccount: String, sefaz: SefazAccess? = nil) async -> Result<FfiPosRepository, PosFailure> {
+        await Self.call {
+            var config = Tenda.openConfig(dbPath: dbPath, keyAccount: keyAccount)
+            if let sefaz { config.sefaz = .at(access: sefaz) }
+            return FfiPosRepository(pos: try Tenda.open(config: config, keyStore: vault, clock: nil))
+        }
     }
 
     private init(pos: Tenda.Pos) {
@@ -46,7 +54,12 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         }.value
     }
 
-    private func ticketView() throws -> Ticket { Self.ticket(try pos.ticket()) }
+    private func ticketView() throws -> Ticket { withCustomer(try pos.ticket()) }
+
+    private func withCustomer(_ t: Tenda.TicketView) -> Ticket {
+        lock.lock(); let customer = t.customerId.flatMap { customers[$0] }; lock.unlock()
+        return Self.ticket(t, customer: customer)
+    }
 
     public func signIn(login: String, pin: String) async -> Result<Operator, PosFailure> {
         await Self.call { let op = try self.pos.signIn(login: login, secret: .pin(pin)); return Operator(userId: op.userId, name: op.name, role: Role(op.role)) }
@@ -57,12 +70,13 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         await Self.call { try self.pos.openRegister(float: float.centavos, approval: approval.map(Self.approval)) }
     }
     public func ticket() async -> Result<Ticket, PosFailure> { await Self.call { try self.ticketView() } }
-    public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { Self.ticket(try self.pos.scanAndView(code: code)) } }
+    public func scan(code: String) async -> Result<Ticket, PosFailure> { await Self.call { self.withCustomer(try self.pos.scanAndView(code: code)) } }
     public func searchProducts(text: String, limit: Int) async -> Result<[ProductView], PosFailure> {
         await Self.call { try self.pos.searchProducts(text: text, limit: UInt32(limit)).map(Self.product) }
     }
-    public func addProduct(productId: String, quantityThousandths: Int64) async -> Result<Ticket, PosFailure> {
-        await Self.call { try self.pos.addProduct(productId: productId, quantity: quantityThousandths); return try self.ticketView() }
+    public func addProduct(product: ProductView, quantityThousandths: Int64) async -> Result<Ticket, PosFailure> {
+        // The SKU finds exactly this product, as a typed code would.
+        await Self.call { _ = try self.pos.scan(code: product.sku, quantity: quantityThousandths); return try self.ticketView() }
     }
     public func setQuantity(line: Int, quantityThousandths: Int64) async -> Result<Ticket, PosFailure> {
         await Self.call { try self.pos.setQuantity(line: UInt32(line), quantity: quantityThousandths); return try self.ticketView() }
@@ -78,6 +92,17 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
     }
     public func setSaleDiscount(discount: Discount?, approval: Approval?) async -> Result<Ticket, PosFailure> {
         await Self.call { try self.pos.setSaleDiscount(discount: discount.map(Self.discount), approval: approval.map(Self.approval)); return try self.ticketView() }
+    }
+    public func searchCustomers(text: String, limit: Int) async -> Result<[Customer], PosFailure> {
+        await Self.call { try self.pos.searchCustomers(text: text, limit: UInt32(limit)).map(Self.customer) }
+    }
+    public func setCustomer(customerId: String?) async -> Result<Ticket, PosFailure> {
+        await Self.call {
+            if let chosen = try self.pos.setCustomer(customerId: customerId) {
+                self.lock.lock(); self.customers[chosen.id] = Self.customer(chosen); self.lock.unlock()
+            }
+            return try self.ticketView()
+        }
     }
     public func cardOfflineRisk(amount: Money) async -> Result<CardOfflineRisk, PosFailure> {
         await Self.call {
@@ -99,7 +124,7 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
         }
     }
     public func receiptPreview(saleId: String) async -> Result<ReceiptPreview, PosFailure> {
-        await Self.call { let p = try self.pos.receiptPreview(saleId: saleId); return ReceiptPreview(png: p.png, widthDots: Int(p.widthDots)) }
+        await Self.call { let png = try self.pos.receiptPng(saleId: saleId); return ReceiptPreview(png: png, widthDots: Self.pngWidth(png)) }
     }
     public func reprint(saleId: String) async -> Result<PrintOutcome, PosFailure> {
         await Self.call { let o = try await self.pos.reprint(saleId: saleId); return PrintOutcome(printed: o.printed, printError: o.printError) }
@@ -120,10 +145,8 @@ public final class FfiPosRepository: PosRepository, @unchecked Sendable {
     }
     public func syncNow() async -> Result<SyncNowOutcome, PosFailure> {
         await Self.call {
-            var unavailable: String?
-            do { try self.pos.syncNow() } catch let e as TendaError { unavailable = String(describing: e) }
-            _ = try await self.pos.transmitBacklog()
-            return SyncNowOutcome(syncRequested: unavailable == nil, syncUnavailable: unavailable)
+            let o = try await self.pos.syncOfflineSalesNow()
+            return SyncNowOutcome(syncRequested: o.syncRequested, syncUnavailable: o.syncUnavailable)
         }
     }
 }
@@ -137,16 +160,19 @@ extension FfiPosRepository {
         case .Offline(let what, let why): return .offline(what: what, why: why)
         case .Forbidden(let p): return .forbidden(permission: p)
         case .WrongCredentials(let left): return .wrongCredentials(remainingAttempts: Int(left))
-        case .LockedOut(let until): return .lockedOut(until: ISO8601DateFormatter().date(from: until) ?? Date())
+        case .LockedOut(let until): return .lockedOut(until: date(until))
         case .InvalidInput(let field, let reason): return .invalidInput(field: field, reason: reason)
         case .Rejected(let code, let reason): return .rejected(authorityCode: code, reason: reason)
-        case .LimitExceeded(let limit): return .limitExceeded(limit: limit)
+        case .LimitExceeded(let limit, _, _, _, let detail): return .limitExceeded(limit: "\(limitCode(limit)): \(detail)")
         case .ContingencyRequired: return .contingencyRequired
         case .NotFound(let what): return .notFound(what: what)
         case .InvalidState(let action, let reason): return .invalidState(action: action, reason: reason)
-        case .InsufficientStock(let product): return .insufficientStock(product: product)
+        case .InsufficientStock(let product, _, _): return .insufficientStock(product: product)
         case .Peripheral(let device, let reason): return .peripheral(device: device, reason: reason)
+        case .Fiscal(let detail): return .fiscal(detail: detail)
+        case .Keystore(let detail): return .keystore(detail: detail)
         case .Storage(let detail): return .storage(detail: detail)
+        case .ShutDown: return .shutDown
         case .Internal(let detail): return .internalError(detail: detail)
         case .Host(let detail): return .host(detail: detail)
         }
@@ -176,11 +202,28 @@ extension FfiPosRepository {
         ProductView(id: p.id, sku: p.sku, gtin: p.gtin, name: p.name, unit: p.unit, weighed: p.weighed, price: Money(p.price), stockThousandths: p.stockThousandths)
     }
 
-    static func ticket(_ t: Tenda.TicketView) -> Ticket {
+    /// The limit's stable code, as Kotlin writes it (the constant in snake case).
+    static func limitCode(_ limit: Tenda.LimitKind) -> String {
+        String(describing: limit).reduce(into: "") { out, c in
+            if c.isUppercase { out += (out.isEmpty ? "" : "_") + c.lowercased() } else { out.append(c) }
+        }
+    }
+
+    /// A PNG's width in pixels (IHDR, big-endian bytes 16–19), for the receipt preview's scale.
+    static func pngWidth(_ png: Data) -> Int {
+        guard png.count >= 24 else { return 0 }
+        return png.dropFirst(16).prefix(4).reduce(0) { $0 << 8 | Int($1) }
+    }
+
+    static func customer(_ c: Tenda.CustomerView) -> Customer {
+        Customer(id: c.id, name: c.name, taxId: c.taxId, balance: Money(c.balance), creditLimit: Money(c.overdraftLimit))
+    }
+
+    static func ticket(_ t: Tenda.TicketView, customer: Customer?) -> Ticket {
         Ticket(lines: t.lines.map { TicketLine(index: Int($0.index), name: $0.name, quantityThousandths: $0.quantityThousandths, unit: $0.unit,
                                                unitPrice: Money($0.unitPrice), gross: Money($0.gross), discount: Money($0.discount), total: Money($0.total)) },
                gross: Money(t.gross), discount: Money(t.discount), total: Money(t.total), discountBasisPoints: Int(t.discountBasisPoints),
-               consumerTaxId: t.consumerTaxId, customer: nil)
+               consumerTaxId: t.consumerTaxId, customer: customer)
     }
 
     static func approval(_ a: Approval) -> Tenda.Approval { Tenda.Approval(login: a.login, secret: .pin(a.secret)) }

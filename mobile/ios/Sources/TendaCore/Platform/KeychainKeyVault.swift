@@ -4,7 +4,7 @@ import Tenda
 
 /// The database key in the iOS Keychain: this device only, readable after the first unlock (so
 /// the sync engine works while the phone is locked in a drawer), never in backups.
-public final class KeychainKeyVault: KeyVault {
+public final class KeychainKeyVault: KeyStore {
     private let service: String
     public init(service: String = "app.tenda.mobile.db-key") { self.service = service }
 
@@ -17,7 +17,7 @@ public final class KeychainKeyVault: KeyVault {
         switch status {
         case errSecSuccess: return item as? Data
         case errSecItemNotFound: return nil
-        default: throw TendaError.Storage(detail: "Keychain read failed (OSStatus \(status))")
+        default: throw TendaError.Keystore(detail: "Keychain read failed (OSStatus \(status))")
         }
     }
 
@@ -27,7 +27,7 @@ public final class KeychainKeyVault: KeyVault {
         attributes[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
         let status = SecItemAdd(attributes as CFDictionary, nil)
         guard status == errSecSuccess else {
-            throw TendaError.Storage(detail: "Keychain write failed (OSStatus \(status))")
+            throw TendaError.Keystore(detail: "Keychain write failed (OSStatus \(status))")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tenda
 
 public struct ContingencyState: Equatable {
     public var mode: SefazMode = .normal
@@ -11,6 +12,13 @@ public struct ContingencyState: Equatable {
     public var canSubmit: Bool {
         !justification.trimmingCharacters(in: .whitespaces).isEmpty && !login.trimmingCharacters(in: .whitespaces).isEmpty
             && pinLength > 0 && !submitting && !entered
+    }
+    /// Characters the core counts: after trimming, each code point once.
+    public var justificationChars: Int { justification.trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars.count }
+    /// The lengths the core accepts (SEFAZ's `xJust`), shown beside the field.
+    public var justificationBounds: ClosedRange<Int> {
+        let b = Tenda.contingencyJustificationBounds()
+        return Int(b.minChars)...Int(b.maxChars)
     }
 }
 

@@ -65,7 +65,7 @@ public enum CounterEvent {
             if key == "\n" || key == "\r" { let code = scannerBuffer; scannerBuffer = ""; scan(code, .scanner) }
             else if !key.isNewline { scannerBuffer.append(key) }
         case .queryChanged(let text): query(text)
-        case .addProduct(let p, let q): change { await $0.addProduct(productId: p.id, quantityThousandths: q) }
+        case .addProduct(let p, let q): change { await $0.addProduct(product: p, quantityThousandths: q) }
         case .setQuantity(let line, let q): change { await $0.setQuantity(line: line, quantityThousandths: q) }
         case .voidLine(let line): guarded(.voidLine(line: line), approval: nil)
         case .setLineDiscount(let line, let d): guarded(.lineDiscount(line: line, discount: d), approval: nil)

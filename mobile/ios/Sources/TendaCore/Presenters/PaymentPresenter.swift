@@ -1,4 +1,5 @@
 import Foundation
+import Tenda
 
 public struct CardRiskPrompt: Equatable { public let kind: CardKind; public let amount: Money; public let risk: CardOfflineRisk }
 
@@ -15,9 +16,14 @@ public struct PaymentState: Equatable {
     public var phase: PaymentPhase = .loading
     public var failure: PosFailure?
 
-    public var remaining: Money { entered.reduce(total) { $0 - $1.amount } }
+    /// What is left to pay and the change for the cash typed, as the core computes them.
+    private var due: Tenda.PaymentDue {
+        do { return try Tenda.paymentDue(total: total.centavos, entered: entered.map { $0.amount.centavos }, tendered: tendered?.centavos) }
+        catch { preconditionFailure("money overflow: \(error)") }
+    }
+    public var remaining: Money { Money(due.remaining) }
     public var tendered: Money? { Money.parse(tenderedText) }
-    public var changePreview: Money? { tendered.flatMap { $0 >= remaining ? $0 - remaining : nil } }
+    public var changePreview: Money? { due.change.map(Money.init) }
     public var canPayOnAccount: Bool { customer != nil }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tenda
 
 public struct SignInState: Equatable {
     public var login = ""
@@ -75,5 +76,8 @@ public enum SignInEvent { case loginChanged(String), pinDigit(Character), pinBac
         }
     }
 
-    private func secondsLeft(_ now: Date, _ until: Date) -> Int64 { Int64(until.timeIntervalSince(now).rounded(.up)) }
+    /// Whole seconds left, rounded up (the core's `seconds_left`, shared with the Android app).
+    private func secondsLeft(_ now: Date, _ until: Date) -> Int64 {
+        Int64(Tenda.secondsLeft(now: Int64((now.timeIntervalSince1970 * 1000).rounded()), until: Int64((until.timeIntervalSince1970 * 1000).rounded())))
+    }
 }

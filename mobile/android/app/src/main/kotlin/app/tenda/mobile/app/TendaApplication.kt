@@ -6,6 +6,7 @@ import app.tenda.mobile.core.api.PosDispatchers
 import app.tenda.mobile.core.api.PosRepository
 import app.tenda.mobile.core.ffi.FfiPosRepository
 import java.io.File
+import kotlinx.coroutines.runBlocking
 
 /** Opens the device's encrypted store once per process; every screen shares the repository. */
 class TendaApplication : Application() {
@@ -15,11 +16,14 @@ class TendaApplication : Application() {
     override fun onCreate() {
         super.onCreate()
         System.setProperty("jna.nosys", "true")
-        repository = FfiPosRepository.open(
-            dbPath = File(noBackupFilesDir, "tenda.ffi.db").path,
-            vault = AndroidKeyVault(this),
-            keyAccount = "device",
-            dispatchers = PosDispatchers.DEFAULT,
-        ).getOrThrow()
+        // Every screen needs the store: the process waits for it once, before the first screen.
+        repository = runBlocking {
+            FfiPosRepository.open(
+                dbPath = File(noBackupFilesDir, "tenda.ffi.db").path,
+                vault = AndroidKeyVault(this@TendaApplication),
+                keyAccount = "device",
+                dispatchers = PosDispatchers.DEFAULT,
+            ).getOrThrow()
+        }
     }
 }

@@ -5,20 +5,20 @@ import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import java.io.File
 import java.security.KeyStore
+import tenda.pos.KeyStore as HostKeyStore
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
-import tenda.pos.KeyVault
 import tenda.pos.TendaException
 
 /**
  * The database key kept under the Android Keystore. The 32 random bytes the core generates are
  * sealed with an AES-256-GCM key that never leaves the Keystore (hardware-backed where the device
  * has it) and written to the app's no-backup directory. A restored backup therefore never opens
- * the store on another phone. Any Keystore failure reaches the core as a typed storage error.
+ * the store on another phone. Any Keystore failure reaches the core as a typed keystore error.
  */
-class AndroidKeyVault(context: Context) : KeyVault {
+class AndroidKeyVault(context: Context) : HostKeyStore {
     private val directory = File(context.noBackupFilesDir, "tenda-keys").apply { mkdirs() }
 
     override fun load(account: String): ByteArray? = guarded {
@@ -61,7 +61,7 @@ class AndroidKeyVault(context: Context) : KeyVault {
     private inline fun <T> guarded(body: () -> T): T = try {
         body()
     } catch (e: Exception) {
-        throw TendaException.Storage("Android Keystore: ${e.javaClass.simpleName}: ${e.message}")
+        throw TendaException.Keystore("Android Keystore: ${e.javaClass.simpleName}: ${e.message}")
     }
 
     private companion object {

@@ -35,7 +35,8 @@ fun failureText(failure: PosFailure): String = when (failure) {
     is PosFailure.InvalidState -> failure.reason
     is PosFailure.InsufficientStock -> "Sem estoque de ${failure.product}"
     is PosFailure.Peripheral -> "${failure.device}: ${failure.reason}"
-    is PosFailure.Storage, is PosFailure.Host, is PosFailure.Internal ->
+    PosFailure.ShutDown -> "O caixa foi encerrado; abra o aplicativo de novo"
+    is PosFailure.Fiscal, is PosFailure.Keystore, is PosFailure.Storage, is PosFailure.Host, is PosFailure.Internal ->
         "Erro no aparelho (${failure.code}). Nada foi perdido; chame o suporte."
 }
 

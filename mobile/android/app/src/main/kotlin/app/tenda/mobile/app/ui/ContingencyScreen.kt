@@ -34,7 +34,10 @@ fun ContingencyScreen(presenter: ContingencyPresenter, onDone: () -> Unit) {
             value = state.justification,
             onValueChange = { presenter.handle(ContingencyEvent.JustificationChanged(it)) },
             label = { Text("Justificativa (impressa em cada nota)") },
-            supportingText = { Text("${state.justification.length} caracteres") },
+            supportingText = {
+                val bounds = state.justificationBounds
+                Text("${state.justificationChars} caracteres (de ${bounds.first} a ${bounds.last})")
+            },
             modifier = Modifier.fillMaxWidth(),
         )
         OutlinedTextField(

@@ -31,8 +31,9 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.stateIn
 import kotlinx.coroutines.withContext
-import tenda.ffi.SefazAccess
-import tenda.pos.KeyVault
+import tenda.pos.KeyStore
+import tenda.pos.SefazAccess
+import tenda.pos.SefazRoute
 import tenda.pos.StatusListener
 import tenda.pos.TendaException
 
@@ -55,15 +56,21 @@ class FfiPosRepository private constructor(
         statusUpdates(pos).map { it.toApi() }.stateIn(statusScope, SharingStarted.Eagerly, pos.status().toApi())
 
     companion object {
-        /** Opens an enrolled device's store; the database key comes from the host's [vault]. */
+        /**
+         * Opens an enrolled device's store; the database key comes from the host's [vault].
+         * SEFAZ is reached at [sefaz] when given (homologation, the simulator), else at the
+         * official address of the store's state.
+         */
         suspend fun open(
             dbPath: String,
-            vault: KeyVault,
+            vault: KeyStore,
             keyAccount: String,
             sefaz: SefazAccess? = null,
             dispatchers: PosDispatchers = PosDispatchers.DEFAULT,
         ): Result<FfiPosRepository> = withContext(dispatchers.io) {
-            ffi { FfiPosRepository(tenda.ffi.open(dbPath, vault, keyAccount, sefaz), dispatchers) }
+            val official = tenda.ffi.openConfig(dbPath, keyAccount)
+            val config = sefaz?.let { official.copy(sefaz = SefazRoute.At(it)) } ?: official
+            ffi { FfiPosRepository(tenda.ffi.open(config, vault, null), dispatchers) }
         }
 
         /** Wraps a point of sale the caller opened or enrolled (tests, enrollment screens). */
@@ -108,19 +115,12 @@ class FfiPosRepository private constructor(
 
     private fun ticketView(): Ticket = pos.ticket().toApi(customers)
 
-    /**
-     * What the core does but the bindings do not export yet (listed in mobile/README.md): a typed
-     * refusal the screens show, never a made-up answer.
-     */
-    private fun <T> notExported(function: String): Result<T> =
-        Result.failure(PosFailure.InvalidState(function, "the core's bindings do not export $function yet"))
-
     override suspend fun signIn(login: String, pin: String): Result<Operator> =
         call { pos.signIn(login, tenda.domain.Secret.Pin(pin)).toApi() }
 
     override suspend fun signOut(): Result<Unit> = call { pos.signOut() }
 
-    override suspend fun registerIsOpen(): Result<Boolean> = notExported("register_session")
+    override suspend fun registerIsOpen(): Result<Boolean> = call { pos.registerSession() != null }
 
     override suspend fun openRegister(float: Money, approval: Approval?): Result<Unit> =
         call { pos.openRegister(float.centavos, approval?.toFfi()) }
@@ -138,24 +138,34 @@ class FfiPosRepository private constructor(
         ticketView()
     }
 
-    override suspend fun setQuantity(line: Int, quantityThousandths: Long): Result<Ticket> = notExported("set_quantity")
+    override suspend fun setQuantity(line: Int, quantityThousandths: Long): Result<Ticket> = call {
+        pos.setQuantity(line.toUInt(), quantityThousandths)
+        ticketView()
+    }
 
     override suspend fun voidLine(line: Int, approval: Approval?): Result<Ticket> = call {
         pos.voidLine(line.toUInt(), approval?.toFfi())
         ticketView()
     }
 
-    override suspend fun setLineDiscount(line: Int, discount: Discount?, approval: Approval?): Result<Ticket> =
-        notExported("set_line_discount")
+    override suspend fun setLineDiscount(line: Int, discount: Discount?, approval: Approval?): Result<Ticket> = call {
+        pos.setLineDiscount(line.toUInt(), discount?.toFfi(), approval?.toFfi())
+        ticketView()
+    }
 
     override suspend fun setSaleDiscount(discount: Discount?, approval: Approval?): Result<Ticket> = call {
         pos.setSaleDiscount(discount?.toFfi(), approval?.toFfi())
         ticketView()
     }
 
-    override suspend fun searchCustomers(text: String, limit: Int): Result<List<Customer>> = notExported("search_customers")
+    override suspend fun searchCustomers(text: String, limit: Int): Result<List<Customer>> = call {
+        pos.searchCustomers(text, limit.toUInt()).map { it.toApi() }
+    }
 
-    override suspend fun setCustomer(customerId: String?): Result<Ticket> = notExported("set_customer")
+    override suspend fun setCustomer(customerId: String?): Result<Ticket> = call {
+        pos.setCustomer(customerId)?.let { customers[it.id] = it.toApi() }
+        ticketView()
+    }
 
     override suspend fun clearTicket(): Result<Ticket> = call {
         pos.clearTicket()
@@ -170,7 +180,10 @@ class FfiPosRepository private constructor(
     override suspend fun checkout(payments: List<PaymentRequest>): Result<SaleOutcome> =
         call { pos.checkout(payments.map { it.toFfi() }).toApi() }
 
-    override suspend fun receiptPreview(saleId: String): Result<ReceiptPreview> = notExported("receipt_preview")
+    override suspend fun receiptPreview(saleId: String): Result<ReceiptPreview> = call {
+        val png = pos.receiptPng(saleId)
+        ReceiptPreview(png, pngWidth(png))
+    }
 
     override suspend fun reprint(saleId: String): Result<PrintOutcome> =
         call { pos.reprint(saleId).let { PrintOutcome(it.printed, it.printError) } }
@@ -180,16 +193,9 @@ class FfiPosRepository private constructor(
 
     override suspend fun offlineSales(): Result<List<OfflineSale>> = call { pos.offlineSales().map { it.toApi() } }
 
-    /** Asks the sync engine for a round and sends the notes waiting for SEFAZ, oldest first. */
+    /** Asks the sync engine for a round and sends the notes waiting for SEFAZ (the core's "sync now"). */
     override suspend fun syncNow(): Result<SyncNowOutcome> = call {
-        val unavailable = try {
-            pos.syncNow()
-            null
-        } catch (e: TendaException) {
-            e.toFailure().message
-        }
-        pos.transmitBacklog()
-        SyncNowOutcome(syncRequested = unavailable == null, syncUnavailable = unavailable)
+        pos.syncOfflineSalesNow().let { SyncNowOutcome(it.syncRequested, it.syncUnavailable) }
     }
 
     /** Stops the core's background work and the status subscription; later calls fail typed. */

@@ -23,7 +23,6 @@ import app.tenda.mobile.core.api.SefazMode
 import app.tenda.mobile.core.api.Ticket
 import app.tenda.mobile.core.api.TicketLine
 import java.time.Instant
-import java.time.OffsetDateTime
 import tenda.pos.TendaException
 
 // Generated records → the app's own models, one function per type. Enums map by constant name
@@ -35,16 +34,20 @@ internal fun TendaException.toFailure(): PosFailure = when (this) {
     is TendaException.Offline -> PosFailure.Offline(what, why)
     is TendaException.Forbidden -> PosFailure.Forbidden(permission)
     is TendaException.WrongCredentials -> PosFailure.WrongCredentials(remainingAttempts.toInt())
-    is TendaException.LockedOut -> PosFailure.LockedOut(OffsetDateTime.parse(until).toInstant())
+    is TendaException.LockedOut -> PosFailure.LockedOut(millis(until))
     is TendaException.InvalidInput -> PosFailure.InvalidInput(field, reason)
     is TendaException.Rejected -> PosFailure.Rejected(code, reason)
-    is TendaException.LimitExceeded -> PosFailure.LimitExceeded(limit)
+    // The limit's stable code (the enum constant in snake case) and the core's detail.
+    is TendaException.LimitExceeded -> PosFailure.LimitExceeded("${limit.name.lowercase()}: $detail")
     is TendaException.ContingencyRequired -> PosFailure.ContingencyRequired
     is TendaException.NotFound -> PosFailure.NotFound(what)
     is TendaException.InvalidState -> PosFailure.InvalidState(action, reason)
     is TendaException.InsufficientStock -> PosFailure.InsufficientStock(product)
     is TendaException.Peripheral -> PosFailure.Peripheral(device, reason)
+    is TendaException.Fiscal -> PosFailure.Fiscal(detail)
+    is TendaException.Keystore -> PosFailure.Keystore(detail)
     is TendaException.Storage -> PosFailure.Storage(detail)
+    is TendaException.ShutDown -> PosFailure.ShutDown
     is TendaException.Internal -> PosFailure.Internal(detail)
     // A host callback (our key vault, listener, Bluetooth link) failed with something untyped.
     is TendaException.Host -> PosFailure.Host(detail)
@@ -116,6 +119,14 @@ internal fun tenda.pos.SaleNoteState.toApi() = Note(
 
 internal fun tenda.pos.SaleOutcome.toApi() =
     SaleOutcome(saleId, localNumber.toLong(), Money(total), Money(change), note?.toApi(), printed, printError)
+
+internal fun tenda.pos.CustomerView.toApi() = Customer(id, name, taxId, Money(balance), Money(overdraftLimit))
+
+/** A PNG's width in pixels (the IHDR chunk: big-endian, bytes 16–19), for the receipt preview's scale. */
+internal fun pngWidth(png: ByteArray): Int {
+    require(png.size >= 24) { "not a PNG: ${png.size} bytes" }
+    return (16 until 20).fold(0) { width, i -> (width shl 8) or (png[i].toInt() and 0xff) }
+}
 
 internal fun tenda.pos.OfflineSaleRow.toApi() =
     OfflineSale(saleId, localNumber.toLong(), millis(createdAt), Money(total), synced, voided, note?.toApi())

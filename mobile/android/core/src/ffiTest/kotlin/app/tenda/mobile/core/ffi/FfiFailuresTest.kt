@@ -53,7 +53,7 @@ class FfiFailuresTest {
         val dir = TestStack.tempDir()
         val db = File(dir, "tenda.db")
         val refused = runBlocking { FfiPosRepository.open(db.path, RefusingKeyVault(), "device") }
-        assertEquals("storage", (refused.exceptionOrNull() as PosFailure).code)
+        assertEquals("keystore", (refused.exceptionOrNull() as PosFailure).code)
         val crashed = runBlocking { FfiPosRepository.open(db.path, CrashingKeyVault(), "device") }
         assertEquals("host", (crashed.exceptionOrNull() as PosFailure).code)
         assertFalse(db.exists(), "no database was created without its key")

@@ -168,6 +168,7 @@ class FfiShiftTest {
             "-Djna.library.path=" + System.getProperty("jna.library.path"),
             KilledShift::class.java.name,
             dir.path, h.login("seller"), h.pin("seller"), h.productCode(3), h.login("manager"), h.pin("manager"),
+            h.sefazUrl, h.sefazCaHex,
         ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
         val saleId = process.inputStream.bufferedReader().readLine()
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the child JVM did not exit")

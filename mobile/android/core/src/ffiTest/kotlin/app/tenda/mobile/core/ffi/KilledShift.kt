@@ -19,8 +19,9 @@ object KilledShift {
     fun main(args: Array<String>) {
         val (dir, login, pin, code) = args
         val manager = Approval(args[4], args[5])
+        val sefaz = TestStack.sefaz(args[6], args[7])
         runBlocking {
-            val repository = FfiPosRepository.open(File(dir, "tenda.db").path, FileKeyVault(File(dir)), "device").getOrThrow()
+            val repository = FfiPosRepository.open(File(dir, "tenda.db").path, FileKeyVault(File(dir)), "device", sefaz).getOrThrow()
             repository.signIn(login, pin).getOrThrow()
             val ticket = repository.scan(code).getOrThrow()
             // The register session survives the restart; opening it again is refused as already open.

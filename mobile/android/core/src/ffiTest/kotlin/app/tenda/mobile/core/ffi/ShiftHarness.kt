@@ -16,7 +16,7 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import tenda.pos.Approval
 import tenda.pos.EnrollmentRequest
-import tenda.ffi.SefazAccess
+import tenda.pos.SefazRoute
 import tenda.domain.Secret
 
 /**
@@ -29,10 +29,9 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
     val scope = CoroutineScope(SupervisorJob() + main)
     val dispatchers = PosDispatchers(io = Dispatchers.IO)
     val dbPath: String = File(dir, "tenda.db").path
-    val sefaz = SefazAccess(
-        baseUrl = stack.description["sefaz_url"] as String,
-        trustedRootsDer = listOf(TestStack.hex(stack.description["sefaz_ca_der_hex"] as String)),
-    )
+    val sefazUrl = stack.description["sefaz_url"] as String
+    val sefazCaHex = stack.description["sefaz_ca_der_hex"] as String
+    val sefaz = TestStack.sefaz(sefazUrl, sefazCaHex)
 
     fun login(who: String) = stack.description[who]["login"] as String
     fun pin(who: String) = stack.description[who]["pin"] as String
@@ -42,10 +41,11 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
 
     /** Enrolls a fresh device with the stack's one-time code and installs the store's certificate. */
     fun enroll(): FfiPosRepository = runBlocking(Dispatchers.IO) {
+        val config = tenda.ffi.openConfig(dbPath, "device").copy(sefaz = SefazRoute.At(sefaz))
         val pos = tenda.ffi.enroll(
-            dbPath,
+            config,
             FileKeyVault(dir),
-            "device",
+            null,
             EnrollmentRequest(
                 serverUrl = stack.description["server_url"] as String,
                 code = stack.description["enrollment_code"] as String,
@@ -53,7 +53,6 @@ internal class ShiftHarness(val stack: TestStack, val dir: File = TestStack.temp
                 expectedFingerprint = null,
                 firstLoadTimeoutMs = 120_000uL,
             ),
-            sefaz,
             null,
         )
         val owner = stack.description["owner"]

@@ -37,6 +37,17 @@ internal class TestStack : AutoCloseable {
     companion object {
         fun hex(text: String): ByteArray = ByteArray(text.length / 2) { text.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
+        /** SEFAZ at the simulator (behind the stack's link) with short pauses: the test restores
+         *  the link within seconds, a store within minutes. */
+        fun sefaz(url: String, caDerHex: String): tenda.pos.SefazAccess =
+            tenda.ffi.sefazAccess(url, listOf(hex(caDerHex))).copy(
+                connectTimeoutMs = 1_000u,
+                requestTimeoutMs = 2_000u,
+                transportPauseMs = 10u,
+                unavailablePauseMs = 10u,
+                probeIntervalMs = 500u,
+            )
+
         fun tempDir(): File = kotlin.io.path.createTempDirectory("tenda-mobile-ffi").toFile()
     }
 }

@@ -1,5 +1,8 @@
 package app.tenda.mobile.core.api
 
+import tenda.domain.formatBrl
+import tenda.domain.parseTypedAmount
+
 /**
  * An amount in integer centavos, as the Rust core keeps it. Arithmetic is exact and overflows
  * loudly; there is no floating point anywhere on the way from the keypad to the core.
@@ -22,41 +25,11 @@ value class Money(val centavos: Long) : Comparable<Money> {
         /**
          * What a seller types on the amount keypad: "12", "12,5", "12,50", "1.234,56" (the Brazilian
          * habit) or "12.50". Returns null for anything else, so a typo is refused, never guessed.
+         * The rule is the Rust core's (`parse_typed_amount`), shared with the iOS app.
          */
-        fun parse(typed: String): Money? {
-            val text = typed.trim().removePrefix("R$").trim()
-            val (whole, fraction) = when {
-                // With a comma, the comma marks centavos and dots group thousands ("1.234,56").
-                ',' in text -> text.substringBeforeLast(',') to text.substringAfterLast(',')
-                // One dot with at most two digits after it marks centavos ("12.50").
-                text.count { it == '.' } == 1 && text.substringAfterLast('.').length <= 2 ->
-                    text.substringBefore('.') to text.substringAfter('.')
-                else -> text to ""
-            }
-            if (!groupsOfThousands(whole) || fraction.length > 2 || !fraction.all { it in '0'..'9' }) {
-                return null
-            }
-            val wholeDigits = whole.replace(".", "")
-            if (wholeDigits.isEmpty() && fraction.isEmpty()) return null
-            if (wholeDigits.length > 15) return null
-            val reais = if (wholeDigits.isEmpty()) 0L else wholeDigits.toLong()
-            return Money(reais * 100 + fraction.padEnd(2, '0').toLong())
-        }
-
-        /** "1234", "1.234" and "12.345.678" are whole reais; "1.23.4" is a typo. */
-        private fun groupsOfThousands(whole: String): Boolean {
-            if (!whole.all { it in '0'..'9' || it == '.' }) return false
-            val groups = whole.split('.')
-            return groups.size == 1 || (groups.first().length in 1..3 && groups.drop(1).all { it.length == 3 })
-        }
+        fun parse(typed: String): Money? = parseTypedAmount(typed)?.let(::Money)
     }
 }
 
-/** "R$ 1.234,56", the way receipts and the core's own reports print amounts. */
-fun Money.format(): String {
-    val negative = centavos < 0
-    val absolute = if (negative) -centavos else centavos
-    val reais = (absolute / 100).toString().reversed().chunked(3).joinToString(".").reversed()
-    val cents = (absolute % 100).toString().padStart(2, '0')
-    return (if (negative) "-R$ " else "R$ ") + reais + "," + cents
-}
+/** "R$ 1.234,56", the way receipts and the core's own reports print amounts (the core's `format_brl`). */
+fun Money.format(): String = formatBrl(centavos)

@@ -62,8 +62,23 @@ sealed class PosFailure(message: String) : Exception(message) {
         override val code get() = "peripheral"
     }
 
+    /** The fiscal document could not be built or signed (emitter or product tax data): nothing was committed. */
+    data class Fiscal(val detail: String) : PosFailure("fiscal document error: $detail") {
+        override val code get() = "fiscal"
+    }
+
+    /** The platform keystore could not read or save the database key. */
+    data class Keystore(val detail: String) : PosFailure("keystore error: $detail") {
+        override val code get() = "keystore"
+    }
+
     data class Storage(val detail: String) : PosFailure("storage error: $detail") {
         override val code get() = "storage"
+    }
+
+    /** The core was shut down: nothing more runs until the store is opened again. */
+    data object ShutDown : PosFailure("the point of sale was shut down") {
+        override val code get() = "shut_down"
     }
 
     /**

@@ -7,10 +7,11 @@ import app.tenda.mobile.core.api.SefazMode
 import app.tenda.mobile.core.api.asPosFailure
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.launch
+import tenda.pos.contingencyJustificationBounds
 
 data class ContingencyState(
     val mode: SefazMode = SefazMode.NORMAL,
-    /** Printed on every contingency note; the core checks its length (15–256 characters). */
+    /** Printed on every contingency note; the core checks its length ([justificationBounds]). */
     val justification: String = "",
     val login: String = "",
     val pinLength: Int = 0,
@@ -20,6 +21,13 @@ data class ContingencyState(
 ) {
     val canSubmit: Boolean
         get() = justification.isNotBlank() && login.isNotBlank() && pinLength > 0 && !submitting && !entered
+
+    /** Characters the core counts: after trimming, each code point once. */
+    val justificationChars: Int get() = justification.trim().let { it.codePointCount(0, it.length) }
+
+    /** The lengths the core accepts (SEFAZ's `xJust`), shown beside the field. */
+    val justificationBounds: IntRange
+        get() = contingencyJustificationBounds().let { it.minChars.toInt()..it.maxChars.toInt() }
 }
 
 sealed interface ContingencyEvent {

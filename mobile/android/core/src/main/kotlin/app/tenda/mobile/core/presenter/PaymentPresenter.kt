@@ -13,6 +13,7 @@ import app.tenda.mobile.core.api.SaleOutcome
 import app.tenda.mobile.core.api.asPosFailure
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.launch
+import tenda.pos.paymentDue
 
 /** The card about to be charged without a link, and the core's verdict on its risk. */
 data class CardRiskPrompt(val kind: CardKind, val amount: Money, val risk: CardOfflineRisk)
@@ -37,13 +38,16 @@ data class PaymentState(
     val phase: PaymentPhase = PaymentPhase.Loading,
     val failure: PosFailure? = null,
 ) {
-    val remaining: Money get() = entered.fold(total) { left, p -> left - p.amount }
+    /** What is left to pay and the change for the cash typed, as the core computes them. */
+    private val due get() = paymentDue(total.centavos, entered.map { it.amount.centavos }, tendered?.centavos)
+
+    val remaining: Money get() = Money(due.remaining)
 
     /** What the typed cash amount is, or null while it is not an amount. */
     val tendered: Money? get() = Money.parse(tenderedText)
 
     /** Change for the cash typed, once it covers what is left. */
-    val changePreview: Money? get() = tendered?.takeIf { it >= remaining }?.let { it - remaining }
+    val changePreview: Money? get() = due.change?.let(::Money)
 
     val canPayOnAccount: Boolean get() = customer != null
 }

@@ -104,8 +104,7 @@ class SignInPresenter(
         }
     }
 
-    private fun secondsLeft(now: Instant, until: Instant): Long {
-        val millis = Duration.between(now, until).toMillis()
-        return (millis + 999) / 1000
-    }
+    /** Whole seconds left, rounded up (the core's `seconds_left`, shared with the iOS app). */
+    private fun secondsLeft(now: Instant, until: Instant): Long =
+        tenda.pos.secondsLeft(now.toEpochMilli(), until.toEpochMilli()).toLong()
 }

@@ -59,6 +59,9 @@ class ContingencyPresenterTest : PresenterHarness() {
 
         val short = presenter.send(ContingencyEvent.JustificationChanged("caiu"), *"9876".map { ContingencyEvent.PinDigit(it) }.toTypedArray(), ContingencyEvent.Submit)
         assertEquals("justification", assertIs<PosFailure.InvalidInput>(short.failure).field)
+        // The screen shows the count against the bounds the core enforces.
+        assertEquals(4, short.justificationChars)
+        assertEquals(15..256, short.justificationBounds)
         assertEquals(SefazMode.CONTINGENCY_REQUIRED, pos.status.value.sefaz)
     }
 }
