@@ -269,6 +269,30 @@ def run(w):
     w.d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     w.gone("offline-sales")
 
+    # A manager's fiscal duties (F1): nothing rejected, nothing left to void.
+    w.click("key-fiscal")
+    w.el("fiscal-none-to-correct")
+    w.el("fiscal-no-unused")
+    w.step("fiscal-notes")
+    w.d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    w.gone("fiscal-notes")
+
+    # The customer changes their mind: the authorized note is cancelled with SEFAZ (110111),
+    # with a justification and a manager's PIN on the seller's session.
+    scan(w, codes[1])
+    w.wait(lambda: len(w.d.find_elements(*by_id("ticket-line"))) == 1, what="a line to cancel")
+    pay_cash(w, "50,00")
+    w.text_has("receipt-note", "autorizada", 30)
+    w.click("cancel-note")
+    w.type("cancel-justification", "Cliente desistiu da compra no caixa")
+    w.click("cancel-note-submit")
+    w.el("manager-dialog")
+    w.type("manager-pin", "2468", enter=True)
+    w.text_has("receipt-cancelled", "cancelada", 60)
+    w.step("note-cancelled")
+    w.click("new-sale")
+    w.gone("receipt")
+
     # The owner's back office.
     w.click("mode-backoffice")
     w.click("bo-login-submit")

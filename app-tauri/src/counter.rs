@@ -9,8 +9,10 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::register::{ClosingReport, RegisterSession};
 use tenda_pos::status::PosStatus;
 use tenda_pos::{
-    CardOfflineRisk, CustomerView, OfflineSaleRow, PaymentRequest, PosError, ProductView,
-    ReprintOutcome, SaleDetail, SaleOutcome, SyncNowOutcome, TicketView,
+    CancellationOutcome, CardOfflineRisk, ConsumerCorrection, CustomerView, NoteCorrection,
+    NoteSummary, NoteToCorrect, OfflineSaleRow, PaymentRequest, PosError, ProductView,
+    ReprintOutcome, SaleDetail, SaleOutcome, SyncNowOutcome, TicketView, TransmissionSummary,
+    VoidedRange,
 };
 
 use crate::AppState;
@@ -261,6 +263,77 @@ pub async fn cancel_unsynced_sale(
     blocking(move || {
         pos.cancel_unsynced_sale(sale, reason, true, manager)
             .map(|_| ())
+    })
+    .await
+}
+
+/// Notes SEFAZ rejected, each with its code and reason, waiting for a manager.
+#[tauri::command]
+pub async fn notes_to_correct(state: S<'_>) -> UiResult<Vec<NoteToCorrect>> {
+    Ok(state.store().await?.pos.notes_to_correct()?)
+}
+
+/// Re-signs a rejected note with the consumer's CPF/CNPJ kept, removed or replaced (the usual
+/// causes of a rejection at the counter); `resend_notes` then sends it.
+#[tauri::command]
+pub async fn correct_note(
+    state: S<'_>,
+    sale: String,
+    consumer: ConsumerCorrection,
+    manager: Option<ApprovalInput>,
+) -> UiResult<NoteSummary> {
+    let (pos, sale, manager) = (
+        state.store().await?.pos.clone(),
+        sale_id(&sale)?,
+        approval(&manager),
+    );
+    let correction = NoteCorrection {
+        lines: vec![],
+        consumer,
+    };
+    blocking(move || pos.correct_note(sale, correction, manager)).await
+}
+
+/// Sends every note waiting for SEFAZ now, without waiting out a pause after a failure.
+#[tauri::command]
+pub async fn resend_notes(state: S<'_>) -> UiResult<TransmissionSummary> {
+    let pos = state.store().await?.pos.clone();
+    blocking(move || tauri::async_runtime::block_on(pos.transmit_backlog(true))).await
+}
+
+/// Cancels an authorized note with SEFAZ (event 110111), with a manager's approval.
+#[tauri::command]
+pub async fn cancel_note(
+    state: S<'_>,
+    sale: String,
+    justification: String,
+    manager: Option<ApprovalInput>,
+) -> UiResult<CancellationOutcome> {
+    let (pos, sale, manager) = (
+        state.store().await?.pos.clone(),
+        sale_id(&sale)?,
+        approval(&manager),
+    );
+    blocking(move || tauri::async_runtime::block_on(pos.cancel_sale(sale, justification, manager)))
+        .await
+}
+
+/// Numbers of this register's series that were reserved and never used.
+#[tauri::command]
+pub async fn unused_fiscal_numbers(state: S<'_>) -> UiResult<Vec<u32>> {
+    Ok(state.store().await?.pos.unused_fiscal_numbers()?)
+}
+
+/// Voids the unused numbers with SEFAZ (inutilização), one request per contiguous range.
+#[tauri::command]
+pub async fn void_unused_numbers(
+    state: S<'_>,
+    justification: String,
+    manager: Option<ApprovalInput>,
+) -> UiResult<Vec<VoidedRange>> {
+    let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
+    blocking(move || {
+        tauri::async_runtime::block_on(pos.inutilize_unused_numbers(justification, manager))
     })
     .await
 }

@@ -47,6 +47,11 @@ fn generate(out: &Path) {
         tenda_pos::SyncNowOutcome,
         tenda_domain::Discount,
         tenda_pos::CustomerView,
+        tenda_pos::NoteToCorrect,
+        tenda_pos::ConsumerCorrection,
+        tenda_pos::CancellationOutcome,
+        tenda_pos::VoidedRange,
+        tenda_pos::TransmissionSummary,
     );
     export!(
         server,

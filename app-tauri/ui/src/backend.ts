@@ -1,3 +1,9 @@
+import type { CancellationOutcome } from "./bindings/CancellationOutcome";
+import type { ConsumerCorrection } from "./bindings/ConsumerCorrection";
+import type { NoteSummary } from "./bindings/NoteSummary";
+import type { NoteToCorrect } from "./bindings/NoteToCorrect";
+import type { TransmissionSummary } from "./bindings/TransmissionSummary";
+import type { VoidedRange } from "./bindings/VoidedRange";
 // One interface for everything the window asks of the store. `tauriBackend` calls the app's
 // Rust commands over IPC; tests use an in-memory implementation of the same interface.
 import type { AppInfo } from "./bindings/AppInfo";
@@ -76,6 +82,12 @@ export interface Backend {
   reprint(sale: string): Promise<ReprintOutcome>;
   cancelUnsyncedSale(sale: string, reason: string, manager: ApprovalInput | null): Promise<void>;
   syncNow(): Promise<SyncNowOutcome>;
+  notesToCorrect(): Promise<NoteToCorrect[]>;
+  correctNote(sale: string, consumer: ConsumerCorrection, manager: ApprovalInput | null): Promise<NoteSummary>;
+  resendNotes(): Promise<TransmissionSummary>;
+  cancelNote(sale: string, justification: string, manager: ApprovalInput | null): Promise<CancellationOutcome>;
+  unusedFiscalNumbers(): Promise<number[]>;
+  voidUnusedNumbers(justification: string, manager: ApprovalInput | null): Promise<VoidedRange[]>;
   setStoreLink(up: boolean): Promise<boolean>;
   bluetoothScan(): Promise<BluetoothDevice[]>;
   quitCheck(): Promise<QuitCheck>;

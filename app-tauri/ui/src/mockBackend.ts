@@ -138,6 +138,12 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
     saleDetail: unsupported,
     reprint: unsupported,
     cancelUnsyncedSale: unsupported,
+    notesToCorrect: async () => [],
+    correctNote: unsupported,
+    resendNotes: unsupported,
+    cancelNote: unsupported,
+    unusedFiscalNumbers: async () => [],
+    voidUnusedNumbers: unsupported,
     syncNow: unsupported,
     setStoreLink: async (up) => up,
     bluetoothScan: async () => {

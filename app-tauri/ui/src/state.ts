@@ -123,6 +123,7 @@ export function errorText(t: TFunction, e: UiError, now = Date.now()): string {
 
 /// Function keys at the counter.
 export const counterKeys = {
+  F1: "fiscal",
   F2: "pay",
   F3: "qty",
   F4: "discount",

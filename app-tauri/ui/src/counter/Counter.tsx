@@ -22,6 +22,7 @@ import { ReceiptDialog } from "./ReceiptDialog";
 import { ContingencyDialog } from "./ContingencyDialog";
 import { ManagerDialog } from "./ManagerDialog";
 import { OfflineSales } from "./OfflineSales";
+import { FiscalNotes } from "./FiscalNotes";
 import { DevicesDialog } from "./DevicesDialog";
 import { PromptDialog } from "./PromptDialog";
 import { CustomerDialog } from "./CustomerDialog";
@@ -32,6 +33,7 @@ type Dialogs =
   | { kind: "receipt"; outcome: SaleOutcome }
   | { kind: "contingency" }
   | { kind: "sales" }
+  | { kind: "fiscal" }
   | { kind: "close" }
   | { kind: "devices" }
   | { kind: "customer" }
@@ -195,6 +197,9 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       case "sales":
         setDialog({ kind: "sales" });
         break;
+      case "fiscal":
+        setDialog({ kind: "fiscal" });
+        break;
       case "contingency":
         setDialog({ kind: "contingency" });
         break;
@@ -305,7 +310,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       </>
     );
 
-  const keys: CounterAction[] = ["pay", "qty", "discount", "saleDiscount", "consumer", "customer", "void", "sales", "contingency", "close", "devices"];
+  const keys: CounterAction[] = ["pay", "qty", "discount", "saleDiscount", "consumer", "customer", "void", "sales", "fiscal", "contingency", "close", "devices"];
   return (
     <div className="counter" data-testid="counter">
       <section className="ticket-pane">
@@ -456,6 +461,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       {dialog.kind === "receipt" && (
         <ReceiptDialog
           outcome={dialog.outcome}
+          withManager={withManager}
           onClose={() => {
             setDialog({ kind: "none" });
             setInfo2(null);
@@ -465,6 +471,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
       )}
       {dialog.kind === "contingency" && <ContingencyDialog info={info} onClose={() => { setDialog({ kind: "none" }); setError(null); focusScan(); }} />}
       {dialog.kind === "sales" && <OfflineSales onClose={() => { setDialog({ kind: "none" }); focusScan(); }} withManager={withManager} />}
+      {dialog.kind === "fiscal" && <FiscalNotes onClose={() => { setDialog({ kind: "none" }); focusScan(); }} withManager={withManager} />}
       {dialog.kind === "customer" && (
         <CustomerDialog
           lastSync={status.last_sync}

@@ -1,22 +1,31 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { SaleOutcome } from "../bindings/SaleOutcome";
+import { JUSTIFICATION } from "./FiscalNotes";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatDateTime, formatMoney } from "../format";
 import { errorText } from "../state";
 import { Dialog, Message } from "../ui";
 
-export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onClose: () => void }) {
+type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
+
+export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: SaleOutcome; onClose: () => void; withManager: WithManager }) {
   const { t } = useTranslation();
   const backend = useBackend();
   const [png, setPng] = useState<string | null>(null);
   const [printed, setPrinted] = useState<{ ok: boolean; error: string | null }>({ ok: outcome.printed, error: outcome.print_error });
   const [error, setError] = useState<string | null>(null);
+  // Cancelling the authorized note (110111): a justification, then a manager's approval.
+  const [cancelling, setCancelling] = useState(false);
+  const [justification, setJustification] = useState("");
+  const [cancelled, setCancelled] = useState(false);
   useEffect(() => {
     void backend.lastReceiptPng().then(setPng);
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Enter") {
+      // Enter in a field (a justification, a manager's PIN) belongs to that field.
+      if (e.key === "Enter" && !(e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLInputElement)) {
         e.preventDefault();
         onClose();
       }
@@ -43,6 +52,7 @@ export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onCl
               )}
             </p>
           )}
+          {cancelled && <p className="bad" data-testid="receipt-cancelled">{t("receipt.cancelled")}</p>}
           <p className={printed.ok ? "ok" : "bad"} data-testid="receipt-printed">
             {printed.ok ? t("receipt.printed") : t("receipt.notPrinted", { reason: printed.error ?? "" })}
           </p>
@@ -62,6 +72,49 @@ export function ReceiptDialog({ outcome, onClose }: { outcome: SaleOutcome; onCl
             >
               {t("receipt.reprint")}
             </button>
+            {note?.status === "authorized" && !cancelled && !cancelling && (
+              <button className="danger" data-testid="cancel-note" onClick={() => setCancelling(true)}>
+                {t("receipt.cancelNote")}
+              </button>
+            )}
+            {cancelling && (
+              <div className="cancel-note">
+                <label>
+                  {t("fiscal.justification")}
+                  <textarea
+                    data-testid="cancel-justification"
+                    rows={2}
+                    maxLength={JUSTIFICATION.max}
+                    value={justification}
+                    onChange={(e) => setJustification(e.target.value)}
+                  />
+                </label>
+                <div className={justification.trim().length < JUSTIFICATION.min ? "muted bad" : "muted"}>
+                  {t("contingency.chars", { count: justification.trim().length })}
+                </div>
+                <button
+                  className="danger"
+                  data-testid="cancel-note-submit"
+                  disabled={justification.trim().length < JUSTIFICATION.min}
+                  onClick={() =>
+                    withManager(t("receipt.cancelNote"), async (m) => {
+                      try {
+                        await backend.cancelNote(outcome.sale_id, justification.trim(), m);
+                        setCancelled(true);
+                        setCancelling(false);
+                        setError(null);
+                      } catch (e) {
+                        const err = asUiError(e);
+                        if (err.code === "forbidden") throw e;
+                        setError(errorText(t, err));
+                      }
+                    })
+                  }
+                >
+                  {t("receipt.confirmCancel")}
+                </button>
+              </div>
+            )}
             <button className="primary" onClick={onClose} data-testid="new-sale">
               {t("receipt.newSale")}
             </button>

@@ -45,6 +45,7 @@ pub struct FiscalEventRecord {
 /// What a cancellation did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CancellationOutcome {
     pub sale_id: SaleId,
     pub access_key: String,
@@ -55,6 +56,7 @@ pub struct CancellationOutcome {
 /// A range of numbers SEFAZ voided.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VoidedRange {
     pub series: u16,
     pub first: u32,

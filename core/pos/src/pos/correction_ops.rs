@@ -25,6 +25,7 @@ pub struct LineFiscalCorrection {
 /// What happens to the consumer's CPF/CNPJ on the corrected note.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ConsumerCorrection {
     #[default]
     Keep,

@@ -44,6 +44,7 @@ pub struct TransmissionSummary {
 
 /// A note SEFAZ rejected, waiting for a manager's correction.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NoteToCorrect {
     pub sale_id: tenda_domain::SaleId,
