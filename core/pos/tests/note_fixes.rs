@@ -176,6 +176,14 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     let stock_before = pos
         .inspect_store(|s| s.stock_level(f.coffee.id))
         .expect("stock");
+    let cash = |pos: &Pos| {
+        pos.register_session()
+            .expect("open")
+            .tally
+            .expected_cash()
+            .expect("cash")
+    };
+    let drawer_before = cash(pos);
     let out = pos
         .cancel_sale(
             sale.sale_id,
@@ -200,6 +208,17 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         stock_after.thousandths() - stock_before.thousandths(),
         1000,
         "the coffee went back to stock"
+    );
+    // The customer got their 18.90 back from the drawer: the closing count expects it gone,
+    // and the reopened device remembers it.
+    assert_eq!(
+        cash(pos),
+        drawer_before.checked_sub(m(18_90)).expect("no overflow")
+    );
+    assert_eq!(
+        cash(&f.reopen()),
+        cash(pos),
+        "the refund was written with the cancellation"
     );
     let outbox = pos
         .inspect_store(|s| s.outbox_after(0, 10_000))

@@ -17,11 +17,13 @@ use tenda_store::{
 };
 
 use super::correction_ops::note_facts;
-use super::{Pos, blocking, lock, storage};
+use super::{Pos, blocking, json, keys, lock, storage};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
+use crate::register::{RegisterMovement, RegisterSession};
+use crate::reports::payment_kind;
 
 /// A registered event or inutilização, as kept on the device (the XML is the legal record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +64,36 @@ pub struct VoidedRange {
     pub first: u32,
     pub last: u32,
     pub protocol: Option<String>,
+}
+
+/// The open register after a cancelled sale's payments are given back: cash leaves today's
+/// drawer, and the card, PIX and account totals drop by what the sale had taken. `None` when no
+/// register is open (nothing to reconcile on this device).
+pub(crate) fn refunded(
+    open: Option<&RegisterSession>,
+    sale: &tenda_domain::Sale,
+) -> PosResult<Option<RegisterSession>> {
+    let Some(session) = open else {
+        return Ok(None);
+    };
+    let mut session = session.clone();
+    for p in &sale.payments {
+        session.tally.add(&RegisterMovement::Refund {
+            kind: payment_kind(&p.method),
+            amount: p.amount,
+        })?;
+    }
+    Ok(Some(session))
+}
+
+/// The register's setting to write with a change, when it changed.
+pub(crate) fn register_setting(
+    register: Option<&RegisterSession>,
+) -> PosResult<Vec<(String, String)>> {
+    register
+        .map(|r| Ok((keys::REGISTER.to_owned(), json(&Some(r))?)))
+        .into_iter()
+        .collect()
 }
 
 /// Groups sorted numbers into contiguous ranges.
@@ -300,9 +332,13 @@ impl Pos {
             justification: justification.trim().to_owned(),
             xml: event_proc(&event.xml, &result.xml),
         })?;
-        // The note cancelled, the sale voided, the event recorded and the authorization
-        // audited: one transaction, so a crash leaves either all of it or none (and then the
-        // `Cancelled` consult path above finishes it on the next attempt).
+        // The note cancelled, the sale voided, its payments given back from the open register,
+        // the event recorded and the authorization audited: one transaction, so a crash leaves
+        // either all of it or none (and then the `Cancelled` consult path above finishes it on
+        // the next attempt). The register is changed in place under the device's lock.
+        let stored = self.stored_sale(sale_id)?;
+        let mut device = self.device();
+        let register = refunded(device.register.as_ref(), &stored.sale)?;
         lock(&self.inner.store)
             .cancel_fiscal_document_and_void_sale(
                 sale_id,
@@ -316,11 +352,16 @@ impl Pos {
                 at,
                 &LocalChange {
                     fiscal_events,
+                    settings: register_setting(register.as_ref())?,
                     audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
                     ..Default::default()
                 },
             )
             .map_err(storage)?;
+        if register.is_some() {
+            device.register = register;
+        }
+        drop(device);
         self.refresh_fiscal_status()?;
         Ok(CancellationOutcome {
             sale_id,

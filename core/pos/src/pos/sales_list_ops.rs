@@ -10,6 +10,7 @@ use tenda_devices::layout_danfe;
 use tenda_domain::{Action, FiscalStatus, Money, Mutation, Outcome, SaleId};
 use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
+use super::cancel_ops::{refunded, register_setting};
 use super::correction_ops::note_facts;
 use super::{Pos, lock, storage};
 use crate::error::{PosError, PosResult};
@@ -231,7 +232,7 @@ impl Pos {
         })
     }
 
-    fn stored_sale(&self, sale_id: SaleId) -> PosResult<StoredSale> {
+    pub(crate) fn stored_sale(&self, sale_id: SaleId) -> PosResult<StoredSale> {
         self.reader()?
             .sale(sale_id)
             .map_err(storage)?
@@ -378,7 +379,10 @@ impl Pos {
         }
         let at = self.now();
         let actor = tenda_domain::Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
-        // The void and the authorization's entry, in one transaction.
+        // The void, its payments given back from the open register and the authorization's
+        // entry, in one transaction (the register changed in place under the device's lock).
+        let mut device = self.device();
+        let register = refunded(device.register.as_ref(), &stored.sale)?;
         lock(&self.inner.store)
             .void_sale_with_change(
                 sale_id,
@@ -386,6 +390,7 @@ impl Pos {
                 reason,
                 at,
                 &LocalChange {
+                    settings: register_setting(register.as_ref())?,
                     audit: vec![auth.audit(
                         &format!("sale:{sale_id} unsynced cancel"),
                         Outcome::Succeeded,
@@ -395,6 +400,10 @@ impl Pos {
                 },
             )
             .map_err(storage)?;
+        if register.is_some() {
+            device.register = register;
+        }
+        drop(device);
         self.refresh_fiscal_status()
     }
 
