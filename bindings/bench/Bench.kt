@@ -20,7 +20,7 @@ import tenda.test.str
 
 /** The bindings bench from Kotlin on the JVM: the same offline checkout and scan round trips as
  *  examples/bench_ffi.rs, and status events delivered to a Kotlin listener. */
-const val WARMUP = 20
+const val WARMUP = 100
 const val CHECKOUTS = 300
 const val SCANS = 2_000
 

@@ -13,7 +13,7 @@ import asyncio
 
 import tenda
 
-WARMUP, CHECKOUTS, SCANS = 20, 300, 2_000
+WARMUP, CHECKOUTS, SCANS = 100, 300, 2_000
 
 
 class MemoryVault(tenda.KeyStore):

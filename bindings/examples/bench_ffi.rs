@@ -16,7 +16,7 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::host::{MemoryKeyStore, SefazRoute};
 use tenda_pos::{Approval, EnrollmentRequest, PaymentRequest};
 
-const WARMUP: usize = 20;
+const WARMUP: usize = 100;
 const CHECKOUTS: usize = 300;
 const SCANS: usize = 2_000;
 
