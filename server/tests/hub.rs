@@ -2,6 +2,7 @@
 //! certificate the tills pin) on loopback, the hub's internet behind a link the test cuts, and
 //! two tills running the real sync engine over their own encrypted stores.
 
+#[macro_use]
 mod common;
 #[path = "support/cuttable.rs"]
 mod cuttable;
@@ -589,27 +590,7 @@ async fn hub_killed_mid_relay(backend: Backend) {
     hub.kill_9();
 }
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::sqlite()).await;
-                }
-            )*
-        }
-
-        /// The same with the cloud on PostgreSQL (the hub stays on SQLite).
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let cluster = tokio::task::spawn_blocking(PgCluster::start).await.expect("cluster");
-            $( $name(cluster.fresh_database()).await; )*
-            drop(cluster);
-        }
-    };
-}
-
+// On PostgreSQL it is the cloud that moves there; the hub stays on SQLite.
 suite!(
     store_day_through_the_hub,
     hub_relays_only_for_its_branch,

@@ -1,6 +1,7 @@
 //! The server's sync and back-office behaviour, run against SQLite and against a real
 //! PostgreSQL cluster: the same scenarios, the same expectations.
 
+#[macro_use]
 mod common;
 
 use common::{Backend, PgCluster, TestServer, sale_entry, wire};
@@ -609,27 +610,6 @@ async fn enrollment_waits_for_required_settings(backend: Backend) {
     assert_eq!(status, 200, "{enrolled}");
     assert_eq!(enrolled["settings"]["nfce_series"], 3);
     assert_eq!(t.count("SELECT COUNT(*) AS n FROM devices").await, 1);
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::sqlite()).await;
-                }
-            )*
-        }
-
-        /// The same scenarios on PostgreSQL: one throwaway cluster, a fresh database each.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let cluster = tokio::task::spawn_blocking(PgCluster::start).await.expect("cluster");
-            $( $name(cluster.fresh_database()).await; )*
-            drop(cluster);
-        }
-    };
 }
 
 suite!(

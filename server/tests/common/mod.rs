@@ -18,6 +18,30 @@ use tenda_server::{DatabaseLocation, RunningServer, ServerConfig};
 use tenda_sync::protocol::{EnrollResponse, PushedMutation};
 use uuid::Uuid;
 
+/// Runs each named scenario `async fn name(backend: Backend)` twice: as its own test on SQLite,
+/// and in one `postgres_suite` test on a throwaway PostgreSQL cluster, a fresh database each.
+/// `Backend` and `PgCluster` must be in scope where it is used (`use common::*`).
+#[allow(unused_macros)]
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::sqlite()).await;
+                }
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_suite() {
+            let cluster = tokio::task::spawn_blocking(PgCluster::start).await.expect("cluster");
+            $( $name(cluster.fresh_database()).await; )*
+            drop(cluster);
+        }
+    };
+}
+
 /// Where a test's server keeps its data.
 pub enum Backend {
     Sqlite(tempfile::TempDir),
