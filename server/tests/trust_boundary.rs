@@ -3,6 +3,7 @@
 //! the device), guessing is slowed and audited, and an unauthenticated caller cannot make the
 //! server hold much. Each scenario runs on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use common::{Backend, PgCluster, TestServer, sale_entry, wire};
@@ -680,7 +681,10 @@ async fn credential_before_body(backend: Backend) {
     }
     for path in ["/api/v1/admin/login", "/api/v1/sync/enroll"] {
         let (s, e) = t.raw(path, None, big.clone()).await;
-        assert_eq!(s, 413, "{path}: {e}");
+        // 413, or (as above) the connection closed while the 2 MiB were still being written:
+        // the answer was sent, but the server closed without reading the rest, and the client's
+        // failed write can come before it reads the answer (1 run in 4 here).
+        assert!(s == 413 || s == 0, "{path}: {s} {e}");
     }
     t.server.shutdown().await;
 }
@@ -823,27 +827,6 @@ async fn servers_start_together_on_a_fresh_database(backend: Backend) {
             .count(),
         "each migration applied once"
     );
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::sqlite()).await;
-                }
-            )*
-        }
-
-        /// The same scenarios on PostgreSQL: one throwaway cluster, a fresh database each.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let cluster = tokio::task::spawn_blocking(PgCluster::start).await.expect("cluster");
-            $( $name(cluster.fresh_database()).await; )*
-            drop(cluster);
-        }
-    };
 }
 
 suite!(
