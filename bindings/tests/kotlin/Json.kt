@@ -34,6 +34,7 @@ object Json {
             val start = at
             if (s[at] == '-') at++
             while (at < s.length && s[at].isDigit()) at++
+            check(at == s.length || s[at] !in ".eE") { "only integers are expected (money is centavos)" }
             return s.substring(start, at).toLong()
         }
 
@@ -93,6 +94,10 @@ object Json {
         }
     }
 }
+
+/** A JSON object's member: `answer["sales"]`. */
+@Suppress("UNCHECKED_CAST")
+operator fun Any?.get(key: String): Any? = (this as Map<String, Any?>)[key]
 
 @Suppress("UNCHECKED_CAST")
 fun Any?.obj(key: String): Map<String, Any?> = (this as Map<String, Any?>)[key] as Map<String, Any?>

@@ -1,5 +1,6 @@
 package app.tenda.mobile.core.ffi
 
+import tenda.test.get
 import app.tenda.mobile.core.api.Approval
 import app.tenda.mobile.core.api.Discount
 import app.tenda.mobile.core.api.Money

@@ -1,5 +1,6 @@
 package app.tenda.mobile.core.ffi
 
+import tenda.test.get
 import app.tenda.mobile.core.api.PosDispatchers
 import app.tenda.mobile.core.presenter.Presenter
 import java.io.File

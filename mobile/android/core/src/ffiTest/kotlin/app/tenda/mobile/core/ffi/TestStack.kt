@@ -1,5 +1,7 @@
 package app.tenda.mobile.core.ffi
 
+import tenda.test.Json
+import tenda.test.get
 import java.io.BufferedReader
 import java.io.File
 
