@@ -1,9 +1,11 @@
 // The counter's state logic, kept apart from the screens so Vitest can check it.
 import type { TFunction } from "i18next";
+import type { ApprovalInput } from "./bindings/ApprovalInput";
 import type { Discount } from "./bindings/Discount";
 import type { PaymentRequest } from "./bindings/PaymentRequest";
 import type { PosStatus } from "./bindings/PosStatus";
 import type { UiError } from "./bindings/UiError";
+import { asUiError } from "./backend";
 import { formatDuration, parseMoney } from "./format";
 
 export function paymentAmount(p: PaymentRequest): number {
@@ -119,6 +121,25 @@ export function errorText(t: TFunction, e: UiError, now = Date.now()): string {
     default:
       return t("errors.generic", { code: e.code, message: e.message });
   }
+}
+
+/// Runs an action; when it needs a manager, asks for one and runs it again with their PIN.
+export type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
+
+/// A manager's action run from a dialog: a refusal for want of permission goes back to
+/// `withManager` (which asks for the PIN and runs it again); any other failure goes to `show`,
+/// in the dialog the person is looking at.
+export function inDialog(withManager: WithManager, show: (e: UiError) => void): WithManager {
+  return (label, run) =>
+    withManager(label, async (m) => {
+      try {
+        await run(m);
+      } catch (e) {
+        const err = asUiError(e);
+        if (err.code === "forbidden") throw e;
+        show(err);
+      }
+    });
 }
 
 /// Function keys at the counter.

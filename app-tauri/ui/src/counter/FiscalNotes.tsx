@@ -1,13 +1,10 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { NoteToCorrect } from "../bindings/NoteToCorrect";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
-import { errorText } from "../state";
+import { errorText, inDialog, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
-
-type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
 
 /// SEFAZ's bounds for a justification (cancellation, inutilização).
 export const JUSTIFICATION = { min: 15, max: 255 } as const;
@@ -51,20 +48,10 @@ export function FiscalNotes({ onClose, withManager }: { onClose: () => void; wit
       setError(errorText(t, asUiError(e)));
     }
   };
-  /// A manager's action: a refusal for want of permission asks for a manager (and runs again
-  /// with their PIN); any other failure is shown here, in the dialog the person is looking at.
-  const managed = (label: string, f: (m: ApprovalInput | null) => Promise<void>) =>
-    withManager(label, async (m) => {
-      try {
-        await f(m);
-        setError(null);
-      } catch (e) {
-        const err = asUiError(e);
-        if (err.code === "forbidden") throw e;
-        setInfo(null);
-        setError(errorText(t, err));
-      }
-    });
+  const managed = inDialog(withManager, (err) => {
+    setInfo(null);
+    setError(errorText(t, err));
+  });
   const resend = () =>
     guard(async () => {
       const r = await backend.resendNotes();
@@ -144,6 +131,7 @@ export function FiscalNotes({ onClose, withManager }: { onClose: () => void; wit
                   const ranges = await backend.voidUnusedNumbers(justification.trim(), m);
                   setInfo(t("fiscal.voided", { numbers: ranges.map((r) => (r.first === r.last ? `${r.first}` : `${r.first}–${r.last}`)).join(", ") }));
                   setJustification("");
+                  setError(null);
                   await load();
                 })
               }

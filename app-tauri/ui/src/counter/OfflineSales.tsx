@@ -1,15 +1,12 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { OfflineSaleRow } from "../bindings/OfflineSaleRow";
 import type { SaleDetail } from "../bindings/SaleDetail";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatDateTime, formatMoney, formatQuantity, formatTime } from "../format";
-import { errorText } from "../state";
+import { errorText, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
-
-type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
 
 /// Sales on this register, nearest fiscal deadline first: detail, reprint, cancel, sync now.
 export function OfflineSales({ onClose, withManager }: { onClose: () => void; withManager: WithManager }) {

@@ -1,15 +1,12 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { SaleOutcome } from "../bindings/SaleOutcome";
 import { JUSTIFICATION } from "./FiscalNotes";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatDateTime, formatMoney } from "../format";
-import { errorText } from "../state";
+import { errorText, inDialog, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
-
-type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
 
 export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: SaleOutcome; onClose: () => void; withManager: WithManager }) {
   const { t } = useTranslation();
@@ -97,17 +94,11 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
                   data-testid="cancel-note-submit"
                   disabled={justification.trim().length < JUSTIFICATION.min}
                   onClick={() =>
-                    withManager(t("receipt.cancelNote"), async (m) => {
-                      try {
-                        await backend.cancelNote(outcome.sale_id, justification.trim(), m);
-                        setCancelled(true);
-                        setCancelling(false);
-                        setError(null);
-                      } catch (e) {
-                        const err = asUiError(e);
-                        if (err.code === "forbidden") throw e;
-                        setError(errorText(t, err));
-                      }
+                    inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.cancelNote"), async (m) => {
+                      await backend.cancelNote(outcome.sale_id, justification.trim(), m);
+                      setCancelled(true);
+                      setCancelling(false);
+                      setError(null);
                     })
                   }
                 >

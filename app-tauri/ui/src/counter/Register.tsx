@@ -1,6 +1,5 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { ClosingReport } from "../bindings/ClosingReport";
 import type { CountedAmount } from "../bindings/CountedAmount";
 import type { PaymentKind } from "../bindings/PaymentKind";
@@ -8,10 +7,8 @@ import type { RegisterSession } from "../bindings/RegisterSession";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatMoney, parseMoney } from "../format";
-import { errorText } from "../state";
+import { errorText, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
-
-type WithManager = (label: string, run: (m: ApprovalInput | null) => Promise<void>) => Promise<void>;
 
 export function OpenRegister({ onOpened, withManager, error }: { onOpened: (s: RegisterSession) => void; withManager: WithManager; error: string | null }) {
   const { t } = useTranslation();
