@@ -14,18 +14,19 @@ Usage: app_bench.py BINARY CATALOG_SIZE
 """
 
 import os
-import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
-BINARY, CATALOG = sys.argv[1], int(sys.argv[2])
+from window import app_window
 
+BINARY, CATALOG = sys.argv[1], int(sys.argv[2])
+LOGS = tempfile.mkdtemp(prefix="tenda-app-bench-")
 
 
 def click(driver, element):
@@ -33,47 +34,17 @@ def click(driver, element):
     window (see app_e2e.py), and a hung call would hold the whole bench."""
     driver.execute_script("arguments[0].click()", element)
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def session(catalog):
-    port = free_port()
+@contextmanager
+def signed_out_window(catalog):
+    """The app on a demo store of `catalog` products, at its sign-in screen; yields the session
+    and the seconds from asking for the window to that screen."""
     env = dict(os.environ, TENDA_DEMO_CATALOG=str(catalog))
-    proc = subprocess.Popen(
-        ["tauri-driver", "--port", str(port), "--native-port", str(free_port())],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    options = ArgOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": BINARY})
     started = time.monotonic()
-    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
-    WebDriverWait(driver, 900, poll_frequency=0.02).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="sign-in"]')
-    )
-    return proc, driver, time.monotonic() - started
-
-
-def close(proc, driver):
-    try:
-        driver.quit()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with app_window(BINARY, os.path.join(LOGS, f"drivers-{catalog}.log"), env=env, call_timeout=900) as driver:
+        WebDriverWait(driver, 900, poll_frequency=0.02).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="sign-in"]')
+        )
+        yield driver, time.monotonic() - started
 
 
 def p99(values):
@@ -162,12 +133,10 @@ def sign_in_and_open(driver):
 
 
 def main():
-    proc, driver, small = session(1_000)
-    close(proc, driver)
-    print(f"cold_start_to_sign_in_demo_1k: {small * 1000:.0f} ms", flush=True)
+    with signed_out_window(1_000) as (_, small):
+        print(f"cold_start_to_sign_in_demo_1k: {small * 1000:.0f} ms", flush=True)
 
-    proc, driver, large = session(CATALOG)
-    try:
+    with signed_out_window(CATALOG) as (driver, large):
         print(f"cold_start_to_sign_in_demo_{CATALOG // 1000}k: {large * 1000:.0f} ms", flush=True)
         driver.set_script_timeout(600)
         sign_in_and_open(driver)
@@ -191,8 +160,6 @@ def main():
         print(f"catalog_scroll_blank_frames: {blank} frames", flush=True)
         if pid:
             print(f"rss_with_catalog_{CATALOG // 1000}k: {rss_mb(pid):.0f} MB", flush=True)
-    finally:
-        close(proc, driver)
 
 
 if __name__ == "__main__":

@@ -10,29 +10,20 @@ Every step writes SCREENSHOT_DIR/NN-step.png. Exits non-zero at the first failed
 """
 
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from window import app_window
 
 BINARY, SHOTS = sys.argv[1], sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
 PASSED = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def by_id(test_id):
@@ -120,39 +111,8 @@ def pay_cash(w, amount):
 
 
 def main():
-    port = free_port()
-    driver_proc = subprocess.Popen(
-        ["tauri-driver", "--port", str(port), "--native-port", str(free_port())],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        options = ArgOptions()
-        options.set_capability("browserName", "wry")
-        options.page_load_strategy = "none"
-        options.set_capability("tauri:options", {"application": BINARY})
-        # A WebDriver call that does not answer in 60 s fails the step instead of hanging.
-        client = ClientConfig(remote_server_addr=f"http://127.0.0.1:{port}", timeout=60)
-        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options, client_config=client)
-        try:
-            run(Window(driver))
-        finally:
-            try:
-                driver.quit()
-            except WebDriverException:
-                pass
-    finally:
-        driver_proc.terminate()
-        driver_proc.wait(10)
+    with app_window(BINARY, os.path.join(SHOTS, "drivers.log"), page_load_strategy="none") as driver:
+        run(Window(driver))
 
 
 def run(w):
