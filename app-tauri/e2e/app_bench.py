@@ -23,16 +23,11 @@ from contextlib import contextmanager
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from window import app_window
+from window import Window, app_window
 
 BINARY, CATALOG = sys.argv[1], int(sys.argv[2])
 LOGS = tempfile.mkdtemp(prefix="tenda-app-bench-")
 
-
-def click(driver, element):
-    """Clicks through the DOM: WebKitWebDriver's native click sometimes never answers in this
-    window (see app_e2e.py), and a hung call would hold the whole bench."""
-    driver.execute_script("arguments[0].click()", element)
 
 @contextmanager
 def signed_out_window(catalog):
@@ -73,18 +68,41 @@ const input = document.querySelector('[data-testid="scan"]');
 const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
 const lines = () => document.querySelectorAll('[data-testid="ticket-line"]').length;
 const times = [];
-const one = (i) => new Promise((resolve) => {
+// A scan that adds no line in 10 s fails the run instead of holding it.
+const one = (i) => new Promise((resolve, reject) => {
   const before = lines();
   const t0 = performance.now();
+  const late = setTimeout(() => reject(new Error(`no line for ${codes[i % codes.length]}`)), 10000);
   const obs = new MutationObserver(() => {
-    if (lines() > before) { obs.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
+    if (lines() > before) { clearTimeout(late); obs.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
   });
   obs.observe(document.body, {childList: true, subtree: true});
   setter.call(input, codes[i % codes.length]);
   input.dispatchEvent(new Event('input', {bubbles: true}));
   input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
 });
-(async () => { for (let i = 0; i < count; i++) times.push(await one(i)); done(times); })();
+(async () => {
+  try { for (let i = 0; i < count; i++) times.push(await one(i)); done(times); }
+  catch (e) { done(String(e)); }
+})();
+"""
+
+# In the page: the same commands called straight through Tauri's IPC, with nothing painted —
+# what the core and the bridge cost, apart from the rendering.
+INVOKE_JS = """
+const [command, argsList, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+const invoke = window.__TAURI_INTERNALS__.invoke;
+(async () => {
+  const times = [];
+  try {
+    for (const args of argsList) {
+      const t0 = performance.now();
+      await invoke(command, args);
+      times.push(performance.now() - t0);
+    }
+    done(times);
+  } catch (e) { done(String(e)); }
+})();
 """
 
 SEARCH_JS = """
@@ -92,17 +110,21 @@ const [words, done] = [arguments[0], arguments[arguments.length - 1]];
 const input = document.querySelector('[data-testid="scan"]');
 const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
 const times = [];
-const one = (text) => new Promise((resolve) => {
+const one = (text) => new Promise((resolve, reject) => {
   const t0 = performance.now();
+  const late = setTimeout(() => reject(new Error(`no results for ${text}`)), 10000);
   const obs = new MutationObserver(() => {
     const r = document.querySelector('[data-testid="search-results"]');
-    if (r && r.dataset.query === text) { obs.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
+    if (r && r.dataset.query === text) { clearTimeout(late); obs.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
   });
   obs.observe(document.body, {childList: true, subtree: true, attributes: true});
   setter.call(input, text);
   input.dispatchEvent(new Event('input', {bubbles: true}));
 });
-(async () => { for (const w of words) times.push(await one(w)); done(times); })();
+(async () => {
+  try { for (const w of words) times.push(await one(w)); done(times); }
+  catch (e) { done(String(e)); }
+})();
 """
 
 SCROLL_JS = """
@@ -121,15 +143,13 @@ requestAnimationFrame(tick);
 """
 
 
-def sign_in_and_open(driver):
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="login"]').clear()
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="login"]').send_keys("bia")
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="pin"]').send_keys("1357\n")
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="open-register-submit"]'))
-    click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="open-register-submit"]'))
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="manager-pin"]'))
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="manager-pin"]').send_keys("2468\n")
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="scan"]'))
+def sign_in_and_open(w):
+    """Bia signs in and opens the register with Caio's approval, typed as a person types."""
+    w.type("login", "bia")
+    w.type("pin", "1357", enter=True)
+    w.click("open-register-submit")
+    w.type("manager-pin", "2468", enter=True)
+    w.el("scan", 60)
 
 
 def main():
@@ -139,22 +159,33 @@ def main():
     with signed_out_window(CATALOG) as (driver, large):
         print(f"cold_start_to_sign_in_demo_{CATALOG // 1000}k: {large * 1000:.0f} ms", flush=True)
         driver.set_script_timeout(600)
-        sign_in_and_open(driver)
+        # A failed wait leaves its screenshot in LOGS.
+        w = Window(driver, LOGS)
+        # The sample barcodes are shown on the sign-in screen.
         codes = [c.text for c in driver.find_elements(By.CSS_SELECTOR, ".sample")][:3]
+        assert codes, "the sign-in screen shows sample barcodes"
+        sign_in_and_open(w)
         scans = driver.execute_async_script(SCAN_JS, codes, 200)
+        assert isinstance(scans, list), scans
         print(f"scan_to_line_p99: {p99(scans):.1f} ms", flush=True)
         words = []
-        for w in ["arroz", "feijao", "cafe", "leite", "oleo", "acucar", "tomate", "carne", "sabao", "pao"]:
-            words += [w[:i] for i in range(2, len(w) + 1)] + [w + " premium"[: i] for i in range(2, 9)]
+        for word in ["arroz", "feijao", "cafe", "leite", "oleo", "acucar", "tomate", "carne", "sabao", "pao"]:
+            words += [word[:i] for i in range(2, len(word) + 1)] + [word + " premium"[:i] for i in range(2, 9)]
         words = words[:100]
         searches = driver.execute_async_script(SEARCH_JS, words)
+        assert isinstance(searches, list), searches
         print(f"search_keystroke_to_results_p99: {p99(searches):.1f} ms", flush=True)
+        commands = driver.execute_async_script(INVOKE_JS, "search_products", [{"text": t, "limit": 20} for t in words])
+        assert isinstance(commands, list), commands
+        print(f"search_command_round_trip_p99: {p99(commands):.1f} ms", flush=True)
+        commands = driver.execute_async_script(INVOKE_JS, "scan", [{"code": codes[i % len(codes)], "quantity": None} for i in range(200)])
+        assert isinstance(commands, list), commands
+        print(f"scan_command_round_trip_p99: {p99(commands):.1f} ms", flush=True)
         pid = app_pid()
-        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="mode-backoffice"]'))
-        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-login-submit"]'))
-        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="bo-tab-catalog"]'))
-        click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="bo-tab-catalog"]'))
-        WebDriverWait(driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="catalog-row"]')) > 10)
+        w.click("mode-backoffice")
+        w.click("bo-login-submit")
+        w.click("bo-tab-catalog")
+        w.wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, '[data-testid="catalog-row"]')) > 10, 60, "catalog rows")
         frames, blank, top = driver.execute_async_script(SCROLL_JS)
         print(f"catalog_scroll_frames: {frames} frames", flush=True)
         print(f"catalog_scroll_blank_frames: {blank} frames", flush=True)

@@ -14,89 +14,15 @@ import sys
 import tempfile
 import time
 
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from window import app_window
+from window import Window, app_window
 
 BINARY, SHOTS = sys.argv[1], sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
 PASSED = []
-
-
-def by_id(test_id):
-    return (By.CSS_SELECTOR, f'[data-testid="{test_id}"]')
-
-
-class Window:
-    def __init__(self, driver):
-        self.d = driver
-        self.n = 0
-
-    def wait(self, cond, timeout=30, what="condition"):
-        try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda d: cond())
-        except Exception as e:
-            self.shot("FAILED")
-            raise AssertionError(f"timed out waiting for {what}") from e
-
-    def el(self, test_id, timeout=30):
-        return self.wait(lambda: self._find(test_id), timeout, f"[{test_id}]")
-
-    def _find(self, test_id):
-        try:
-            els = self.d.find_elements(*by_id(test_id))
-            return els[0] if els and els[0].is_displayed() else None
-        except StaleElementReferenceException:
-            # Removed from the page between finding and asking: as good as gone.
-            return None
-
-    def gone(self, test_id, timeout=30):
-        self.wait(lambda: self._find(test_id) is None, timeout, f"[{test_id}] to close")
-
-    def text(self, test_id, timeout=30):
-        return self.el(test_id, timeout).text
-
-    def text_has(self, test_id, needle, timeout=30):
-        return self.wait(lambda: needle in self._text(test_id), timeout, f"[{test_id}] to say {needle!r}")
-
-    def _text(self, test_id):
-        try:
-            e = self._find(test_id)
-            return e.text if e else ""
-        except StaleElementReferenceException:
-            return ""
-
-    def click(self, test_id):
-        """A click dispatched by the page itself. WebKitWebDriver's native click sometimes never
-        answers in this window (seen on the demo's link switch and the sales key once the link
-        is cut) while the page stays responsive; a hung WebDriver call would hold the whole
-        run, so clicks go through the DOM (React's handlers run the same)."""
-        print(f"  click {test_id}", flush=True)
-        self.d.execute_script("arguments[0].click()", self.el(test_id))
-
-    def type(self, test_id, text, enter=False):
-        print(f"  type {test_id}", flush=True)
-        e = self.el(test_id)
-        # Select and delete what is there, as a person would (clear() bypasses React's input
-        # events, and the field would keep its old value).
-        e.send_keys(Keys.CONTROL, "a")
-        e.send_keys(Keys.BACKSPACE)
-        e.send_keys(text)
-        if enter:
-            e.send_keys(Keys.ENTER)
-
-    def shot(self, name):
-        self.n += 1
-        path = os.path.join(SHOTS, f"{self.n:02d}-{name}.png")
-        self.d.save_screenshot(path)
-        return path
-
-    def step(self, name):
-        PASSED.append(name)
-        print(f"ok: {name} -> {self.shot(name)}", flush=True)
 
 
 def scan(w, code):
@@ -112,7 +38,7 @@ def pay_cash(w, amount):
 
 def main():
     with app_window(BINARY, os.path.join(SHOTS, "drivers.log"), page_load_strategy="none") as driver:
-        run(Window(driver))
+        run(Window(driver, SHOTS, PASSED))
 
 
 def run(w):

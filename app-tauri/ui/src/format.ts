@@ -10,8 +10,21 @@ export function setStoreLocale(locale: string, currency: string) {
   store.currency = currency;
 }
 
+// Building an Intl.NumberFormat costs far more than formatting with one, and a ticket or a
+// report formats hundreds of figures per paint: one formatter per locale and style.
+const formatters = new Map<string, Intl.NumberFormat>();
+function numberFormat(locale: string, currency?: string): Intl.NumberFormat {
+  const key = `${locale}|${currency ?? ""}`;
+  let fmt = formatters.get(key);
+  if (!fmt) {
+    fmt = new Intl.NumberFormat(locale, currency ? { style: "currency", currency } : undefined);
+    formatters.set(key, fmt);
+  }
+  return fmt;
+}
+
 export function formatMoney(centavos: number, locale: string = store.locale, currency: string = store.currency): string {
-  const fmt = new Intl.NumberFormat(locale, { style: "currency", currency });
+  const fmt = numberFormat(locale, currency);
   // Split into integer reais and centavos so no fractional arithmetic happens on our side.
   const negative = centavos < 0;
   const abs = Math.abs(centavos);
@@ -45,8 +58,9 @@ export function parseMoney(text: string): number | null {
 export function formatQuantity(thousandths: number, locale: string = store.locale): string {
   const whole = Math.trunc(thousandths / 1000);
   const frac = Math.abs(thousandths % 1000);
-  const sep = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
-  const w = new Intl.NumberFormat(locale).format(whole);
+  const fmt = numberFormat(locale);
+  const sep = fmt.formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
+  const w = fmt.format(whole);
   if (frac === 0) return w;
   return `${w}${sep}${String(frac).padStart(3, "0").replace(/0+$/, "")}`;
 }
@@ -58,16 +72,38 @@ export function parseQuantity(text: string): number | null {
   return Number(m[1]) * 1000 + Number((m[2] ?? "").padEnd(3, "0"));
 }
 
+const dateFormatters = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(locale: string, style: "time" | "dateTime" | "dayMonth"): Intl.DateTimeFormat {
+  const key = `${locale}|${style}`;
+  let fmt = dateFormatters.get(key);
+  if (!fmt) {
+    const options: Intl.DateTimeFormatOptions =
+      style === "time"
+        ? { hour: "2-digit", minute: "2-digit" }
+        : style === "dateTime"
+          ? { dateStyle: "short", timeStyle: "short" }
+          : { day: "2-digit", month: "2-digit" };
+    fmt = new Intl.DateTimeFormat(locale, options);
+    dateFormatters.set(key, fmt);
+  }
+  return fmt;
+}
+
 export function formatTime(iso: string | number | Date, locale: string = store.locale): string {
-  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+  return dateFormat(locale, "time").format(new Date(iso));
 }
 
 export function formatDateTime(iso: string | number | Date, locale: string = store.locale): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso));
+  return dateFormat(locale, "dateTime").format(new Date(iso));
+}
+
+/// "05/12" for a day given as "2026-12-05" (read at noon, so no time zone moves it a day).
+export function formatDayMonth(day: string, locale: string = store.locale): string {
+  return dateFormat(locale, "dayMonth").format(new Date(`${day}T12:00:00`));
 }
 
 export function formatNumber(n: number, locale: string = store.locale): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale).format(n);
 }
 
 /// "1 h 05 min", "4 min 10 s" for a countdown of `ms`.

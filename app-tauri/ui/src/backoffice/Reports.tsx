@@ -6,7 +6,7 @@ import type { OversoldItem } from "../bindings/server/OversoldItem";
 import type { SaleView } from "../bindings/server/SaleView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
-import { formatDateTime, formatMoney, formatQuantity, store } from "../format";
+import { formatDateTime, formatDayMonth, formatMoney, formatQuantity } from "../format";
 import { salesPerDay, salesPerHour } from "../reports";
 import { errorText } from "../state";
 import { Message } from "../ui";
@@ -73,7 +73,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
             option={{
               animation: false,
               tooltip: { trigger: "axis", valueFormatter: (v) => money(Number(v)) },
-              xAxis: { type: "category", data: perDay.days.map((d) => new Intl.DateTimeFormat(store.locale, { day: "2-digit", month: "2-digit" }).format(new Date(`${d}T12:00:00`))) },
+              xAxis: { type: "category", data: perDay.days.map((d) => formatDayMonth(d)) },
               yAxis: moneyAxis,
               series: [{ type: "bar", data: perDay.cents, itemStyle: { color: "#2d6cdf" } }],
               grid: { left: 10, right: 10, top: 10, bottom: 10, containLabel: true },

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { ApprovalInput } from "../bindings/ApprovalInput";
@@ -348,32 +348,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
           </div>
         )}
         <Message error={error} info={info2} />
-        <table className="lines" data-testid="ticket">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>{t("counter.product")}</th>
-              <th className="num">{t("counter.qty")}</th>
-              <th className="num">{t("counter.price")}</th>
-              <th className="num">{t("counter.discount")}</th>
-              <th className="num">{t("counter.total")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {ticket.lines.map((l, i) => (
-              <tr key={l.index} className={i === selected ? "selected" : ""} onClick={() => setSelected(i)} data-testid="ticket-line">
-                <td>{i + 1}</td>
-                <td>{l.name}</td>
-                <td className="num">
-                  {formatQuantity(l.quantity_thousandths)} {l.unit}
-                </td>
-                <td className="num">{money(l.unit_price)}</td>
-                <td className="num">{l.discount ? money(l.discount) : ""}</td>
-                <td className="num">{money(l.total)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TicketLines lines={ticket.lines} selected={selected} onSelect={setSelected} />
         {ticket.lines.length === 0 && <div className="empty">{t("counter.emptyTicket")}</div>}
       </section>
       <aside className="side">
@@ -522,3 +497,45 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
     </div>
   );
 }
+
+/// The ticket's lines. Memoized: a keystroke in the scan field re-renders the counter, and a long
+/// ticket must not be painted again for it — only when its lines or the selection change.
+const TicketLines = memo(function TicketLines({
+  lines,
+  selected,
+  onSelect,
+}: {
+  lines: TicketView["lines"];
+  selected: number;
+  onSelect: (index: number) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <table className="lines" data-testid="ticket">
+      <thead>
+        <tr>
+          <th>#</th>
+          <th>{t("counter.product")}</th>
+          <th className="num">{t("counter.qty")}</th>
+          <th className="num">{t("counter.price")}</th>
+          <th className="num">{t("counter.discount")}</th>
+          <th className="num">{t("counter.total")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {lines.map((l, i) => (
+          <tr key={l.index} className={i === selected ? "selected" : ""} onClick={() => onSelect(i)} data-testid="ticket-line">
+            <td>{i + 1}</td>
+            <td>{l.name}</td>
+            <td className="num">
+              {formatQuantity(l.quantity_thousandths)} {l.unit}
+            </td>
+            <td className="num">{formatMoney(l.unit_price)}</td>
+            <td className="num">{l.discount ? formatMoney(l.discount) : ""}</td>
+            <td className="num">{formatMoney(l.total)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+});
