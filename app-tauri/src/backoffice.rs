@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use tauri::{AppHandle, Emitter, State};
 use tenda_server::IssuedCode;
 use tenda_server::backoffice::{
-    AuditView, BranchView, DeviceView, ImportResult, LoginResponse, SaleView, UserView,
+    AuditView, BranchView, DeviceView, ImportResult, LoginResponse, ProductCount, SaleView,
+    UserView,
 };
 use tenda_server::catalog::{CustomerView, ProductView};
 use tenda_server::reports::{OverdraftItem, OversoldItem};
@@ -132,6 +133,13 @@ pub async fn bo_login(state: S<'_>, login: String, password: String) -> UiResult
     session.token = answer.token.clone();
     *state.backoffice.lock().await = Some(session);
     Ok(answer)
+}
+
+#[tauri::command]
+pub async fn bo_product_count(state: S<'_>, search: String) -> UiResult<i64> {
+    let path = format!("/api/v1/admin/products/count?search={}", enc(&search));
+    let count: ProductCount = session(&state).await?.get(&path).await?;
+    Ok(count.total)
 }
 
 #[tauri::command]

@@ -84,7 +84,23 @@ fn options() -> demo::Options {
     }
 }
 
+/// What SQLite may keep cached across the app's databases (the register's store and, in the
+/// demo, the embedded store server): a desktop app, not a server.
+const SQLITE_MEMORY_BUDGET: i64 = 48 * 1024 * 1024;
+
+/// Opening a store peaks high (the first load of a large catalog, the demo's import); glibc
+/// keeps that peak's freed memory in its arenas unless asked to hand it back.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)] // a C call with no arguments to check
+    // SAFETY: malloc_trim only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub fn run() {
+    tenda_store::limit_sqlite_memory(SQLITE_MEMORY_BUDGET);
     tauri::Builder::default()
         .manage(AppState::new())
         .setup(|app| {
@@ -93,6 +109,7 @@ pub fn run() {
             // long: server, simulator, enrollment, first load), so the window shows at once.
             std::thread::spawn(move || {
                 let opened = tauri::async_runtime::block_on(demo::open(options()));
+                release_freed_memory();
                 let state = handle.state::<AppState>();
                 match opened {
                     Ok(store) => {
@@ -159,6 +176,7 @@ pub fn run() {
             counter::set_customer,
             backoffice::bo_login,
             backoffice::bo_products,
+            backoffice::bo_product_count,
             backoffice::bo_import_csv,
             backoffice::bo_set_branch_price,
             backoffice::bo_branches,

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/admin/products",
             get(list_products).post(create_product),
         )
+        .route("/api/v1/admin/products/count", get(count_products))
         .route("/api/v1/admin/products/import", post(import_products))
         .route(
             "/api/v1/admin/products/{id}",
@@ -408,6 +409,42 @@ async fn list_products(
                 ))
                 .load(c))?;
             rows.into_iter().map(product_view).collect()
+        },
+    )
+    .await
+    .map(Json)
+}
+
+/// How many products the list above holds for the same search: a virtualized table sizes its
+/// scrollbar with it before it has loaded a page.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ProductCount {
+    pub total: i64,
+}
+
+async fn count_products(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ProductCount>, Error> {
+    as_user(
+        &st,
+        &h,
+        Permission::ReadCatalog,
+        "read.products",
+        move |conn, u| {
+            let pattern = format!("%{}%", q.search.unwrap_or_default());
+            let total: i64 = with_conn!(conn, |c| products::table
+                .filter(products::store_id.eq(&u.store_id))
+                .filter(
+                    products::name
+                        .like(&pattern)
+                        .or(products::sku.like(&pattern))
+                )
+                .count()
+                .get_result(c))?;
+            Ok(ProductCount { total })
         },
     )
     .await

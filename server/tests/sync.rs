@@ -505,6 +505,15 @@ async fn pull_pages_totals_and_last_writer(backend: Backend) {
     let (_, again) = t.pull(&device, Some(cursor.clone()), 10).await;
     assert_eq!(again["changes"].as_array().expect("c").len(), 0);
 
+    // The back office's count agrees with its list: 25 in all, and the one "P007" names (the
+    // scrollbar of its table is sized by the count before any page arrives).
+    let all = t.admin("GET", "/api/v1/admin/products/count", None).await;
+    assert_eq!(all["total"], 25);
+    let one = t
+        .admin("GET", "/api/v1/admin/products/count?search=P007", None)
+        .await;
+    assert_eq!(one["total"], 1);
+
     // An edit is delivered next round with a higher version (last writer wins by version).
     let list = t
         .admin("GET", "/api/v1/admin/products?search=P007", None)

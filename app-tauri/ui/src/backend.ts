@@ -95,6 +95,8 @@ export interface Backend {
   // Back office (the store server's API).
   boLogin(login: string, password: string): Promise<LoginResponse>;
   boProducts(search: string, offset: number, limit: number): Promise<CatalogProduct[]>;
+  /// How many products `boProducts` pages through for this search.
+  boProductCount(search: string): Promise<number>;
   boImportCsv(csv: string): Promise<ImportReport>;
   onImportProgress(listener: (p: ImportProgress) => void): Promise<() => void>;
   boBranches(): Promise<BranchView[]>;

@@ -160,6 +160,12 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
     }),
     // The back office over a synthetic store: a catalog of `catalogSize` products made on demand.
     boLogin: async () => ({ token: "t", user_id: "u0", role: "owner", expires_at: 0 }),
+    boProductCount: async (search) => {
+      if (!search) return catalogSize;
+      let n = 0;
+      for (let i = 0; i < catalogSize; i++) if (`Produto ${String(i).padStart(6, "0")}`.toLowerCase().includes(search.toLowerCase())) n++;
+      return n;
+    },
     boProducts: async (search, offset, limit) => {
       const out = [];
       for (let i = offset; i < Math.min(catalogSize, offset + limit); i++) {

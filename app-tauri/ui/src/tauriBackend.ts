@@ -56,6 +56,7 @@ export const tauriBackend: Backend = {
   registerReports: (owner) => call("register_reports", { owner }),
   boLogin: (login, password) => call("bo_login", { login, password }),
   boProducts: (search, offset, limit) => call("bo_products", { search, offset, limit }),
+  boProductCount: (search) => call("bo_product_count", { search }),
   boImportCsv: (csv) => call("bo_import_csv", { csv }),
   onImportProgress: (listener) => listen<ImportProgress>("import_progress", (e) => listener(e.payload)),
   boBranches: () => call("bo_branches"),

@@ -12,6 +12,7 @@ mod error;
 pub mod fiscal;
 pub mod fiscal_events;
 pub mod keys;
+mod memory;
 mod migrations;
 pub mod outbox;
 mod packed;
@@ -33,6 +34,7 @@ pub use bulk::{LoadProgress, LoadReport, PullChange, RejectedChange};
 pub use card_captures::{CardCapture, DeclinedCardPayment};
 pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
 pub use error::{Error, Result};
+pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
     VoidedNumbers,

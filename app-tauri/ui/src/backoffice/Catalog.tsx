@@ -10,6 +10,8 @@ import { Message } from "../ui";
 
 const PAGE = 500;
 const ROW = 30;
+/// Pages kept on each side of the view (10,000 rows) before they are let go.
+const KEPT_PAGES = 20;
 
 /// The whole catalog in a virtualized table: only the visible rows exist in the page; pages of
 /// 500 load as they come into view (and the next one ahead of the scroll).
@@ -61,30 +63,17 @@ export function Catalog() {
     setComplete(false);
     totalKnown.current = false;
     void loadPage(0);
-    // The API pages without a total: find it by galloping then bisecting on one-row pages, so
-    // the scrollbar spans the whole catalog from the start.
+    // The total first, so the scrollbar spans the whole catalog before the pages arrive.
     const gen = generation.current;
-    void (async () => {
-      const exists = async (i: number) => (await backend.boProducts(search, i, 1)).length > 0;
-      let lo = 0;
-      let hi = PAGE;
-      while (await exists(hi)) {
-        lo = hi;
-        hi *= 2;
+    void backend.boProductCount(search).then(
+      (total) => {
         if (gen !== generation.current) return;
-      }
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (await exists(mid)) lo = mid;
-        else hi = mid;
-        if (gen !== generation.current) return;
-      }
-      if (gen === generation.current) {
         totalKnown.current = true;
-        setCount((await exists(0)) ? lo + 1 : 0);
+        setCount(total);
         setComplete(true);
-      }
-    })().catch(() => undefined);
+      },
+      (e) => setError(errorText(t, asUiError(e))),
+    );
   }, [search, loadPage]);
 
   const rows = useVirtualizer({ count, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 20 });
@@ -93,7 +82,10 @@ export function Catalog() {
     if (items.length === 0) return;
     const first = Math.floor(items[0].index / PAGE);
     const last = Math.floor(items[items.length - 1].index / PAGE);
-    for (let p = first; p <= last + 1; p++) void loadPage(p);
+    // The pages in view and one on each side, so a scroll either way finds its rows loaded;
+    // pages far from the view are let go, so scrolling the whole catalog does not hold it all.
+    for (let p = Math.max(0, first - 1); p <= last + 1; p++) void loadPage(p);
+    for (const p of [...pages.current.keys()]) if (p < first - KEPT_PAGES || p > last + KEPT_PAGES) pages.current.delete(p);
   }, [items[0]?.index, items[items.length - 1]?.index, loadPage]);
 
   useEffect(() => {
