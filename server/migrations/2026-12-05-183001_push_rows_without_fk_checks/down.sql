@@ -1,0 +1,64 @@
+-- The foreign keys back (each table rebuilt, as in up.sql).
+
+CREATE TABLE sale_lines_new (
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  line_no BIGINT NOT NULL,
+  product_id TEXT NOT NULL,
+  quantity BIGINT NOT NULL,
+  unit_price_cents BIGINT NOT NULL,
+  total_cents BIGINT NOT NULL,
+  PRIMARY KEY (sale_id, line_no)
+);
+INSERT INTO sale_lines_new (sale_id, line_no, product_id, quantity, unit_price_cents, total_cents)
+  SELECT sale_id, line_no, product_id, quantity, unit_price_cents, total_cents FROM sale_lines;
+DROP TABLE sale_lines;
+ALTER TABLE sale_lines_new RENAME TO sale_lines;
+
+CREATE TABLE stock_deltas_new (
+  id TEXT PRIMARY KEY NOT NULL,
+  store_id TEXT NOT NULL REFERENCES stores(id),
+  branch_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  delta BIGINT NOT NULL,
+  sale_id TEXT,
+  reason TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+INSERT INTO stock_deltas_new (id, store_id, branch_id, product_id, delta, sale_id, reason, version, created_at)
+  SELECT id, store_id, branch_id, product_id, delta, sale_id, reason, version, created_at FROM stock_deltas;
+DROP TABLE stock_deltas;
+ALTER TABLE stock_deltas_new RENAME TO stock_deltas;
+
+CREATE TABLE balance_deltas_new (
+  id TEXT PRIMARY KEY NOT NULL,
+  store_id TEXT NOT NULL REFERENCES stores(id),
+  branch_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  delta_cents BIGINT NOT NULL,
+  sale_id TEXT,
+  reason TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+INSERT INTO balance_deltas_new (id, store_id, branch_id, customer_id, delta_cents, sale_id, reason, version, created_at)
+  SELECT id, store_id, branch_id, customer_id, delta_cents, sale_id, reason, version, created_at FROM balance_deltas;
+DROP TABLE balance_deltas;
+ALTER TABLE balance_deltas_new RENAME TO balance_deltas;
+CREATE INDEX balance_deltas_by_customer ON balance_deltas(customer_id);
+
+CREATE TABLE flags_new (
+  id TEXT PRIMARY KEY NOT NULL,
+  store_id TEXT NOT NULL REFERENCES stores(id),
+  branch_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  sale_id TEXT NOT NULL,
+  amount_after BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+INSERT INTO flags_new (id, store_id, branch_id, kind, subject_id, sale_id, amount_after, created_at)
+  SELECT id, store_id, branch_id, kind, subject_id, sale_id, amount_after, created_at FROM flags;
+DROP TABLE flags;
+ALTER TABLE flags_new RENAME TO flags;
+CREATE INDEX flags_by_store ON flags(store_id, kind);
