@@ -62,3 +62,15 @@ INSERT INTO flags_new (id, store_id, branch_id, kind, subject_id, sale_id, amoun
 DROP TABLE flags;
 ALTER TABLE flags_new RENAME TO flags;
 CREATE INDEX flags_by_store ON flags(store_id, kind);
+
+CREATE TABLE applied_mutations_new (
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  applied_at BIGINT NOT NULL,
+  PRIMARY KEY (device_id, seq)
+);
+INSERT INTO applied_mutations_new (device_id, seq, kind, applied_at)
+  SELECT device_id, seq, kind, applied_at FROM applied_mutations;
+DROP TABLE applied_mutations;
+ALTER TABLE applied_mutations_new RENAME TO applied_mutations;

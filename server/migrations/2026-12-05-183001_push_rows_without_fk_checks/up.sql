@@ -1,7 +1,7 @@
 -- The rows a push writes by the thousand carry no foreign keys. PostgreSQL checks a foreign key
 -- with one query per inserted row (no batching), which was 40% of a push's database time; the
--- values are the push's own: store_id comes from the authenticated device's row, a line's
--- sale_id from the sale written beside it in the same transaction. As for product_id and
+-- values are the push's own: store_id and device_id come from the authenticated device's row, a
+-- line's sale_id from the sale written beside it in the same transaction. As for product_id and
 -- customer_id (never keys here), push checks every id a till names before writing.
 -- SQLite cannot drop a constraint, so each table is rebuilt (the same SQL for both backends).
 
@@ -67,3 +67,15 @@ INSERT INTO flags_new (id, store_id, branch_id, kind, subject_id, sale_id, amoun
 DROP TABLE flags;
 ALTER TABLE flags_new RENAME TO flags;
 CREATE INDEX flags_by_store ON flags(store_id, kind);
+
+CREATE TABLE applied_mutations_new (
+  device_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  applied_at BIGINT NOT NULL,
+  PRIMARY KEY (device_id, seq)
+);
+INSERT INTO applied_mutations_new (device_id, seq, kind, applied_at)
+  SELECT device_id, seq, kind, applied_at FROM applied_mutations;
+DROP TABLE applied_mutations;
+ALTER TABLE applied_mutations_new RENAME TO applied_mutations;
