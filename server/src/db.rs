@@ -75,6 +75,21 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     }
 }
 
+#[derive(Debug)]
+struct PgSession;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // Values too large to stay inline (a sale's payload) are compressed with lz4 rather than
+        // the default pglz, which took a tenth of a push's database time for half the ratio
+        // gain. A server built without lz4 refuses the setting and keeps pglz.
+        if let Err(e) = conn.batch_execute("SET default_toast_compression = 'lz4'") {
+            tracing::debug!("PostgreSQL keeps pglz compression: {e}");
+        }
+        Ok(())
+    }
+}
+
 /// A pool of connections to one of the two backends.
 #[derive(Clone)]
 pub enum Db {
@@ -118,6 +133,7 @@ impl Db {
                 let pool = Pool::builder()
                     .max_size(8)
                     .connection_timeout(Duration::from_secs(30))
+                    .connection_customizer(Box::new(PgSession))
                     .build(manager)
                     .map_err(|e| Error::Database(format!("cannot connect to PostgreSQL: {e}")))?;
                 Db::Pg(pool)

@@ -246,6 +246,17 @@ pub struct RoundReport {
     pub changed: bool,
 }
 
+/// The hub's own credential refused: revoked (or forgotten) by the cloud.
+fn revoked_if_refused<T>(r: Result<T, LinkError>) -> Result<T, LinkError> {
+    match r {
+        Err(LinkError::Refused {
+            status: 401 | 403,
+            body,
+        }) => Err(LinkError::Revoked(body.message)),
+        other => other,
+    }
+}
+
 /// The link's connection to the cloud.
 pub struct Link {
     pub db: Db,
@@ -276,17 +287,15 @@ impl Link {
     /// One round: devices, relay, pull, levels.
     pub async fn round(&mut self) -> Result<RoundReport, LinkError> {
         let mut report = RoundReport::default();
-        report.changed |= match self.refresh_devices().await {
-            // The hub's own credential refused: revoked (or forgotten) by the cloud.
-            Err(LinkError::Refused {
-                status: 401 | 403,
-                body,
-            }) => return Err(LinkError::Revoked(body.message)),
-            other => other?,
-        };
+        // A new hub takes the catalog before it knows its tills: a till it knows can push, and
+        // a sale naming a product the hub does not hold yet would be refused.
+        if self.row.cloud_cursor.is_none() {
+            report.pulled = revoked_if_refused(self.pull_all().await)?;
+        }
+        report.changed |= revoked_if_refused(self.refresh_devices().await)?;
         report.relayed = self.relay_all().await?;
         report.changed |= report.relayed > 0;
-        report.pulled = self.pull_all().await?;
+        report.pulled += self.pull_all().await?;
         report.changed |= report.pulled > 0;
         report.changed |= self.recompute_levels().await?;
         Ok(report)
