@@ -169,6 +169,9 @@ def main():
         codes = [c.text for c in driver.find_elements(By.CSS_SELECTOR, ".sample")][:3]
         assert codes, "the sign-in screen shows sample barcodes"
         sign_in_and_open(w)
+        pid = app_pid()
+        if pid:
+            print(f"rss_at_counter_{CATALOG // 1000}k: {rss_mb(pid):.0f} MB", flush=True)
         scans = driver.execute_async_script(SCAN_JS, codes, 200)
         assert isinstance(scans, list), scans
         print(f"scan_to_line_p99: {p99(scans):.1f} ms", flush=True)
@@ -185,7 +188,6 @@ def main():
         commands = driver.execute_async_script(INVOKE_JS, "scan", [{"code": codes[i % len(codes)], "quantity": None} for i in range(200)])
         assert isinstance(commands, list), commands
         print(f"scan_command_round_trip_p99: {p99(commands):.1f} ms", flush=True)
-        pid = app_pid()
         w.click("mode-backoffice")
         w.click("bo-login-submit")
         w.click("bo-tab-catalog")

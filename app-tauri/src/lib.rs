@@ -88,6 +88,18 @@ fn options() -> demo::Options {
 /// demo, the embedded store server): a desktop app, not a server.
 const SQLITE_MEMORY_BUDGET: i64 = 48 * 1024 * 1024;
 
+/// glibc gives each thread that allocates its own arena (up to eight per core), and each arena
+/// keeps what its thread freed; the core's worker and blocking threads would each hold their
+/// own slack. Two arenas serve a desktop app's few busy threads.
+fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)] // a C call with two integers
+    // SAFETY: mallopt only changes the allocator's tuning, before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Opening a store peaks high (the first load of a large catalog, the demo's import); glibc
 /// keeps that peak's freed memory in its arenas unless asked to hand it back.
 fn release_freed_memory() {
@@ -100,6 +112,7 @@ fn release_freed_memory() {
 }
 
 pub fn run() {
+    limit_allocator_arenas();
     tenda_store::limit_sqlite_memory(SQLITE_MEMORY_BUDGET);
     tauri::Builder::default()
         .manage(AppState::new())
