@@ -34,13 +34,13 @@ pub use bulk::{LoadProgress, LoadReport, PullChange, RejectedChange};
 pub use card_captures::{CardCapture, DeclinedCardPayment};
 pub use csv_import::{CsvFileError, CsvImportReport, CsvRowError, TextEncoding};
 pub use error::{Error, Result};
-pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use fiscal::{
     FiscalDocument, FiscalSeries, FiscalUpdate, IssuedFiscalDocument, SignedFiscalDocument,
     VoidedNumbers,
 };
 pub use fiscal_events::{FiscalEvent, FiscalEventKind};
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::RegisterCash;
