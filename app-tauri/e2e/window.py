@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -98,7 +98,7 @@ class Window:
     def wait(self, cond, timeout=30, what="condition"):
         try:
             return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda d: cond())
-        except Exception as e:
+        except TimeoutException as e:
             self.shot("FAILED")
             raise AssertionError(f"timed out waiting for {what}") from e
 
