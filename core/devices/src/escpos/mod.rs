@@ -264,7 +264,11 @@ mod tests {
             for payload in ["7".repeat(len), "https://x.br/?p=a|B".repeat(len / 19 + 1)] {
                 for optimal in [true, false] {
                     let walked = (1..=40).find(|&v| qr_fits(payload.as_bytes(), v, optimal));
-                    assert_eq!(qr_version(payload.as_bytes(), optimal), walked, "{len} {optimal}");
+                    assert_eq!(
+                        qr_version(payload.as_bytes(), optimal),
+                        walked,
+                        "{len} {optimal}"
+                    );
                 }
             }
         }

@@ -3,9 +3,9 @@
 //! note's cost. The thread is started once and kept: a thread per note would pay OpenSSL's
 //! per-thread setup (its random generators, seeded on first use in each thread) every time.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::OnceLock;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
