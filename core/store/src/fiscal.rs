@@ -11,6 +11,7 @@ use crate::audit::append_audit;
 use crate::cached::{BumpFiscalCounter, UseReservedNumber};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
+use crate::packed::{pack_text, unpack_text};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{fiscal_counters, fiscal_documents, fiscal_numbers};
 use crate::store::{Store, parse_ts, ts};
@@ -189,7 +190,7 @@ pub(crate) fn insert_document(
             fiscal_documents::access_key.eq(&doc.access_key),
             fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
             fiscal_documents::status.eq(doc.status.code()),
-            fiscal_documents::xml.eq(&doc.xml),
+            fiscal_documents::xml.eq(pack_text(&doc.xml)),
             fiscal_documents::protocol.eq(&doc.protocol),
             fiscal_documents::issued_at.eq(ts(at)),
             fiscal_documents::deadline.eq(doc.deadline.map(ts)),
@@ -207,7 +208,7 @@ type DocRow = (
     String,
     i32,
     String,
-    String,
+    Vec<u8>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -247,7 +248,7 @@ fn decode(r: DocRow) -> Result<FiscalDocument> {
             .ok_or_else(|| corrupt("fiscal document", "tpEmis"))?,
         status: FiscalStatus::from_code(&status)
             .ok_or_else(|| corrupt("fiscal document", "status"))?,
-        xml,
+        xml: unpack_text(xml, "fiscal document xml")?,
         protocol,
         rejection_code: rc,
         rejection_reason: rr,
@@ -584,7 +585,7 @@ fn apply_fiscal_update(
             fiscal_documents::protocol.eq(&doc.protocol),
             fiscal_documents::rejection_code.eq(&doc.rejection_code),
             fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
-            fiscal_documents::xml.eq(&doc.xml),
+            fiscal_documents::xml.eq(pack_text(&doc.xml)),
             fiscal_documents::access_key.eq(&doc.access_key),
             fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
             fiscal_documents::deadline.eq(doc.deadline.map(ts)),
