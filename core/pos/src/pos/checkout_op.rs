@@ -462,7 +462,7 @@ impl Pos {
         config: &crate::config::PosConfig,
     ) -> std::sync::mpsc::Receiver<PosResult<(PrintJob, usize)>> {
         let (answer, laid_out) = std::sync::mpsc::sync_channel(1);
-        let (profile, options) = (config.printer_profile.clone(), config.danfe.clone());
+        let (profile, options) = (config.printer_profile.clone(), config.danfe);
         self.inner.runtime.handle().spawn_blocking(move || {
             let _ = answer.send(lay_out_for(&danfe, &profile, &options));
         });
