@@ -49,6 +49,23 @@ impl CoreRuntime {
     }
 }
 
+impl CoreRuntime {
+    /// Runs blocking `work` on the core's blocking threads and waits for it from any executor
+    /// (or none), without a stop on an async worker first.
+    pub async fn run_blocking<T, F>(&self, work: F) -> PosResult<T>
+    where
+        F: FnOnce() -> PosResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle
+            .spawn_blocking(work)
+            .await
+            .map_err(|e| PosError::Internal {
+                detail: format!("blocking task: {e}"),
+            })?
+    }
+}
+
 impl Drop for CoreRuntime {
     fn drop(&mut self) {
         // The last `Pos` may be dropped inside an async task (even one of this runtime's own):

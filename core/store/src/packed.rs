@@ -37,9 +37,56 @@ pub(crate) fn unpack<T: DeserializeOwned>(
     serde_json::from_slice(&json).map_err(|e| corrupt(what, e))
 }
 
+/// Starts a packed text: LZ4 (size-prefixed) follows. A signed NFC-e's XML shrinks to about
+/// half, so it no longer spills onto overflow pages; XML never holds U+0000, so a document
+/// written as plain text before packing never starts with it.
+const PACKED_TEXT: &[u8] = b"\0lz4";
+
+pub(crate) fn pack_text(text: &str) -> Vec<u8> {
+    let mut packed = PACKED_TEXT.to_vec();
+    packed.extend_from_slice(&lz4_flex::block::compress_prepend_size(text.as_bytes()));
+    packed
+}
+
+/// Reads back [`pack_text`]'s bytes, or text stored plain.
+pub(crate) fn unpack_text(bytes: Vec<u8>, what: &'static str) -> Result<String> {
+    let Some(packed) = bytes.strip_prefix(PACKED_TEXT) else {
+        return String::from_utf8(bytes).map_err(|e| corrupt(what, e));
+    };
+    let size = packed
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt(what, "too short"))?;
+    if usize::try_from(size).map_or(true, |n| n > MAX_UNPACKED) {
+        return Err(corrupt(what, "size out of range"));
+    }
+    let text = lz4_flex::block::decompress_size_prepended(packed).map_err(|e| corrupt(what, e))?;
+    String::from_utf8(text).map_err(|e| corrupt(what, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_text_reads_back_beside_plain_text() {
+        let xml =
+            "<NFe><det nItem=\"1\"><prod><xProd>Pão Francês</xProd></prod></det></NFe>".repeat(40);
+        let packed = pack_text(&xml);
+        assert!(packed.len() < xml.len() / 4, "repeated markup packs small");
+        assert_eq!(unpack_text(packed.clone(), "test").expect("unpacks"), xml);
+        // Text stored plain before packing reads as it is.
+        assert_eq!(
+            unpack_text(xml.clone().into_bytes(), "test").expect("reads"),
+            xml
+        );
+        // A size prefix claiming gigabytes is refused; a cut record is reported, not read.
+        let mut huge = packed.clone();
+        huge[PACKED_TEXT.len()..PACKED_TEXT.len() + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(unpack_text(huge, "test").is_err());
+        assert!(unpack_text(packed[..packed.len() / 2].to_vec(), "test").is_err());
+    }
 
     #[test]
     fn packed_records_read_back_and_damage_is_reported() {

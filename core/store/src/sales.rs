@@ -16,8 +16,8 @@ use crate::catalog::apply_stock_deltas;
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
-    FiscalDocument, FiscalSeries, IssuedFiscalDocument, SignedFiscalDocument, insert_document,
-    load_document, take_number, use_reserved_number,
+    FiscalDocument, FiscalSeries, IssuedFiscalDocument, SignedFiscalDocument, Taken,
+    insert_document, load_document, take_number, use_reserved_number,
 };
 use crate::outbox::{append_outbox, append_sale_recorded};
 use crate::packed::{pack, unpack};
@@ -161,7 +161,7 @@ impl Store {
             let fiscal_ref = match fiscal {
                 Fiscal::None => None,
                 Fiscal::Sign(series, sign) => {
-                    let number = take_number(c, series, "used", at)?;
+                    let number = take_number(c, series, Taken::ByDocument, at)?;
                     let doc = sign(number).map_err(Error::FiscalSigning)?;
                     insert_document(c, sale.id, series, number, &doc, at)?;
                     Some(reference(series, number, &doc))

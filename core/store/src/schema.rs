@@ -139,7 +139,8 @@ diesel::table! {
         access_key -> Text,
         tp_emis -> Integer,
         status -> Text,
-        xml -> Text,
+        /// The signed XML, packed (`packed::pack_text`), or plain text when written before.
+        xml -> Binary,
         protocol -> Nullable<Text>,
         rejection_code -> Nullable<Text>,
         rejection_reason -> Nullable<Text>,

@@ -85,12 +85,17 @@ pub(crate) fn put_setting(
         field: "value",
         reason: "must be JSON".into(),
     })?;
-    diesel::replace_into(settings::table)
+    // Updated in place: REPLACE would delete the row and insert it again under a new rowid,
+    // writing its old page, the table's last page and a page of the key's index.
+    diesel::insert_into(settings::table)
         .values((
             settings::key.eq(key),
             settings::value.eq(value),
             settings::version.eq(version),
         ))
+        .on_conflict(settings::key)
+        .do_update()
+        .set((settings::value.eq(value), settings::version.eq(version)))
         .execute(conn)?;
     Ok(())
 }

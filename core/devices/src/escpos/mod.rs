@@ -57,7 +57,21 @@ fn qr_fits(payload: &[u8], version: i16, optimal: bool) -> bool {
 /// numeric/alphanumeric segments (the smallest any printer could choose); otherwise byte mode
 /// only (the largest a printer will choose).
 pub fn qr_version(payload: &[u8], optimal: bool) -> Option<i16> {
-    (1..=40).find(|&v| qr_fits(payload, v, optimal))
+    // Capacity grows with the version, so the smallest that fits is found by bisection: each try
+    // encodes the payload's bits, and an NFC-e QR needs a version in the teens.
+    if !qr_fits(payload, 40, optimal) {
+        return None;
+    }
+    let (mut too_small, mut fits) = (0i16, 40i16);
+    while fits - too_small > 1 {
+        let mid = (too_small + fits) / 2;
+        if qr_fits(payload, mid, optimal) {
+            fits = mid;
+        } else {
+            too_small = mid;
+        }
+    }
+    Some(fits)
 }
 
 /// Side of a QR symbol of `version`, in modules (without the quiet zone).
@@ -88,8 +102,10 @@ pub enum EncodeError {
 /// ESC/POS bytes for a job: every copy, each with its own init and cut; then the drawer kick.
 pub fn encode_job(job: &PrintJob) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(job.copies.len() * 4096);
+    // A contingency DANFE's two copies carry the same QR code: its size is worked out once.
+    let mut sized = None;
     for copy in &job.copies {
-        encode_into(copy, &mut out)?;
+        encode_into(copy, &mut out, &mut sized)?;
     }
     if job.open_drawer {
         out.extend_from_slice(&DRAWER_KICK);
@@ -100,11 +116,17 @@ pub fn encode_job(job: &PrintJob) -> Result<Vec<u8>, EncodeError> {
 /// ESC/POS bytes for one document.
 pub fn encode(doc: &PrintDocument) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(4096);
-    encode_into(doc, &mut out)?;
+    encode_into(doc, &mut out, &mut None)?;
     Ok(out)
 }
 
-fn encode_into(doc: &PrintDocument, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+/// `sized`: the last QR payload and printer profile encoded, with the module size worked out
+/// for them.
+fn encode_into<'a>(
+    doc: &'a PrintDocument,
+    out: &mut Vec<u8>,
+    sized: &mut Option<(&'a str, &'a PrinterProfile, u8)>,
+) -> Result<(), EncodeError> {
     let profile = &doc.profile;
     let page = profile.page();
     out.extend_from_slice(&INIT);
@@ -129,8 +151,15 @@ fn encode_into(doc: &PrintDocument, out: &mut Vec<u8>) -> Result<(), EncodeError
             }
             Block::Qr { payload } => {
                 let data = payload.as_bytes();
-                let dots = qr_module_dots(data, profile)
-                    .ok_or(EncodeError::QrTooLong { len: data.len() })?;
+                let dots = match *sized {
+                    Some((p, pr, dots)) if p == payload.as_str() && pr == profile => dots,
+                    _ => {
+                        let dots = qr_module_dots(data, profile)
+                            .ok_or(EncodeError::QrTooLong { len: data.len() })?;
+                        *sized = Some((payload.as_str(), profile, dots));
+                        dots
+                    }
+                };
                 if current.align != Align::Center {
                     out.extend_from_slice(&[ESC, b'a', 1]);
                 }
@@ -225,6 +254,25 @@ mod tests {
             "QR store with pL = 14 + 3"
         );
         assert!(bytes.ends_with(&[GS, b'V', 66, 3]), "ends with a cut");
+    }
+
+    #[test]
+    fn qr_version_is_the_smallest_that_fits() {
+        // Digits (numeric segments when optimal), URL text (bytes) and the longest payloads: the
+        // bisection finds what walking up from version 1 finds, and None past version 40.
+        for len in (0..3_000).step_by(37) {
+            for payload in ["7".repeat(len), "https://x.br/?p=a|B".repeat(len / 19 + 1)] {
+                for optimal in [true, false] {
+                    let walked = (1..=40).find(|&v| qr_fits(payload.as_bytes(), v, optimal));
+                    assert_eq!(
+                        qr_version(payload.as_bytes(), optimal),
+                        walked,
+                        "{len} {optimal}"
+                    );
+                }
+            }
+        }
+        assert_eq!(qr_version(&[b'x'; 3_000], false), None);
     }
 
     #[test]

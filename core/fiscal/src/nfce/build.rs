@@ -6,13 +6,17 @@ use tenda_domain::Money;
 
 use super::input::*;
 use super::key::{AccessKey, AccessKeyParts, random_code};
-use super::qr::{OfflineQrData, QrVersion, qr_code_text, qr_v2_parameters, qr_v3_parameters};
+use super::qr::{
+    OfflineQrData, QrVersion, qr_code_text, qr_v2_parameters, qr_v3_fields, qr_v3_parameters,
+    qr_v3_signed,
+};
 use super::state::{StateRules, qr_code_url, url_chave};
 use super::text::{digits, tstring};
 use super::writer::XmlWriter;
 use super::{HOMOLOGATION_ITEM_TEXT, HOMOLOGATION_RECIPIENT_TEXT, NfceError};
 use crate::certificate::A1Certificate;
-use crate::xmldsig::{sign::push_signature_xml, sign_canonical};
+use crate::xmldsig::beside::sign_beside;
+use crate::xmldsig::sign::{digest_canonical, push_signature_xml, sign_digest};
 
 pub(crate) const NS_NFE: &str = "http://www.portalfiscal.inf.br/nfe";
 
@@ -837,34 +841,47 @@ pub fn build_and_sign(
     // Sign: the canonical infNFe is the written one with the inherited default namespace
     // declared on it (C14N of a document subset); nothing is parsed again.
     let canonical_head = format!("<infNFe xmlns=\"{NS_NFE}\"");
-    let signed = sign_canonical(
-        &[
-            canonical_head.as_bytes(),
-            &w.buf.as_bytes()[infnfe_start + "<infNFe".len()..infnfe_end],
-        ],
-        &id,
-        certificate,
-    )
-    .map_err(NfceError::Sign)?;
+    let digest_value = digest_canonical(&[
+        canonical_head.as_bytes(),
+        &w.buf.as_bytes()[infnfe_start + "<infNFe".len()..infnfe_end],
+    ]);
 
     // QR code (infNFeSupl, outside the signed element).
     let offline = input.emission.is_offline().then(|| OfflineQrData {
         day_of_month: input.issued_at.day(),
         total,
-        digest_value: signed.digest_value.clone(),
+        digest_value: digest_value.clone(),
         consumer: input.consumer.as_ref().map(|c| c.id.clone()),
     });
-    let parameters = match qr_version {
-        QrVersion::V2 => {
-            let csc = emitter
+    // An offline v3 QR carries its own RSA signature, of fields that do not depend on the
+    // document's: the two RSA-2048 signatures, most of a note's cost, run side by side.
+    let (signed, parameters) = match (qr_version, &offline) {
+        (QrVersion::V3, Some(_)) => {
+            let fields = qr_v3_fields(&key, environment, offline.as_ref());
+            let qr_signature = sign_beside(certificate.private_key(), fields.clone().into_bytes());
+            let signed = sign_digest(&id, digest_value, certificate);
+            let parameters = qr_signature
+                .wait()
+                .map(|signature| qr_v3_signed(fields, &signature))
+                .map_err(super::qr::QrError::Sign);
+            (signed, parameters)
+        }
+        (QrVersion::V3, None) => (
+            sign_digest(&id, digest_value, certificate),
+            qr_v3_parameters(&key, environment, None, certificate),
+        ),
+        (QrVersion::V2, _) => {
+            let signed = sign_digest(&id, digest_value, certificate);
+            let parameters = emitter
                 .csc
                 .as_ref()
-                .ok_or(NfceError::Qr(super::qr::QrError::MissingCsc))?;
-            qr_v2_parameters(&key, environment, csc, offline.as_ref())
+                .ok_or(super::qr::QrError::MissingCsc)
+                .and_then(|csc| qr_v2_parameters(&key, environment, csc, offline.as_ref()));
+            (signed, parameters)
         }
-        QrVersion::V3 => qr_v3_parameters(&key, environment, offline.as_ref(), certificate),
-    }
-    .map_err(NfceError::Qr)?;
+    };
+    let signed = signed.map_err(NfceError::Sign)?;
+    let parameters = parameters.map_err(NfceError::Qr)?;
     let qr_base = qr_code_url(uf, environment).ok_or(NfceError::MissingUrl {
         what: "QR code",
         uf,

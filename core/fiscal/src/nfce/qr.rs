@@ -93,6 +93,23 @@ pub fn qr_v3_parameters(
     offline: Option<&OfflineQrData>,
     certificate: &A1Certificate,
 ) -> Result<String, QrError> {
+    let fields = qr_v3_fields(key, environment, offline);
+    match offline {
+        Some(_) => {
+            let signature = crate::xmldsig::sign::rsa_sha1_sign(certificate, fields.as_bytes())
+                .map_err(QrError::Sign)?;
+            Ok(qr_v3_signed(fields, &signature))
+        }
+        None => Ok(fields),
+    }
+}
+
+/// The fields of a v3 `p=` parameter; offline, what its signature covers.
+pub(crate) fn qr_v3_fields(
+    key: &AccessKey,
+    environment: Environment,
+    offline: Option<&OfflineQrData>,
+) -> String {
     let mut p = format!("{key}|3|{}", environment.code());
     if let Some(off) = offline {
         let (kind, document) = match &off.consumer {
@@ -105,12 +122,15 @@ pub fn qr_v3_parameters(
             "|{:02}|{}|{kind}|{document}",
             off.day_of_month, off.total
         ));
-        let signature = crate::xmldsig::sign::rsa_sha1_sign(certificate, p.as_bytes())
-            .map_err(QrError::Sign)?;
-        p.push('|');
-        p.push_str(&base64::engine::general_purpose::STANDARD.encode(signature));
     }
-    Ok(p)
+    p
+}
+
+/// An offline v3 `p=` parameter: its fields and their RSA-SHA1 signature (base64).
+pub(crate) fn qr_v3_signed(mut fields: String, signature: &[u8]) -> String {
+    fields.push('|');
+    fields.push_str(&base64::engine::general_purpose::STANDARD.encode(signature));
+    fields
 }
 
 /// The full QR-code text: the state's URL, `?p=` and the parameters.

@@ -6,6 +6,7 @@
 //! so nothing is parsed again); [`sign_element`] signs any parsed document. Verification parses
 //! with libxml2 and canonicalizes with its C14N.
 
+pub(crate) mod beside;
 pub(crate) mod sign;
 mod verify;
 

@@ -76,18 +76,33 @@ pub fn sign_canonical(
     reference_id: &str,
     certificate: &A1Certificate,
 ) -> Result<SignedDigest, SignError> {
-    check_reference_id(reference_id)?;
+    sign_digest(reference_id, digest_canonical(canonical_parts), certificate)
+}
+
+/// The SHA-1 DigestValue (base64) of an element given its canonical form in pieces, as
+/// [`sign_canonical`] takes it.
+pub fn digest_canonical(canonical_parts: &[&[u8]]) -> String {
     let mut sha1 = Sha1::new();
     for part in canonical_parts {
         sha1.update(part);
     }
-    let engine = &base64::engine::general_purpose::STANDARD;
-    let digest_value = engine.encode(sha1.finish());
+    base64::engine::general_purpose::STANDARD.encode(sha1.finish())
+}
+
+/// The RSA signature of the SignedInfo referencing `reference_id` with `digest_value` (from
+/// [`digest_canonical`]): the second half of [`sign_canonical`], for a builder that needs the
+/// digest before the signature is done.
+pub fn sign_digest(
+    reference_id: &str,
+    digest_value: String,
+    certificate: &A1Certificate,
+) -> Result<SignedDigest, SignError> {
+    check_reference_id(reference_id)?;
     let signed_info = signed_info_canonical(reference_id, &digest_value);
     let signature = rsa_sha1_sign(certificate, signed_info.as_bytes())?;
     Ok(SignedDigest {
         digest_value,
-        signature_value: engine.encode(signature),
+        signature_value: base64::engine::general_purpose::STANDARD.encode(signature),
     })
 }
 
@@ -95,10 +110,16 @@ pub(crate) fn rsa_sha1_sign(
     certificate: &A1Certificate,
     data: &[u8],
 ) -> Result<Vec<u8>, SignError> {
-    let mut signer = openssl::sign::Signer::new(MessageDigest::sha1(), certificate.private_key())
-        .map_err(SignError::Rsa)?;
-    signer.update(data).map_err(SignError::Rsa)?;
-    signer.sign_to_vec().map_err(SignError::Rsa)
+    rsa_sha1_sign_with(certificate.private_key(), data).map_err(SignError::Rsa)
+}
+
+pub(crate) fn rsa_sha1_sign_with(
+    key: &openssl::pkey::PKeyRef<openssl::pkey::Private>,
+    data: &[u8],
+) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    let mut signer = openssl::sign::Signer::new(MessageDigest::sha1(), key)?;
+    signer.update(data)?;
+    signer.sign_to_vec()
 }
 
 /// The `<Signature>` element to place right after the signed element.

@@ -64,29 +64,51 @@ pub(crate) struct Committed {
 impl Pos {
     /// Finishes the sale on the ticket with `payments` and prints its receipt.
     pub async fn checkout(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
-        self.on_core(move |pos| async move { pos.checkout_on_core(payments).await })
-            .await
-    }
-
-    /// Finishes the sale on the ticket with `payments` and prints its receipt.
-    async fn checkout_on_core(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
-        // Cards are charged before the commit (their authorization goes on the note); the sale
-        // is validated first so no card is charged for a sale that would be refused.
-        let cards = if payments
+        if payments
             .iter()
             .any(|p| matches!(p, PaymentRequest::Card { .. }))
         {
-            self.checkout_validate(&payments)?;
-            self.charge_cards(&payments).await?
-        } else {
-            Default::default()
-        };
+            return self
+                .on_core(move |pos| async move { pos.checkout_on_core(payments).await })
+                .await;
+        }
+        // Nothing to charge first: the commit goes straight to a blocking thread, and the core's
+        // async workers are asked only for what follows it (online authorization, printing).
+        self.alive()?;
+        let pos = self.clone();
+        let committed = self
+            .inner
+            .runtime
+            .run_blocking(move || pos.checkout_commit(&payments, &Default::default()))
+            .await?;
+        if committed.online.is_none() && (committed.job.is_none() || !self.has_printer()) {
+            return Ok(committed.outcome);
+        }
+        self.on_core(move |pos| async move { pos.after_commit(committed).await })
+            .await
+    }
+
+    /// Finishes a sale paid (partly) by card: the cards are charged before the commit, their
+    /// authorizations go on the note.
+    async fn checkout_on_core(&self, payments: Vec<PaymentRequest>) -> PosResult<SaleOutcome> {
+        // The sale is validated first so no card is charged for a sale that would be refused.
+        self.checkout_validate(&payments)?;
+        let cards = self.charge_cards(&payments).await?;
         let pos = self.clone();
         let committed = tokio::task::spawn_blocking(move || pos.checkout_commit(&payments, &cards))
             .await
             .map_err(|e| PosError::Internal {
                 detail: format!("checkout task: {e}"),
             })??;
+        self.after_commit(committed).await
+    }
+
+    fn has_printer(&self) -> bool {
+        lock(&self.inner.printer).is_some()
+    }
+
+    /// After the durable commit: authorize a normal note online, then print the receipt.
+    async fn after_commit(&self, committed: Committed) -> PosResult<SaleOutcome> {
         let mut outcome = committed.outcome;
         let mut job = committed.job;
         if let Some((sale, note)) = committed.online {
@@ -274,6 +296,7 @@ impl Pos {
             series: config.emitter.series,
         };
         let mut signed_note = None;
+        let mut receipt_beside = None;
         let commit = SaleCommit {
             sale: sale.clone(),
             actor: Actor::User(sell.performer().user_id),
@@ -329,6 +352,14 @@ impl Pos {
                         protocol: None,
                         deadline: note.transmission_deadline.map(|d| d.to_utc()),
                     };
+                    if contingency {
+                        // The receipt is laid out on another thread while the sale's rows are
+                        // written and made durable; it prints only after the commit.
+                        let receipt = contingency_receipt(&note, &sale, config.utc_offset_minutes);
+                        receipt_beside = Some(
+                            self.lay_out_beside(danfe(&sale, &receipt, &config.emitter), &config),
+                        );
+                    }
                     signed_note = Some(note);
                     Ok(doc)
                 },
@@ -388,31 +419,17 @@ impl Pos {
             }
         });
 
-        let receipt = NoteForReceipt {
-            number: note.number,
-            series: note.series,
-            access_key: note.access_key.as_str().to_owned(),
-            qr_code: note.qr_code.clone(),
-            url_chave: note.url_chave.clone(),
-            issued_at: local_time(sale.created_at, config.utc_offset_minutes),
-            contingency: true,
-            status: FiscalStatus::Contingency,
-            protocol: None,
-            authorized_at: None,
+        let (job, bytes) = match receipt_beside {
+            Some(laid_out) => laid_out.recv().unwrap_or_else(|_| {
+                // The layout thread could not run (the runtime is stopping): lay it out here.
+                let receipt = contingency_receipt(&note, &sale, config.utc_offset_minutes);
+                lay_out(&danfe(&sale, &receipt, &config.emitter), &config)
+            })?,
+            None => {
+                let receipt = contingency_receipt(&note, &sale, config.utc_offset_minutes);
+                lay_out(&danfe(&sale, &receipt, &config.emitter), &config)?
+            }
         };
-        let job = layout_danfe(
-            &danfe(&sale, &receipt, &config.emitter),
-            &config.printer_profile,
-            &config.danfe,
-        )
-        .map_err(|e| PosError::Peripheral {
-            device: "printer".into(),
-            reason: e.to_string(),
-        })?;
-        let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
-            device: "printer".into(),
-            reason: e.to_string(),
-        })?;
         Ok(Committed {
             outcome: SaleOutcome {
                 sale_id: committed.sale_id,
@@ -422,13 +439,13 @@ impl Pos {
                 note: Some(NoteSummary {
                     number: note.number,
                     series: note.series,
-                    access_key: receipt.access_key,
+                    access_key: note.access_key.as_str().to_owned(),
                     status: FiscalStatus::Contingency,
                     contingency: true,
                     deadline,
                     qr_code: note.qr_code,
                 }),
-                receipt_bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                receipt_bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
                 printed: false,
                 print_error: None,
             },
@@ -437,23 +454,25 @@ impl Pos {
         })
     }
 
+    /// Lays out and encodes a DANFE on one of the core's blocking threads; the answer arrives
+    /// on the returned channel (which closes unanswered if the thread could not run).
+    fn lay_out_beside(
+        &self,
+        danfe: tenda_devices::receipt::Danfe,
+        config: &crate::config::PosConfig,
+    ) -> std::sync::mpsc::Receiver<PosResult<(PrintJob, usize)>> {
+        let (answer, laid_out) = std::sync::mpsc::sync_channel(1);
+        let (profile, options) = (config.printer_profile.clone(), config.danfe);
+        self.inner.runtime.handle().spawn_blocking(move || {
+            let _ = answer.send(lay_out_for(&danfe, &profile, &options));
+        });
+        laid_out
+    }
+
     /// Lays out and encodes a sale's DANFE.
     fn receipt_job(&self, sale: &Sale, note: &NoteForReceipt) -> PosResult<(PrintJob, usize)> {
         let config = lock(&self.inner.config).clone();
-        let job = layout_danfe(
-            &danfe(sale, note, &config.emitter),
-            &config.printer_profile,
-            &config.danfe,
-        )
-        .map_err(|e| PosError::Peripheral {
-            device: "printer".into(),
-            reason: e.to_string(),
-        })?;
-        let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
-            device: "printer".into(),
-            reason: e.to_string(),
-        })?;
-        Ok((job, bytes.len()))
+        lay_out(&danfe(sale, note, &config.emitter), &config)
     }
 
     /// Online: authorize the committed normal note synchronously, within the configured timeout.
@@ -682,4 +701,44 @@ impl Pos {
         }
         Ok(())
     }
+}
+
+/// What the DANFE of a note signed in contingency shows about it.
+fn contingency_receipt(note: &SignedNfce, sale: &Sale, utc_offset_minutes: i32) -> NoteForReceipt {
+    NoteForReceipt {
+        number: note.number,
+        series: note.series,
+        access_key: note.access_key.as_str().to_owned(),
+        qr_code: note.qr_code.clone(),
+        url_chave: note.url_chave.clone(),
+        issued_at: local_time(sale.created_at, utc_offset_minutes),
+        contingency: true,
+        status: FiscalStatus::Contingency,
+        protocol: None,
+        authorized_at: None,
+    }
+}
+
+/// A DANFE laid out for the configured printer and encoded: the job and its ESC/POS size.
+fn lay_out(
+    danfe: &tenda_devices::receipt::Danfe,
+    config: &crate::config::PosConfig,
+) -> PosResult<(PrintJob, usize)> {
+    lay_out_for(danfe, &config.printer_profile, &config.danfe)
+}
+
+fn lay_out_for(
+    danfe: &tenda_devices::receipt::Danfe,
+    profile: &tenda_devices::layout::PrinterProfile,
+    options: &tenda_devices::receipt::DanfeOptions,
+) -> PosResult<(PrintJob, usize)> {
+    let job = layout_danfe(danfe, profile, options).map_err(|e| PosError::Peripheral {
+        device: "printer".into(),
+        reason: e.to_string(),
+    })?;
+    let bytes = tenda_devices::escpos::encode_job(&job).map_err(|e| PosError::Peripheral {
+        device: "printer".into(),
+        reason: e.to_string(),
+    })?;
+    Ok((job, bytes.len()))
 }
