@@ -374,6 +374,17 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
+/// A store's products whose name or SKU contains `search`: what the list pages through and
+/// the count counts.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn products_matching<'a>(store_id: &'a str, search: &'a str) -> _ {
+    let in_name: String = format!("%{search}%");
+    let in_sku: String = format!("%{search}%");
+    products::table
+        .filter(products::store_id.eq(store_id))
+        .filter(products::name.like(in_name).or(products::sku.like(in_sku)))
+}
+
 async fn list_products(
     State(st): State<AppState>,
     h: HeaderMap,
@@ -385,29 +396,24 @@ async fn list_products(
         Permission::ReadCatalog,
         "read.products",
         move |conn, u| {
-            let pattern = format!("%{}%", q.search.unwrap_or_default());
-            let rows: Vec<ProductRow> = with_conn!(conn, |c| products::table
-                .filter(products::store_id.eq(&u.store_id))
-                .filter(
-                    products::name
-                        .like(&pattern)
-                        .or(products::sku.like(&pattern))
-                )
-                .order(products::name.asc())
-                .limit(q.limit.unwrap_or(100).clamp(1, 1000))
-                .offset(q.offset.unwrap_or(0).max(0))
-                .select((
-                    products::id,
-                    products::sku,
-                    products::gtin,
-                    products::name,
-                    products::unit,
-                    products::price_cents,
-                    products::fiscal,
-                    products::active,
-                    products::version,
-                ))
-                .load(c))?;
+            let search = q.search.unwrap_or_default();
+            let rows: Vec<ProductRow> =
+                with_conn!(conn, |c| products_matching(&u.store_id, &search)
+                    .order(products::name.asc())
+                    .limit(q.limit.unwrap_or(100).clamp(1, 1000))
+                    .offset(q.offset.unwrap_or(0).max(0))
+                    .select((
+                        products::id,
+                        products::sku,
+                        products::gtin,
+                        products::name,
+                        products::unit,
+                        products::price_cents,
+                        products::fiscal,
+                        products::active,
+                        products::version,
+                    ))
+                    .load(c))?;
             rows.into_iter().map(product_view).collect()
         },
     )
@@ -434,14 +440,8 @@ async fn count_products(
         Permission::ReadCatalog,
         "read.products",
         move |conn, u| {
-            let pattern = format!("%{}%", q.search.unwrap_or_default());
-            let total: i64 = with_conn!(conn, |c| products::table
-                .filter(products::store_id.eq(&u.store_id))
-                .filter(
-                    products::name
-                        .like(&pattern)
-                        .or(products::sku.like(&pattern))
-                )
+            let search = q.search.unwrap_or_default();
+            let total: i64 = with_conn!(conn, |c| products_matching(&u.store_id, &search)
                 .count()
                 .get_result(c))?;
             Ok(ProductCount { total })

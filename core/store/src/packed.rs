@@ -25,6 +25,12 @@ pub(crate) fn unpack<T: DeserializeOwned>(
     if !packed {
         return serde_json::from_slice(bytes).map_err(|e| corrupt(what, e));
     }
+    let json = decompress(bytes, what)?;
+    serde_json::from_slice(&json).map_err(|e| corrupt(what, e))
+}
+
+/// Size-prefixed LZ4, its announced size checked before anything is allocated for it.
+fn decompress(bytes: &[u8], what: &'static str) -> Result<Vec<u8>> {
     let size = bytes
         .get(..4)
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
@@ -33,8 +39,7 @@ pub(crate) fn unpack<T: DeserializeOwned>(
     if usize::try_from(size).map_or(true, |n| n > MAX_UNPACKED) {
         return Err(corrupt(what, "size out of range"));
     }
-    let json = lz4_flex::block::decompress_size_prepended(bytes).map_err(|e| corrupt(what, e))?;
-    serde_json::from_slice(&json).map_err(|e| corrupt(what, e))
+    lz4_flex::block::decompress_size_prepended(bytes).map_err(|e| corrupt(what, e))
 }
 
 /// Starts a packed text: LZ4 (size-prefixed) follows. A signed NFC-e's XML shrinks to about
@@ -53,16 +58,7 @@ pub(crate) fn unpack_text(bytes: Vec<u8>, what: &'static str) -> Result<String> 
     let Some(packed) = bytes.strip_prefix(PACKED_TEXT) else {
         return String::from_utf8(bytes).map_err(|e| corrupt(what, e));
     };
-    let size = packed
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| corrupt(what, "too short"))?;
-    if usize::try_from(size).map_or(true, |n| n > MAX_UNPACKED) {
-        return Err(corrupt(what, "size out of range"));
-    }
-    let text = lz4_flex::block::decompress_size_prepended(packed).map_err(|e| corrupt(what, e))?;
-    String::from_utf8(text).map_err(|e| corrupt(what, e))
+    String::from_utf8(decompress(packed, what)?).map_err(|e| corrupt(what, e))
 }
 
 #[cfg(test)]
