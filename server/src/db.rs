@@ -112,11 +112,27 @@ pub enum Conn {
     Pg(PooledConnection<ConnectionManager<PgConnection>>),
 }
 
+/// Runs SQLite's initialization to completion before the pool opens its first connections on
+/// several threads at once. SQLite marks itself initialized before SQLCipher (linked in with
+/// it) finishes starting, outside SQLite's lock; a thread arriving in between would find the
+/// library half-started. Where the store's own database shares the process (the desktop app),
+/// the app starts SQLite first, through the store.
+fn start_sqlite() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    #[allow(unsafe_code)] // a C call with no arguments: SQLite's own initializer
+    STARTED.call_once(|| {
+        // SAFETY: sqlite3_initialize takes no pointers; `Once` holds back every other caller
+        // until it has returned. A failure (out of memory) is reported again by the first open.
+        unsafe { libsqlite3_sys::sqlite3_initialize() };
+    });
+}
+
 impl Db {
     /// Opens (creating if needed) and migrates the database.
     pub fn open(location: &DatabaseLocation) -> Result<Self, Error> {
         let db = match location {
             DatabaseLocation::Sqlite(path) => {
+                start_sqlite();
                 let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
                 let pool = Pool::builder()
                     .max_size(4)

@@ -12,6 +12,7 @@ mod error;
 pub mod fiscal;
 pub mod fiscal_events;
 pub mod keys;
+mod library_start;
 mod memory;
 mod migrations;
 pub mod outbox;
@@ -40,6 +41,7 @@ pub use fiscal::{
 };
 pub use fiscal_events::{FiscalEvent, FiscalEventKind};
 pub use keys::{DbKey, KeyVault, KeyVaultError, KeyringVault, MemoryVault};
+pub use library_start::start_sqlite;
 pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};

@@ -12,6 +12,8 @@ use libsqlite3_sys as ffi;
 /// store's and any other's linked into it). Returns the previous limit (0: none).
 #[allow(unsafe_code)] // a C call with no pointers: SQLite's own setter
 pub fn limit_sqlite_memory(bytes: i64) -> i64 {
+    // The setter starts SQLite itself; the crate's start makes sure SQLCipher's start completes.
+    crate::start_sqlite();
     // SAFETY: sqlite3_soft_heap_limit64 only stores the limit; it is thread-safe and may be
     // called at any time.
     unsafe { ffi::sqlite3_soft_heap_limit64(bytes) }

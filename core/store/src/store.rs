@@ -87,6 +87,7 @@ fn open_detecting_profile(path: &Path, key: &DbKey) -> Result<(SqliteConnection,
 }
 
 fn open_with_profile(path: &Path, key: &DbKey, profile: CipherProfile) -> Result<SqliteConnection> {
+    crate::start_sqlite();
     let url = path.to_str().ok_or_else(|| Error::InvalidInput {
         field: "path",
         reason: "not valid UTF-8".into(),
