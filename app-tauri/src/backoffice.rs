@@ -14,6 +14,7 @@ use tenda_server::backoffice::{
     UserView,
 };
 use tenda_server::catalog::{CustomerView, ProductView};
+use tenda_server::hub::HubStatus;
 use tenda_server::reports::{OverdraftItem, OversoldItem};
 
 use crate::AppState;
@@ -133,6 +134,13 @@ pub async fn bo_login(state: S<'_>, login: String, password: String) -> UiResult
     session.token = answer.token.clone();
     *state.backoffice.lock().await = Some(session);
     Ok(answer)
+}
+
+/// The store hub's state as the server the back office signed in to sees it: on a hub, its
+/// tills, relay backlog and cloud link; on the cloud, the store's hubs.
+#[tauri::command]
+pub async fn bo_hub(state: S<'_>) -> UiResult<HubStatus> {
+    session(&state).await?.get("/api/v1/admin/hub").await
 }
 
 #[tauri::command]

@@ -190,6 +190,7 @@ pub fn run() {
             backoffice::bo_login,
             backoffice::bo_products,
             backoffice::bo_product_count,
+            backoffice::bo_hub,
             backoffice::bo_import_csv,
             backoffice::bo_set_branch_price,
             backoffice::bo_branches,

@@ -62,6 +62,7 @@ fn generate(out: &Path) {
         tenda_server::backoffice::SaleView,
         tenda_server::backoffice::AuditView,
         tenda_server::backoffice::ProductCount,
+        tenda_server::hub::HubStatus,
         tenda_server::catalog::ProductView,
         tenda_server::catalog::CustomerView,
         tenda_server::IssuedCode,

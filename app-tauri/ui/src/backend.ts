@@ -35,6 +35,7 @@ import type { UserInput } from "./bindings/UserInput";
 import type { AuditView } from "./bindings/server/AuditView";
 import type { BranchView } from "./bindings/server/BranchView";
 import type { CustomerView } from "./bindings/server/CustomerView";
+import type { HubStatus } from "./bindings/server/HubStatus";
 import type { DeviceView } from "./bindings/server/DeviceView";
 import type { IssuedCode } from "./bindings/server/IssuedCode";
 import type { LoginResponse } from "./bindings/server/LoginResponse";
@@ -106,6 +107,8 @@ export interface Backend {
   boUsers(): Promise<UserView[]>;
   boCreateUser(user: UserInput): Promise<unknown>;
   boDevices(): Promise<DeviceView[]>;
+  /// The store hub's state as the signed-in server sees it.
+  boHub(): Promise<HubStatus>;
   boRevokeDevice(device: string): Promise<unknown>;
   boEnrollmentCode(branch: string, series: number): Promise<IssuedCode>;
   boSettings(): Promise<Record<string, string>>;

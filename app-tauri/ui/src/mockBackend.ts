@@ -187,6 +187,16 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
     boSaveCustomer: async () => ({}),
     boUsers: async () => [{ id: "u1", name: "Bia", login: "bia", role: "seller", active: true, version: 1 }],
     boCreateUser: async () => ({}),
+    boHub: async () => ({
+      role: "hub",
+      link: { upstream: "https://nuvem.tenda.example", online: false, last_contact_at: Date.now() - 90_000, last_error: "connection refused", revoked: false, relayed: 1_204 },
+      backlog: 37,
+      oldest_queued_at: Date.now() - 80_000,
+      tills: [
+        { device_id: "d1", name: "Caixa 1", revoked: false, last_contact_at: Date.now() - 2_000, connected: true, backlog: 21 },
+        { device_id: "d2", name: "Caixa 2", revoked: false, last_contact_at: Date.now() - 4_000, connected: true, backlog: 16 },
+      ],
+    }),
     boDevices: async () => [{ id: "d1", name: "Caixa 1", branch_id: "b1", nfce_series: 1, last_seq: 10, revoked: false, enrolled_at: Date.now(), last_seen_at: Date.now() }],
     boRevokeDevice: async () => ({}),
     boEnrollmentCode: async () => ({ code: "ABCD-EFGH-IJKL", branch_id: "b1", nfce_series: 2, expires_at: Date.now() + 3_600_000 }),

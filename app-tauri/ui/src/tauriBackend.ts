@@ -66,6 +66,7 @@ export const tauriBackend: Backend = {
   boUsers: () => call("bo_users"),
   boCreateUser: (user) => call("bo_create_user", { user }),
   boDevices: () => call("bo_devices"),
+  boHub: () => call("bo_hub"),
   boRevokeDevice: (device) => call("bo_revoke_device", { device }),
   boEnrollmentCode: (branch, series) => call("bo_enrollment_code", { branch, series }),
   boSettings: () => call("bo_settings"),

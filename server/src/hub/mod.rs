@@ -46,6 +46,7 @@ const CONNECTED_MS: i64 = 60_000;
 
 /// How the link to the cloud stands, for the back office.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LinkState {
     pub upstream: String,
     /// The last round with the cloud succeeded.
@@ -241,6 +242,7 @@ async fn wait(
 
 /// A till as the hub's back office shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TillState {
     pub device_id: String,
     pub name: String,
@@ -256,6 +258,7 @@ pub struct TillState {
 /// the store's hubs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum HubStatus {
     Hub {
         link: LinkState,
@@ -270,6 +273,7 @@ pub enum HubStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloudHub {
     pub device_id: String,
     pub branch_id: String,

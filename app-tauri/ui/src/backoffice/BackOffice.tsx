@@ -10,11 +10,12 @@ import { Catalog } from "./Catalog";
 import { Prices } from "./Prices";
 import { Customers } from "./Customers";
 import { Users } from "./Users";
+import { Hub } from "./Hub";
 import { Devices } from "./Devices";
 import { Settings } from "./Settings";
 import { Audit } from "./Audit";
 
-const tabs = ["reports", "catalog", "prices", "customers", "users", "devices", "settings", "audit"] as const;
+const tabs = ["reports", "catalog", "prices", "customers", "users", "devices", "hub", "settings", "audit"] as const;
 type Tab = (typeof tabs)[number];
 
 export interface OwnerSession {
@@ -82,6 +83,7 @@ export function BackOffice({ info }: { info: AppInfo }) {
         {tab === "customers" && <Customers />}
         {tab === "users" && <Users />}
         {tab === "devices" && <Devices />}
+        {tab === "hub" && <Hub />}
         {tab === "settings" && <Settings />}
         {tab === "audit" && <Audit owner={owner} />}
       </div>
