@@ -4,8 +4,10 @@ output goes to a log file whose end is printed when anything fails."""
 
 import os
 import socket
+import struct
 import subprocess
 import time
+import zlib
 from contextlib import contextmanager
 
 from selenium import webdriver
@@ -81,6 +83,37 @@ def app_window(binary, log_path, env=None, call_timeout=60, page_load_strategy=N
         log.close()
 
 
+def framebuffer_png(xwd_path, png_path):
+    """Writes the X server's screen, as Xvfb keeps it in XWD form under `-fbdir`, as a PNG: the
+    pixels a person would see. (WebKitWebDriver's own screenshot waits for WebKit's next
+    presentation update, and in this window one sometimes never comes — seen on short back-office
+    pages — though the window itself has long been painted.)"""
+    with open(xwd_path, "rb") as f:
+        xwd = f.read()
+    header = struct.unpack(">25I", xwd[:100])
+    header_size, width, height = header[0], header[4], header[5]
+    byte_order, bits_per_pixel, bytes_per_line, colors = header[7], header[11], header[12], header[19]
+    assert bits_per_pixel == 32, f"a 24-bit screen is kept as 32 bits per pixel, not {bits_per_pixel}"
+    start = header_size + colors * 12
+    # Each pixel is B, G, R, pad (least significant byte first) or the reverse.
+    r, g, b = (2, 1, 0) if byte_order == 0 else (1, 2, 3)
+    rows = []
+    for y in range(height):
+        line = xwd[start + y * bytes_per_line : start + y * bytes_per_line + width * 4]
+        rgb = bytearray(width * 3)
+        rgb[0::3], rgb[1::3], rgb[2::3] = line[r::4], line[g::4], line[b::4]
+        rows.append(b"\0" + bytes(rgb))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    with open(png_path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(b"".join(rows), 6)))
+        f.write(chunk(b"IEND", b""))
+
+
 def by_id(test_id):
     return (By.CSS_SELECTOR, f'[data-testid="{test_id}"]')
 
@@ -151,7 +184,11 @@ class Window:
     def shot(self, name):
         self.n += 1
         path = os.path.join(self.shots, f"{self.n:02d}-{name}.png")
-        self.d.save_screenshot(path)
+        framebuffer = os.environ.get("TENDA_XVFB_SCREEN")
+        if framebuffer:
+            framebuffer_png(framebuffer, path)
+        else:
+            self.d.save_screenshot(path)
         return path
 
     def step(self, name):
