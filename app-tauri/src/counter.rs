@@ -9,10 +9,10 @@ use tenda_pos::credentials::Secret;
 use tenda_pos::register::{ClosingReport, RegisterSession};
 use tenda_pos::status::PosStatus;
 use tenda_pos::{
-    CancellationOutcome, CardOfflineRisk, ConsumerCorrection, CustomerView, NoteCorrection,
-    NoteSummary, NoteToCorrect, OfflineSaleRow, PaymentRequest, PosError, ProductView,
-    ReprintOutcome, SaleDetail, SaleOutcome, SyncNowOutcome, TicketView, TransmissionSummary,
-    VoidedRange,
+    CancellationOutcome, CardOfflineRisk, ConsumerCorrection, CustomerView, LineFiscalCorrection,
+    NoteCorrection, NoteSummary, NoteToCorrect, OfflineSaleRow, PaymentRequest, PosError,
+    ProductView, ReprintOutcome, SaleDetail, SaleOutcome, SyncNowOutcome, TicketView,
+    TransmissionSummary, VoidedRange,
 };
 
 use crate::AppState;
@@ -273,12 +273,13 @@ pub async fn notes_to_correct(state: S<'_>) -> UiResult<Vec<NoteToCorrect>> {
     Ok(state.store().await?.pos.notes_to_correct()?)
 }
 
-/// Re-signs a rejected note with the consumer's CPF/CNPJ kept, removed or replaced (the usual
-/// causes of a rejection at the counter); `resend_notes` then sends it.
+/// Re-signs a rejected note with lines' fiscal data corrected and the consumer's CPF/CNPJ kept,
+/// removed or replaced; `resend_notes` then sends it.
 #[tauri::command]
 pub async fn correct_note(
     state: S<'_>,
     sale: String,
+    lines: Vec<LineFiscalCorrection>,
     consumer: ConsumerCorrection,
     manager: Option<ApprovalInput>,
 ) -> UiResult<NoteSummary> {
@@ -287,10 +288,7 @@ pub async fn correct_note(
         sale_id(&sale)?,
         approval(&manager),
     );
-    let correction = NoteCorrection {
-        lines: vec![],
-        consumer,
-    };
+    let correction = NoteCorrection { lines, consumer };
     blocking(move || pos.correct_note(sale, correction, manager)).await
 }
 

@@ -49,6 +49,7 @@ fn generate(out: &Path) {
         tenda_pos::CustomerView,
         tenda_pos::NoteToCorrect,
         tenda_pos::ConsumerCorrection,
+        tenda_pos::LineFiscalCorrection,
         tenda_pos::CancellationOutcome,
         tenda_pos::VoidedRange,
         tenda_pos::TransmissionSummary,

@@ -1,5 +1,6 @@
 import type { CancellationOutcome } from "./bindings/CancellationOutcome";
 import type { ConsumerCorrection } from "./bindings/ConsumerCorrection";
+import type { LineFiscalCorrection } from "./bindings/LineFiscalCorrection";
 import type { NoteSummary } from "./bindings/NoteSummary";
 import type { NoteToCorrect } from "./bindings/NoteToCorrect";
 import type { TransmissionSummary } from "./bindings/TransmissionSummary";
@@ -84,7 +85,7 @@ export interface Backend {
   cancelUnsyncedSale(sale: string, reason: string, manager: ApprovalInput | null): Promise<void>;
   syncNow(): Promise<SyncNowOutcome>;
   notesToCorrect(): Promise<NoteToCorrect[]>;
-  correctNote(sale: string, consumer: ConsumerCorrection, manager: ApprovalInput | null): Promise<NoteSummary>;
+  correctNote(sale: string, lines: LineFiscalCorrection[], consumer: ConsumerCorrection, manager: ApprovalInput | null): Promise<NoteSummary>;
   resendNotes(): Promise<TransmissionSummary>;
   cancelNote(sale: string, justification: string, manager: ApprovalInput | null): Promise<CancellationOutcome>;
   unusedFiscalNumbers(): Promise<number[]>;

@@ -79,9 +79,18 @@ export function errorText(t: TFunction, e: UiError, now = Date.now()): string {
     case "not_found":
       if (f.code) return t("errors.unknown_code", { code: f.code });
       return t("errors.not_found", { what: f.what ?? "" });
-    case "invalid_input":
+    case "invalid_input": {
       if (f.field === "consumer_tax_id") return t("errors.invalid_tax_id", { value: f.value ?? "" });
+      // A corrected line's fiscal code, as the core names it: "lines[2].ncm".
+      const code = /^lines\[(\d+)\]\.(ncm|cfop|cest)$/.exec(f.field ?? "");
+      if (code) {
+        const line = Number(code[1]) + 1;
+        if (code[2] === "ncm") return t("errors.invalid_ncm", { line });
+        if (code[2] === "cfop") return t("errors.invalid_cfop", { line });
+        return t("errors.invalid_cest", { line });
+      }
       return t("errors.invalid_input", { field: f.field ?? "", reason: f.reason ?? "" });
+    }
     case "offline":
       return t("errors.offline", { why: f.why ?? "" });
     case "forbidden":

@@ -29,6 +29,7 @@ pub struct Product {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "regime", content = "code", rename_all = "snake_case")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum IcmsTaxation {
     /// Código de Situação da Operação no Simples Nacional (e.g. "102").
     Csosn(String),
@@ -39,6 +40,7 @@ pub enum IcmsTaxation {
 /// What the fiscal document needs per item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FiscalData {
     /// Nomenclatura Comum do Mercosul: 8 digits.
     pub ncm: String,

@@ -57,8 +57,8 @@ pub use pos::{
 pub use pos::{
     AuditFilter, AuditReport, AuditRow, AuditVerificationView, CancellationOutcome,
     CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, ConsumerCorrection,
-    FiscalEventRecord, LineFiscalCorrection, NoteCorrection, OfflineSaleRow, PendingCardPayment,
-    ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow, SyncNowOutcome,
-    VoidedRange,
+    FiscalEventRecord, LineFiscalCorrection, NoteCorrection, NoteLineFiscal, OfflineSaleRow,
+    PendingCardPayment, ReprintOutcome, SaleDetail, SaleLineRow, SaleNoteState, SalePaymentRow,
+    SyncNowOutcome, VoidedRange,
 };
 pub use sync_link::{EnrollmentInfo, EnrollmentRequest, SyncSettings};

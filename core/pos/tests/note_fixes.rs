@@ -64,6 +64,15 @@ async fn rejected_note_is_corrected_and_resent_with_the_same_number() {
     let to_correct = pos.notes_to_correct().expect("list");
     assert_eq!(to_correct.len(), 1);
     assert_eq!(to_correct[0].sale_id, rejected.sale_id);
+    // The manager is shown each line with the fiscal data the note carries, to correct it.
+    let lines = &to_correct[0].lines;
+    assert_eq!(lines.len(), 1);
+    assert_eq!((lines[0].line, lines[0].sku.as_str()), (0, "CAF500"));
+    assert!(
+        doc(pos, rejected.sale_id)
+            .xml
+            .contains(&format!("<NCM>{}</NCM>", lines[0].fiscal.ncm))
+    );
 
     let mut fiscal = FiscalData::simples_nacional("09012200");
     fiscal.cfop = "5102".into();
@@ -90,6 +99,28 @@ async fn rejected_note_is_corrected_and_resent_with_the_same_number() {
         matches!(err, tenda_pos::PosError::InvalidInput { ref field, .. } if field == "lines[3]"),
         "{err}"
     );
+    // Codes the note could not carry are refused before anything is signed, naming the line's
+    // field; the note stays rejected.
+    let mut short_ncm = lines[0].fiscal.clone();
+    short_ncm.ncm = "0901220".into();
+    let err = pos
+        .correct_note(
+            rejected.sale_id,
+            NoteCorrection {
+                lines: vec![LineFiscalCorrection {
+                    line: 0,
+                    fiscal: short_ncm,
+                }],
+                ..Default::default()
+            },
+            Some(manager()),
+        )
+        .expect_err("a 7-digit NCM");
+    assert!(
+        matches!(err, tenda_pos::PosError::InvalidInput { ref field, .. } if field == "lines[0].ncm"),
+        "{err}"
+    );
+    assert_eq!(doc(pos, rejected.sale_id).status, FiscalStatus::Rejected);
     // An authorized note is not "corrected".
     assert_eq!(
         pos.correct_note(fine.sale_id, correction.clone(), Some(manager()))

@@ -5,6 +5,7 @@ import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { errorText, inDialog, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
+import { NoteCorrectionForm } from "./NoteCorrectionForm";
 
 /// SEFAZ's bounds for a justification (cancellation, inutilização).
 export const JUSTIFICATION = { min: 15, max: 255 } as const;
@@ -29,6 +30,7 @@ export function FiscalNotes({ onClose, withManager }: { onClose: () => void; wit
   const [notes, setNotes] = useState<NoteToCorrect[]>([]);
   const [unused, setUnused] = useState<number[]>([]);
   const [justification, setJustification] = useState("");
+  const [correcting, setCorrecting] = useState<NoteToCorrect | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const load = async () => {
@@ -83,10 +85,13 @@ export function FiscalNotes({ onClose, withManager }: { onClose: () => void; wit
                   {n.reason ?? ""}
                 </td>
                 <td className="actions">
+                  <button data-testid="correct-note" onClick={() => setCorrecting(n)}>
+                    {t("fiscal.correct")}
+                  </button>
                   <button
                     onClick={() =>
                       managed(t("fiscal.removeConsumer"), async (m) => {
-                        await backend.correctNote(n.sale_id, "Remove", m);
+                        await backend.correctNote(n.sale_id, [], "Remove", m);
                         await resend();
                       })
                     }
@@ -98,6 +103,20 @@ export function FiscalNotes({ onClose, withManager }: { onClose: () => void; wit
             ))}
           </tbody>
         </table>
+      )}
+      {correcting && (
+        <NoteCorrectionForm
+          key={correcting.sale_id}
+          note={correcting}
+          onCancel={() => setCorrecting(null)}
+          onSubmit={(lines, consumer) =>
+            managed(t("fiscal.correctAndResend"), async (m) => {
+              await backend.correctNote(correcting.sale_id, lines, consumer, m);
+              setCorrecting(null);
+              await resend();
+            })
+          }
+        />
       )}
       <div className="buttons">
         <button data-testid="resend-notes" onClick={resend}>

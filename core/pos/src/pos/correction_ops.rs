@@ -17,8 +17,22 @@ use crate::pos::{Approval, NoteSummary};
 /// New fiscal data for one line of the rejected note (0-based, in the sale's order).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LineFiscalCorrection {
     pub line: u32,
+    pub fiscal: FiscalData,
+}
+
+/// A line of a rejected note as a manager sees it to correct it: what was sold and the fiscal
+/// data the note carries for it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NoteLineFiscal {
+    /// 0-based, in the sale's order: the `line` of a [`LineFiscalCorrection`].
+    pub line: u32,
+    pub sku: String,
+    pub name: String,
     pub fiscal: FiscalData,
 }
 
@@ -111,6 +125,9 @@ impl Pos {
                         format!("the sale has {} lines", stored.sale.lines.len()),
                     )
                 })?;
+            fix.fiscal.validate().map_err(|e| {
+                PosError::invalid(format!("lines[{}].{}", fix.line, e.field), e.reason)
+            })?;
             line.fiscal = fix.fiscal.clone();
         }
         match &correction.consumer {

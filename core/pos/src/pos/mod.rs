@@ -40,7 +40,9 @@ pub use cancel_ops::{CancellationOutcome, FiscalEventRecord, VoidedRange};
 pub use card_ops::{CardForwardSummary, CardOfflineRisk, CardPaymentToRecover, PendingCardPayment};
 pub use checkout_op::{NoteSummary, SaleOutcome};
 pub use contingency_ops::FiscalStateView;
-pub use correction_ops::{ConsumerCorrection, LineFiscalCorrection, NoteCorrection};
+pub use correction_ops::{
+    ConsumerCorrection, LineFiscalCorrection, NoteCorrection, NoteLineFiscal,
+};
 pub use register_ops::CountedAmount;
 pub use reports_ops::{AuditFilter, AuditReport, AuditRow, AuditVerificationView};
 pub use sales_list_ops::{

@@ -8,7 +8,7 @@ use tenda_fiscal::sefaz::{Availability, NoteOutcome, PendingNote};
 use tenda_store::FiscalUpdate;
 
 use super::{Pos, lock, storage};
-use crate::error::PosResult;
+use crate::error::{PosError, PosResult};
 
 use super::workers::BACKOFF;
 /// Access keys SEFAZ may have received without the device learning the answer (a timeout after
@@ -52,6 +52,8 @@ pub struct NoteToCorrect {
     pub access_key: String,
     pub code: Option<String>,
     pub reason: Option<String>,
+    /// The note's lines with the fiscal data it carries: what a correction changes.
+    pub lines: Vec<super::correction_ops::NoteLineFiscal>,
 }
 
 impl Pos {
@@ -304,16 +306,35 @@ impl Pos {
         let docs = lock(&self.inner.store)
             .fiscal_documents_awaiting_transmission(10_000)
             .map_err(storage)?;
-        Ok(docs
-            .into_iter()
+        let mut store = lock(&self.inner.store);
+        docs.into_iter()
             .filter(|d| d.status == FiscalStatus::Rejected)
-            .map(|d| NoteToCorrect {
-                sale_id: d.sale_id,
-                number: d.number,
-                access_key: d.access_key,
-                code: d.rejection_code,
-                reason: d.rejection_reason,
+            .map(|d| {
+                let sale = store
+                    .sale(d.sale_id)
+                    .map_err(storage)?
+                    .ok_or_else(|| PosError::Storage {
+                        detail: format!("the rejected note {} has no sale", d.number),
+                    })?
+                    .sale;
+                let lines = (0u32..)
+                    .zip(sale.lines)
+                    .map(|(line, l)| super::correction_ops::NoteLineFiscal {
+                        line,
+                        sku: l.sku,
+                        name: l.name,
+                        fiscal: l.fiscal,
+                    })
+                    .collect();
+                Ok(NoteToCorrect {
+                    sale_id: d.sale_id,
+                    number: d.number,
+                    access_key: d.access_key,
+                    code: d.rejection_code,
+                    reason: d.rejection_reason,
+                    lines,
+                })
             })
-            .collect())
+            .collect()
     }
 }
