@@ -29,6 +29,13 @@ def scan(w, code):
     w.type("scan", code, enter=True)
 
 
+def access_key(first43):
+    """A well-formed NFC-e access key: the 43 digits and their mod-11 check digit."""
+    total = sum(int(d) * (2 + i % 8) for i, d in enumerate(reversed(first43)))
+    check = 11 - total % 11
+    return first43 + str(0 if check >= 10 else check)
+
+
 def pay_cash(w, amount):
     w.click("key-pay")
     w.type("pay-amount", amount)
@@ -92,6 +99,17 @@ def run(w):
     w.el("receipt-png", 30)
     w.text_has("receipt-note", "autorizada", 30)
     w.step("receipt-online")
+    # Cancelling by substitution a note SEFAZ never authorized: a manager approves, SEFAZ is
+    # consulted first, and its own answer refuses it in the window; this sale's note is untouched.
+    w.click("cancel-substitution")
+    w.type("superseded-key", access_key("3526120615725000011665001000009999112345678"))
+    w.type("cancel-justification", "Nota emitida em duplicidade no caixa")
+    w.click("cancel-substitution-submit")
+    w.el("manager-dialog")
+    w.type("manager-pin", "2468", enter=True)
+    w.text_has("error", "Recusado")
+    w.text_has("receipt-note", "autorizada")
+    w.step("substitution-refused")
     w.click("new-sale")
     w.gone("receipt")
 

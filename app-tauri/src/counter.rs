@@ -316,6 +316,32 @@ pub async fn cancel_note(
         .await
 }
 
+/// Cancels another authorized note that this sale's authorized note replaces (event 110112),
+/// with a manager's approval; SEFAZ is consulted first.
+#[tauri::command]
+pub async fn cancel_by_substitution(
+    state: S<'_>,
+    sale: String,
+    superseded_key: String,
+    justification: String,
+    manager: Option<ApprovalInput>,
+) -> UiResult<CancellationOutcome> {
+    let (pos, sale, manager) = (
+        state.store().await?.pos.clone(),
+        sale_id(&sale)?,
+        approval(&manager),
+    );
+    blocking(move || {
+        tauri::async_runtime::block_on(pos.cancel_by_substitution(
+            sale,
+            superseded_key,
+            justification,
+            manager,
+        ))
+    })
+    .await
+}
+
 /// Numbers of this register's series that were reserved and never used.
 #[tauri::command]
 pub async fn unused_fiscal_numbers(state: S<'_>) -> UiResult<Vec<u32>> {

@@ -180,6 +180,7 @@ pub fn run() {
             counter::correct_note,
             counter::resend_notes,
             counter::cancel_note,
+            counter::cancel_by_substitution,
             counter::unused_fiscal_numbers,
             counter::void_unused_numbers,
             counter::bluetooth_scan,

@@ -88,6 +88,8 @@ export interface Backend {
   correctNote(sale: string, lines: LineFiscalCorrection[], consumer: ConsumerCorrection, manager: ApprovalInput | null): Promise<NoteSummary>;
   resendNotes(): Promise<TransmissionSummary>;
   cancelNote(sale: string, justification: string, manager: ApprovalInput | null): Promise<CancellationOutcome>;
+  /// Cancels another authorized note (event 110112) that this sale's authorized note replaces.
+  cancelBySubstitution(sale: string, supersededKey: string, justification: string, manager: ApprovalInput | null): Promise<CancellationOutcome>;
   unusedFiscalNumbers(): Promise<number[]>;
   voidUnusedNumbers(justification: string, manager: ApprovalInput | null): Promise<VoidedRange[]>;
   setStoreLink(up: boolean): Promise<boolean>;

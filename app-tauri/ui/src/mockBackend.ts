@@ -142,6 +142,7 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
     correctNote: unsupported,
     resendNotes: unsupported,
     cancelNote: unsupported,
+    cancelBySubstitution: unsupported,
     unusedFiscalNumbers: async () => [],
     voidUnusedNumbers: unsupported,
     syncNow: unsupported,

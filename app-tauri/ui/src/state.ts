@@ -81,6 +81,7 @@ export function errorText(t: TFunction, e: UiError, now = Date.now()): string {
       return t("errors.not_found", { what: f.what ?? "" });
     case "invalid_input": {
       if (f.field === "consumer_tax_id") return t("errors.invalid_tax_id", { value: f.value ?? "" });
+      if (f.field === "superseded_access_key") return t("errors.invalid_access_key");
       // A corrected line's fiscal code, as the core names it: "lines[2].ncm".
       const code = /^lines\[(\d+)\]\.(ncm|cfop|cest)$/.exec(f.field ?? "");
       if (code) {

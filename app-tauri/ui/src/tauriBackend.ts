@@ -49,6 +49,8 @@ export const tauriBackend: Backend = {
   correctNote: (sale, lines, consumer, manager) => call("correct_note", { sale, lines, consumer, manager }),
   resendNotes: () => call("resend_notes"),
   cancelNote: (sale, justification, manager) => call("cancel_note", { sale, justification, manager }),
+  cancelBySubstitution: (sale, supersededKey, justification, manager) =>
+    call("cancel_by_substitution", { sale, supersededKey, justification, manager }),
   unusedFiscalNumbers: () => call("unused_fiscal_numbers"),
   voidUnusedNumbers: (justification, manager) => call("void_unused_numbers", { justification, manager }),
   bluetoothScan: () => call("bluetooth_scan"),

@@ -14,10 +14,13 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
   const [png, setPng] = useState<string | null>(null);
   const [printed, setPrinted] = useState<{ ok: boolean; error: string | null }>({ ok: outcome.printed, error: outcome.print_error });
   const [error, setError] = useState<string | null>(null);
-  // Cancelling the authorized note (110111): a justification, then a manager's approval.
-  const [cancelling, setCancelling] = useState(false);
+  // Cancelling the authorized note (110111), or another authorized note this one replaces
+  // (110112): a justification (and that note's key), then a manager's approval.
+  const [cancelling, setCancelling] = useState<null | "note" | "substitution">(null);
   const [justification, setJustification] = useState("");
+  const [supersededKey, setSupersededKey] = useState("");
   const [cancelled, setCancelled] = useState(false);
+  const [substituted, setSubstituted] = useState<string | null>(null);
   useEffect(() => {
     void backend.lastReceiptPng().then(setPng);
     const onKey = (e: KeyboardEvent) => {
@@ -50,6 +53,11 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
             </p>
           )}
           {cancelled && <p className="bad" data-testid="receipt-cancelled">{t("receipt.cancelled")}</p>}
+          {substituted && (
+            <p className="ok" data-testid="receipt-substituted">
+              {t("receipt.substituted", { key: substituted })}
+            </p>
+          )}
           <p className={printed.ok ? "ok" : "bad"} data-testid="receipt-printed">
             {printed.ok ? t("receipt.printed") : t("receipt.notPrinted", { reason: printed.error ?? "" })}
           </p>
@@ -69,13 +77,31 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
             >
               {t("receipt.reprint")}
             </button>
-            {note?.status === "authorized" && !cancelled && !cancelling && (
-              <button className="danger" data-testid="cancel-note" onClick={() => setCancelling(true)}>
-                {t("receipt.cancelNote")}
-              </button>
+            {note?.status === "authorized" && !cancelled && cancelling === null && (
+              <>
+                <button className="danger" data-testid="cancel-note" onClick={() => setCancelling("note")}>
+                  {t("receipt.cancelNote")}
+                </button>
+                <button data-testid="cancel-substitution" onClick={() => setCancelling("substitution")}>
+                  {t("receipt.substitution")}
+                </button>
+              </>
             )}
-            {cancelling && (
+            {cancelling !== null && (
               <div className="cancel-note">
+                {cancelling === "substitution" && (
+                  <label>
+                    {t("receipt.supersededKey")}
+                    <input
+                      data-testid="superseded-key"
+                      inputMode="numeric"
+                      className="wide"
+                      maxLength={60}
+                      value={supersededKey}
+                      onChange={(e) => setSupersededKey(e.target.value)}
+                    />
+                  </label>
+                )}
                 <label>
                   {t("fiscal.justification")}
                   <textarea
@@ -89,21 +115,44 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
                 <div className={justification.trim().length < JUSTIFICATION.min ? "muted bad" : "muted"}>
                   {t("contingency.chars", { count: justification.trim().length })}
                 </div>
-                <button
-                  className="danger"
-                  data-testid="cancel-note-submit"
-                  disabled={justification.trim().length < JUSTIFICATION.min}
-                  onClick={() =>
-                    inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.cancelNote"), async (m) => {
-                      await backend.cancelNote(outcome.sale_id, justification.trim(), m);
-                      setCancelled(true);
-                      setCancelling(false);
-                      setError(null);
-                    })
-                  }
-                >
-                  {t("receipt.confirmCancel")}
-                </button>
+                {cancelling === "note" ? (
+                  <button
+                    className="danger"
+                    data-testid="cancel-note-submit"
+                    disabled={justification.trim().length < JUSTIFICATION.min}
+                    onClick={() =>
+                      inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.cancelNote"), async (m) => {
+                        await backend.cancelNote(outcome.sale_id, justification.trim(), m);
+                        setCancelled(true);
+                        setCancelling(null);
+                        setError(null);
+                      })
+                    }
+                  >
+                    {t("receipt.confirmCancel")}
+                  </button>
+                ) : (
+                  <button
+                    className="danger"
+                    data-testid="cancel-substitution-submit"
+                    disabled={justification.trim().length < JUSTIFICATION.min}
+                    onClick={() =>
+                      inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.substitution"), async (m) => {
+                        // Keys are often copied in groups of four; the digits are the key.
+                        const key = supersededKey.replace(/\s/g, "");
+                        const r = await backend.cancelBySubstitution(outcome.sale_id, key, justification.trim(), m);
+                        setSubstituted(r.access_key);
+                        setCancelling(null);
+                        setJustification("");
+                        setSupersededKey("");
+                        setError(null);
+                      })
+                    }
+                  >
+                    {t("receipt.confirmSubstitution")}
+                  </button>
+                )}
+                <button onClick={() => setCancelling(null)}>{t("fiscal.cancelCorrection")}</button>
               </div>
             )}
             <button className="primary" onClick={onClose} data-testid="new-sale">

@@ -102,6 +102,10 @@ const en = {
     split: "Payments",
   },
   receipt: {
+    substitution: "Cancel another NFC-e this one replaces…",
+    supersededKey: "Access key of the replaced NFC-e (44 digits)",
+    confirmSubstitution: "Cancel by substitution at SEFAZ",
+    substituted: "NFC-e {{key}} was cancelled as replaced by this one.",
     cancelNote: "Cancel this NFC-e",
     confirmCancel: "Cancel the NFC-e with SEFAZ",
     cancelled: "NFC-e cancelled with SEFAZ.",
@@ -373,6 +377,7 @@ const en = {
     invalid_ncm: "Line {{line}}: the NCM has 8 digits.",
     invalid_cfop: "Line {{line}}: the CFOP has 4 digits and, for a sale, starts with 5, 6 or 7.",
     invalid_cest: "Line {{line}}: the CEST has 7 digits (or stays empty).",
+    invalid_access_key: "That is not a valid access key: 44 digits, the last a check digit.",
     invalid_tax_id: "The CPF/CNPJ “{{value}}” is not valid (check digits).",
     offline: "Not available offline: {{why}}",
     forbidden: "Not allowed for this user; a manager must approve.",

@@ -102,6 +102,10 @@ const es: Messages = {
     split: "Pagos",
   },
   receipt: {
+    substitution: "Cancelar otra NFC-e sustituida por esta…",
+    supersededKey: "Clave de acceso de la NFC-e sustituida (44 dígitos)",
+    confirmSubstitution: "Cancelar por sustitución en la SEFAZ",
+    substituted: "La NFC-e {{key}} fue cancelada por sustitución por esta.",
     cancelNote: "Cancelar esta NFC-e",
     confirmCancel: "Cancelar la NFC-e en la SEFAZ",
     cancelled: "NFC-e cancelada en la SEFAZ.",
@@ -373,6 +377,7 @@ const es: Messages = {
     invalid_ncm: "Línea {{line}}: el NCM tiene 8 dígitos.",
     invalid_cfop: "Línea {{line}}: el CFOP tiene 4 dígitos y, en una venta, empieza con 5, 6 o 7.",
     invalid_cest: "Línea {{line}}: el CEST tiene 7 dígitos (o queda vacío).",
+    invalid_access_key: "Esa no es una clave de acceso válida: son 44 dígitos, el último verificador.",
     invalid_tax_id: "El CPF/CNPJ “{{value}}” no es válido (dígitos verificadores).",
     offline: "No disponible sin conexión: {{why}}",
     forbidden: "No permitido para este usuario; un gerente debe aprobar.",

@@ -102,6 +102,10 @@ const ptBR: Messages = {
     split: "Pagamentos",
   },
   receipt: {
+    substitution: "Cancelar outra NFC-e substituída por esta…",
+    supersededKey: "Chave de acesso da NFC-e substituída (44 dígitos)",
+    confirmSubstitution: "Cancelar por substituição na SEFAZ",
+    substituted: "A NFC-e {{key}} foi cancelada por substituição por esta.",
     cancelNote: "Cancelar esta NFC-e",
     confirmCancel: "Cancelar a NFC-e na SEFAZ",
     cancelled: "NFC-e cancelada na SEFAZ.",
@@ -373,6 +377,7 @@ const ptBR: Messages = {
     invalid_ncm: "Linha {{line}}: o NCM tem 8 dígitos.",
     invalid_cfop: "Linha {{line}}: o CFOP tem 4 dígitos e, numa venda, começa com 5, 6 ou 7.",
     invalid_cest: "Linha {{line}}: o CEST tem 7 dígitos (ou fica vazio).",
+    invalid_access_key: "Essa não é uma chave de acesso válida: são 44 dígitos, o último verificador.",
     invalid_tax_id: "O CPF/CNPJ “{{value}}” não é válido (dígitos verificadores).",
     offline: "Indisponível offline: {{why}}",
     forbidden: "Não permitido para este usuário; um gerente precisa aprovar.",

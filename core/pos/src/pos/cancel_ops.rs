@@ -443,14 +443,10 @@ impl Pos {
             .filter(|p| {
                 matches!(p.status.code, 100 | 150) && matches!(query.status.code, 100 | 150)
             })
-            .ok_or_else(|| {
-                PosError::state(
-                    "cancel by substitution",
-                    format!(
-                        "SEFAZ does not hold that note as authorized ({}: {})",
-                        query.status.code, query.status.reason
-                    ),
-                )
+            // SEFAZ's own answer says why (217: not in its base; 101: already cancelled).
+            .ok_or_else(|| PosError::Rejected {
+                code: query.status.code.to_string(),
+                reason: query.status.reason.clone(),
             })?;
         let number = protocol.protocol_number.clone().ok_or_else(|| {
             PosError::state(
