@@ -57,6 +57,11 @@ enum Command {
         /// Milliseconds between rounds with the cloud when nothing wakes the hub.
         #[arg(long, default_value_t = 2000)]
         round_ms: u64,
+        /// The file holding the key that seals the hub's cloud credential in its database
+        /// (created the first time, mode 0600). Default: beside a SQLite database
+        /// (`tenda-hub.link-key`); required with PostgreSQL.
+        #[arg(long, env = "TENDA_LINK_KEY")]
+        link_key: Option<PathBuf>,
     },
     /// Create a store with its first branch and owner; prints the ids as JSON.
     InitStore {
@@ -149,6 +154,7 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
             advertise,
             name,
             round_ms,
+            link_key,
         } => {
             let tls = match (cert, key) {
                 (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
@@ -165,6 +171,9 @@ async fn run(cli: Cli) -> Result<(), tenda_server::Error> {
             config.advertise_url = advertise;
             config.name = name;
             config.round_interval = std::time::Duration::from_millis(round_ms.max(100));
+            if link_key.is_some() {
+                config.link_key = link_key;
+            }
             let hub = tenda_server::hub::start_hub(config).await?;
             if let Some(f) = &hub.server.cert_fingerprint {
                 println!("certificate sha256 fingerprint: {f}");

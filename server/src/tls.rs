@@ -65,7 +65,7 @@ pub fn write_self_signed(dir: &Path, hosts: &[String]) -> Result<TlsFiles, Error
     Ok(files)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()

@@ -17,6 +17,7 @@ use cuttable::CuttableLink;
 use serde_json::json;
 use tenda_domain::SaleId;
 use tenda_server::DatabaseLocation;
+use tenda_server::hub::link_key::LinkKey;
 use tenda_server::hub::{HubConfig, start_hub};
 use tenda_sync::protocol::EnrollResponse;
 use tills::{Till, hub_call, hub_code, restart_the_hub, start_the_hub, until};
@@ -171,9 +172,26 @@ async fn store_day_through_the_hub(backend: Backend) {
     .await;
     assert_eq!(stock_level_at_cloud(&cloud, branch, rice).await, -6000);
 
+    // A hub database from before credentials were sealed keeps it in clear: the hub seals it
+    // when it starts, and goes on relaying with it.
+    let hub_db =
+        tenda_server::db::Db::open(&DatabaseLocation::Sqlite(hub_dir.path().join("hub.db")))
+            .expect("the hub's database");
+    let key = LinkKey::load_or_create(&hub_dir.path().join("hub.link-key")).expect("key");
+    let clear = key
+        .open(&stored_credential(hub_db.clone()).await)
+        .expect("opens")
+        .expect("sealed at enrollment");
+    store_credential_in_clear(hub_db.clone(), clear.clone()).await;
+
     // The hub returns (same database and certificate): the tills come back to it and nothing
     // is applied twice, at the hub or at the cloud.
     let hub = restart_the_hub(&upstream, hub_dir.path(), hub_addr).await;
+    let resealed = stored_credential(hub_db).await;
+    assert!(
+        resealed.starts_with("sealed:v1:") && !resealed.contains(&clear),
+        "{resealed}"
+    );
     sold.push((1, b.sell(rice, 2_590, 5, None)));
     sold.push((0, a.sell(rice, 2_590, 1, None)));
     until(
@@ -347,25 +365,16 @@ async fn hub_relays_only_for_its_branch(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     let code = hub_code(&cloud, cloud.branch_id).await;
     let hub = start_the_hub(&format!("http://{}", link.addr), dir.path(), Some(code)).await;
-    let credential = {
-        let db = hub.state.db.clone();
-        tokio::task::spawn_blocking(move || {
-            use diesel::{QueryDsl, RunQueryDsl};
-            use tenda_server::schema::hub_link;
-            let mut conn = db.get().expect("conn");
-            match &mut conn {
-                tenda_server::db::Conn::Sqlite(c) => hub_link::table
-                    .select(hub_link::credential)
-                    .first::<String>(&mut **c),
-                tenda_server::db::Conn::Pg(c) => hub_link::table
-                    .select(hub_link::credential)
-                    .first::<String>(&mut **c),
-            }
-            .expect("credential")
-        })
-        .await
-        .expect("join")
-    };
+    let stored = stored_credential(hub.state.db.clone()).await;
+    // The hub's database keeps its cloud credential sealed under the key file beside it: a
+    // copy of the database alone cannot act as the hub. The key file opens it.
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    let key = LinkKey::load_or_create(&dir.path().join("hub.link-key")).expect("the hub's key");
+    let credential = key
+        .open(&stored)
+        .expect("opens with the hub's key")
+        .expect("sealed");
+    assert!(!stored.contains(&credential));
     let own = cloud.enroll(cloud.branch_id, 1, "Caixa 1").await;
     let foreign = cloud.enroll(other_branch, 2, "Caixa filial").await;
     let product = cloud.create_product("P", "P", 100).await;
@@ -697,4 +706,41 @@ async fn hub_pins_the_clouds_certificate() {
     );
     hub.shutdown().await;
     cloud.shutdown().await;
+}
+
+/// The hub's cloud credential as its database keeps it.
+async fn stored_credential(db: tenda_server::db::Db) -> String {
+    tokio::task::spawn_blocking(move || {
+        use diesel::{QueryDsl, RunQueryDsl};
+        use tenda_server::schema::hub_link;
+        let mut conn = db.get().expect("conn");
+        match &mut conn {
+            tenda_server::db::Conn::Sqlite(c) => hub_link::table
+                .select(hub_link::credential)
+                .first::<String>(&mut **c),
+            tenda_server::db::Conn::Pg(c) => hub_link::table
+                .select(hub_link::credential)
+                .first::<String>(&mut **c),
+        }
+        .expect("credential")
+    })
+    .await
+    .expect("join")
+}
+
+/// Writes the hub's credential as an earlier version kept it: in clear.
+async fn store_credential_in_clear(db: tenda_server::db::Db, credential: String) {
+    tokio::task::spawn_blocking(move || {
+        use diesel::{ExpressionMethods, RunQueryDsl};
+        use tenda_server::schema::hub_link;
+        let mut conn = db.get().expect("conn");
+        let update = diesel::update(hub_link::table).set(hub_link::credential.eq(credential));
+        match &mut conn {
+            tenda_server::db::Conn::Sqlite(c) => update.execute(&mut **c),
+            tenda_server::db::Conn::Pg(c) => update.execute(&mut **c),
+        }
+        .expect("written")
+    })
+    .await
+    .expect("join");
 }

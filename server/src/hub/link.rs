@@ -19,6 +19,7 @@ use tenda_sync::protocol::{
 
 use crate::db::{Conn, Db, now_ms};
 use crate::error::Error;
+use crate::hub::link_key::LinkKey;
 use crate::schema::{
     branches, customer_balances, customers, devices, hub_cloud_levels, hub_device_progress,
     hub_link, hub_pending_deltas, hub_relay_queue, hub_sale_folios, products, settings,
@@ -158,6 +159,27 @@ pub fn read_link(conn: &mut Conn) -> Result<Option<LinkRow>, Error> {
     ))
 }
 
+/// The link row with its credential opened (it is read sealed); a credential an earlier version
+/// kept in clear is sealed in the database now.
+pub async fn open_credential(db: &Db, mut row: LinkRow, key: &LinkKey) -> Result<LinkRow, Error> {
+    match key.open(&row.credential)? {
+        Some(clear) => row.credential = clear,
+        None => {
+            let sealed = key.seal(&row.credential);
+            db.run(move |conn| {
+                write_tx!(conn, |c| {
+                    diesel::update(hub_link::table.find(1i64))
+                        .set(hub_link::credential.eq(&sealed))
+                        .execute(c)?;
+                    Ok(())
+                })
+            })
+            .await?;
+        }
+    }
+    Ok(row)
+}
+
 /// Enrolls this hub with the cloud by a one-time hub code and creates its copy of the store
 /// (store and branch rows; the rest arrives by pull). The cloud's certificate seen now is pinned
 /// for good (or must match `expected_fingerprint` when given).
@@ -168,6 +190,7 @@ pub async fn enroll(
     code: &str,
     name: &str,
     advertise: HubEndpoint,
+    key: &LinkKey,
 ) -> Result<LinkRow, LinkError> {
     let client = client_for(upstream, expected_fingerprint, Duration::from_secs(30))
         .map_err(|e| Error::Config(e.to_string()))?;
@@ -199,6 +222,7 @@ pub async fn enroll(
         revoked: false,
     };
     let (l, settings) = (link.clone(), resp.settings);
+    let sealed = key.seal(&link.credential);
     db.run(move |conn| {
         write_tx!(conn, |c| {
             diesel::insert_into(stores::table)
@@ -224,7 +248,7 @@ pub async fn enroll(
                     hub_link::upstream_url.eq(&l.upstream_url),
                     hub_link::upstream_fingerprint.eq(&l.upstream_fingerprint),
                     hub_link::device_id.eq(&l.device_id),
-                    hub_link::credential.eq(&l.credential),
+                    hub_link::credential.eq(&sealed),
                     hub_link::store_id.eq(&l.store_id),
                     hub_link::branch_id.eq(&l.branch_id),
                     hub_link::revoked.eq(false),

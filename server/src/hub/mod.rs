@@ -11,10 +11,12 @@
 
 pub mod cloud;
 pub mod link;
+pub mod link_key;
 pub mod queue;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -389,6 +391,9 @@ pub struct HubConfig {
     pub advertise_url: Option<String>,
     /// How often the hub syncs with the cloud when nothing wakes it.
     pub round_interval: Duration,
+    /// The file holding the key that seals the hub's cloud credential in its database (created
+    /// the first time). Beside a SQLite database by default; a hub on PostgreSQL names one.
+    pub link_key: Option<PathBuf>,
 }
 
 impl HubConfig {
@@ -398,7 +403,6 @@ impl HubConfig {
         upstream: impl Into<String>,
     ) -> Self {
         HubConfig {
-            database,
             listen,
             tls: None,
             upstream: upstream.into(),
@@ -407,6 +411,11 @@ impl HubConfig {
             name: "Hub".into(),
             advertise_url: None,
             round_interval: Duration::from_secs(2),
+            link_key: match &database {
+                DatabaseLocation::Sqlite(path) => Some(path.with_extension("link-key")),
+                DatabaseLocation::Postgres(_) => None,
+            },
+            database,
         }
     }
 }
@@ -457,10 +466,33 @@ pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
         Some(state.clone()),
     )
     .await?;
-    let existing = db.run(link::read_link).await?;
+    let key = match config.link_key.as_deref() {
+        Some(path) => link_key::LinkKey::load_or_create(path),
+        None => Err(Error::Config(
+            "a hub on PostgreSQL needs a file for its link key (--link-key)".into(),
+        )),
+    };
+    let key = match key {
+        Ok(key) => key,
+        Err(e) => {
+            server.shutdown().await;
+            return Err(e);
+        }
+    };
+    let existing = match db.run(link::read_link).await {
+        Ok(Some(row)) => link::open_credential(&db, row, &key).await.map(Some),
+        other => other,
+    };
+    let existing = match existing {
+        Ok(existing) => existing,
+        Err(e) => {
+            server.shutdown().await;
+            return Err(e);
+        }
+    };
     let row = match existing {
         Some(row) => row,
-        None => match enroll_first(&db, &config, &server).await {
+        None => match enroll_first(&db, &config, &server, &key).await {
             Ok(row) => row,
             Err(e) => {
                 // Not enrolled: nothing to serve the tills yet.
@@ -487,6 +519,7 @@ async fn enroll_first(
     db: &Db,
     config: &HubConfig,
     server: &RunningServer,
+    key: &link_key::LinkKey,
 ) -> Result<link::LinkRow, Error> {
     let code = config.code.as_deref().ok_or_else(|| {
         Error::Config(
@@ -507,6 +540,7 @@ async fn enroll_first(
         code,
         &config.name,
         advertise,
+        key,
     )
     .await
     .map_err(|e| match e {
