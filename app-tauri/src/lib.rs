@@ -86,17 +86,23 @@ fn options() -> demo::Options {
 
 /// What SQLite may keep cached across the app's databases (the register's store and, in the
 /// demo, the embedded store server): a desktop app, not a server.
-const SQLITE_MEMORY_BUDGET: i64 = 48 * 1024 * 1024;
+const SQLITE_MEMORY_BUDGET: i64 = 32 * 1024 * 1024;
 
 /// glibc gives each thread that allocates its own arena (up to eight per core), and each arena
 /// keeps what its thread freed; the core's worker and blocking threads would each hold their
-/// own slack. Two arenas serve a desktop app's few busy threads.
+/// own slack. Two arenas serve a desktop app's few busy threads. Large blocks (a page of the
+/// back office's catalog as JSON, a receipt's image) are mapped and unmapped on their own
+/// rather than left in the heap (glibc's threshold would otherwise grow to 32 MiB), and free
+/// heap above 1 MiB goes back to the system: browsing the 300k catalog grew the app by 87 MB
+/// without these, 45 MB with them.
 fn limit_allocator_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)] // a C call with two integers
     // SAFETY: mallopt only changes the allocator's tuning, before any thread is started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
     }
 }
 
