@@ -710,37 +710,28 @@ async fn hub_pins_the_clouds_certificate() {
 
 /// The hub's cloud credential as its database keeps it.
 async fn stored_credential(db: tenda_server::db::Db) -> String {
-    tokio::task::spawn_blocking(move || {
-        use diesel::{QueryDsl, RunQueryDsl};
-        use tenda_server::schema::hub_link;
-        let mut conn = db.get().expect("conn");
-        match &mut conn {
-            tenda_server::db::Conn::Sqlite(c) => hub_link::table
-                .select(hub_link::credential)
-                .first::<String>(&mut **c),
-            tenda_server::db::Conn::Pg(c) => hub_link::table
-                .select(hub_link::credential)
-                .first::<String>(&mut **c),
-        }
-        .expect("credential")
+    use diesel::{QueryDsl, RunQueryDsl};
+    use tenda_server::schema::hub_link;
+    db.run(|conn| {
+        Ok(tenda_server::with_conn!(conn, |c| hub_link::table
+            .select(hub_link::credential)
+            .first::<String>(c))?)
     })
     .await
-    .expect("join")
+    .expect("credential")
 }
 
 /// Writes the hub's credential as an earlier version kept it: in clear.
 async fn store_credential_in_clear(db: tenda_server::db::Db, credential: String) {
-    tokio::task::spawn_blocking(move || {
-        use diesel::{ExpressionMethods, RunQueryDsl};
-        use tenda_server::schema::hub_link;
-        let mut conn = db.get().expect("conn");
-        let update = diesel::update(hub_link::table).set(hub_link::credential.eq(credential));
-        match &mut conn {
-            tenda_server::db::Conn::Sqlite(c) => update.execute(&mut **c),
-            tenda_server::db::Conn::Pg(c) => update.execute(&mut **c),
-        }
-        .expect("written")
+    use diesel::{ExpressionMethods, RunQueryDsl};
+    use tenda_server::schema::hub_link;
+    db.run(move |conn| {
+        Ok(tenda_server::with_conn!(conn, |c| diesel::update(
+            hub_link::table
+        )
+        .set(hub_link::credential.eq(&credential))
+        .execute(c))?)
     })
     .await
-    .expect("join");
+    .expect("written");
 }

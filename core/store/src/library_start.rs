@@ -2,9 +2,9 @@
 //! initialized before it runs SQLCipher's own start (its crypto provider, the
 //! `sqlcipher_export` function), and that start runs outside SQLite's lock: a second thread
 //! opening its first connection meanwhile finds SQLite "ready" and SQLCipher not, and its key
-//! is refused or `sqlcipher_export` is missing. Every connection this crate (or the server's
-//! pool) opens first passes through here, so the first start completes before any other
-//! thread goes on.
+//! is refused or `sqlcipher_export` is missing. Every connection this crate opens first passes
+//! through here, so the first start completes before any other thread goes on (the server,
+//! which does not depend on this crate, starts SQLite the same way before its pool opens).
 
 use std::sync::Once;
 

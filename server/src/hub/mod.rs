@@ -451,6 +451,14 @@ impl RunningHub {
 /// Opens the hub's database, starts serving, enrolls with the cloud the first time (by
 /// `config.code`), and starts the link.
 pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
+    let key = match config.link_key.as_deref() {
+        Some(path) => link_key::LinkKey::load_or_create(path)?,
+        None => {
+            return Err(Error::Config(
+                "a hub on PostgreSQL needs a file for its link key (--link-key)".into(),
+            ));
+        }
+    };
     let database = config.database.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&database))
         .await
@@ -466,40 +474,13 @@ pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
         Some(state.clone()),
     )
     .await?;
-    let key = match config.link_key.as_deref() {
-        Some(path) => link_key::LinkKey::load_or_create(path),
-        None => Err(Error::Config(
-            "a hub on PostgreSQL needs a file for its link key (--link-key)".into(),
-        )),
-    };
-    let key = match key {
-        Ok(key) => key,
+    let row = match identity(&db, &config, &server, &key).await {
+        Ok(row) => row,
         Err(e) => {
+            // Not enrolled, or its identity unreadable: nothing to serve the tills yet.
             server.shutdown().await;
             return Err(e);
         }
-    };
-    let existing = match db.run(link::read_link).await {
-        Ok(Some(row)) => link::open_credential(&db, row, &key).await.map(Some),
-        other => other,
-    };
-    let existing = match existing {
-        Ok(existing) => existing,
-        Err(e) => {
-            server.shutdown().await;
-            return Err(e);
-        }
-    };
-    let row = match existing {
-        Some(row) => row,
-        None => match enroll_first(&db, &config, &server, &key).await {
-            Ok(row) => row,
-            Err(e) => {
-                // Not enrolled: nothing to serve the tills yet.
-                server.shutdown().await;
-                return Err(e);
-            }
-        },
     };
     state.update_link(|l| {
         l.upstream = row.upstream_url.clone();
@@ -512,6 +493,20 @@ pub async fn start_hub(config: HubConfig) -> Result<RunningHub, Error> {
         state,
         link: task,
     })
+}
+
+/// The hub's identity at the cloud: the stored one (its credential opened with `key`), or, the
+/// first time, the one its hub code is traded for.
+async fn identity(
+    db: &Db,
+    config: &HubConfig,
+    server: &RunningServer,
+    key: &link_key::LinkKey,
+) -> Result<link::LinkRow, Error> {
+    match db.run(link::read_link).await? {
+        Some(row) => link::open_credential(db, row, key).await,
+        None => enroll_first(db, config, server, key).await,
+    }
 }
 
 /// The hub's first start: trades the hub code for its identity at the cloud.

@@ -11,6 +11,13 @@ interface LineCodes {
   cest: string;
 }
 
+/// The codes' columns, with their lengths in digits.
+const CODES: { field: keyof LineCodes; digits: number }[] = [
+  { field: "ncm", digits: 8 },
+  { field: "cfop", digits: 4 },
+  { field: "cest", digits: 7 },
+];
+
 type ConsumerChoice = "keep" | "remove" | "set";
 
 /// A rejected note's correction: each line's NCM, CFOP and CEST as the note carries them, and
@@ -52,9 +59,9 @@ export function NoteCorrectionForm({
           <tr>
             <th>#</th>
             <th>{t("fiscal.product")}</th>
-            <th>NCM</th>
-            <th>CFOP</th>
-            <th>CEST</th>
+            {CODES.map(({ field }) => (
+              <th key={field}>{field.toUpperCase()}</th>
+            ))}
           </tr>
         </thead>
         <tbody>
@@ -64,37 +71,19 @@ export function NoteCorrectionForm({
               <td>
                 {l.name} <span className="muted">{l.sku}</span>
               </td>
-              <td>
-                <input
-                  data-testid={`correction-ncm-${l.line}`}
-                  inputMode="numeric"
-                  maxLength={8}
-                  size={10}
-                  value={codes[i].ncm}
-                  onChange={(e) => edit(i, "ncm", e.target.value)}
-                />
-              </td>
-              <td>
-                <input
-                  data-testid={`correction-cfop-${l.line}`}
-                  inputMode="numeric"
-                  maxLength={4}
-                  size={6}
-                  value={codes[i].cfop}
-                  onChange={(e) => edit(i, "cfop", e.target.value)}
-                />
-              </td>
-              <td>
-                <input
-                  data-testid={`correction-cest-${l.line}`}
-                  inputMode="numeric"
-                  maxLength={7}
-                  size={9}
-                  value={codes[i].cest}
-                  placeholder={t("fiscal.noCest")}
-                  onChange={(e) => edit(i, "cest", e.target.value)}
-                />
-              </td>
+              {CODES.map(({ field, digits }) => (
+                <td key={field}>
+                  <input
+                    data-testid={`correction-${field}-${l.line}`}
+                    inputMode="numeric"
+                    maxLength={digits}
+                    size={digits + 2}
+                    value={codes[i][field]}
+                    placeholder={field === "cest" ? t("fiscal.noCest") : undefined}
+                    onChange={(e) => edit(i, field, e.target.value)}
+                  />
+                </td>
+              ))}
             </tr>
           ))}
         </tbody>

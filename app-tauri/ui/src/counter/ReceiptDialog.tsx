@@ -115,43 +115,33 @@ export function ReceiptDialog({ outcome, onClose, withManager }: { outcome: Sale
                 <div className={justification.trim().length < JUSTIFICATION.min ? "muted bad" : "muted"}>
                   {t("contingency.chars", { count: justification.trim().length })}
                 </div>
-                {cancelling === "note" ? (
-                  <button
-                    className="danger"
-                    data-testid="cancel-note-submit"
-                    disabled={justification.trim().length < JUSTIFICATION.min}
-                    onClick={() =>
-                      inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.cancelNote"), async (m) => {
-                        await backend.cancelNote(outcome.sale_id, justification.trim(), m);
-                        setCancelled(true);
+                <button
+                  className="danger"
+                  data-testid={cancelling === "note" ? "cancel-note-submit" : "cancel-substitution-submit"}
+                  disabled={justification.trim().length < JUSTIFICATION.min}
+                  onClick={() =>
+                    inDialog(withManager, (err) => setError(errorText(t, err)))(
+                      cancelling === "note" ? t("receipt.cancelNote") : t("receipt.substitution"),
+                      async (m) => {
+                        if (cancelling === "note") {
+                          await backend.cancelNote(outcome.sale_id, justification.trim(), m);
+                          setCancelled(true);
+                        } else {
+                          // Keys are often copied in groups of four; the digits are the key.
+                          const key = supersededKey.replace(/\s/g, "");
+                          const r = await backend.cancelBySubstitution(outcome.sale_id, key, justification.trim(), m);
+                          setSubstituted(r.access_key);
+                          setJustification("");
+                          setSupersededKey("");
+                        }
                         setCancelling(null);
                         setError(null);
-                      })
-                    }
-                  >
-                    {t("receipt.confirmCancel")}
-                  </button>
-                ) : (
-                  <button
-                    className="danger"
-                    data-testid="cancel-substitution-submit"
-                    disabled={justification.trim().length < JUSTIFICATION.min}
-                    onClick={() =>
-                      inDialog(withManager, (err) => setError(errorText(t, err)))(t("receipt.substitution"), async (m) => {
-                        // Keys are often copied in groups of four; the digits are the key.
-                        const key = supersededKey.replace(/\s/g, "");
-                        const r = await backend.cancelBySubstitution(outcome.sale_id, key, justification.trim(), m);
-                        setSubstituted(r.access_key);
-                        setCancelling(null);
-                        setJustification("");
-                        setSupersededKey("");
-                        setError(null);
-                      })
-                    }
-                  >
-                    {t("receipt.confirmSubstitution")}
-                  </button>
-                )}
+                      },
+                    )
+                  }
+                >
+                  {cancelling === "note" ? t("receipt.confirmCancel") : t("receipt.confirmSubstitution")}
+                </button>
                 <button onClick={() => setCancelling(null)}>{t("fiscal.cancelCorrection")}</button>
               </div>
             )}
