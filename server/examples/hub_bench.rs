@@ -50,7 +50,10 @@ async fn relay_bench(backend: Backend, label: &str) {
     config.code = Some(hub_code(&cloud, cloud.branch_id).await);
     // The first round (devices, catalog) runs at start; no other until the benchmark's.
     config.round_interval = Duration::from_secs(3_600);
-    let key_path = config.link_key.clone().expect("a SQLite hub keeps its link key beside it");
+    let key_path = config
+        .link_key
+        .clone()
+        .expect("a SQLite hub keeps its link key beside it");
     let hub = start_hub(config).await.expect("hub");
     let mut changes = hub.state.subscribe_changes();
     // The hub knows the till once its first round has mirrored the branch.
@@ -94,7 +97,9 @@ async fn relay_bench(backend: Backend, label: &str) {
         .expect("enrolled");
     // The stored credential is sealed; the relay presents it opened, as the hub itself does.
     let key = LinkKey::load_or_create(&key_path).expect("link key");
-    let row = open_credential(&db, row, &key).await.expect("credential opens");
+    let row = open_credential(&db, row, &key)
+        .await
+        .expect("credential opens");
     let mut relay = Link::new(db, row, Duration::from_secs(60)).expect("link");
     let started = Instant::now();
     let report = relay.round().await.expect("relay round");

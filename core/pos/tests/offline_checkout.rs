@@ -153,6 +153,7 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
     assert!(status.unavailable.iter().any(|u| u.feature == "pix"));
 
     // Closing: expected cash = 100 float + 58.92; counted 158.00 → 0.92 short.
+    let session = pos.register_session().expect("open").id;
     let report = pos
         .close_register(
             vec![CountedAmount {
@@ -164,6 +165,17 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
         .expect("manager closes");
     let cash = &report.lines[0];
     assert_eq!((cash.expected, cash.difference), (m(158_92), m(-92)));
+    // The counts are kept with the closing, a row per payment kind, as the report gave them.
+    let kept = pos
+        .inspect_store(|s| s.register_closing(session))
+        .expect("read")
+        .expect("recorded with the closing");
+    assert_eq!(kept.counts.len(), report.lines.len());
+    assert_eq!(kept.counts[0].kind, "cash");
+    assert_eq!(
+        (kept.counts[0].expected, kept.counts[0].difference()),
+        (m(158_92), m(-92))
+    );
     let _ = &f.bread;
 }
 

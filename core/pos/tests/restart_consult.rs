@@ -57,11 +57,11 @@ async fn a_restarted_device_consults_before_resending() {
     let summary = summary.expect("run");
     assert_eq!(summary.deferred, 1, "{summary:?}");
     assert!(sim.note(&access_key).is_some(), "SEFAZ has it");
-    let to_consult: Vec<String> = pos
-        .inspect_store(|s| s.setting("pos.sefaz_consult_first"))
+    let doc = pos
+        .inspect_store(|s| s.fiscal_document(sale.sale_id))
         .expect("read")
-        .expect("saved");
-    assert_eq!(to_consult, vec![access_key.clone()]);
+        .expect("doc");
+    assert!(doc.consult_first, "the timed-out note is marked, durably");
 
     // The device restarts; SEFAZ is back.
     drop(pos);
@@ -90,10 +90,6 @@ async fn a_restarted_device_consults_before_resending() {
         .expect("doc");
     assert_eq!(doc.status, FiscalStatus::Authorized);
     assert!(doc.protocol.is_some());
-    let to_consult: Vec<String> = pos
-        .inspect_store(|s| s.setting("pos.sefaz_consult_first"))
-        .expect("read")
-        .unwrap_or_default();
-    assert!(to_consult.is_empty(), "settled notes leave the list");
+    assert!(!doc.consult_first, "an answered note is no longer marked");
     drop(_dir);
 }

@@ -56,6 +56,12 @@ async fn the_authorized_original_is_adopted_when_its_twin_is_refused() {
             .expect("read")
             .expect("doc");
         assert_eq!(doc.access_key, twin.access_key);
+        let kept = pos
+            .inspect_store(|s| s.superseded_note(out.sale_id))
+            .expect("read")
+            .expect("the original is kept with its twin, in the same transaction");
+        assert_eq!(&kept.access_key[..34], &twin.access_key[..34]);
+        assert!(kept.signed_xml.contains("<tpEmis>1</tpEmis>"));
         // The original differs from the twin only in tpEmis and the check digit.
         let mut k: Vec<u8> = twin.access_key.clone().into_bytes();
         k[34] = b'1';
@@ -87,4 +93,10 @@ async fn the_authorized_original_is_adopted_when_its_twin_is_refused() {
         "the original's nfeProc is stored"
     );
     assert!(doc.protocol.is_some());
+    assert_eq!(
+        pos.inspect_store(|s| s.superseded_note(out.sale_id))
+            .expect("read"),
+        None,
+        "an adopted original is no longer kept apart"
+    );
 }

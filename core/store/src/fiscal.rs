@@ -62,6 +62,9 @@ pub struct FiscalDocument {
     pub issued_at: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Its last transmission timed out: SEFAZ may hold it, so the next one asks first. Set by
+    /// [`LocalChange::notes_to_consult_first`], cleared by any change of status.
+    pub consult_first: bool,
 }
 
 impl FiscalDocument {
@@ -228,6 +231,7 @@ type DocRow = (
     String,
     Option<String>,
     String,
+    bool,
 );
 
 fn decode(r: DocRow) -> Result<FiscalDocument> {
@@ -246,6 +250,7 @@ fn decode(r: DocRow) -> Result<FiscalDocument> {
         issued,
         deadline,
         updated,
+        consult_first,
     ) = r;
     Ok(FiscalDocument {
         sale_id: SaleId::from_slice(&sale_id).map_err(|e| corrupt("fiscal document", e))?,
@@ -270,6 +275,7 @@ fn decode(r: DocRow) -> Result<FiscalDocument> {
             .map(|d| parse_ts("fiscal deadline", &d))
             .transpose()?,
         updated_at: parse_ts("fiscal document", &updated)?,
+        consult_first,
     })
 }
 
@@ -603,6 +609,8 @@ fn apply_fiscal_update(
             fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
             fiscal_documents::deadline.eq(doc.deadline.map(ts)),
             fiscal_documents::updated_at.eq(ts(at)),
+            // An answer settles whether SEFAZ holds the note.
+            fiscal_documents::consult_first.eq(doc.consult_first && update.status.is_none()),
         ))
         .execute(c)?;
         let reason = match (&doc.rejection_code, &doc.rejection_reason) {

@@ -24,6 +24,7 @@ pub mod sales;
 mod schema;
 pub mod secrets;
 mod store;
+pub mod superseded_notes;
 pub mod users;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use library_start::start_sqlite;
 pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
-pub use registers::RegisterCash;
+pub use registers::{ClosingCount, RegisterCash, RegisterClosing};
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
 pub use store::{Reader, Readers, Store};
+pub use superseded_notes::SupersededNote;

@@ -52,8 +52,8 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         )
         .expect("old rows insert");
     }
-    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migrations");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -163,6 +163,9 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("fiscal notes and closings revert");
+    assert!(!table_names(&mut conn).contains(&"register_closings".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("typed lists revert");
     assert!(!table_names(&mut conn).contains(&"fiscal_events".to_owned()));
@@ -403,7 +406,7 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
 
     let sale_id = "01900000-0000-7000-8000-000000000002"
         .parse()
@@ -500,7 +503,7 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
     assert!(
         !stock_level_columns(&mut store.conn).contains(&"pending".to_owned()),
         "the level row keeps only the server's figure"
@@ -545,6 +548,8 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     // Reverting cannot unpack what is stored packed, so it refuses rather than drop rows.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("the fiscal notes and closings revert");
     conn.revert_last_migration(MIGRATIONS)
         .expect("the typed lists revert");
     assert!(
@@ -760,7 +765,7 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
     }
 
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
     let tables = table_names(&mut store.conn);
     assert!(!tables.contains(&"sale_lines".to_owned()));
     assert!(!tables.contains(&"sale_payments".to_owned()));
@@ -864,8 +869,8 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
                 .expect("old setting");
         }
     }
-    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 9);
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migrations");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
 
     let events = store.fiscal_events().expect("reads events");
     assert_eq!(events.len(), 2, "every event, in the order registered");
@@ -913,9 +918,10 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
     assert!(store.setting_json("pos.config").expect("reads").is_some());
     drop(store);
 
-    // Reverting puts each list back as the same JSON values.
+    // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
-    conn.revert_last_migration(MIGRATIONS).expect("reverts");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 9");
     let read = |conn: &mut SqliteConnection, k: &str| -> serde_json::Value {
         let text: String = settings::table
             .filter(settings::key.eq(k))
@@ -935,5 +941,158 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
     assert_eq!(
         read(&mut conn, "pos.fiscal_events"),
         serde_json::from_str::<serde_json::Value>(OLD_FISCAL_EVENTS).expect("json")
+    );
+}
+
+const OLD_KEY_TIMED_OUT: &str = "35260112345678000190650010000000111000000110";
+const OLD_KEY_ANSWERED: &str = "35260112345678000190650010000000121000000126";
+const OLD_CONSULT_FIRST: &str = r#"["35260112345678000190650010000000111000000110"]"#;
+const OLD_SUPERSEDED: &str = r#"{"01900000-0000-7000-8000-0000000000a1":{"access_key":"35260112345678000190650010000000131000000131","signed_xml":"<NFe><tpEmis>1</tpEmis></NFe>"}}"#;
+const OLD_CLOSED_SESSION: &str = "01900000-0000-7000-8000-0000000000b1";
+const OLD_CLOSING: &str = r#"{"lines":[["cash",15892,15800,-92],["card",5000,5000,0],["pix",0,0,0],["customer_account",1200,1200,0]],"total_difference":-92}"#;
+
+#[test]
+fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
+    use tenda_domain::{RegisterSessionId, SaleId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("n.db");
+    let key = DbKey::generate();
+    let sale_ids = [SaleId::new(), SaleId::new()];
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..9 {
+            conn.run_next_migration(MIGRATIONS).expect("applies");
+        }
+        // Two notes as schema 9 kept them; the first timed out, so it is in the consult list.
+        for (n, (sale, access_key)) in sale_ids
+            .iter()
+            .zip([OLD_KEY_TIMED_OUT, OLD_KEY_ANSWERED])
+            .enumerate()
+        {
+            let n = n as i64 + 1;
+            diesel::sql_query(
+                "INSERT INTO sales (id, local_number, device_id, seller_id, created_at, gross,
+                   discount, total, change, status)
+                 VALUES (?, ?, x'00', x'00', '2026-01-02T10:00:00Z', 100, 0, 100, 0, 'completed')",
+            )
+            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+            .bind::<diesel::sql_types::BigInt, _>(n)
+            .execute(&mut conn)
+            .expect("sale row");
+            diesel::sql_query(
+                "INSERT INTO fiscal_documents (sale_id, model, series, number, access_key,
+                   tp_emis, status, xml, issued_at, updated_at)
+                 VALUES (?, 65, 1, ?, ?, 1, 'pending', '<NFe/>', '2026-01-02T10:00:00Z',
+                   '2026-01-02T10:00:00Z')",
+            )
+            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+            .bind::<diesel::sql_types::BigInt, _>(n + 10)
+            .bind::<diesel::sql_types::Text, _>(access_key)
+            .execute(&mut conn)
+            .expect("document row");
+        }
+        for (k, v) in [
+            ("pos.sefaz_consult_first".to_owned(), OLD_CONSULT_FIRST),
+            ("pos.sefaz_superseded_notes".to_owned(), OLD_SUPERSEDED),
+            (
+                format!("pos.register_closed.{OLD_CLOSED_SESSION}"),
+                OLD_CLOSING,
+            ),
+            ("pos.config".to_owned(), "{\"kept\":true}"),
+        ] {
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::key.eq(k),
+                    settings::value.eq(v),
+                    settings::version.eq(0),
+                ))
+                .execute(&mut conn)
+                .expect("old setting");
+        }
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
+    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+
+    let marked = |store: &mut Store, sale: SaleId| {
+        store
+            .fiscal_document(sale)
+            .expect("reads")
+            .expect("document")
+            .consult_first
+    };
+    assert!(marked(&mut store, sale_ids[0]), "the listed note is marked");
+    assert!(!marked(&mut store, sale_ids[1]), "the other is not");
+
+    let superseded_sale: SaleId = "01900000-0000-7000-8000-0000000000a1".parse().expect("id");
+    let kept = store
+        .superseded_note(superseded_sale)
+        .expect("reads")
+        .expect("kept");
+    assert_eq!(
+        kept.access_key,
+        "35260112345678000190650010000000131000000131"
+    );
+    assert_eq!(kept.signed_xml, "<NFe><tpEmis>1</tpEmis></NFe>");
+
+    let session: RegisterSessionId = OLD_CLOSED_SESSION.parse().expect("id");
+    let closing = store
+        .register_closing(session)
+        .expect("reads")
+        .expect("closing");
+    assert_eq!(
+        closing
+            .counts
+            .iter()
+            .map(|c| (
+                c.kind.as_str(),
+                c.expected.centavos(),
+                c.counted.centavos(),
+                c.difference().centavos()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("cash", 15892, 15800, -92),
+            ("card", 5000, 5000, 0),
+            ("pix", 0, 0, 0),
+            ("customer_account", 1200, 1200, 0)
+        ],
+        "every kind, in the report's order"
+    );
+    for k in [
+        "pos.sefaz_consult_first".to_owned(),
+        "pos.sefaz_superseded_notes".to_owned(),
+        format!("pos.register_closed.{OLD_CLOSED_SESSION}"),
+    ] {
+        assert_eq!(store.setting_json(&k).expect("reads"), None, "{k}");
+    }
+    assert!(store.setting_json("pos.config").expect("reads").is_some());
+    drop(store);
+
+    // Reverting gives back the same settings, as the point of sale wrote them.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts");
+    let read = |conn: &mut SqliteConnection, k: &str| -> serde_json::Value {
+        let text: String = settings::table
+            .filter(settings::key.eq(k))
+            .select(settings::value)
+            .get_result(conn)
+            .expect("setting back");
+        serde_json::from_str(&text).expect("json")
+    };
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("json");
+    assert_eq!(
+        read(&mut conn, "pos.sefaz_consult_first"),
+        json(OLD_CONSULT_FIRST)
+    );
+    assert_eq!(
+        read(&mut conn, "pos.sefaz_superseded_notes"),
+        json(OLD_SUPERSEDED)
+    );
+    assert_eq!(
+        read(
+            &mut conn,
+            &format!("pos.register_closed.{OLD_CLOSED_SESSION}")
+        ),
+        json(OLD_CLOSING)
     );
 }

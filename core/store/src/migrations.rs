@@ -11,13 +11,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Bool, Integer, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use tenda_domain::{Money, Mutation, Payment, PaymentMethod, ProductId, Quantity, SaleLine};
 
-use crate::catalog::unit_from_code;
 use crate::error::{Error, Result, corrupt};
-use crate::packed::{pack, unpack};
-use crate::sales::pack_body;
-use crate::store::child_keys;
 
 /// Every migration of the device database, in order.
 pub const MIGRATIONS: StoreMigrations = StoreMigrations;
@@ -185,6 +180,51 @@ impl Migration<Sqlite> for SaleRowsPacked {
     }
 }
 
+// Migration 8 writes the forms schema 8 defined, spelled out here as JSON and LZ4 framing: a
+// past migration must not change because the live types or packing did.
+
+/// Rows of a sale's children were keyed `local_number × 2^20 + n`.
+const CHILD_KEYS: i64 = 1 << 20;
+
+/// Schema 8's packing: JSON, LZ4-compressed with its size prepended.
+fn pack_v8(value: &serde_json::Value) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(value).map_err(|e| corrupt("packed record", e))?;
+    Ok(lz4_flex::block::compress_prepend_size(&json))
+}
+
+/// An outbox payload as schema 7 kept it: plain JSON, or packed as [`pack_v8`] does.
+fn unpack_v7(bytes: &[u8], packed: bool) -> Result<serde_json::Value> {
+    let json = if packed {
+        lz4_flex::block::decompress_size_prepended(bytes)
+            .map_err(|e| corrupt("outbox mutation", e))?
+    } else {
+        bytes.to_vec()
+    };
+    serde_json::from_slice(&json).map_err(|e| corrupt("outbox mutation", e))
+}
+
+fn uuid_text(bytes: &[u8], what: &'static str) -> Result<String> {
+    Ok(uuid::Uuid::from_slice(bytes)
+        .map_err(|e| corrupt(what, e))?
+        .to_string())
+}
+
+fn json_text(text: &str, what: &'static str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+/// A unit code as schema 7's lines stored it, named as schema 8's JSON names it.
+fn unit_v8(code: &str) -> Result<&'static str> {
+    Ok(match code.trim().to_ascii_uppercase().as_str() {
+        "UN" | "UND" | "UNID" | "PC" | "PCA" => "each",
+        "KG" => "kilogram",
+        "L" | "LT" => "liter",
+        "M" | "MT" => "meter",
+        "CX" => "box",
+        _ => return Err(corrupt("sale line unit", code.to_owned())),
+    })
+}
+
 #[derive(QueryableByName)]
 struct LegacyLine {
     #[diesel(sql_type = Integer)]
@@ -214,27 +254,22 @@ struct LegacyLine {
 }
 
 impl LegacyLine {
-    fn decode(self) -> Result<SaleLine> {
-        Ok(SaleLine {
-            line_no: u32::try_from(self.line_no).map_err(|e| corrupt("sale line", e))?,
-            product_id: ProductId::from_slice(&self.product_id)
-                .map_err(|e| corrupt("sale line", e))?,
-            sku: self.sku,
-            gtin: self
-                .gtin
-                .map(|g| serde_json::from_str(&g))
-                .transpose()
-                .map_err(|e| corrupt("sale line gtin", e))?,
-            name: self.name,
-            unit: unit_from_code(&self.unit)?,
-            quantity: Quantity::from_thousandths(self.quantity),
-            unit_price: Money::from_centavos(self.unit_price),
-            gross: Money::from_centavos(self.gross),
-            discount: Money::from_centavos(self.discount),
-            total: Money::from_centavos(self.total),
-            fiscal: serde_json::from_str(&self.fiscal)
-                .map_err(|e| corrupt("sale line fiscal", e))?,
-        })
+    /// The line as schema 8's packed body holds it.
+    fn to_json(&self) -> Result<serde_json::Value> {
+        Ok(serde_json::json!({
+            "line_no": self.line_no,
+            "product_id": uuid_text(&self.product_id, "sale line product")?,
+            "sku": self.sku,
+            "gtin": self.gtin.as_deref().map(|g| json_text(g, "sale line gtin")).transpose()?,
+            "name": self.name,
+            "unit": unit_v8(&self.unit)?,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "gross": self.gross,
+            "discount": self.discount,
+            "total": self.total,
+            "fiscal": json_text(&self.fiscal, "sale line fiscal")?,
+        }))
     }
 }
 
@@ -257,7 +292,8 @@ fn pack_sale_bodies(c: &mut SqliteConnection) -> Result<()> {
     let sales: Vec<SaleNumber> =
         diesel::sql_query("SELECT local_number FROM sales ORDER BY local_number").load(c)?;
     for SaleNumber { local_number } in sales {
-        let (first, last) = child_keys(local_number);
+        let first = local_number.saturating_mul(CHILD_KEYS);
+        let last = first.saturating_add(CHILD_KEYS - 1);
         let lines: Vec<LegacyLine> = diesel::sql_query(
             "SELECT line_no, product_id, sku, gtin, name, unit, quantity, unit_price, gross, \
              discount, total, fiscal FROM sale_lines WHERE line_key BETWEEN ? AND ? \
@@ -274,21 +310,21 @@ fn pack_sale_bodies(c: &mut SqliteConnection) -> Result<()> {
         .bind::<BigInt, _>(last)
         .load(c)?;
         let lines = lines
-            .into_iter()
-            .map(LegacyLine::decode)
+            .iter()
+            .map(LegacyLine::to_json)
             .collect::<Result<Vec<_>>>()?;
         let payments = payments
-            .into_iter()
+            .iter()
             .map(|p| {
-                Ok(Payment {
-                    amount: Money::from_centavos(p.amount),
-                    method: serde_json::from_str::<PaymentMethod>(&p.method)
-                        .map_err(|e| corrupt("payment", e))?,
-                })
+                Ok(serde_json::json!({
+                    "amount": p.amount,
+                    "method": json_text(&p.method, "payment method")?,
+                }))
             })
             .collect::<Result<Vec<_>>>()?;
+        let body = serde_json::json!({ "lines": lines, "payments": payments });
         diesel::sql_query("UPDATE sales SET body = ? WHERE local_number = ?")
-            .bind::<Binary, _>(pack_body(&lines, &payments)?)
+            .bind::<Binary, _>(pack_v8(&body)?)
             .bind::<BigInt, _>(local_number)
             .execute(c)?;
     }
@@ -312,14 +348,20 @@ fn trim_outbox_sales(c: &mut SqliteConnection) -> Result<()> {
     )
     .load(c)?;
     for entry in entries {
-        let Mutation::SaleRecorded(recorded) =
-            unpack::<Mutation>(&entry.payload, entry.packed, "outbox mutation")?
-        else {
+        // Schema 7's entry: {"kind": "sale_recorded", "payload": {"sale": …, "local_number": …,
+        // "register_session_id", "fiscal", "stock_deltas", "balance_deltas"}}.
+        let mutation = unpack_v7(&entry.payload, entry.packed)?;
+        if mutation["kind"] != "sale_recorded" {
             return Err(corrupt("outbox mutation", "not a recorded sale"));
-        };
+        }
+        let recorded = &mutation["payload"];
+        let number = recorded["local_number"]
+            .as_i64()
+            .ok_or_else(|| corrupt("outbox mutation", "sale number out of range"))?;
+        let sale_id = recorded["sale"]["id"]
+            .as_str()
+            .ok_or_else(|| corrupt("outbox mutation", "no sale id"))?;
         // The entry will read its sale back from the row: it must be that very sale.
-        let number = i64::try_from(recorded.local_number)
-            .map_err(|_| corrupt("outbox mutation", "sale number out of range"))?;
         #[derive(QueryableByName)]
         struct Id {
             #[diesel(sql_type = Binary)]
@@ -329,18 +371,24 @@ fn trim_outbox_sales(c: &mut SqliteConnection) -> Result<()> {
             .bind::<BigInt, _>(number)
             .get_result(c)
             .optional()?;
-        if row.map(|r| r.id).as_deref() != Some(recorded.sale.id.as_bytes().as_slice()) {
+        let row_sale = row.map(|r| uuid_text(&r.id, "sale id")).transpose()?;
+        if row_sale.as_deref() != Some(sale_id) {
             return Err(Error::Migration(format!(
-                "outbox entry {} records sale {} under local number {number}, which holds \
-                 another sale",
-                entry.seq, recorded.sale.id
+                "outbox entry {} records sale {sale_id} under local number {number}, which \
+                 holds another sale",
+                entry.seq
             )));
         }
+        // Schema 8's entry keeps the facts the row lacks.
+        let facts = serde_json::json!({
+            "local_number": recorded["local_number"],
+            "register_session_id": recorded["register_session_id"],
+            "fiscal": recorded["fiscal"],
+            "stock_deltas": recorded["stock_deltas"],
+            "balance_deltas": recorded["balance_deltas"],
+        });
         diesel::sql_query("UPDATE outbox SET payload = ?, packed = 1 WHERE seq = ?")
-            .bind::<Binary, _>(pack(
-                &crate::outbox::SaleFactsRef::of(&recorded),
-                "outbox mutation",
-            )?)
+            .bind::<Binary, _>(pack_v8(&facts)?)
             .bind::<BigInt, _>(entry.seq)
             .execute(c)?;
     }

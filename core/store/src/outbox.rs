@@ -33,18 +33,6 @@ pub(crate) struct SaleFactsRef<'a> {
     balance_deltas: &'a [BalanceDelta],
 }
 
-impl<'a> SaleFactsRef<'a> {
-    pub(crate) fn of(recorded: &'a SaleRecorded) -> Self {
-        SaleFactsRef {
-            local_number: recorded.local_number,
-            register_session_id: recorded.register_session_id,
-            fiscal: &recorded.fiscal,
-            stock_deltas: &recorded.stock_deltas,
-            balance_deltas: &recorded.balance_deltas,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct SaleFacts {
     local_number: u64,

@@ -3,14 +3,18 @@
 //! approvals): settings written, list rows added or removed, mutations appended, events
 //! audited — all or nothing.
 
-use tenda_domain::{AuditEvent, Mutation};
+use diesel::prelude::*;
+use tenda_domain::{AuditEvent, Mutation, SaleId};
 
 use crate::audit::append_audit;
 use crate::card_captures::{DeclinedCardPayment, drop_card_captures, insert_declined};
 use crate::error::{Error, Result};
 use crate::fiscal_events::{FiscalEvent, insert_fiscal_event};
 use crate::outbox::append_outbox;
+use crate::registers::{RegisterClosing, insert_closing};
+use crate::schema::fiscal_documents;
 use crate::store::Store;
+use crate::superseded_notes::{SupersededNote, drop_superseded, keep_superseded};
 use crate::users::put_setting;
 
 /// What one local change writes.
@@ -26,6 +30,14 @@ pub struct LocalChange {
     pub card_captures_dropped: Vec<String>,
     /// Declined card payments, appended to [`Store::card_payments_to_recover`].
     pub card_payments_declined: Vec<DeclinedCardPayment>,
+    /// Notes (by access key) whose next transmission asks SEFAZ first whether it holds them.
+    pub notes_to_consult_first: Vec<String>,
+    /// Normal notes replaced by contingency twins, kept ([`Store::superseded_note`]).
+    pub superseded_notes: Vec<SupersededNote>,
+    /// Sales whose superseded note is settled and no longer kept.
+    pub superseded_notes_settled: Vec<SaleId>,
+    /// A register's closing counts ([`Store::register_closing`]).
+    pub register_closing: Option<RegisterClosing>,
 }
 
 /// Numbers given to a recorded change.
@@ -53,6 +65,21 @@ pub(crate) fn apply_local_change(
     drop_card_captures(conn, &change.card_captures_dropped)?;
     for declined in &change.card_payments_declined {
         insert_declined(conn, declined)?;
+    }
+    if !change.notes_to_consult_first.is_empty() {
+        diesel::update(
+            fiscal_documents::table
+                .filter(fiscal_documents::access_key.eq_any(&change.notes_to_consult_first)),
+        )
+        .set(fiscal_documents::consult_first.eq(true))
+        .execute(conn)?;
+    }
+    for note in &change.superseded_notes {
+        keep_superseded(conn, note)?;
+    }
+    drop_superseded(conn, &change.superseded_notes_settled)?;
+    if let Some(closing) = &change.register_closing {
+        insert_closing(conn, closing)?;
     }
     for m in &change.mutations {
         recorded.outbox_seqs.push(append_outbox(conn, m)?);
@@ -126,6 +153,63 @@ mod tests {
             "cash movement + its audit only"
         );
         assert!(store.verify_audit_chain().is_ok());
+    }
+
+    #[test]
+    fn a_register_closes_once_and_its_counts_read_back_in_order() {
+        use crate::{ClosingCount, RegisterClosing};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path().join("d.db"), &DbKey::generate()).expect("open");
+        let session = RegisterSessionId::new();
+        let count = |kind: &str, expected: i64, counted: i64| ClosingCount {
+            kind: kind.into(),
+            expected: Money::from_centavos(expected),
+            counted: Money::from_centavos(counted),
+        };
+        let closing = RegisterClosing {
+            session_id: session,
+            counts: vec![count("cash", 15_892, 15_800), count("card", 5_000, 5_000)],
+        };
+        let change = LocalChange {
+            register_closing: Some(closing.clone()),
+            ..Default::default()
+        };
+        store.record_local_change(&change).expect("closes");
+        assert_eq!(
+            store.register_closing(session).expect("read"),
+            Some(closing)
+        );
+        assert_eq!(
+            store
+                .register_closing(session)
+                .expect("read")
+                .expect("kept")
+                .counts[0]
+                .difference()
+                .centavos(),
+            -92,
+            "counted minus expected: short"
+        );
+        // Closing it again is refused whole: its audit entry is not written either.
+        let again = LocalChange {
+            audit: vec![AuditEvent {
+                actor: Actor::User(UserId::new()),
+                action: "close_register".into(),
+                subject: format!("register:{session}"),
+                outcome: Outcome::Succeeded,
+                at: Utc::now(),
+            }],
+            ..change
+        };
+        let refused = store.record_local_change(&again).expect_err("closed once");
+        assert!(refused.to_string().contains("already closed"), "{refused}");
+        assert!(store.audit_entries(0, 10).expect("read").is_empty());
+        assert_eq!(
+            store
+                .register_closing(RegisterSessionId::new())
+                .expect("read"),
+            None
+        );
     }
 
     #[test]

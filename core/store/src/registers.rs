@@ -12,7 +12,7 @@ use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::packed::unpack;
 use crate::sales::SaleBody;
-use crate::schema::{cash_movements, sales};
+use crate::schema::{cash_movements, register_closings, sales};
 use crate::store::{SALE_NUMBER, Store, read_counter, ts};
 
 fn kind_code(k: CashMovementKind) -> &'static str {
@@ -22,6 +22,55 @@ fn kind_code(k: CashMovementKind) -> &'static str {
         CashMovementKind::Withdrawal => "withdrawal",
         CashMovementKind::Closing => "closing",
     }
+}
+
+/// What was expected and counted, per payment kind, when a register closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisterClosing {
+    pub session_id: RegisterSessionId,
+    /// In the order the closing report lists them.
+    pub counts: Vec<ClosingCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosingCount {
+    /// The payment kind's code, as the point of sale names it ("cash", "card", …).
+    pub kind: String,
+    pub expected: Money,
+    pub counted: Money,
+}
+
+impl ClosingCount {
+    /// Counted minus expected: negative when short.
+    pub fn difference(&self) -> Money {
+        Money::from_centavos(self.counted.centavos() - self.expected.centavos())
+    }
+}
+
+/// Records a closing's counts inside the caller's transaction; a session closes once.
+pub(crate) fn insert_closing(c: &mut SqliteConnection, closing: &RegisterClosing) -> Result<()> {
+    let session = closing.session_id.to_string();
+    for count in &closing.counts {
+        diesel::insert_into(register_closings::table)
+            .values((
+                register_closings::session_id.eq(&session),
+                register_closings::kind.eq(&count.kind),
+                register_closings::expected.eq(count.expected.centavos()),
+                register_closings::counted.eq(count.counted.centavos()),
+            ))
+            .execute(c)
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => Error::InvalidInput {
+                    field: "register_closing",
+                    reason: format!("register {session} is already closed"),
+                },
+                e => e.into(),
+            })?;
+    }
+    Ok(())
 }
 
 /// What a register's drawer should hold.
@@ -163,6 +212,33 @@ impl Store {
     }
 
     /// The cash position of a register session.
+    /// The counts recorded when `session` closed, if it has.
+    pub fn register_closing(
+        &mut self,
+        session: RegisterSessionId,
+    ) -> Result<Option<RegisterClosing>> {
+        let rows: Vec<(String, i64, i64)> = register_closings::table
+            .filter(register_closings::session_id.eq(session.to_string()))
+            .order(diesel::dsl::sql::<diesel::sql_types::BigInt>("rowid"))
+            .select((
+                register_closings::kind,
+                register_closings::expected,
+                register_closings::counted,
+            ))
+            .load(&mut self.conn)?;
+        Ok((!rows.is_empty()).then(|| RegisterClosing {
+            session_id: session,
+            counts: rows
+                .into_iter()
+                .map(|(kind, expected, counted)| ClosingCount {
+                    kind,
+                    expected: Money::from_centavos(expected),
+                    counted: Money::from_centavos(counted),
+                })
+                .collect(),
+        }))
+    }
+
     pub fn register_cash(&mut self, session: RegisterSessionId) -> Result<RegisterCash> {
         register_cash(&mut self.conn, session)
     }

@@ -147,6 +147,7 @@ diesel::table! {
         issued_at -> Text,
         deadline -> Nullable<Text>,
         updated_at -> Text,
+        consult_first -> Bool,
     }
 }
 
@@ -204,6 +205,23 @@ diesel::table! {
         registered_at -> Text,
         justification -> Text,
         xml -> Text,
+    }
+}
+
+diesel::table! {
+    superseded_notes (sale_id) {
+        sale_id -> Text,
+        access_key -> Text,
+        signed_xml -> Text,
+    }
+}
+
+diesel::table! {
+    register_closings (session_id, kind) {
+        session_id -> Text,
+        kind -> Text,
+        expected -> BigInt,
+        counted -> BigInt,
     }
 }
 

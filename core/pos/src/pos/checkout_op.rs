@@ -622,9 +622,6 @@ impl Pos {
                         )?;
                         let offline = build_and_sign(&input, &cert)
                             .map_err(|e| PosError::invalid("nfce", fiscal_error_text(&e)))?;
-                        // SEFAZ may have authorized the normal note after all: keep it, so the
-                        // transmission can adopt it with its protocol if the twin is refused.
-                        self.remember_superseded(sale.id, &key, &note.xml)?;
                         let update = FiscalUpdate {
                             status: Some(FiscalStatus::Contingency),
                             xml: Some(offline.xml.clone()),
@@ -633,8 +630,25 @@ impl Pos {
                             deadline: offline.transmission_deadline.map(|d| d.to_utc()),
                             ..Default::default()
                         };
+                        // SEFAZ may have authorized the normal note after all: it is kept with
+                        // its twin, so the transmission can adopt it with its protocol if the
+                        // twin is refused.
+                        let keep_original = tenda_store::LocalChange {
+                            superseded_notes: vec![tenda_store::SupersededNote {
+                                sale_id: sale.id,
+                                access_key: key.clone(),
+                                signed_xml: note.xml.clone(),
+                            }],
+                            ..Default::default()
+                        };
                         lock(&self.inner.store)
-                            .update_fiscal_document(sale.id, &update, device, self.now())
+                            .update_fiscal_document_with_change(
+                                sale.id,
+                                &update,
+                                device,
+                                self.now(),
+                                &keep_original,
+                            )
                             .map_err(storage)?;
                         self.apply_fiscal_event(
                             ContingencyEvent::ContingencyNoteIssued { at: self.now() },

@@ -3,7 +3,7 @@
 //! mutation and audited in one transaction; all of it works offline.
 
 use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, Outcome, RegisterSessionId};
-use tenda_store::LocalChange;
+use tenda_store::{ClosingCount, LocalChange, RegisterClosing};
 
 use super::{Pos, json, keys, lock, storage};
 use crate::error::{PosError, PosResult};
@@ -194,13 +194,19 @@ impl Pos {
             .map_or(Money::ZERO, |l| l.counted);
         let at = self.now();
         let change = LocalChange {
-            settings: vec![
-                (keys::REGISTER.to_owned(), "null".to_owned()),
-                (
-                    format!("pos.register_closed.{}", session.id),
-                    json(&ReportRecord::from(&report))?,
-                ),
-            ],
+            settings: vec![(keys::REGISTER.to_owned(), "null".to_owned())],
+            register_closing: Some(RegisterClosing {
+                session_id: session.id,
+                counts: report
+                    .lines
+                    .iter()
+                    .map(|l| ClosingCount {
+                        kind: l.kind.label().to_owned(),
+                        expected: l.expected,
+                        counted: l.counted,
+                    })
+                    .collect(),
+            }),
             mutations: vec![Mutation::CashMovement {
                 session_id: session.id,
                 movement: CashMovementKind::Closing,
@@ -217,32 +223,5 @@ impl Pos {
             .map_err(storage)?;
         self.device().register = None;
         Ok(report)
-    }
-}
-
-/// The closing report as kept on the device.
-#[derive(serde::Serialize)]
-struct ReportRecord {
-    lines: Vec<(String, i64, i64, i64)>,
-    total_difference: i64,
-}
-
-impl From<&ClosingReport> for ReportRecord {
-    fn from(r: &ClosingReport) -> Self {
-        ReportRecord {
-            lines: r
-                .lines
-                .iter()
-                .map(|l| {
-                    (
-                        l.kind.label().to_owned(),
-                        l.expected.centavos(),
-                        l.counted.centavos(),
-                        l.difference.centavos(),
-                    )
-                })
-                .collect(),
-            total_difference: r.total_difference.centavos(),
-        }
     }
 }

@@ -11,20 +11,6 @@ use super::{Pos, lock, storage};
 use crate::error::{PosError, PosResult};
 
 use super::workers::BACKOFF;
-/// Access keys SEFAZ may have received without the device learning the answer (a timeout after
-/// sending): they are consulted before being sent again, even after a restart.
-const CONSULT_FIRST: &str = "pos.sefaz_consult_first";
-/// Normal notes replaced by a contingency twin after a timeout, by sale: SEFAZ may hold them as
-/// authorized (it then refuses the twin with 539), and the device adopts them with their nfeProc.
-const SUPERSEDED: &str = "pos.sefaz_superseded_notes";
-
-/// A normal note that timed out and was replaced by its contingency twin.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct SupersededNote {
-    access_key: String,
-    signed_xml: String,
-}
-
 /// What one transmission run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -87,10 +73,6 @@ impl Pos {
             .filter(|d| d.status != FiscalStatus::Rejected)
             .filter(|d| only.is_none_or(|id| d.sale_id == id))
             .collect();
-        let mut consult_first: std::collections::BTreeSet<String> = lock(&self.inner.store)
-            .setting(CONSULT_FIRST)
-            .map_err(storage)?
-            .unwrap_or_default();
         let notes: Vec<PendingNote> = queued
             .iter()
             .map(|d| PendingNote {
@@ -99,8 +81,7 @@ impl Pos {
                 issued_at: d.issued_at,
                 // A normal note still pending may have reached SEFAZ before a timeout; so may
                 // any note whose last attempt timed out.
-                consult_first: d.emission == EmissionType::Normal
-                    || consult_first.contains(&d.access_key),
+                consult_first: d.emission == EmissionType::Normal || d.consult_first,
             })
             .collect();
         let mut summary = TransmissionSummary {
@@ -119,11 +100,6 @@ impl Pos {
         };
         // A twin refused because SEFAZ holds the timed-out original: fetch the original's
         // protocol, so the stored document becomes its nfeProc (the legal record).
-        let mut superseded: std::collections::BTreeMap<String, SupersededNote> =
-            lock(&self.inner.store)
-                .setting(SUPERSEDED)
-                .map_err(storage)?
-                .unwrap_or_default();
         let mut adopted: std::collections::BTreeMap<String, String> = Default::default();
         if let Some(report) = &report {
             for note in &report.notes {
@@ -133,8 +109,9 @@ impl Pos {
                 let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
                     continue;
                 };
-                let Some(original) = superseded
-                    .get(&doc.sale_id.to_string())
+                let Some(original) = lock(&self.inner.store)
+                    .superseded_note(doc.sale_id)
+                    .map_err(storage)?
                     .filter(|o| &o.access_key == authorized_key)
                 else {
                     continue;
@@ -156,18 +133,17 @@ impl Pos {
         if let Some(report) = &report {
             let at = Utc::now();
             let mut updates = Vec::with_capacity(report.notes.len());
+            let mut consult_first = Vec::new();
+            let mut settled = Vec::new();
             for note in &report.notes {
                 let Some(doc) = queued.iter().find(|d| d.access_key == note.access_key) else {
                     continue;
                 };
-                match &note.outcome {
-                    NoteOutcome::Deferred(d) if d.consult_first => {
-                        consult_first.insert(note.access_key.clone());
-                    }
-                    NoteOutcome::Deferred(_) => {}
-                    _ => {
-                        consult_first.remove(&note.access_key);
-                    }
+                // Any answer clears the document's consult-first mark with its status.
+                if let NoteOutcome::Deferred(d) = &note.outcome
+                    && d.consult_first
+                {
+                    consult_first.push(note.access_key.clone());
                 }
                 let update = match &note.outcome {
                     NoteOutcome::Authorized(a) => {
@@ -196,7 +172,7 @@ impl Pos {
                         summary.authorized += 1;
                         let nfe_proc = adopted.get(&note.access_key).cloned();
                         if nfe_proc.is_some() {
-                            superseded.remove(&doc.sale_id.to_string());
+                            settled.push(doc.sale_id);
                         }
                         FiscalUpdate {
                             status: Some(FiscalStatus::Authorized),
@@ -243,14 +219,12 @@ impl Pos {
                     device,
                     at,
                     &tenda_store::LocalChange {
-                        settings: vec![
-                            (
-                                BACKOFF.to_owned(),
-                                super::json(&transmitter.backoff_state())?,
-                            ),
-                            (CONSULT_FIRST.to_owned(), super::json(&consult_first)?),
-                            (SUPERSEDED.to_owned(), super::json(&superseded)?),
-                        ],
+                        settings: vec![(
+                            BACKOFF.to_owned(),
+                            super::json(&transmitter.backoff_state())?,
+                        )],
+                        notes_to_consult_first: consult_first,
+                        superseded_notes_settled: settled,
                         ..Default::default()
                     },
                 )
@@ -276,28 +250,6 @@ impl Pos {
         }
         self.refresh_fiscal_status()?;
         Ok(summary)
-    }
-
-    /// Keeps a timed-out normal note before its contingency twin replaces it.
-    pub(crate) fn remember_superseded(
-        &self,
-        sale_id: tenda_domain::SaleId,
-        access_key: &str,
-        signed_xml: &str,
-    ) -> PosResult<()> {
-        let mut store = lock(&self.inner.store);
-        let mut all: std::collections::BTreeMap<String, SupersededNote> = store
-            .setting(SUPERSEDED)
-            .map_err(storage)?
-            .unwrap_or_default();
-        all.insert(
-            sale_id.to_string(),
-            SupersededNote {
-                access_key: access_key.to_owned(),
-                signed_xml: signed_xml.to_owned(),
-            },
-        );
-        store.set_setting(SUPERSEDED, &all).map_err(storage)
     }
 
     /// Notes SEFAZ rejected, with the reason, for the manager to correct and resend.
