@@ -6,7 +6,7 @@ use tauri::State;
 use tenda_domain::{CustomerId, Discount, Money, Quantity, SaleId};
 use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
-use tenda_pos::register::{ClosingReport, RegisterSession};
+use tenda_pos::register::{ClosingReport, RegisterView};
 use tenda_pos::status::PosStatus;
 use tenda_pos::{
     CancellationOutcome, CardOfflineRisk, ConsumerCorrection, CustomerView, LineFiscalCorrection,
@@ -72,8 +72,8 @@ pub async fn sign_out(state: S<'_>) -> UiResult<()> {
 }
 
 #[tauri::command]
-pub async fn register_session(state: S<'_>) -> UiResult<Option<RegisterSession>> {
-    Ok(state.store().await?.pos.register_session())
+pub async fn register_session(state: S<'_>) -> UiResult<Option<RegisterView>> {
+    Ok(state.store().await?.pos.register_session()?)
 }
 
 #[tauri::command]
@@ -81,7 +81,7 @@ pub async fn open_register(
     state: S<'_>,
     float: Money,
     manager: Option<ApprovalInput>,
-) -> UiResult<RegisterSession> {
+) -> UiResult<RegisterView> {
     let (pos, manager) = (state.store().await?.pos.clone(), approval(&manager));
     blocking(move || pos.open_register(float, manager)).await
 }

@@ -34,7 +34,7 @@ fn generate(out: &Path) {
         RegisterReports,
         tenda_pos::status::PosStatus,
         tenda_pos::authorize::Operator,
-        tenda_pos::register::RegisterSession,
+        tenda_pos::register::RegisterView,
         tenda_pos::register::ClosingReport,
         tenda_pos::TicketView,
         tenda_pos::ProductView,

@@ -8,7 +8,7 @@ use tenda_pos::authorize::Operator;
 use tenda_pos::credentials::Secret;
 use tenda_pos::host::SefazRoute;
 use tenda_pos::host_link::{LinkTransport, PeripheralLink};
-use tenda_pos::register::{ClosingReport, RegisterSession};
+use tenda_pos::register::{ClosingReport, RegisterView};
 use tenda_pos::reports::{ContingencyNoteRow, OversoldRow, SalesByMethodRow};
 use tenda_pos::status::{LinkState, PosStatus, StatusListener};
 use tenda_pos::{
@@ -241,7 +241,8 @@ impl Pos {
 
     // --- Register ---
 
-    pub fn register_session(&self) -> Option<RegisterSession> {
+    /// The open register with its running totals; `None` while it is closed.
+    pub fn register_session(&self) -> Result<Option<RegisterView>> {
         self.0.register_session()
     }
 

@@ -4,7 +4,7 @@
 import type { Backend } from "./backend";
 import type { PosStatus } from "./bindings/PosStatus";
 import type { ProductView } from "./bindings/ProductView";
-import type { RegisterSession } from "./bindings/RegisterSession";
+import type { RegisterView } from "./bindings/RegisterView";
 import type { TicketView } from "./bindings/TicketView";
 import type { UiError } from "./bindings/UiError";
 
@@ -14,7 +14,7 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
   let failures = 0;
   let lockedUntil = 0;
   let operator: { user_id: string; name: string; role: "seller" | "manager" | "owner" } | null = null;
-  let session: RegisterSession | null = null;
+  let session: RegisterView | null = null;
   let lines: TicketView["lines"] = [];
   let sales = 0;
   let customerId: string | null = null;
@@ -92,7 +92,8 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
       // As the standard permission matrix has it: a seller needs a manager to open the register.
       if (!manager) throw refuse("forbidden", { permission: "open_register" });
       if (manager.login !== "caio" || manager.pin !== "2468") throw refuse("wrong_credentials", { remaining_attempts: "4" });
-      session = { id: "r1", opened_by: "u1", opened_at: new Date().toISOString(), tally: { float, cash_in: 0, cash_out: 0, by_kind: [0, 0, 0, 0] as [number, number, number, number], sales_count: 0 } };
+      const taken = (["Cash", "Card", "Pix", "CustomerAccount"] as const).map((kind) => ({ kind, amount: 0 }));
+      session = { id: "r1", opened_by: "u1", opened_at: new Date().toISOString(), float, cash_in: 0, cash_out: 0, sales_count: 0, expected_cash: float, taken };
       return session;
     },
     closeRegister: unsupported,

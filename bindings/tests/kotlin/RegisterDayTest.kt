@@ -64,8 +64,11 @@ class RegisterDayTest {
         val tooMuch = assertFailsWith<TendaException.LimitExceeded> { pos.cashOut(99_000L, "Deposito", manager) }
         assertEquals(LimitKind.CASH_IN_DRAWER, tooMuch.limit)
         pos.cashOut(6_000L, "Deposito no banco", manager)
-        val tally = assertNotNull(pos.registerSession()).tally
-        assertEquals(Triple(20_000L, 1_000L, 6_000L), Triple(tally.float, tally.cashIn, tally.cashOut))
+        val register = assertNotNull(pos.registerSession())
+        assertEquals(Triple(20_000L, 1_000L, 6_000L), Triple(register.float, register.cashIn, register.cashOut))
+        // The core does the drawer's arithmetic: 200,00 + 10,00 − 60,00, no sale yet.
+        assertEquals(15_000L, register.expectedCash)
+        assertEquals(PaymentKind.values().toList(), register.taken.map { it.kind })
 
         // Two units, then a tenth off the line: over the seller's 5% limit, so approved.
         val product = stack.info.list("products")[2]

@@ -51,7 +51,7 @@ def test_a_register_day_with_movements_discounts_an_account_sale_and_the_closing
     # The drawer: a float, change from the bank in, a deposit out (sellers need the manager).
     assert pos.register_session() is None
     pos.open_register(10_000, manager)
-    assert pos.register_session().tally.float == 10_000
+    assert pos.register_session().float == 10_000
     with pytest.raises(tenda.TendaError.Forbidden):
         pos.cash_in(5_000, "Troco do banco", None)
     pos.cash_in(5_000, "Troco do banco", manager)
@@ -59,8 +59,11 @@ def test_a_register_day_with_movements_discounts_an_account_sale_and_the_closing
         pos.cash_out(50_000, "Deposito", manager)
     assert too_much.value.limit == tenda.LimitKind.CASH_IN_DRAWER, "more than the drawer holds"
     pos.cash_out(3_000, "Deposito no banco", manager)
-    tally = pos.register_session().tally
-    assert (tally.cash_in, tally.cash_out) == (5_000, 3_000)
+    register = pos.register_session()
+    assert (register.cash_in, register.cash_out) == (5_000, 3_000)
+    # The core does the drawer's arithmetic: 100,00 + 50,00 − 30,00, no sale yet.
+    assert register.expected_cash == 12_000
+    assert [t.kind for t in register.taken] == list(tenda.PaymentKind)
 
     # Three units of one product, then 10% off the line: over the seller's 5%, so approved.
     first = product(stack, 0)

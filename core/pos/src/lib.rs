@@ -7,20 +7,8 @@ uniffi::setup_scaffolding!("tenda_pos");
 mod ffi_types {
     // Instants cross as milliseconds and days as ISO text, as tenda-domain registers them.
     use chrono::{DateTime, NaiveDate, Utc};
-    use tenda_domain::Money;
     uniffi::use_remote_type!(tenda_domain::DateTime<Utc>);
     uniffi::use_remote_type!(tenda_domain::NaiveDate);
-
-    /// A register's running totals per payment kind, in `PaymentKind::ALL` order.
-    pub type MoneyByKind = [Money; 4];
-
-    uniffi::custom_type!(MoneyByKind, Vec<Money>, {
-        remote,
-        lower: |totals| totals.to_vec(),
-        try_lift: |totals| <[Money; 4]>::try_from(totals).map_err(|v| {
-            uniffi::deps::anyhow::anyhow!("{} totals, one per payment kind (4) expected", v.len())
-        }),
-    });
 }
 
 pub mod authorize;

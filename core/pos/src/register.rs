@@ -73,21 +73,67 @@ pub struct ClosingReport {
     pub total_difference: Money,
 }
 
-/// An open register session, kept in the device store and updated in each sale's transaction.
+/// The open register, as the faces show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct RegisterSession {
+pub struct RegisterView {
+    pub id: tenda_domain::RegisterSessionId,
+    pub opened_by: tenda_domain::UserId,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub float: Money,
+    pub cash_in: Money,
+    pub cash_out: Money,
+    pub sales_count: u32,
+    /// What the drawer should hold now: float + cash sales + cash in − cash out.
+    pub expected_cash: Money,
+    /// What the session's sales took, per payment kind, every kind listed.
+    pub taken: Vec<TakenByKind>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TakenByKind {
+    pub kind: PaymentKind,
+    pub amount: Money,
+}
+
+/// An open register session as kept in the device store and updated in each sale's
+/// transaction (faces see its [`RegisterView`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RegisterSession {
     pub id: tenda_domain::RegisterSessionId,
     pub opened_by: tenda_domain::UserId,
     pub opened_at: chrono::DateTime<chrono::Utc>,
     pub tally: RegisterTally,
 }
 
+impl RegisterSession {
+    pub(crate) fn view(&self) -> Result<RegisterView, MoneyError> {
+        let t = &self.tally;
+        Ok(RegisterView {
+            id: self.id,
+            opened_by: self.opened_by,
+            opened_at: self.opened_at,
+            float: t.float,
+            cash_in: t.cash_in,
+            cash_out: t.cash_out,
+            sales_count: t.sales_count,
+            expected_cash: t.expected_cash()?,
+            taken: PaymentKind::ALL
+                .into_iter()
+                .map(|kind| TakenByKind {
+                    kind,
+                    amount: t.by_kind[slot(kind)],
+                })
+                .collect(),
+        })
+    }
+}
+
 /// Running totals of a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterTally {
     pub float: Money,
     pub cash_in: Money,

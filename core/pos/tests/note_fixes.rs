@@ -209,10 +209,9 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
         .expect("stock");
     let cash = |pos: &Pos| {
         pos.register_session()
+            .expect("reads")
             .expect("open")
-            .tally
-            .expected_cash()
-            .expect("cash")
+            .expected_cash
     };
     let drawer_before = cash(pos);
     let out = pos

@@ -153,7 +153,7 @@ async fn offline_sale_commits_signs_and_prints_in_contingency() {
     assert!(status.unavailable.iter().any(|u| u.feature == "pix"));
 
     // Closing: expected cash = 100 float + 58.92; counted 158.00 → 0.92 short.
-    let session = pos.register_session().expect("open").id;
+    let session = pos.register_session().expect("reads").expect("open").id;
     let report = pos
         .close_register(
             vec![CountedAmount {
@@ -287,7 +287,7 @@ async fn reopening_the_device_keeps_contingency_and_the_open_register() {
         .expect("contingency");
     let reopened = f.reopen();
     assert_eq!(reopened.status().sefaz, SefazMode::Contingency);
-    assert!(reopened.register_session().is_some());
+    assert!(reopened.register_session().expect("reads").is_some());
     assert!(
         reopened.signed_in().is_none(),
         "a restart signs everybody out"

@@ -615,7 +615,7 @@ async fn two_branches_sync_through_outages_and_a_killed_register() {
         .sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
     assert!(
-        a.pos.register_session().is_some(),
+        a.pos.register_session().expect("reads").is_some(),
         "the register stays open across the crash"
     );
     drain_notes(&a).await;

@@ -5,7 +5,7 @@ import type { ApprovalInput } from "../bindings/ApprovalInput";
 import type { Operator } from "../bindings/Operator";
 import type { PosStatus } from "../bindings/PosStatus";
 import type { ProductView } from "../bindings/ProductView";
-import type { RegisterSession } from "../bindings/RegisterSession";
+import type { RegisterView } from "../bindings/RegisterView";
 import type { SaleOutcome } from "../bindings/SaleOutcome";
 import type { TicketView } from "../bindings/TicketView";
 import type { UiError } from "../bindings/UiError";
@@ -56,7 +56,7 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
   const { t } = useTranslation();
   const backend = useBackend();
   const [operator, setOperator] = useState<Operator | null>(null);
-  const [session, setSession] = useState<RegisterSession | null>(null);
+  const [session, setSession] = useState<RegisterView | null>(null);
   const [ticket, setTicket] = useState<TicketView>(emptyTicket);
   const [selected, setSelected] = useState(0);
   const [code, setCode] = useState("");

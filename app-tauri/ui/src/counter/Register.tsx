@@ -3,14 +3,14 @@ import { useTranslation } from "react-i18next";
 import type { ClosingReport } from "../bindings/ClosingReport";
 import type { CountedAmount } from "../bindings/CountedAmount";
 import type { PaymentKind } from "../bindings/PaymentKind";
-import type { RegisterSession } from "../bindings/RegisterSession";
+import type { RegisterView } from "../bindings/RegisterView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
 import { formatMoney, parseMoney } from "../format";
 import { errorText, type WithManager } from "../state";
 import { Dialog, Message } from "../ui";
 
-export function OpenRegister({ onOpened, withManager, error }: { onOpened: (s: RegisterSession) => void; withManager: WithManager; error: string | null }) {
+export function OpenRegister({ onOpened, withManager, error }: { onOpened: (s: RegisterView) => void; withManager: WithManager; error: string | null }) {
   const { t } = useTranslation();
   const backend = useBackend();
   const [float, setFloat] = useState("150,00");
@@ -42,12 +42,12 @@ export function OpenRegister({ onOpened, withManager, error }: { onOpened: (s: R
   );
 }
 
-const kinds: PaymentKind[] = ["Cash", "Card", "Pix", "CustomerAccount"];
-
-export function CloseRegister({ session, withManager, onClose }: { session: RegisterSession; withManager: WithManager; onClose: (closed: boolean) => void }) {
+export function CloseRegister({ session, withManager, onClose }: { session: RegisterView; withManager: WithManager; onClose: (closed: boolean) => void }) {
   const { t } = useTranslation();
   const backend = useBackend();
-  const tally = session.tally;
+  // Every kind the register tallies, in the core's order: counted blind, the expected figures
+  // appear only in the report.
+  const kinds: PaymentKind[] = session.taken.map((k) => k.kind);
   const [counted, setCounted] = useState<Record<string, string>>({});
   const [report, setReport] = useState<ClosingReport | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -73,7 +73,7 @@ export function CloseRegister({ session, withManager, onClose }: { session: Regi
       {!report ? (
         <>
           <p className="muted">
-            {t("register.sales", { count: tally.sales_count })} · {t("register.floatShort")} {money(tally.float)}
+            {t("register.sales", { count: session.sales_count })} · {t("register.floatShort")} {money(session.float)}
           </p>
           <table className="grid">
             <thead>

@@ -273,7 +273,10 @@ impl Pos {
         crate::host::clock_now(self.inner.clock.as_ref())
     }
 
-    /// The device's configuration as last saved (from the store's settings on an enrolled device).
+    /// The device's configuration as last saved (from the store's settings on an enrolled
+    /// device), for tests that check what enrollment or a refresh set (feature
+    /// `test-inspection`; the faces see its parts through views such as [`Pos::fiscal_state`]).
+    #[cfg(any(test, feature = "test-inspection"))]
     pub fn config(&self) -> PosConfig {
         lock(&self.inner.config).clone()
     }

@@ -9,7 +9,7 @@ use super::{Pos, json, keys, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
 use crate::register::{
-    ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally,
+    ClosingReport, PaymentKind, RegisterMovement, RegisterSession, RegisterTally, RegisterView,
 };
 
 /// What was counted for one payment method at closing.
@@ -21,8 +21,10 @@ pub struct CountedAmount {
 }
 
 impl Pos {
-    pub fn register_session(&self) -> Option<RegisterSession> {
-        self.device().register.clone()
+    /// The open register with its running totals, or `None` while it is closed.
+    pub fn register_session(&self) -> PosResult<Option<RegisterView>> {
+        let session = self.device().register.clone();
+        Ok(session.as_ref().map(RegisterSession::view).transpose()?)
     }
 
     /// Opens the register with `float` in the drawer. Managers (or a manager's approval).
@@ -30,7 +32,7 @@ impl Pos {
         &self,
         float: Money,
         approval: Option<Approval>,
-    ) -> PosResult<RegisterSession> {
+    ) -> PosResult<RegisterView> {
         self.alive()?;
         let approval = approval.as_ref();
 
@@ -70,8 +72,9 @@ impl Pos {
         lock(&self.inner.store)
             .record_local_change(&change)
             .map_err(storage)?;
-        self.device().register = Some(session.clone());
-        Ok(session)
+        let view = session.view()?;
+        self.device().register = Some(session);
+        Ok(view)
     }
 
     /// Cash put into the drawer (suprimento).
