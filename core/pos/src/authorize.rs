@@ -67,9 +67,17 @@ impl Authorization {
         }
     }
 
-    /// The audit entry for this action on `subject`. With an override, the subject records the
-    /// approver too, so the chain names both people.
-    pub fn audit(&self, subject: &str, outcome: Outcome, at: DateTime<Utc>) -> AuditEvent {
+    /// The audit entry of `action` on `subject`. The execution names the action it performs and
+    /// the grant must be for that very action: an authorization is never spent on another one.
+    /// With an override, the subject records the approver too, so the chain names both people.
+    pub fn audit(
+        &self,
+        action: Action,
+        subject: &str,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEvent, PosError> {
+        self.require(action)?;
         let subject = match &self.approver {
             None => subject.to_owned(),
             Some(a) => format!("{subject} approved_by=user:{}", a.user_id),
@@ -78,13 +86,13 @@ impl Authorization {
             None => self.grant.action().code().to_owned(),
             Some(_) => format!("{}.override", self.grant.action().code()),
         };
-        AuditEvent {
+        Ok(AuditEvent {
             actor: Actor::User(self.performer.user_id),
             action,
             subject,
             outcome,
             at,
-        }
+        })
     }
 }
 
@@ -210,7 +218,14 @@ mod tests {
         assert_eq!(denied.code(), "forbidden");
         let auth = authorize_with_override(&m, &seller, &manager, Action::DiscountAboveLimit)
             .expect("managers can approve it");
-        let event = auth.audit("sale:1", Outcome::Succeeded, now());
+        let event = auth
+            .audit(
+                Action::DiscountAboveLimit,
+                "sale:1",
+                Outcome::Succeeded,
+                now(),
+            )
+            .expect("the action it was granted for");
         // The actor is the seller whose session it is; the approver is named in the entry.
         assert_eq!(event.actor, Actor::User(seller.user_id));
         assert_eq!(event.action, "discount_above_limit.override");
@@ -227,6 +242,11 @@ mod tests {
         let m = PermissionMatrix::standard();
         let auth = authorize(&m, &op("Bia", Role::Seller), Action::Sell).expect("sellers sell");
         assert!(auth.require(Action::Sell).is_ok());
+        assert!(
+            auth.audit(Action::VoidSale, "sale:1", Outcome::Succeeded, now())
+                .is_err(),
+            "nor be audited as a void"
+        );
         assert!(
             auth.require(Action::VoidSale).is_err(),
             "a sell grant cannot void"

@@ -140,8 +140,12 @@ impl Pos {
         at: DateTime<Utc>,
         status: Status,
     ) -> PosError {
+        let entry = match auth.audit(Action::CancelNote, subject, Outcome::Denied, at) {
+            Ok(entry) => entry,
+            Err(e) => return e,
+        };
         let audited = lock(&self.inner.store).record_local_change(&LocalChange {
-            audit: vec![auth.audit(subject, Outcome::Denied, at)],
+            audit: vec![entry],
             ..Default::default()
         });
         if let Err(e) = audited {
@@ -247,7 +251,12 @@ impl Pos {
                             justification.trim(),
                             at,
                             &LocalChange {
-                                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                                audit: vec![auth.audit(
+                                    Action::CancelNote,
+                                    &subject,
+                                    Outcome::Succeeded,
+                                    at,
+                                )?],
                                 ..Default::default()
                             },
                         )
@@ -353,7 +362,12 @@ impl Pos {
                 &LocalChange {
                     fiscal_events,
                     settings: register_setting(register.as_ref())?,
-                    audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                    audit: vec![auth.audit(
+                        Action::CancelNote,
+                        &subject,
+                        Outcome::Succeeded,
+                        at,
+                    )?],
                     ..Default::default()
                 },
             )
@@ -521,7 +535,7 @@ impl Pos {
                     justification: justification.trim().to_owned(),
                     at,
                 }],
-                audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                audit: vec![auth.audit(Action::CancelNote, &subject, Outcome::Succeeded, at)?],
                 ..Default::default()
             })
             .map_err(storage)?;
@@ -636,7 +650,12 @@ impl Pos {
                     at,
                     &LocalChange {
                         fiscal_events,
-                        audit: vec![auth.audit(&subject, Outcome::Succeeded, at)],
+                        audit: vec![auth.audit(
+                            Action::CancelNote,
+                            &subject,
+                            Outcome::Succeeded,
+                            at,
+                        )?],
                         ..Default::default()
                     },
                 )

@@ -410,10 +410,10 @@ impl Pos {
             return Ok(CardCharges::default());
         }
         let terminal = self.terminal()?;
-        self.authorize_with(Action::TakeCard, None)?;
-        let seller = self
-            .signed_in()
-            .ok_or_else(|| PosError::state("checkout", "nobody is signed in"))?;
+        // The card is taken by the person the grant names, even if the session changes while
+        // the reader works.
+        let take_card = self.authorize_with(Action::TakeCard, None)?;
+        let seller = take_card.require(Action::TakeCard)?.performer().clone();
         let cart = self.current_cart()?;
         let mut ticket = self
             .device()
@@ -639,6 +639,7 @@ impl Pos {
                     _ => String::new(),
                 };
                 auth.audit(
+                    Action::VoidSale,
                     &format!(
                         "sale:{} abandoned card {reference} amount:{}",
                         ticket.sale_id,
@@ -648,7 +649,7 @@ impl Pos {
                     at,
                 )
             })
-            .collect();
+            .collect::<PosResult<Vec<_>>>()?;
         // Offline captures of the abandoned ticket must never be forwarded (that would charge
         // the customer for a sale that does not exist).
         lock(&self.inner.store)

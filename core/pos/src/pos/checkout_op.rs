@@ -267,7 +267,13 @@ impl Pos {
         }
         register.tally.sales_count += 1;
         for approval in &ticket.approvals {
-            audit.push(approval.audit(&format!("sale:{}", sale.id), Outcome::Succeeded, at));
+            // Each approval the ticket collected, audited as the action it was given for.
+            audit.push(approval.audit(
+                approval.action(),
+                &format!("sale:{}", sale.id),
+                Outcome::Succeeded,
+                at,
+            )?);
         }
         audit.extend(cards.audit.iter().cloned());
         let extra = LocalChange {

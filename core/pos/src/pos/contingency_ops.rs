@@ -135,7 +135,12 @@ impl Pos {
             name: manager.name.clone(),
             justification,
         };
-        let audit = vec![auth.audit("fiscal_state:contingency", Outcome::Succeeded, at)];
+        let audit = vec![auth.audit(
+            Action::AuthorizeContingency,
+            "fiscal_state:contingency",
+            Outcome::Succeeded,
+            at,
+        )?];
         self.apply_fiscal_event(event, Actor::User(auth.performer().user_id), audit)
             .map(|s| FiscalStateView::from(&s))
     }

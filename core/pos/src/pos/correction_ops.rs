@@ -226,10 +226,11 @@ impl Pos {
                     settings: vec![],
                     mutations: vec![],
                     audit: vec![auth.audit(
+                        Action::CancelNote,
                         &format!("sale:{sale_id} note:{} correction", doc.number),
                         Outcome::Succeeded,
                         at,
-                    )],
+                    )?],
                     ..Default::default()
                 },
             )

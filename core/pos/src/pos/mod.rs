@@ -302,7 +302,12 @@ impl Pos {
         let change = LocalChange {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
-            audit: vec![auth.audit("certificate:a1", Outcome::Succeeded, self.now())],
+            audit: vec![auth.audit(
+                tenda_domain::Action::ManageSettings,
+                "certificate:a1",
+                Outcome::Succeeded,
+                self.now(),
+            )?],
             ..Default::default()
         };
         lock(&self.inner.store)

@@ -66,7 +66,12 @@ impl Pos {
                 note: None,
                 at,
             }],
-            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            audit: vec![auth.audit(
+                Action::OpenRegister,
+                &format!("register:{}", session.id),
+                Outcome::Succeeded,
+                at,
+            )?],
             ..Default::default()
         };
         lock(&self.inner.store)
@@ -161,7 +166,12 @@ impl Pos {
                 note: Some(reason.to_owned()),
                 at,
             }],
-            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            audit: vec![auth.audit(
+                Action::OpenRegister,
+                &format!("register:{}", session.id),
+                Outcome::Succeeded,
+                at,
+            )?],
             ..Default::default()
         };
         lock(&self.inner.store)
@@ -218,7 +228,12 @@ impl Pos {
                 note: Some(format!("difference {}", report.total_difference)),
                 at,
             }],
-            audit: vec![auth.audit(&format!("register:{}", session.id), Outcome::Succeeded, at)],
+            audit: vec![auth.audit(
+                Action::CloseRegister,
+                &format!("register:{}", session.id),
+                Outcome::Succeeded,
+                at,
+            )?],
             ..Default::default()
         };
         lock(&self.inner.store)

@@ -316,7 +316,12 @@ impl Pos {
         })?;
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                audit: vec![auth.audit(&format!("sale:{sale_id}"), Outcome::Succeeded, self.now())],
+                audit: vec![auth.audit(
+                    Action::Reprint,
+                    &format!("sale:{sale_id}"),
+                    Outcome::Succeeded,
+                    self.now(),
+                )?],
                 ..Default::default()
             })
             .map_err(storage)?;
@@ -392,10 +397,11 @@ impl Pos {
                 &LocalChange {
                     settings: register_setting(register.as_ref())?,
                     audit: vec![auth.audit(
+                        Action::VoidSale,
                         &format!("sale:{sale_id} unsynced cancel"),
                         Outcome::Succeeded,
                         at,
-                    )],
+                    )?],
                     ..Default::default()
                 },
             )

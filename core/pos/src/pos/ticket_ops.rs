@@ -308,6 +308,7 @@ impl Pos {
             .collect();
         let at = self.now();
         let mut audit = auth.audit(
+            Action::Sell,
             &format!(
                 "ticket lines=[{}] total={} reason={why}",
                 lines.join("; "),
@@ -315,7 +316,7 @@ impl Pos {
             ),
             Outcome::Succeeded,
             at,
-        );
+        )?;
         audit.action = "ticket.abandon".into();
         let change = LocalChange {
             settings: vec![],
@@ -380,15 +381,20 @@ impl Pos {
         let given: Vec<_> = s.ticket.approvals[approvals_before.min(s.ticket.approvals.len())..]
             .iter()
             .map(|a| {
-                let mut entry = a.audit("ticket", tenda_domain::Outcome::Succeeded, self.now());
+                let mut entry = a.audit(
+                    a.action(),
+                    "ticket",
+                    tenda_domain::Outcome::Succeeded,
+                    self.now(),
+                )?;
                 // Named apart from the entry the sale records for it at checkout.
                 entry.action = match a.approver() {
                     Some(_) => format!("approval.{}", a.action().code()),
                     None => format!("ticket.{}", a.action().code()),
                 };
-                entry
+                Ok(entry)
             })
-            .collect();
+            .collect::<PosResult<Vec<_>>>()?;
         if !given.is_empty() {
             lock(&self.inner.store)
                 .record_local_change(&LocalChange {
