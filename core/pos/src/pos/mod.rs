@@ -167,8 +167,10 @@ impl Pos {
         Pos::from_store(store, runtime, &config, &platform)
     }
 
-    /// Sets up a new device store with `settings` (a device without a server, or a test) and
-    /// opens it.
+    /// Sets up a new device store with `settings` and opens it: for tests and benches, which run
+    /// a device without a server (feature `test-inspection`). A real device is set up by
+    /// [`Pos::enroll`], which takes its configuration from the store's settings.
+    #[cfg(any(test, feature = "test-inspection"))]
     pub fn create(config: OpenConfig, platform: Platform, settings: PosConfig) -> PosResult<Pos> {
         let runtime = CoreRuntime::new()?;
         let key =
