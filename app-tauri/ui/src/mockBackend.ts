@@ -96,7 +96,21 @@ export function mockBackend(products: ProductView[] = sampleProducts(), catalogS
       session = { id: "r1", opened_by: "u1", opened_at: new Date().toISOString(), float, cash_in: 0, cash_out: 0, sales_count: 0, expected_cash: float, taken };
       return session;
     },
-    closeRegister: unsupported,
+    closeRegister: async (counted, manager) => {
+      if (!session) throw refuse("invalid_state", { operation: "close register", reason: "the register is not open" });
+      if (!manager) throw refuse("forbidden", { permission: "close_register" });
+      // As the core does it: a kind not counted is taken as expected.
+      const open = session;
+      const lines = open.taken.map(({ kind, amount }) => {
+        const expected = kind === "Cash" ? open.expected_cash : amount;
+        const given = counted.filter((c) => c.kind === kind);
+        const countedAmount = given.length > 0 ? given.reduce((sum, c) => sum + c.amount, 0) : expected;
+        return { kind, expected, counted: countedAmount, difference: countedAmount - expected };
+      });
+      session = null;
+      const total_difference = lines.reduce((sum, l) => sum + l.difference, 0);
+      return { float: open.float, cash_in: open.cash_in, cash_out: open.cash_out, sales_count: open.sales_count, lines, total_difference };
+    },
     ticket: async () => ticket(),
     scan: async (code) => {
       const p = products.find((x) => x.gtin === code || x.sku === code);

@@ -55,9 +55,19 @@ export function CloseRegister({ session, withManager, onClose }: { session: Regi
   const submit = async () => {
     const amounts: CountedAmount[] = [];
     for (const k of kinds) {
-      const v = parseMoney(counted[k] ?? "0");
+      const text = (counted[k] ?? "").trim();
+      // The drawer's cash is always counted; a kind left blank is taken as expected by the
+      // core (nothing physical to count for an account sale), never as zero.
+      if (text === "") {
+        if (k === "Cash") {
+          setError(t("register.countCash"));
+          return;
+        }
+        continue;
+      }
+      const v = parseMoney(text);
       if (v === null) {
-        setError(t("errors.invalid_input", { field: t(`kinds.${k}`), reason: counted[k] ?? "" }));
+        setError(t("errors.invalid_input", { field: t(`kinds.${k}`), reason: text }));
         return;
       }
       amounts.push({ kind: k, amount: v });
@@ -93,6 +103,7 @@ export function CloseRegister({ session, withManager, onClose }: { session: Regi
               ))}
             </tbody>
           </table>
+          <p className="muted">{t("register.blankAsExpected")}</p>
           <Message error={error} />
           <div className="buttons">
             <button onClick={() => onClose(false)}>{t("pay.cancel")}</button>
@@ -125,7 +136,7 @@ export function CloseRegister({ session, withManager, onClose }: { session: Regi
           </table>
           <p>{t("register.closed", { amount: money(report.total_difference) })}</p>
           <div className="buttons">
-            <button className="primary" onClick={() => onClose(true)}>
+            <button className="primary" onClick={() => onClose(true)} data-testid="close-register-done">
               OK
             </button>
           </div>

@@ -24,6 +24,8 @@ const en = {
     floatShort: "Float",
     open: "Open register",
     closeTitle: "Close the register",
+    countCash: "Count the cash in the drawer before closing.",
+    blankAsExpected: "Left blank: taken as what the system expects.",
     kind: "Payment",
     expected: "Expected",
     counted: "Counted",

@@ -24,6 +24,8 @@ const es: Messages = {
     floatShort: "Fondo de cambio",
     open: "Abrir caja",
     closeTitle: "Cerrar la caja",
+    countCash: "Cuente el efectivo del cajón antes de cerrar.",
+    blankAsExpected: "En blanco: cuenta como lo esperado por el sistema.",
     kind: "Medio de pago",
     expected: "Esperado",
     counted: "Contado",

@@ -31,6 +31,8 @@ const ptBR: Messages = {
     close: "Fechar caixa",
     closed: "Caixa fechado. Diferença total: {{amount}}",
     sales: "{{count}} vendas",
+    countCash: "Conte o dinheiro da gaveta antes de fechar.",
+    blankAsExpected: "Em branco: conta como o esperado pelo sistema.",
   },
   counter: {
     scanPlaceholder: "Passe ou digite o código de barras, código ou nome…",
