@@ -119,17 +119,18 @@ impl SimulatedPeripheral {
     }
 }
 
-/// Drives the core's status hub through `count` changes (the pending-sync count going 1, 2, …,
-/// `count`), delivering each to `listener` the way `Pos::subscribe` does, and returns how long
-/// the deliveries took in microseconds. For the bench of status delivery to a host listener
-/// (`ffi_status_events_per_s`): the last status the listener sees must carry `count`.
+/// Delivers `count` status changes to `listener` (the pending-sync count going 1, 2, …, `count`),
+/// one call with the whole status per change, as a subscription to `Pos` does, and returns how
+/// long the deliveries took in microseconds. For the bench of status delivery across the
+/// foreign-language boundary (`ffi_status_events_per_s`): the last status the listener sees
+/// must carry `count`.
 #[uniffi::export]
 pub fn status_event_burst(listener: Arc<dyn tenda_pos::status::StatusListener>, count: u64) -> u64 {
-    let hub = tenda_pos::status::StatusHub::default();
-    hub.subscribe(listener);
+    let mut status = tenda_pos::status::PosStatus::default();
     let started = std::time::Instant::now();
     for i in 1..=count {
-        hub.update(|s| s.pending_sync = i);
+        status.pending_sync = i;
+        listener.on_status(status.clone());
     }
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }

@@ -225,9 +225,10 @@ mod tests {
     }
 }
 
-/// Holds the current status and tells every listener when it changes.
+/// Holds the current status and tells every listener when it changes (the faces reach it
+/// through `Pos::status` and `Pos::subscribe`).
 #[derive(Default)]
-pub struct StatusHub {
+pub(crate) struct StatusHub {
     inner: std::sync::Mutex<HubInner>,
 }
 
@@ -239,13 +240,13 @@ struct HubInner {
 }
 
 impl StatusHub {
-    pub fn current(&self) -> PosStatus {
+    pub(crate) fn current(&self) -> PosStatus {
         self.lock().status.clone()
     }
 
     /// Registers a listener and sends it the current status at once. Returns its id for
     /// [`StatusHub::unsubscribe`].
-    pub fn subscribe(&self, listener: std::sync::Arc<dyn StatusListener>) -> u64 {
+    pub(crate) fn subscribe(&self, listener: std::sync::Arc<dyn StatusListener>) -> u64 {
         let (id, status) = {
             let mut inner = self.lock();
             inner.next_id += 1;
@@ -258,13 +259,13 @@ impl StatusHub {
     }
 
     /// Stops delivering to the listener registered as `id`.
-    pub fn unsubscribe(&self, id: u64) {
+    pub(crate) fn unsubscribe(&self, id: u64) {
         self.lock().listeners.retain(|(i, _)| *i != id);
     }
 
     /// Applies `change`; listeners hear about it only if something changed. Listeners are called
     /// outside the lock so they may read the status again.
-    pub fn update(&self, change: impl FnOnce(&mut PosStatus)) {
+    pub(crate) fn update(&self, change: impl FnOnce(&mut PosStatus)) {
         let (status, listeners) = {
             let mut inner = self.lock();
             let before = inner.status.clone();
