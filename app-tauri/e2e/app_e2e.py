@@ -10,6 +10,7 @@ Every step writes SCREENSHOT_DIR/NN-step.png. Exits non-zero at the first failed
 """
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -201,6 +202,9 @@ def run(w):
     # be counted; a kind left blank is taken as the system expects, never as zero.
     w.click("key-close")
     w.el("close-register")
+    # The register as it is now, with the day's sales, not as it was when it opened.
+    summary = w.text("close-register")
+    assert re.search(r"\b[1-9]\d* vendas", summary), summary
     w.click("close-register-submit")
     w.text_has("error", "Conte o dinheiro da gaveta")
     w.step("close-register-count-cash")

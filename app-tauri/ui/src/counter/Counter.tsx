@@ -204,7 +204,15 @@ export function Counter({ info, status, active }: { info: AppInfo; status: PosSt
         setDialog({ kind: "contingency" });
         break;
       case "close":
-        setDialog({ kind: "close" });
+        // The register as the core has it now (its sales and cash moved since it opened).
+        try {
+          const current = await backend.registerSession();
+          if (!current) return;
+          setSession(current);
+          setDialog({ kind: "close" });
+        } catch (e) {
+          fail(e);
+        }
         break;
       case "devices":
         setDialog({ kind: "devices" });
