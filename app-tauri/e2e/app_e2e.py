@@ -225,6 +225,12 @@ def run(w):
     count = int(w.text("bo-sales-count").split()[0])
     assert count >= 3, f"the server has the day's sales ({count})"
     w.wait(lambda: w.d.find_elements(By.CSS_SELECTOR, '[data-testid="chart-hour"] canvas'), what="a chart")
+    # This register's payments by method, once the owner's password has opened its reports.
+    w.wait(
+        lambda: w.d.find_elements(By.CSS_SELECTOR, '[data-testid="chart-method"] canvas'),
+        timeout=60,
+        what="payments by method",
+    )
     w.step("backoffice-reports")
 
     # The demo's store server is the store's cloud, and the store has no hub: the panel says so.

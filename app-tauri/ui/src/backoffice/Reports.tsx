@@ -82,15 +82,23 @@ export function Reports({ owner }: { owner: OwnerSession }) {
         </section>
         <section>
           <h3>{t("bo.reports.byMethod")}</h3>
-          <Chart
-            testId="chart-method"
-            option={{
-              animation: false,
-              tooltip: { trigger: "item", valueFormatter: (v) => money(Number(v)) },
-              legend: { bottom: 0 },
-              series: [{ type: "pie", radius: ["35%", "65%"], data: byMethod, label: { lineHeight: 16, formatter: (p: { name: string; value: unknown }) => `${p.name}\n${money(Number(p.value))}` } }],
-            }}
-          />
+          {/* This device's own reports come after the owner's password is checked: until then,
+              and when there is nothing, a word instead of an empty ring. */}
+          {register === null ? (
+            <p className="muted" data-testid="method-loading">{t("bo.reports.loading")}</p>
+          ) : byMethod.length === 0 ? (
+            <p className="muted">{t("bo.reports.none")}</p>
+          ) : (
+            <Chart
+              testId="chart-method"
+              option={{
+                animation: false,
+                tooltip: { trigger: "item", valueFormatter: (v) => money(Number(v)) },
+                legend: { bottom: 0 },
+                series: [{ type: "pie", radius: ["35%", "65%"], data: byMethod, label: { lineHeight: 16, formatter: (p: { name: string; value: unknown }) => `${p.name}\n${money(Number(p.value))}` } }],
+              }}
+            />
+          )}
         </section>
         <section>
           <h3>{t("bo.reports.backlog")}</h3>

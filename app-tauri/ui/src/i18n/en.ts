@@ -267,6 +267,7 @@ const en = {
       overdraft: "Customer overdrafts",
       salesCount: "{{count}} sales on the server · {{total}}",
       none: "Nothing to show.",
+      loading: "Loading…",
       amount: "Amount",
       emitted: "Emitted",
       deadline: "Deadline",

@@ -267,6 +267,7 @@ const es: Messages = {
       overdraft: "Clientes sobre el límite",
       salesCount: "{{count}} ventas en el servidor · {{total}}",
       none: "Nada que mostrar.",
+      loading: "Cargando…",
       amount: "Monto",
       emitted: "Emitida",
       deadline: "Plazo",

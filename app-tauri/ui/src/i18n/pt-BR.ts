@@ -267,6 +267,7 @@ const ptBR: Messages = {
       overdraft: "Clientes acima do limite",
       salesCount: "{{count}} vendas no servidor · {{total}}",
       none: "Nada a mostrar.",
+      loading: "Carregando…",
       amount: "Valor",
       emitted: "Emitida",
       deadline: "Prazo",
