@@ -225,11 +225,18 @@ def run(w):
     count = int(w.text("bo-sales-count").split()[0])
     assert count >= 3, f"the server has the day's sales ({count})"
     w.wait(lambda: w.d.find_elements(By.CSS_SELECTOR, '[data-testid="chart-hour"] canvas'), what="a chart")
-    # This register's payments by method, once the owner's password has opened its reports.
+    # This register's payments by method, once the owner's password has opened its reports and
+    # the chart has painted (a canvas with some opaque pixel).
     w.wait(
-        lambda: w.d.find_elements(By.CSS_SELECTOR, '[data-testid="chart-method"] canvas'),
+        lambda: w.d.execute_script(
+            """const c = document.querySelector('[data-testid="chart-method"] canvas');
+            if (!c || !c.width || !c.height) return false;
+            const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+            return false;"""
+        ),
         timeout=60,
-        what="payments by method",
+        what="payments by method, painted",
     )
     w.step("backoffice-reports")
 

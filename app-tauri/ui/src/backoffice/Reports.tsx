@@ -6,7 +6,7 @@ import type { OversoldItem } from "../bindings/server/OversoldItem";
 import type { SaleView } from "../bindings/server/SaleView";
 import { asUiError } from "../backend";
 import { useBackend } from "../context";
-import { formatDateTime, formatDayMonth, formatMoney, formatQuantity } from "../format";
+import { formatDateTime, formatDayMonth, formatMoney, formatNumber, formatQuantity } from "../format";
 import { salesPerDay, salesPerHour } from "../reports";
 import { errorText } from "../state";
 import { Message } from "../ui";
@@ -109,7 +109,7 @@ export function Reports({ owner }: { owner: OwnerSession }) {
               tooltip: { trigger: "axis" },
               legend: { bottom: 0 },
               xAxis: { type: "category", data: notes.map((n) => String(n.number)) },
-              yAxis: { type: "value", name: "min" },
+              yAxis: { type: "value", name: "min", axisLabel: { formatter: (v: number) => formatNumber(v) } },
               series: [
                 {
                   name: t("bo.reports.authorized"),
