@@ -67,6 +67,16 @@ impl Authorization {
         }
     }
 
+    /// The entry of `action` done on `subject`: [`Authorization::audit`] with a success.
+    pub fn succeeded(
+        &self,
+        action: Action,
+        subject: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEvent, PosError> {
+        self.audit(action, subject, Outcome::Succeeded, at)
+    }
+
     /// The audit entry of `action` on `subject`. The execution names the action it performs and
     /// the grant must be for that very action: an authorization is never spent on another one.
     /// With an override, the subject records the approver too, so the chain names both people.

@@ -87,6 +87,30 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
     );
 }
 
+/// Settings as an earlier schema's point of sale wrote them (key, JSON text).
+fn put_old_settings(conn: &mut SqliteConnection, settings: &[(&str, &str)]) {
+    for (k, v) in settings {
+        diesel::insert_into(settings::table)
+            .values((
+                settings::key.eq(k),
+                settings::value.eq(v),
+                settings::version.eq(0),
+            ))
+            .execute(conn)
+            .expect("old setting");
+    }
+}
+
+/// A setting's JSON value, which must be there (after a revert put it back).
+fn setting_back(conn: &mut SqliteConnection, key: &str) -> serde_json::Value {
+    let text: String = settings::table
+        .filter(settings::key.eq(key))
+        .select(settings::value)
+        .get_result(conn)
+        .expect("setting back");
+    serde_json::from_str(&text).expect("json")
+}
+
 fn columns(conn: &mut SqliteConnection, table: &str) -> Vec<String> {
     #[derive(QueryableByName)]
     struct Name {
@@ -853,21 +877,15 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
             conn.run_next_migration(MIGRATIONS).expect("applies");
         }
         assert!(!table_names(&mut conn).contains(&"fiscal_events".to_owned()));
-        for (k, v) in [
-            ("pos.fiscal_events", OLD_FISCAL_EVENTS),
-            ("pos.card_offline_payments", OLD_CAPTURES),
-            ("pos.card_payments_to_recover", OLD_TO_RECOVER),
-            ("pos.config", "{\"kept\":true}"),
-        ] {
-            diesel::insert_into(settings::table)
-                .values((
-                    settings::key.eq(k),
-                    settings::value.eq(v),
-                    settings::version.eq(0),
-                ))
-                .execute(&mut conn)
-                .expect("old setting");
-        }
+        put_old_settings(
+            &mut conn,
+            &[
+                ("pos.fiscal_events", OLD_FISCAL_EVENTS),
+                ("pos.card_offline_payments", OLD_CAPTURES),
+                ("pos.card_payments_to_recover", OLD_TO_RECOVER),
+                ("pos.config", "{\"kept\":true}"),
+            ],
+        );
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migrations");
     assert_eq!(store.applied_migrations().expect("reads").len(), 10);
@@ -922,24 +940,16 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 9");
-    let read = |conn: &mut SqliteConnection, k: &str| -> serde_json::Value {
-        let text: String = settings::table
-            .filter(settings::key.eq(k))
-            .select(settings::value)
-            .get_result(conn)
-            .expect("setting back");
-        serde_json::from_str(&text).expect("json")
-    };
     assert_eq!(
-        read(&mut conn, "pos.card_offline_payments"),
+        setting_back(&mut conn, "pos.card_offline_payments"),
         serde_json::from_str::<serde_json::Value>(OLD_CAPTURES).expect("json")
     );
     assert_eq!(
-        read(&mut conn, "pos.card_payments_to_recover"),
+        setting_back(&mut conn, "pos.card_payments_to_recover"),
         serde_json::from_str::<serde_json::Value>(OLD_TO_RECOVER).expect("json")
     );
     assert_eq!(
-        read(&mut conn, "pos.fiscal_events"),
+        setting_back(&mut conn, "pos.fiscal_events"),
         serde_json::from_str::<serde_json::Value>(OLD_FISCAL_EVENTS).expect("json")
     );
 }
@@ -991,24 +1001,16 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
             .execute(&mut conn)
             .expect("document row");
         }
-        for (k, v) in [
-            ("pos.sefaz_consult_first".to_owned(), OLD_CONSULT_FIRST),
-            ("pos.sefaz_superseded_notes".to_owned(), OLD_SUPERSEDED),
-            (
-                format!("pos.register_closed.{OLD_CLOSED_SESSION}"),
-                OLD_CLOSING,
-            ),
-            ("pos.config".to_owned(), "{\"kept\":true}"),
-        ] {
-            diesel::insert_into(settings::table)
-                .values((
-                    settings::key.eq(k),
-                    settings::value.eq(v),
-                    settings::version.eq(0),
-                ))
-                .execute(&mut conn)
-                .expect("old setting");
-        }
+        let closed_key = format!("pos.register_closed.{OLD_CLOSED_SESSION}");
+        put_old_settings(
+            &mut conn,
+            &[
+                ("pos.sefaz_consult_first", OLD_CONSULT_FIRST),
+                ("pos.sefaz_superseded_notes", OLD_SUPERSEDED),
+                (&closed_key, OLD_CLOSING),
+                ("pos.config", "{\"kept\":true}"),
+            ],
+        );
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
     assert_eq!(store.applied_migrations().expect("reads").len(), 10);
@@ -1071,25 +1073,17 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.revert_last_migration(MIGRATIONS).expect("reverts");
-    let read = |conn: &mut SqliteConnection, k: &str| -> serde_json::Value {
-        let text: String = settings::table
-            .filter(settings::key.eq(k))
-            .select(settings::value)
-            .get_result(conn)
-            .expect("setting back");
-        serde_json::from_str(&text).expect("json")
-    };
     let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("json");
     assert_eq!(
-        read(&mut conn, "pos.sefaz_consult_first"),
+        setting_back(&mut conn, "pos.sefaz_consult_first"),
         json(OLD_CONSULT_FIRST)
     );
     assert_eq!(
-        read(&mut conn, "pos.sefaz_superseded_notes"),
+        setting_back(&mut conn, "pos.sefaz_superseded_notes"),
         json(OLD_SUPERSEDED)
     );
     assert_eq!(
-        read(
+        setting_back(
             &mut conn,
             &format!("pos.register_closed.{OLD_CLOSED_SESSION}")
         ),

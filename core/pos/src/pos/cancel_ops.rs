@@ -251,12 +251,7 @@ impl Pos {
                             justification.trim(),
                             at,
                             &LocalChange {
-                                audit: vec![auth.audit(
-                                    Action::CancelNote,
-                                    &subject,
-                                    Outcome::Succeeded,
-                                    at,
-                                )?],
+                                audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
                                 ..Default::default()
                             },
                         )
@@ -362,12 +357,7 @@ impl Pos {
                 &LocalChange {
                     fiscal_events,
                     settings: register_setting(register.as_ref())?,
-                    audit: vec![auth.audit(
-                        Action::CancelNote,
-                        &subject,
-                        Outcome::Succeeded,
-                        at,
-                    )?],
+                    audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
                     ..Default::default()
                 },
             )
@@ -535,7 +525,7 @@ impl Pos {
                     justification: justification.trim().to_owned(),
                     at,
                 }],
-                audit: vec![auth.audit(Action::CancelNote, &subject, Outcome::Succeeded, at)?],
+                audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
                 ..Default::default()
             })
             .map_err(storage)?;
@@ -650,12 +640,7 @@ impl Pos {
                     at,
                     &LocalChange {
                         fiscal_events,
-                        audit: vec![auth.audit(
-                            Action::CancelNote,
-                            &subject,
-                            Outcome::Succeeded,
-                            at,
-                        )?],
+                        audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
                         ..Default::default()
                     },
                 )

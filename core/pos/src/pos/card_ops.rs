@@ -638,14 +638,13 @@ impl Pos {
                     ),
                     _ => String::new(),
                 };
-                auth.audit(
+                auth.succeeded(
                     Action::VoidSale,
                     &format!(
                         "sale:{} abandoned card {reference} amount:{}",
                         ticket.sale_id,
                         amount.centavos()
                     ),
-                    Outcome::Succeeded,
                     at,
                 )
             })

@@ -6,8 +6,7 @@
 use chrono::{DateTime, Utc};
 use tenda_devices::{PrintJob, layout_danfe};
 use tenda_domain::{
-    Action, Actor, EmissionType, FiscalStatus, Money, Outcome, Payment, Quantity, Sale, SaleHeader,
-    SaleId,
+    Action, Actor, EmissionType, FiscalStatus, Money, Payment, Quantity, Sale, SaleHeader, SaleId,
 };
 use tenda_fiscal::nfce::{SignedNfce, build_and_sign};
 use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
@@ -268,12 +267,7 @@ impl Pos {
         register.tally.sales_count += 1;
         for approval in &ticket.approvals {
             // Each approval the ticket collected, audited as the action it was given for.
-            audit.push(approval.audit(
-                approval.action(),
-                &format!("sale:{}", sale.id),
-                Outcome::Succeeded,
-                at,
-            )?);
+            audit.push(approval.succeeded(approval.action(), &format!("sale:{}", sale.id), at)?);
         }
         audit.extend(cards.audit.iter().cloned());
         let extra = LocalChange {

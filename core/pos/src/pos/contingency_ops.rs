@@ -1,7 +1,7 @@
 //! Driving the contingency state machine from what the register observes, and the manager's
 //! decision to enter contingency. Every transition is persisted and audited in one transaction.
 
-use tenda_domain::{Action, Actor, Outcome};
+use tenda_domain::{Action, Actor};
 
 use super::{Pos, lock};
 use chrono::{DateTime, Utc};
@@ -135,12 +135,8 @@ impl Pos {
             name: manager.name.clone(),
             justification,
         };
-        let audit = vec![auth.audit(
-            Action::AuthorizeContingency,
-            "fiscal_state:contingency",
-            Outcome::Succeeded,
-            at,
-        )?];
+        let audit =
+            vec![auth.succeeded(Action::AuthorizeContingency, "fiscal_state:contingency", at)?];
         self.apply_fiscal_event(event, Actor::User(auth.performer().user_id), audit)
             .map(|s| FiscalStateView::from(&s))
     }

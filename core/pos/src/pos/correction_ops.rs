@@ -4,7 +4,7 @@
 //! back to the transmission queue. The corrected XML is the fiscal record; the sale keeps its
 //! lines as sold.
 
-use tenda_domain::{Action, Actor, EmissionType, FiscalData, FiscalStatus, Outcome, TaxId};
+use tenda_domain::{Action, Actor, EmissionType, FiscalData, FiscalStatus, TaxId};
 use tenda_fiscal::nfce::stored::StoredNoteFacts;
 use tenda_fiscal::nfce::{AccessKey, Emission, SignedNfce, resign_correction};
 use tenda_store::{FiscalUpdate, LocalChange};
@@ -225,10 +225,9 @@ impl Pos {
                 &LocalChange {
                     settings: vec![],
                     mutations: vec![],
-                    audit: vec![auth.audit(
+                    audit: vec![auth.succeeded(
                         Action::CancelNote,
                         &format!("sale:{sale_id} note:{} correction", doc.number),
-                        Outcome::Succeeded,
                         at,
                     )?],
                     ..Default::default()

@@ -304,10 +304,9 @@ impl Pos {
         let change = LocalChange {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
             mutations: vec![],
-            audit: vec![auth.audit(
+            audit: vec![auth.succeeded(
                 tenda_domain::Action::ManageSettings,
                 "certificate:a1",
-                Outcome::Succeeded,
                 self.now(),
             )?],
             ..Default::default()

@@ -2,7 +2,7 @@
 //! counted amounts and a report. Each step is authorized, written with its cash-movement
 //! mutation and audited in one transaction; all of it works offline.
 
-use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, Outcome, RegisterSessionId};
+use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, RegisterSessionId};
 use tenda_store::{ClosingCount, LocalChange, RegisterClosing};
 
 use super::{Pos, json, keys, lock, storage};
@@ -66,10 +66,9 @@ impl Pos {
                 note: None,
                 at,
             }],
-            audit: vec![auth.audit(
+            audit: vec![auth.succeeded(
                 Action::OpenRegister,
                 &format!("register:{}", session.id),
-                Outcome::Succeeded,
                 at,
             )?],
             ..Default::default()
@@ -166,10 +165,9 @@ impl Pos {
                 note: Some(reason.to_owned()),
                 at,
             }],
-            audit: vec![auth.audit(
+            audit: vec![auth.succeeded(
                 Action::OpenRegister,
                 &format!("register:{}", session.id),
-                Outcome::Succeeded,
                 at,
             )?],
             ..Default::default()
@@ -228,10 +226,9 @@ impl Pos {
                 note: Some(format!("difference {}", report.total_difference)),
                 at,
             }],
-            audit: vec![auth.audit(
+            audit: vec![auth.succeeded(
                 Action::CloseRegister,
                 &format!("register:{}", session.id),
-                Outcome::Succeeded,
                 at,
             )?],
             ..Default::default()

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use tenda_devices::layout_danfe;
-use tenda_domain::{Action, FiscalStatus, Money, Mutation, Outcome, SaleId};
+use tenda_domain::{Action, FiscalStatus, Money, Mutation, SaleId};
 use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
 use super::cancel_ops::{refunded, register_setting};
@@ -316,10 +316,9 @@ impl Pos {
         })?;
         lock(&self.inner.store)
             .record_local_change(&LocalChange {
-                audit: vec![auth.audit(
+                audit: vec![auth.succeeded(
                     Action::Reprint,
                     &format!("sale:{sale_id}"),
-                    Outcome::Succeeded,
                     self.now(),
                 )?],
                 ..Default::default()
@@ -396,10 +395,9 @@ impl Pos {
                 at,
                 &LocalChange {
                     settings: register_setting(register.as_ref())?,
-                    audit: vec![auth.audit(
+                    audit: vec![auth.succeeded(
                         Action::VoidSale,
                         &format!("sale:{sale_id} unsynced cancel"),
-                        Outcome::Succeeded,
                         at,
                     )?],
                     ..Default::default()

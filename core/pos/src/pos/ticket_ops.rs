@@ -1,9 +1,7 @@
 //! Ringing up: finding products (barcode, SKU, scale label, name), the ticket's lines,
 //! discounts, the consumer's CPF/CNPJ and the customer whose account may be charged.
 
-use tenda_domain::{
-    Action, Customer, CustomerId, Discount, Money, Outcome, Product, Quantity, TaxId, Unit,
-};
+use tenda_domain::{Action, Customer, CustomerId, Discount, Money, Product, Quantity, TaxId, Unit};
 use tenda_store::LocalChange;
 
 use super::{Pos, Session, lock, storage};
@@ -307,14 +305,13 @@ impl Pos {
             })
             .collect();
         let at = self.now();
-        let mut audit = auth.audit(
+        let mut audit = auth.succeeded(
             Action::Sell,
             &format!(
                 "ticket lines=[{}] total={} reason={why}",
                 lines.join("; "),
                 view.total.centavos()
             ),
-            Outcome::Succeeded,
             at,
         )?;
         audit.action = "ticket.abandon".into();
@@ -381,12 +378,7 @@ impl Pos {
         let given: Vec<_> = s.ticket.approvals[approvals_before.min(s.ticket.approvals.len())..]
             .iter()
             .map(|a| {
-                let mut entry = a.audit(
-                    a.action(),
-                    "ticket",
-                    tenda_domain::Outcome::Succeeded,
-                    self.now(),
-                )?;
+                let mut entry = a.succeeded(a.action(), "ticket", self.now())?;
                 // Named apart from the entry the sale records for it at checkout.
                 entry.action = match a.approver() {
                     Some(_) => format!("approval.{}", a.action().code()),
