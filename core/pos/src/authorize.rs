@@ -67,8 +67,26 @@ impl Authorization {
         }
     }
 
+    /// Spends this authorization on `action` done on `subject` at `at`: the one step an
+    /// execution takes before [`crate::pos::Pos::execute`] commits it with its entry. Taking
+    /// the authorization by value means one grant, one execution.
+    pub(crate) fn execution(
+        self,
+        action: Action,
+        subject: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Execution {
+        Execution {
+            auth: self,
+            action,
+            subject: subject.into(),
+            at,
+            recorded_as: None,
+        }
+    }
+
     /// The entry of `action` done on `subject`: [`Authorization::audit`] with a success.
-    pub fn succeeded(
+    pub(crate) fn succeeded(
         &self,
         action: Action,
         subject: &str,
@@ -80,7 +98,7 @@ impl Authorization {
     /// The audit entry of `action` on `subject`. The execution names the action it performs and
     /// the grant must be for that very action: an authorization is never spent on another one.
     /// With an override, the subject records the approver too, so the chain names both people.
-    pub fn audit(
+    pub(crate) fn audit(
         &self,
         action: Action,
         subject: &str,
@@ -103,6 +121,45 @@ impl Authorization {
             outcome,
             at,
         })
+    }
+}
+
+/// An authorized action about to land: the authorization it spends, what it is done on and
+/// when. Only [`Authorization::execution`] makes one, and only the executor
+/// ([`crate::pos::Pos::execute`]) consumes it, writing its entry in the change's transaction.
+#[derive(Debug)]
+pub(crate) struct Execution {
+    auth: Authorization,
+    action: Action,
+    subject: String,
+    at: DateTime<Utc>,
+    recorded_as: Option<&'static str>,
+}
+
+impl Execution {
+    /// Adds what the execution learnt while running (the state transition it made) to its
+    /// subject.
+    pub fn noting(mut self, more: &str) -> Execution {
+        self.subject = format!("{} {more}", self.subject);
+        self
+    }
+
+    /// Names the entry apart from the grant's action (abandoning a ticket is done on the
+    /// selling grant, and recorded as `ticket.abandon`).
+    pub fn recorded_as(mut self, name: &'static str) -> Execution {
+        self.recorded_as = Some(name);
+        self
+    }
+
+    /// The execution's entry with `outcome`.
+    pub(crate) fn entry(&self, outcome: Outcome) -> Result<AuditEvent, PosError> {
+        let mut entry = self
+            .auth
+            .audit(self.action, &self.subject, outcome, self.at)?;
+        if let Some(name) = self.recorded_as {
+            entry.action = name.to_owned();
+        }
+        Ok(entry)
     }
 }
 

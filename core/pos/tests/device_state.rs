@@ -1,6 +1,6 @@
 //! One owner of the device's state: changes made from several threads at once are all kept —
 //! a scan while a manager's approval is being checked (Argon2, slow), and a manager entering
-//! contingency while a checkout runs.
+//! contingency while a checkout runs, sales while a manager takes cash out of the drawer.
 // Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
@@ -112,4 +112,52 @@ fn a_manager_entering_contingency_during_checkouts_is_never_overwritten() {
     let reopened = f.reopen();
     assert_eq!(reopened.fiscal_state().mode, SefazMode::Contingency);
     assert_eq!(reopened.fiscal_state().notes_issued, sold);
+}
+
+#[test]
+fn sales_made_while_a_manager_takes_cash_out_all_stay_in_the_register() {
+    // Automatic contingency: every checkout sells offline. The sangria's approval (Argon2) runs
+    // while the seller keeps selling; the register then holds every sale and the withdrawal.
+    let f = fixture(|c| c.contingency.automatic = true);
+    let pos = f.pos.clone();
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
+        .expect("sign in");
+    pos.open_register(m(100_00), Some(manager())).expect("open");
+
+    let done = Arc::new(AtomicBool::new(false));
+    let withdrawing = {
+        let pos = pos.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let result = pos.cash_out(m(50_00), "sangria".into(), Some(manager()));
+            done.store(true, Ordering::SeqCst);
+            result
+        })
+    };
+    let mut sold = 0i64;
+    while !done.load(Ordering::SeqCst) || sold == 0 {
+        pos.scan("CAF500".into(), None).expect("scan");
+        futures::executor::block_on(pos.checkout(vec![PaymentRequest::Cash {
+            amount: m(18_90),
+            tendered: m(20_00),
+        }]))
+        .expect("sale");
+        sold += 1;
+    }
+    withdrawing.join().expect("thread").expect("cash out");
+    // A copy of the register taken before the approval and written back after it would have
+    // dropped the sales made meanwhile from the drawer's count.
+    let register = pos.register_session().expect("reads").expect("open");
+    assert_eq!(register.sales_count, u32::try_from(sold).expect("count"));
+    assert_eq!(register.expected_cash, m(100_00 - 50_00 + 18_90 * sold));
+    let reopened = f.reopen();
+    assert_eq!(
+        reopened
+            .register_session()
+            .expect("reads")
+            .expect("open")
+            .expected_cash,
+        register.expected_cash,
+        "what was persisted is what the screen showed"
+    );
 }

@@ -1,7 +1,8 @@
 //! Every permissioned action × every role goes through the same path: refused, it writes one
 //! entry — the denied one — and changes nothing; allowed, it writes its audit entry with the
 //! change. The roles come from the standard matrix: sellers sell, managers run the register and
-//! contingency, owners can do it all.
+//! contingency, owners can do it all. The actions on sales and notes run against the SEFAZ
+//! simulator on loopback, each on a sale made for it.
 // Amounts in centavos are written reais_centavos (100_00 = R$ 100,00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
@@ -262,4 +263,302 @@ fn an_approval_is_audited_when_given_and_an_abandoned_ticket_with_its_lines() {
         entries(pos).last().expect("entry").action,
         "session.sign_out"
     );
+}
+
+/// The actions on sales and notes, which need SEFAZ or a sale to act on.
+#[derive(Clone, Copy, Debug)]
+enum SaleCase {
+    Reprint,
+    CancelUnsynced,
+    CancelNote,
+    CancelBySubstitution,
+    CorrectNote,
+    InutilizeNumbers,
+    AbandonCardCharges,
+}
+
+impl SaleCase {
+    const ALL: [SaleCase; 7] = [
+        SaleCase::Reprint,
+        SaleCase::CancelUnsynced,
+        SaleCase::CancelNote,
+        SaleCase::CancelBySubstitution,
+        SaleCase::CorrectNote,
+        SaleCase::InutilizeNumbers,
+        SaleCase::AbandonCardCharges,
+    ];
+
+    fn action(self) -> Action {
+        match self {
+            SaleCase::Reprint => Action::Reprint,
+            SaleCase::CancelUnsynced | SaleCase::AbandonCardCharges => Action::VoidSale,
+            SaleCase::CancelNote
+            | SaleCase::CancelBySubstitution
+            | SaleCase::CorrectNote
+            | SaleCase::InutilizeNumbers => Action::CancelNote,
+        }
+    }
+
+    /// The store's own entries for the change (a void, a note's new status, the numbers
+    /// voided), written with the authorization's.
+    fn store_entries(self) -> usize {
+        match self {
+            SaleCase::Reprint | SaleCase::CancelBySubstitution | SaleCase::AbandonCardCharges => 0,
+            SaleCase::CancelUnsynced | SaleCase::CorrectNote | SaleCase::InutilizeNumbers => 1,
+            SaleCase::CancelNote => 2,
+        }
+    }
+}
+
+/// What the sale cases act on, made before the table runs.
+struct Sales {
+    authorized: tenda_pos::SaleOutcome,
+    superseded_key: String,
+    kept: tenda_pos::SaleOutcome,
+    rejected: tenda_pos::SaleOutcome,
+    plain: tenda_domain::SaleId,
+    card_charged: bool,
+}
+
+async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
+    pos.scan("CAF500".into(), None).expect("scan");
+    pos.checkout(vec![tenda_pos::PaymentRequest::Cash {
+        amount: m(18_90),
+        tendered: m(20_00),
+    }])
+    .await
+    .expect("sale")
+}
+
+fn note_status(pos: &Pos, sale: tenda_domain::SaleId) -> tenda_domain::FiscalStatus {
+    pos.inspect_store(|s| s.fiscal_document(sale))
+        .expect("read")
+        .expect("note")
+        .status
+}
+
+fn sale_status(pos: &Pos, sale: tenda_domain::SaleId) -> tenda_store::SaleStatus {
+    pos.inspect_store(|s| s.sale(sale))
+        .expect("read")
+        .expect("sale")
+        .status
+}
+
+/// A rejected note, three authorized ones (two of them for one purchase), a sale without a
+/// note, two numbers reserved and never used, and a card charged for a ticket left unpaid.
+async fn sales(f: &Fixture, sim: &tenda_sefaz_sim::Simulator) -> Sales {
+    use tenda_domain::{Actor, Cart, Payment, SaleHeader, SaleId};
+    let pos = &f.pos;
+    // Offline: a contingency note, which SEFAZ then rejects.
+    pos.set_link(tenda_pos::status::LinkState::Offline)
+        .expect("link");
+    let rejected = sell(pos).await;
+    let key = rejected.note.clone().expect("note").access_key;
+    sim.update_faults(|faults| {
+        faults.reject.insert(key.clone(), 778);
+    });
+    pos.set_link(tenda_pos::status::LinkState::Online)
+        .expect("link");
+    let summary = pos.transmit_backlog(false).await.expect("transmit");
+    assert_eq!(summary.rejected, 1, "{summary:?}");
+    let authorized = sell(pos).await;
+    let superseded_key = sell(pos).await.note.expect("note").access_key;
+    let kept = sell(pos).await;
+    for sale in [&authorized, &kept] {
+        assert_eq!(
+            note_status(pos, sale.sale_id),
+            tenda_domain::FiscalStatus::Authorized
+        );
+    }
+    let plain = {
+        let mut cart = Cart::new();
+        cart.add(&f.bread, Quantity::from_units(1).expect("1"))
+            .expect("add");
+        let header = SaleHeader {
+            id: SaleId::new(),
+            device_id: pos.config().device_id,
+            seller_id: pos.signed_in().expect("seller").user_id,
+            created_at: chrono::Utc::now(),
+        };
+        let sale = cart
+            .checkout(
+                header,
+                vec![Payment::cash(m(16_90), m(16_90)).expect("cash")],
+            )
+            .expect("sale");
+        pos.inspect_store(|s| {
+            s.commit_sale(&tenda_store::SaleCommit {
+                sale: sale.clone(),
+                actor: Actor::Device(pos.config().device_id),
+                register_session_id: None,
+            })
+        })
+        .expect("commit");
+        sale.id
+    };
+    let series = tenda_store::FiscalSeries {
+        model: 65,
+        series: pos.config().emitter.series,
+    };
+    for _ in 0..2 {
+        pos.inspect_store(|s| s.reserve_fiscal_number(series))
+            .expect("reserve");
+    }
+    // A card goes through, the second is declined: the ticket keeps its charged card.
+    use tenda_devices::sim::{SimCardBehaviour, SimulatedCardReader};
+    let reader = SimulatedCardReader::new();
+    pos.pair_card_reader(std::sync::Arc::new(reader.clone()))
+        .expect("pair");
+    reader.script([
+        SimCardBehaviour::Approve,
+        SimCardBehaviour::Decline("saldo insuficiente".into()),
+    ]);
+    pos.scan("CAF500".into(), None).expect("scan");
+    let split = vec![
+        tenda_pos::PaymentRequest::Card {
+            amount: m(10_00),
+            kind: tenda_devices::card::CardKind::Credit,
+        },
+        tenda_pos::PaymentRequest::Card {
+            amount: m(8_90),
+            kind: tenda_devices::card::CardKind::Debit,
+        },
+    ];
+    pos.checkout(split).await.expect_err("declined");
+    Sales {
+        authorized,
+        superseded_key,
+        kept,
+        rejected,
+        plain,
+        card_charged: reader.charges().len() == 1,
+    }
+}
+
+async fn run_sale_case(case: SaleCase, pos: &Pos, sales: &Sales) -> PosResult<()> {
+    let why = "Cliente desistiu da compra no caixa".to_owned();
+    match case {
+        SaleCase::Reprint => pos.reprint(sales.authorized.sale_id).await.map(|_| ()),
+        SaleCase::CancelUnsynced => pos.cancel_unsynced_sale(sales.plain, why, true, None),
+        SaleCase::CancelNote => pos
+            .cancel_sale(sales.authorized.sale_id, why, None)
+            .await
+            .map(|_| ()),
+        SaleCase::CancelBySubstitution => pos
+            .cancel_by_substitution(
+                sales.kept.sale_id,
+                sales.superseded_key.clone(),
+                "NFC-e emitida em duplicidade apos timeout".into(),
+                None,
+            )
+            .await
+            .map(|_| ()),
+        SaleCase::CorrectNote => {
+            let mut fiscal = tenda_domain::FiscalData::simples_nacional("09012200");
+            fiscal.cfop = "5102".into();
+            let correction = tenda_pos::NoteCorrection {
+                lines: vec![tenda_pos::LineFiscalCorrection { line: 0, fiscal }],
+                ..Default::default()
+            };
+            pos.correct_note(sales.rejected.sale_id, correction, None)
+                .map(|_| ())
+        }
+        SaleCase::InutilizeNumbers => pos
+            .inutilize_unused_numbers("Numeros reservados e nao usados".into(), None)
+            .await
+            .map(|voided| assert_eq!(voided.len(), 1, "one range")),
+        SaleCase::AbandonCardCharges => pos
+            .abandon_card_charges(None)
+            .await
+            .map(|n| assert_eq!(n, 1, "the charged card")),
+    }
+}
+
+/// Whether what `case` would change is as it was.
+async fn sale_case_unchanged(case: SaleCase, pos: &Pos, sales: &Sales) -> bool {
+    use tenda_domain::FiscalStatus;
+    match case {
+        SaleCase::Reprint => true,
+        SaleCase::CancelUnsynced => {
+            sale_status(pos, sales.plain) == tenda_store::SaleStatus::Completed
+        }
+        SaleCase::CancelNote => {
+            note_status(pos, sales.authorized.sale_id) == FiscalStatus::Authorized
+                && sale_status(pos, sales.authorized.sale_id) == tenda_store::SaleStatus::Completed
+        }
+        SaleCase::CancelBySubstitution => !pos
+            .fiscal_events()
+            .expect("events")
+            .iter()
+            .any(|e| e.kind == "substitution"),
+        SaleCase::CorrectNote => note_status(pos, sales.rejected.sale_id) == FiscalStatus::Rejected,
+        SaleCase::InutilizeNumbers => pos.unused_fiscal_numbers().expect("unused").len() == 2,
+        // The charge is still held for the ticket: a manager still finds one to drop.
+        SaleCase::AbandonCardCharges => {
+            pos.abandon_card_charges(Some(manager()))
+                .await
+                .expect("abandon")
+                == 1
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sale_and_note_action_by_every_role_is_authorized_executed_and_audited_once() {
+    for (login, pin) in ROLES {
+        let f = fixture(|c| c.contingency.automatic = true);
+        let pos = &f.pos;
+        let sim = tenda_sefaz_sim::Simulator::start(tenda_sefaz_sim::SimulatorConfig::default())
+            .await
+            .expect("simulator");
+        pos.set_sefaz_route(simulator_route(&sim, 3000, 30000))
+            .expect("SEFAZ route");
+        pos.sign_in(login.into(), Secret::Pin(pin.into()))
+            .expect("sign in");
+        pos.open_register(m(100_00), Some(manager())).expect("open");
+        let sales = sales(&f, &sim).await;
+        assert!(sales.card_charged, "one card charged for the open ticket");
+        for case in SaleCase::ALL {
+            let before = entries(pos);
+            let result = run_sale_case(case, pos, &sales).await;
+            let after = entries(pos);
+            let new = &after[before.len()..];
+            if allowed(login, case.action()) {
+                result.unwrap_or_else(|e| panic!("{login} {case:?}: {e:?}"));
+                assert!(new.iter().all(|e| e.outcome == "succeeded"), "{new:?}");
+                // The authorization's own entry, exactly once, last: the store's entries for
+                // the change come first in the same transaction.
+                let authorized: Vec<_> = new
+                    .iter()
+                    .filter(|e| e.action == case.action().code())
+                    .collect();
+                assert_eq!(authorized.len(), 1, "{login} {case:?}: {new:?}");
+                assert_eq!(
+                    new.last().map(|e| &e.action),
+                    Some(&case.action().code().to_owned())
+                );
+                assert_eq!(
+                    new.len(),
+                    1 + case.store_entries(),
+                    "{login} {case:?}: {new:?}"
+                );
+                assert!(
+                    matches!(case, SaleCase::Reprint)
+                        || !sale_case_unchanged(case, pos, &sales).await,
+                    "{login} {case:?}: done"
+                );
+            } else {
+                let err = result.expect_err("refused");
+                assert_eq!(err.code(), "forbidden", "{login} {case:?}");
+                assert_eq!(new.len(), 1, "{login} {case:?}: only the refusal: {new:?}");
+                assert_eq!(new[0].outcome, "denied");
+                assert_eq!(new[0].action, case.action().code());
+                assert!(
+                    sale_case_unchanged(case, pos, &sales).await,
+                    "{login} {case:?}: nothing changed"
+                );
+            }
+        }
+        assert!(pos.verify_audit().expect("verify").intact);
+    }
 }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Utc};
-use tenda_domain::{Action, Actor, FiscalStatus, Mutation, Outcome, SaleId};
+use chrono::{DateTime, Datelike};
+use tenda_domain::{Action, Actor, FiscalStatus, Mutation, SaleId};
 use tenda_fiscal::nfce::{
     AccessKey, Cancellation, CancellationWindow, Inutilizacao, SubstitutionCancellation,
     build_cancellation, build_inutilizacao, build_substitution_cancellation,
@@ -17,8 +17,9 @@ use tenda_store::{
 };
 
 use super::correction_ops::note_facts;
+use super::execute::{self, execute_in};
 use super::{Pos, blocking, json, keys, lock, storage};
-use crate::authorize::Authorization;
+use crate::authorize::Execution;
 use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
 use crate::pos::Approval;
@@ -131,25 +132,11 @@ impl Pos {
         self.transmitter(what)
     }
 
-    /// SEFAZ did not register the event: the attempt is audited as denied (best effort — the
+    /// SEFAZ did not register the event: the execution is audited as denied (best effort — the
     /// refusal itself is what the manager must see) and its status becomes the error.
-    fn refused_by_sefaz(
-        &self,
-        auth: &Authorization,
-        subject: &str,
-        at: DateTime<Utc>,
-        status: Status,
-    ) -> PosError {
-        let entry = match auth.audit(Action::CancelNote, subject, Outcome::Denied, at) {
-            Ok(entry) => entry,
-            Err(e) => return e,
-        };
-        let audited = lock(&self.inner.store).record_local_change(&LocalChange {
-            audit: vec![entry],
-            ..Default::default()
-        });
-        if let Err(e) = audited {
-            return storage(e);
+    fn refused_by_sefaz(&self, execution: Execution, status: Status) -> PosError {
+        if let Err(e) = self.execution_refused(execution) {
+            return e;
         }
         PosError::Rejected {
             code: status.code.to_string(),
@@ -244,18 +231,20 @@ impl Pos {
                     let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
                     let at = self.now();
                     let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
-                    store
-                        .void_sale_with_change(
-                            sale_id,
-                            actor,
-                            justification.trim(),
-                            at,
-                            &LocalChange {
-                                audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
-                                ..Default::default()
-                            },
-                        )
-                        .map_err(storage)?;
+                    execute_in(
+                        &mut store,
+                        auth.execution(Action::CancelNote, subject, at),
+                        LocalChange::default(),
+                        |store, change| {
+                            store.void_sale_with_change(
+                                sale_id,
+                                actor,
+                                justification.trim(),
+                                at,
+                                change,
+                            )
+                        },
+                    )?;
                     return Ok(CancellationOutcome {
                         sale_id,
                         access_key: doc.access_key,
@@ -321,8 +310,9 @@ impl Pos {
         let at = self.now();
         let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
         let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
+        let execution = auth.execution(Action::CancelNote, subject, at);
         let Some(result) = result.filter(|r| r.is_registered()) else {
-            return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
+            return Err(self.refused_by_sefaz(execution, answer.status));
         };
         let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "cancellation".into(),
@@ -343,25 +333,26 @@ impl Pos {
         let stored = self.stored_sale(sale_id)?;
         let mut device = self.device();
         let register = refunded(device.register.as_ref(), &stored.sale)?;
-        lock(&self.inner.store)
-            .cancel_fiscal_document_and_void_sale(
+        let change = LocalChange {
+            fiscal_events,
+            settings: register_setting(register.as_ref())?,
+            ..Default::default()
+        };
+        let cancelled = FiscalUpdate {
+            status: Some(FiscalStatus::Cancelled),
+            protocol: result.protocol_number.clone(),
+            ..Default::default()
+        };
+        self.execute(execution, change, |store, change| {
+            store.cancel_fiscal_document_and_void_sale(
                 sale_id,
-                &FiscalUpdate {
-                    status: Some(FiscalStatus::Cancelled),
-                    protocol: result.protocol_number.clone(),
-                    ..Default::default()
-                },
+                &cancelled,
                 justification.trim(),
                 performer,
                 at,
-                &LocalChange {
-                    fiscal_events,
-                    settings: register_setting(register.as_ref())?,
-                    audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
-                    ..Default::default()
-                },
+                change,
             )
-            .map_err(storage)?;
+        })?;
         if register.is_some() {
             device.register = register;
         }
@@ -492,13 +483,14 @@ impl Pos {
             "sale:{sale_id} superseded:{} substitution",
             original.as_str()
         );
+        let execution = auth.execution(Action::CancelNote, subject, at);
         let Some(result) = answer
             .results
             .into_iter()
             .next()
             .filter(|r| r.is_registered())
         else {
-            return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
+            return Err(self.refused_by_sefaz(execution, answer.status));
         };
         let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
             kind: "substitution".into(),
@@ -514,21 +506,19 @@ impl Pos {
         })?;
         // The sale's own note stays authorized: the event record, the mutation that tells the
         // server, and the audit entry, in one transaction.
-        lock(&self.inner.store)
-            .record_local_change(&LocalChange {
-                fiscal_events,
-                mutations: vec![Mutation::NoteCancelledBySubstitution {
-                    sale_id,
-                    cancelled_access_key: original.as_str().to_owned(),
-                    substitute_access_key: doc.access_key.clone(),
-                    protocol: result.protocol_number.clone(),
-                    justification: justification.trim().to_owned(),
-                    at,
-                }],
-                audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
-                ..Default::default()
-            })
-            .map_err(storage)?;
+        let change = LocalChange {
+            fiscal_events,
+            mutations: vec![Mutation::NoteCancelledBySubstitution {
+                sale_id,
+                cancelled_access_key: original.as_str().to_owned(),
+                substitute_access_key: doc.access_key.clone(),
+                protocol: result.protocol_number.clone(),
+                justification: justification.trim().to_owned(),
+                at,
+            }],
+            ..Default::default()
+        };
+        self.execute(execution, change, execute::record)?;
         Ok(CancellationOutcome {
             sale_id,
             access_key: original.as_str().to_owned(),
@@ -610,8 +600,11 @@ impl Pos {
                 .map_err(|e| PosError::offline("inutilização", e.to_string()))?;
             let at = self.now();
             let subject = format!("series:65:{}:{first}-{last} inutilizacao", series.series);
+            // One request, one execution, one entry per range: the approval given for the
+            // whole series covers each of its ranges.
+            let execution = auth.clone().execution(Action::CancelNote, subject, at);
             if !answer.is_voided() {
-                return Err(self.refused_by_sefaz(&auth, &subject, at, answer.status));
+                return Err(self.refused_by_sefaz(execution, answer.status));
             }
             let fiscal_events = self.record_fiscal_event(FiscalEventRecord {
                 kind: "inutilizacao".into(),
@@ -627,24 +620,20 @@ impl Pos {
             })?;
             // The store writes the FiscalNumbersVoided mutation and its audit entry, with the
             // event record and the authorization's entry, in one transaction.
-            lock(&self.inner.store)
-                .record_fiscal_numbers_voided_with_change(
-                    &VoidedNumbers {
-                        series,
-                        first,
-                        last,
-                        justification: justification.trim().to_owned(),
-                        protocol: answer.protocol_number.clone(),
-                    },
-                    performer,
-                    at,
-                    &LocalChange {
-                        fiscal_events,
-                        audit: vec![auth.succeeded(Action::CancelNote, &subject, at)?],
-                        ..Default::default()
-                    },
-                )
-                .map_err(storage)?;
+            let numbers = VoidedNumbers {
+                series,
+                first,
+                last,
+                justification: justification.trim().to_owned(),
+                protocol: answer.protocol_number.clone(),
+            };
+            let change = LocalChange {
+                fiscal_events,
+                ..Default::default()
+            };
+            self.execute(execution, change, |store, change| {
+                store.record_fiscal_numbers_voided_with_change(&numbers, performer, at, change)
+            })?;
             voided.push(VoidedRange {
                 series: series.series,
                 first,

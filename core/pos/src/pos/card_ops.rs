@@ -22,7 +22,7 @@ use tenda_domain::{
 use tenda_store::LocalChange;
 use uuid::Uuid;
 
-use super::{Approval, Inner, Pos, lock, storage};
+use super::{Approval, Inner, Pos, execute, lock, storage};
 use crate::checkout::payments::PaymentRequest;
 use crate::error::{PosError, PosResult, card_error, cart_error, payment_error, sale_error};
 use crate::status::{LinkState, PeripheralState};
@@ -623,8 +623,7 @@ impl Pos {
                 _ => None,
             })
             .collect();
-        let at = self.now();
-        let audit = ticket
+        let charges: Vec<String> = ticket
             .cards
             .iter()
             .map(|(_, amount, _, p, _)| {
@@ -638,26 +637,26 @@ impl Pos {
                     ),
                     _ => String::new(),
                 };
-                auth.succeeded(
-                    Action::VoidSale,
-                    &format!(
-                        "sale:{} abandoned card {reference} amount:{}",
-                        ticket.sale_id,
-                        amount.centavos()
-                    ),
-                    at,
-                )
+                format!("{reference} amount:{}", amount.centavos())
             })
-            .collect::<PosResult<Vec<_>>>()?;
-        // Offline captures of the abandoned ticket must never be forwarded (that would charge
-        // the customer for a sale that does not exist).
-        lock(&self.inner.store)
-            .record_local_change(&LocalChange {
-                card_captures_dropped: dropped,
-                audit,
-                ..Default::default()
-            })
-            .map_err(storage)?;
+            .collect();
+        // One decision, one entry naming every charge to reverse at the acquirer. Offline
+        // captures of the abandoned ticket must never be forwarded (that would charge the
+        // customer for a sale that does not exist): dropped in the same transaction.
+        let execution = auth.execution(
+            Action::VoidSale,
+            format!(
+                "sale:{} abandoned cards [{}]",
+                ticket.sale_id,
+                charges.join("; ")
+            ),
+            self.now(),
+        );
+        let change = LocalChange {
+            card_captures_dropped: dropped,
+            ..Default::default()
+        };
+        self.execute(execution, change, execute::record)?;
         Ok(u32::try_from(ticket.cards.len()).unwrap_or(u32::MAX))
     }
 

@@ -12,7 +12,7 @@ use tenda_fiscal::nfce::{SignedNfce, build_and_sign};
 use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, SaleCommit, SignedFiscalDocument};
 
-use super::{Pos, json, keys, lock, storage, transition_audit};
+use super::{FiscalCause, Pos, json, keys, lock, storage, transition_audit};
 use crate::checkout::payments::{PaymentRequest, precheck};
 use crate::contingency::{ContingencyEvent, Emission};
 use crate::error::{PosError, PosResult, cart_error, fiscal_error_text, payment_error, sale_error};
@@ -238,7 +238,14 @@ impl Pos {
                         // Persist "contingency required" so the screens show it, then refuse.
                         let mut store = lock(&self.inner.store);
                         self.save_fiscal_state(
-                            &mut state, &mut store, &fiscal, None, device, audit,
+                            &mut state,
+                            &mut store,
+                            &fiscal,
+                            None,
+                            FiscalCause::Device {
+                                actor: device,
+                                audit,
+                            },
                         )?;
                         return Err(e.into());
                     }
@@ -652,8 +659,7 @@ impl Pos {
                             .map_err(storage)?;
                         self.apply_fiscal_event(
                             ContingencyEvent::ContingencyNoteIssued { at: self.now() },
-                            device,
-                            vec![],
+                            FiscalCause::device(device),
                         )?;
                         summary = NoteSummary {
                             number: offline.number,

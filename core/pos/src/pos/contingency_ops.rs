@@ -3,7 +3,7 @@
 
 use tenda_domain::{Action, Actor};
 
-use super::{Pos, lock};
+use super::{FiscalCause, Pos, lock};
 use chrono::{DateTime, Utc};
 
 use crate::contingency::{ContingencyAuthority, ContingencyEvent, FiscalState};
@@ -86,8 +86,7 @@ impl Pos {
                 at: self.now(),
                 reason: reason.to_owned(),
             },
-            device,
-            vec![],
+            FiscalCause::device(device),
         )
     }
 
@@ -99,8 +98,7 @@ impl Pos {
                 at: self.now(),
                 backlog,
             },
-            device,
-            vec![],
+            FiscalCause::device(device),
         )
     }
 
@@ -112,8 +110,7 @@ impl Pos {
                 at: self.now(),
                 backlog,
             },
-            device,
-            vec![],
+            FiscalCause::device(device),
         )
     }
 
@@ -135,17 +132,16 @@ impl Pos {
             name: manager.name.clone(),
             justification,
         };
-        let audit =
-            vec![auth.succeeded(Action::AuthorizeContingency, "fiscal_state:contingency", at)?];
-        self.apply_fiscal_event(event, Actor::User(auth.performer().user_id), audit)
+        let execution =
+            auth.execution(Action::AuthorizeContingency, "fiscal_state:contingency", at);
+        self.apply_fiscal_event(event, FiscalCause::Person(execution))
             .map(|s| FiscalStateView::from(&s))
     }
 
     pub(crate) fn apply_fiscal_event(
         &self,
         event: ContingencyEvent,
-        actor: Actor,
-        audit: Vec<tenda_domain::AuditEvent>,
+        cause: FiscalCause,
     ) -> PosResult<FiscalState> {
         let policy = lock(&self.inner.config).contingency.clone();
         // Applied to the state as it is now, under its lock, and persisted before the lock is
@@ -153,18 +149,13 @@ impl Pos {
         let mut state = self.device();
         let current = state.fiscal.clone();
         let (next, transition) = current.apply(event, &policy)?;
-        if transition.is_none() && next == current && audit.is_empty() {
+        let nothing_to_record =
+            matches!(&cause, FiscalCause::Device { audit, .. } if audit.is_empty());
+        if transition.is_none() && next == current && nothing_to_record {
             return Ok(next);
         }
         let mut store = lock(&self.inner.store);
-        self.save_fiscal_state(
-            &mut state,
-            &mut store,
-            &next,
-            transition.as_ref(),
-            actor,
-            audit,
-        )?;
+        self.save_fiscal_state(&mut state, &mut store, &next, transition.as_ref(), cause)?;
         Ok(next)
     }
 }

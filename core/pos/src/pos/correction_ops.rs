@@ -216,24 +216,14 @@ impl Pos {
         };
         // Execute (its own FiscalStatusChanged mutation and audit entry naming the manager) and
         // the authorization's entry naming both people, in one transaction.
-        lock(&self.inner.store)
-            .update_fiscal_document_with_change(
-                sale_id,
-                &update,
-                actor,
-                at,
-                &LocalChange {
-                    settings: vec![],
-                    mutations: vec![],
-                    audit: vec![auth.succeeded(
-                        Action::CancelNote,
-                        &format!("sale:{sale_id} note:{} correction", doc.number),
-                        at,
-                    )?],
-                    ..Default::default()
-                },
-            )
-            .map_err(storage)?;
+        let execution = auth.execution(
+            Action::CancelNote,
+            format!("sale:{sale_id} note:{} correction", doc.number),
+            at,
+        );
+        self.execute(execution, LocalChange::default(), |store, change| {
+            store.update_fiscal_document_with_change(sale_id, &update, actor, at, change)
+        })?;
         self.refresh_fiscal_status()?;
         Ok(NoteSummary {
             number: corrected.number,

@@ -1,12 +1,13 @@
 //! The `Pos` object: the one thing a seller's, manager's and owner's screens talk to. Every
 //! mutation goes through the same steps: authorize (a grant bound to the action) → execute →
-//! audit, the audit entry committing in the same transaction as the change.
+//! audit, the audit entry committing in the same transaction as the change (`execute.rs`).
 
 mod cancel_ops;
 pub(crate) mod card_ops;
 mod checkout_op;
 mod contingency_ops;
 mod correction_ops;
+mod execute;
 mod register_ops;
 mod reports_ops;
 mod sales_list_ops;
@@ -69,6 +70,25 @@ pub(crate) mod keys {
 struct StoredCertificate {
     pfx_hex: String,
     password: String,
+}
+
+/// Who moves the fiscal state: a person's authorized execution, or the device itself (SEFAZ
+/// answering or not, a checkout's note) with the entries it already made.
+pub(crate) enum FiscalCause {
+    Person(crate::authorize::Execution),
+    Device {
+        actor: Actor,
+        audit: Vec<AuditEvent>,
+    },
+}
+
+impl FiscalCause {
+    pub(crate) fn device(actor: Actor) -> FiscalCause {
+        FiscalCause::Device {
+            actor,
+            audit: vec![],
+        }
+    }
 }
 
 pub(crate) struct Session {
@@ -303,17 +323,14 @@ impl Pos {
         };
         let change = LocalChange {
             settings: vec![(keys::CERTIFICATE.to_owned(), json(&stored)?)],
-            mutations: vec![],
-            audit: vec![auth.succeeded(
-                tenda_domain::Action::ManageSettings,
-                "certificate:a1",
-                self.now(),
-            )?],
             ..Default::default()
         };
-        lock(&self.inner.store)
-            .record_local_change(&change)
-            .map_err(storage)?;
+        let execution = auth.execution(
+            tenda_domain::Action::ManageSettings,
+            "certificate:a1",
+            self.now(),
+        );
+        self.execute(execution, change, execute::record)?;
         *lock(&self.inner.certificate) = Some(Arc::new(cert));
         // The SEFAZ client presents the certificate: build it afresh.
         self.inner.sefaz.reset();
@@ -405,34 +422,37 @@ impl Pos {
         f(&mut lock(&self.inner.store))
     }
 
-    /// Persists a fiscal state change and audits its transition, in one transaction.
+    /// Persists a fiscal state change and audits its transition, in one transaction: a person's
+    /// execution (a manager entering contingency) names the transition in its own entry (one
+    /// action, one entry); the device's own moves get a transition entry of their own.
     pub(crate) fn save_fiscal_state(
         &self,
         state: &mut DeviceState,
         store: &mut Store,
         next: &FiscalState,
         transition: Option<&ContingencyTransition>,
-        actor: Actor,
-        extra_audit: Vec<AuditEvent>,
+        cause: FiscalCause,
     ) -> PosResult<()> {
-        let mut audit = extra_audit;
-        if let Some(t) = transition {
-            match audit.first_mut() {
-                // A person's action that moves the state (a manager entering contingency)
-                // names the transition in its own entry: one action, one entry.
-                Some(entry) => {
-                    entry.subject = format!("{} transition={}->{}", entry.subject, t.from, t.to)
-                }
-                None => audit.push(transition_audit(t, actor)),
-            }
-        }
         let change = LocalChange {
             settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
-            mutations: vec![],
-            audit,
             ..Default::default()
         };
-        store.record_local_change(&change).map_err(storage)?;
+        match cause {
+            FiscalCause::Person(execution) => {
+                let execution = match transition {
+                    Some(t) => execution.noting(&format!("transition={}->{}", t.from, t.to)),
+                    None => execution,
+                };
+                execute::execute_in(store, execution, change, execute::record)?;
+            }
+            FiscalCause::Device { actor, mut audit } => {
+                if let Some(t) = transition {
+                    audit.push(transition_audit(t, actor));
+                }
+                let change = LocalChange { audit, ..change };
+                execute::record(store, &change).map_err(storage)?;
+            }
+        }
         state.fiscal = next.clone();
         self.inner.hub.update(|s| s.sefaz = SefazMode::from(next));
         Ok(())

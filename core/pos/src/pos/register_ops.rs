@@ -5,7 +5,7 @@
 use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, RegisterSessionId};
 use tenda_store::{ClosingCount, LocalChange, RegisterClosing};
 
-use super::{Pos, json, keys, lock, storage};
+use super::{Pos, execute, json, keys};
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
 use crate::register::{
@@ -39,13 +39,17 @@ impl Pos {
         if float.is_negative() {
             return Err(PosError::invalid("float", "must not be negative"));
         }
+        let already_open = || PosError::state("open register", "the register is already open");
         if self.device().register.is_some() {
-            return Err(PosError::state(
-                "open register",
-                "the register is already open",
-            ));
+            return Err(already_open());
         }
+        // The approver's PIN is checked (slow) before the state is locked; whether the register
+        // is open is then decided again under the lock, so two openings cannot both pass.
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
+        let mut device = self.device();
+        if device.register.is_some() {
+            return Err(already_open());
+        }
         let at = self.now();
         let mut tally = RegisterTally::default();
         tally.add(&RegisterMovement::Float(float))?;
@@ -66,18 +70,13 @@ impl Pos {
                 note: None,
                 at,
             }],
-            audit: vec![auth.succeeded(
-                Action::OpenRegister,
-                &format!("register:{}", session.id),
-                at,
-            )?],
             ..Default::default()
         };
-        lock(&self.inner.store)
-            .record_local_change(&change)
-            .map_err(storage)?;
+        let execution =
+            auth.execution(Action::OpenRegister, format!("register:{}", session.id), at);
+        self.execute(execution, change, execute::record)?;
         let view = session.view()?;
-        self.device().register = Some(session);
+        device.register = Some(session);
         Ok(view)
     }
 
@@ -126,12 +125,15 @@ impl Pos {
                 "say why, in up to 200 characters",
             ));
         }
-        let mut session = self
-            .device()
-            .register
-            .clone()
-            .ok_or_else(|| PosError::state("cash movement", "the register is not open"))?;
+        let not_open = || PosError::state("cash movement", "the register is not open");
+        if self.device().register.is_none() {
+            return Err(not_open());
+        }
+        // The approval is checked before the state is locked; the movement is then added to
+        // the register as it is under the lock (a sale committed meanwhile stays counted).
         let auth = self.authorize_with(Action::OpenRegister, approval)?;
+        let mut device = self.device();
+        let mut session = device.register.clone().ok_or_else(not_open)?;
         let movement = match kind {
             CashMovementKind::Supply => RegisterMovement::CashIn {
                 amount,
@@ -165,17 +167,12 @@ impl Pos {
                 note: Some(reason.to_owned()),
                 at,
             }],
-            audit: vec![auth.succeeded(
-                Action::OpenRegister,
-                &format!("register:{}", session.id),
-                at,
-            )?],
             ..Default::default()
         };
-        lock(&self.inner.store)
-            .record_local_change(&change)
-            .map_err(storage)?;
-        self.device().register = Some(session);
+        let execution =
+            auth.execution(Action::OpenRegister, format!("register:{}", session.id), at);
+        self.execute(execution, change, execute::record)?;
+        device.register = Some(session);
         Ok(())
     }
 
@@ -189,12 +186,15 @@ impl Pos {
         self.alive()?;
         let approval = approval.as_ref();
 
-        let session = self
-            .device()
-            .register
-            .clone()
-            .ok_or_else(|| PosError::state("close register", "the register is not open"))?;
+        let not_open = || PosError::state("close register", "the register is not open");
+        if self.device().register.is_none() {
+            return Err(not_open());
+        }
+        // The approval is checked before the state is locked; the register is then closed as
+        // it is under the lock, so a sale committed meanwhile is in the closing.
         let auth = self.authorize_with(Action::CloseRegister, approval)?;
+        let mut device = self.device();
+        let session = device.register.clone().ok_or_else(not_open)?;
         let counted: Vec<(PaymentKind, Money)> =
             counted.into_iter().map(|c| (c.kind, c.amount)).collect();
         let report = session.tally.close(&counted)?;
@@ -226,17 +226,15 @@ impl Pos {
                 note: Some(format!("difference {}", report.total_difference)),
                 at,
             }],
-            audit: vec![auth.succeeded(
-                Action::CloseRegister,
-                &format!("register:{}", session.id),
-                at,
-            )?],
             ..Default::default()
         };
-        lock(&self.inner.store)
-            .record_local_change(&change)
-            .map_err(storage)?;
-        self.device().register = None;
+        let execution = auth.execution(
+            Action::CloseRegister,
+            format!("register:{}", session.id),
+            at,
+        );
+        self.execute(execution, change, execute::record)?;
+        device.register = None;
         Ok(report)
     }
 }

@@ -12,7 +12,7 @@ use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
 use super::cancel_ops::{refunded, register_setting};
 use super::correction_ops::note_facts;
-use super::{Pos, lock, storage};
+use super::{Pos, execute, lock, storage};
 use crate::error::{PosError, PosResult};
 use crate::fiscal_doc::{NoteForReceipt, danfe, local_time};
 use crate::pos::{Approval, TransmissionSummary};
@@ -314,16 +314,8 @@ impl Pos {
             device: "printer".into(),
             reason: e.to_string(),
         })?;
-        lock(&self.inner.store)
-            .record_local_change(&LocalChange {
-                audit: vec![auth.succeeded(
-                    Action::Reprint,
-                    &format!("sale:{sale_id}"),
-                    self.now(),
-                )?],
-                ..Default::default()
-            })
-            .map_err(storage)?;
+        let execution = auth.execution(Action::Reprint, format!("sale:{sale_id}"), self.now());
+        self.execute(execution, LocalChange::default(), execute::record)?;
         let mut outcome = ReprintOutcome {
             receipt_bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
             printed: false,
@@ -387,23 +379,18 @@ impl Pos {
         // entry, in one transaction (the register changed in place under the device's lock).
         let mut device = self.device();
         let register = refunded(device.register.as_ref(), &stored.sale)?;
-        lock(&self.inner.store)
-            .void_sale_with_change(
-                sale_id,
-                actor,
-                reason,
-                at,
-                &LocalChange {
-                    settings: register_setting(register.as_ref())?,
-                    audit: vec![auth.succeeded(
-                        Action::VoidSale,
-                        &format!("sale:{sale_id} unsynced cancel"),
-                        at,
-                    )?],
-                    ..Default::default()
-                },
-            )
-            .map_err(storage)?;
+        let change = LocalChange {
+            settings: register_setting(register.as_ref())?,
+            ..Default::default()
+        };
+        let execution = auth.execution(
+            Action::VoidSale,
+            format!("sale:{sale_id} unsynced cancel"),
+            at,
+        );
+        self.execute(execution, change, |store, change| {
+            store.void_sale_with_change(sale_id, actor, reason, at, change)
+        })?;
         if register.is_some() {
             device.register = register;
         }

@@ -4,7 +4,7 @@
 use tenda_domain::{Action, Customer, CustomerId, Discount, Money, Product, Quantity, TaxId, Unit};
 use tenda_store::LocalChange;
 
-use super::{Pos, Session, lock, storage};
+use super::{Pos, Session, execute, lock, storage};
 use crate::checkout::scale_label::{ScaleValue, grams_for_price};
 use crate::checkout::ticket::Ticket;
 use crate::error::{PosError, PosResult, cart_error};
@@ -304,26 +304,18 @@ impl Pos {
                 )
             })
             .collect();
-        let at = self.now();
-        let mut audit = auth.succeeded(
-            Action::Sell,
-            &format!(
-                "ticket lines=[{}] total={} reason={why}",
-                lines.join("; "),
-                view.total.centavos()
-            ),
-            at,
-        )?;
-        audit.action = "ticket.abandon".into();
-        let change = LocalChange {
-            settings: vec![],
-            mutations: vec![],
-            audit: vec![audit],
-            ..Default::default()
-        };
-        lock(&self.inner.store)
-            .record_local_change(&change)
-            .map_err(storage)?;
+        let execution = auth
+            .execution(
+                Action::Sell,
+                format!(
+                    "ticket lines=[{}] total={} reason={why}",
+                    lines.join("; "),
+                    view.total.centavos()
+                ),
+                self.now(),
+            )
+            .recorded_as("ticket.abandon");
+        self.execute(execution, LocalChange::default(), execute::record)?;
         s.ticket = Ticket::default();
         Ok(())
     }
