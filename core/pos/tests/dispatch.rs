@@ -257,6 +257,16 @@ fn an_approval_is_audited_when_given_and_an_abandoned_ticket_with_its_lines() {
     let before = entries(pos).len();
     pos.clear_ticket().expect("nothing to abandon");
     assert_eq!(entries(pos).len(), before);
+    // Someone signing in over the session takes the register as it is: the ticket left
+    // behind is abandoned first, with its lines.
+    pos.scan("CAF500".into(), None).expect("scan");
+    let before = entries(pos).len();
+    pos.sign_in("caio".into(), Secret::Pin("2468".into()))
+        .expect("manager signs in");
+    let new: Vec<_> = entries(pos).split_off(before);
+    let actions: Vec<&str> = new.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["session.sign_in", "ticket.abandon"], "{new:?}");
+    assert!(pos.ticket().expect("ticket").lines.is_empty());
     // Signing out is audited.
     pos.sign_out().expect("sign out");
     assert_eq!(

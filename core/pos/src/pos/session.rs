@@ -23,10 +23,16 @@ pub struct Approval {
 
 impl Pos {
     /// Offline sign-in with a PIN or password. Wrong secrets count toward the lockout; both the
-    /// failures and the success are audited.
+    /// failures and the success are audited. A ticket left by the previous user is abandoned
+    /// (audited) first.
     pub fn sign_in(&self, login: String, secret: Secret) -> PosResult<Operator> {
         self.alive()?;
         let operator = self.check_credentials(&login, &secret, "session.sign_in")?;
+        // Someone signing in over another's session (a shift change) takes the register as it
+        // is: the ticket left behind is abandoned first, audited with its lines and total.
+        if self.signed_in().is_some() {
+            self.abandon_ticket("another user signed in")?;
+        }
         self.device().session = Some(Session {
             operator: operator.clone(),
             ticket: Ticket::default(),
