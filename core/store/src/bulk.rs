@@ -118,7 +118,7 @@ impl Store {
             // Apply the batch; if it runs long, split it so progress keeps flowing.
             let mut rest = batch.into_iter().peekable();
             while rest.peek().is_some() {
-                let (applied, skipped, rejected) = self.write(|c| {
+                let written = self.write(|c| {
                     let (mut applied, mut skipped, mut rejected) = (0u64, 0u64, Vec::new());
                     let chunk_started = Instant::now();
                     let mut fts: Vec<FtsChange> = Vec::new();
@@ -170,7 +170,9 @@ impl Store {
                     }
                     flush_fts(c, &mut fts)?;
                     Ok((applied, skipped, rejected))
-                })?;
+                });
+                self.catalog_epoch.advance();
+                let (applied, skipped, rejected) = written?;
                 report.applied += applied;
                 report.skipped_older += skipped;
                 report.rejected.extend(rejected);

@@ -166,3 +166,12 @@ row_values!(
 
 pub(crate) const INSERT_STOCK_DELTAS: &str =
     "INSERT INTO stock_deltas (id, product_id, delta) VALUES ";
+
+cached_statement!(
+    /// Writes a setting, updating its row in place when the key exists (REPLACE would delete the
+    /// row and insert it again under a new rowid, writing its old page, the table's last page
+    /// and a page of the key's index).
+    PutSetting { key: String => Text, value: String => Text, version: i64 => BigInt } =
+        "INSERT INTO settings (key, value, version) VALUES (?, ?, ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"
+);

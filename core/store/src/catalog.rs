@@ -248,11 +248,13 @@ impl Store {
     /// Adds or replaces a product (matched by id). The SKU and GTIN must not belong to another
     /// product.
     pub fn save_product(&mut self, product: &Product) -> Result<()> {
-        self.write(|c| {
+        let written = self.write(|c| {
             let mut fts: Vec<FtsChange> =
                 upsert_product(c, product, false)?.fts.into_iter().collect();
             flush_fts(c, &mut fts)
-        })
+        });
+        self.catalog_epoch.advance();
+        written
     }
 
     pub fn product(&mut self, id: ProductId) -> Result<Option<Product>> {

@@ -415,13 +415,15 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write(|c| {
+        let written = self.write(|c| {
             let mut fts: Vec<FtsChange> = Vec::new();
             for (p, _) in batch.iter() {
                 fts.extend(upsert_product(c, p, false)?.fts);
             }
             flush_fts(c, &mut fts)
-        })?;
+        });
+        self.catalog_epoch.advance();
+        written?;
         for (_, existed) in batch.drain(..) {
             if existed {
                 report.updated += 1;

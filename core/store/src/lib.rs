@@ -18,6 +18,7 @@ mod migrations;
 pub mod outbox;
 mod packed;
 mod pending_stock;
+mod product_cache;
 pub mod record;
 pub mod registers;
 pub mod sales;

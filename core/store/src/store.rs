@@ -14,6 +14,7 @@ use crate::error::{Error, Result, corrupt};
 use crate::keys::{DbKey, KeyVault};
 pub use crate::migrations::MIGRATIONS;
 use crate::pending_stock::PendingStock;
+use crate::product_cache::{CatalogEpoch, ProductCache};
 use crate::schema::counters;
 
 /// One device's encrypted database. Not `Sync`: the one writer is shared behind a mutex, and
@@ -28,6 +29,9 @@ pub struct Store {
     profile: CipherProfile,
     /// A reader connection: `PRAGMA query_only`, and [`Store::write`] refuses.
     read_only: bool,
+    /// Advanced by every product write; shared with the readers, whose remembered products
+    /// it keeps current.
+    pub(crate) catalog_epoch: Arc<CatalogEpoch>,
 }
 
 impl std::fmt::Debug for Store {
@@ -162,6 +166,7 @@ impl Store {
             key: key.clone(),
             profile,
             read_only: false,
+            catalog_epoch: Arc::default(),
         })
     }
 
@@ -175,6 +180,8 @@ impl Store {
                 key: self.key.clone(),
                 profile: self.profile,
                 idle: Mutex::new(Vec::new()),
+                catalog_epoch: Arc::clone(&self.catalog_epoch),
+                products: ProductCache::default(),
             }),
         }
     }
@@ -245,6 +252,9 @@ struct ReaderPool {
     /// Connections not in use. At most [`IDLE_READERS`] are kept; more are opened while reads
     /// run side by side, and closed when they end.
     idle: Mutex<Vec<Store>>,
+    catalog_epoch: Arc<CatalogEpoch>,
+    /// Products by scanned code, good while the catalog epoch they were read at is current.
+    products: ProductCache,
 }
 
 /// Reader connections kept open between reads (each holds its own page cache).
@@ -313,6 +323,19 @@ impl Readers {
         f(&mut reader)
     }
 
+    /// [`Store::product_by_code`], remembered until the catalog changes: a scan after a sale
+    /// needs no page of the catalog read and decrypted again.
+    pub fn product_by_code(&self, code: &str) -> Result<Option<tenda_domain::Product>> {
+        let code = code.trim();
+        let epoch = self.shared.catalog_epoch.current();
+        if let Some(known) = self.shared.products.get(epoch, code) {
+            return Ok(known);
+        }
+        let found = self.get()?.product_by_code(code)?;
+        self.shared.products.put(epoch, code, found.clone());
+        Ok(found)
+    }
+
     /// A reader connection, back to the pool when dropped: a drop-in for the writer at call
     /// sites that only read.
     pub fn get(&self) -> Result<Reader> {
@@ -342,6 +365,7 @@ impl Readers {
             key: pool.key.clone(),
             profile: pool.profile,
             read_only: true,
+            catalog_epoch: Arc::clone(&pool.catalog_epoch),
         })
     }
 }
@@ -460,6 +484,67 @@ mod tests {
             vec![Payment::cash(total, total).expect("exact")],
         )
         .expect("settled")
+    }
+
+    #[test]
+    fn remembered_products_follow_every_catalog_write() {
+        use crate::bulk::PullChange;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(dir.path().join("d.db"), &DbKey::generate()).expect("opens");
+        let readers = store.readers();
+        let mut p = product();
+        // Unknown, and remembered as unknown: until a write adds it.
+        assert_eq!(readers.product_by_code("CAFE-500").expect("reads"), None);
+        store.save_product(&p).expect("saves");
+        assert_eq!(
+            readers.product_by_code("CAFE-500").expect("reads"),
+            Some(p.clone())
+        );
+        // A new price through each way the catalog is written: the next scan charges it.
+        p.price = Money::from_centavos(2099);
+        p.version = 2;
+        store.save_product(&p).expect("saves");
+        assert_eq!(
+            readers.product_by_code(" CAFE-500 ").expect("reads"),
+            Some(p.clone())
+        );
+        p.price = Money::from_centavos(2199);
+        p.version = 3;
+        store
+            .apply_changes(vec![PullChange::Product(p.clone())], &mut |_| {})
+            .expect("pulled");
+        assert_eq!(
+            readers.product_by_code("CAFE-500").expect("reads"),
+            Some(p.clone())
+        );
+        p.price = Money::from_centavos(2299);
+        let report = store
+            .import_catalog_csv(
+                format!(
+                    "sku;nome;preco;unidade;ncm;csosn\n{};{};22,99;UN;09012100;102\n",
+                    p.sku, p.name
+                )
+                .as_bytes(),
+            )
+            .expect("imported");
+        assert_eq!(report.updated, 1, "{report:?}");
+        assert_eq!(
+            readers
+                .product_by_code("CAFE-500")
+                .expect("reads")
+                .map(|found| found.price),
+            Some(p.price)
+        );
+        // A sale commits without touching the catalog: the answer stays remembered, and true.
+        let epoch = store.catalog_epoch.current();
+        store
+            .commit_sale(&crate::sales::SaleCommit {
+                sale: sale_of(&p),
+                actor: tenda_domain::Actor::User(tenda_domain::UserId::new()),
+                register_session_id: None,
+            })
+            .expect("sells");
+        assert_eq!(store.catalog_epoch.current(), epoch);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tenda_domain::{Role, User, UserId};
 
+use crate::cached::PutSetting;
 use crate::error::{Error, Result, corrupt};
 use crate::schema::{settings, users};
 use crate::store::Store;
@@ -85,18 +86,12 @@ pub(crate) fn put_setting(
         field: "value",
         reason: "must be JSON".into(),
     })?;
-    // Updated in place: REPLACE would delete the row and insert it again under a new rowid,
-    // writing its old page, the table's last page and a page of the key's index.
-    diesel::insert_into(settings::table)
-        .values((
-            settings::key.eq(key),
-            settings::value.eq(value),
-            settings::version.eq(version),
-        ))
-        .on_conflict(settings::key)
-        .do_update()
-        .set((settings::value.eq(value), settings::version.eq(version)))
-        .execute(conn)?;
+    PutSetting {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        version,
+    }
+    .execute(conn)?;
     Ok(())
 }
 

@@ -112,11 +112,13 @@ impl Pos {
             return Err(PosError::invalid("code", "empty"));
         }
         let format = lock(&self.inner.config).scale_label;
-        let mut store = self.reader()?;
         if let Some(label) = format
             .parse(code)
             .map_err(|e| PosError::invalid("code", e.to_string()))?
-            && let Some(p) = store.product_by_sku(&label.code).map_err(storage)?
+            && let Some(p) = self
+                .reader()?
+                .product_by_sku(&label.code)
+                .map_err(storage)?
         {
             let grams = match label.value {
                 ScaleValue::Weight => label.amount,
@@ -128,7 +130,9 @@ impl Pos {
             };
             return Ok(Some((p, Some(Quantity::from_thousandths(grams)))));
         }
-        Ok(store
+        Ok(self
+            .inner
+            .readers
             .product_by_code(code)
             .map_err(storage)?
             .map(|p| (p, None)))
