@@ -51,6 +51,11 @@ impl Authorization {
     pub fn grant(&self) -> &Grant {
         &self.grant
     }
+    /// Whose permission the action runs on: the approving manager's, or the performer's own.
+    /// The store records them as the one who did it (a void, a note's new status).
+    pub fn responsible(&self) -> &Operator {
+        self.approver.as_ref().unwrap_or(&self.performer)
+    }
 
     /// Fails unless this authorization is for `action` (an execution asks for the one it needs).
     pub fn require(&self, action: Action) -> Result<&Self, PosError> {

@@ -228,7 +228,7 @@ impl Pos {
                     .is_none_or(|s| s.status == tenda_store::SaleStatus::Voided);
                 if !voided {
                     // Written by a version that cancelled and voided in separate steps.
-                    let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+                    let actor = Actor::User(auth.responsible().user_id);
                     let at = self.now();
                     let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
                     execute_in(
@@ -308,7 +308,7 @@ impl Pos {
             .map_err(|e| PosError::offline("note cancellation", e.to_string()))?;
         let result = answer.results.into_iter().next();
         let at = self.now();
-        let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let performer = Actor::User(auth.responsible().user_id);
         let subject = format!("sale:{sale_id} note:{} cancellation", doc.number);
         let execution = auth.execution(Action::CancelNote, subject, at);
         let Some(result) = result.filter(|r| r.is_registered()) else {
@@ -574,7 +574,7 @@ impl Pos {
             .clone()
             .ok_or_else(|| PosError::state("inutilização", "no A1 certificate installed"))?;
         let transmitter = self.sefaz_for("inutilização")?;
-        let performer = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let performer = Actor::User(auth.responsible().user_id);
         let mut voided = Vec::new();
         for (first, last) in ranges(&unused) {
             let local_now = local_time(self.now(), config.utc_offset_minutes);

@@ -124,7 +124,7 @@ impl Pos {
     ) -> PosResult<FiscalStateView> {
         self.alive()?;
         let auth = self.authorize_with(Action::AuthorizeContingency, approval.as_ref())?;
-        let manager = auth.approver().unwrap_or(auth.performer()).clone();
+        let manager = auth.responsible().clone();
         let at = self.now();
         let event = ContingencyEvent::ManagerAuthorized {
             at,

@@ -195,7 +195,7 @@ impl Pos {
             .map_err(|e| PosError::invalid("correction", fiscal_error_text(&e)))?;
 
         let at = self.now();
-        let actor = Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let actor = Actor::User(auth.responsible().user_id);
         let previous = match (&doc.rejection_code, &doc.rejection_reason) {
             (Some(c), Some(r)) => format!("{c} {r}"),
             (Some(c), None) => c.clone(),

@@ -374,7 +374,7 @@ impl Pos {
             ));
         }
         let at = self.now();
-        let actor = tenda_domain::Actor::User(auth.approver().unwrap_or(auth.performer()).user_id);
+        let actor = tenda_domain::Actor::User(auth.responsible().user_id);
         // The void, its payments given back from the open register and the authorization's
         // entry, in one transaction (the register changed in place under the device's lock).
         let mut device = self.device();
