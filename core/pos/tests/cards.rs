@@ -347,11 +347,17 @@ async fn a_charged_card_is_reused_on_retry_and_never_forgotten() {
             .expect("abandon"),
         1
     );
+    // One decision, one entry, naming the charge to reverse (the first card's R$ 10,00).
+    let abandoned: Vec<_> = pos
+        .audit_entries(0, 10_000)
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.subject.contains("abandoned cards"))
+        .collect();
+    assert_eq!(abandoned.len(), 1, "{abandoned:?}");
     assert!(
-        pos.audit_entries(0, 10_000)
-            .expect("audit")
-            .iter()
-            .any(|e| e.subject.contains("abandoned card"))
+        abandoned[0].subject.contains("amount:1000") && abandoned[0].action == "void_sale.override",
+        "{abandoned:?}"
     );
     pos.checkout(vec![PaymentRequest::Card {
         amount: m(37_80),
