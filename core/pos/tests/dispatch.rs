@@ -572,3 +572,46 @@ async fn every_sale_and_note_action_by_every_role_is_authorized_executed_and_aud
         assert!(pos.verify_audit().expect("verify").intact);
     }
 }
+
+#[test]
+fn only_the_owner_installs_the_certificate_and_every_attempt_is_audited() {
+    // Installing the store's certificate always asks for the credentials of whoever approves
+    // it (checked and audited as `session.approve`), and then their permission.
+    let pfx = tenda_fiscal::samples::PUBLIC_TEST_PFX.to_vec();
+    for (login, pin) in ROLES {
+        let f = fixture(|_| {});
+        let pos = &f.pos;
+        let before = entries(pos).len();
+        let approval = tenda_pos::Approval {
+            login: login.into(),
+            secret: Secret::Pin(pin.into()),
+        };
+        let result = pos.install_certificate(pfx.clone(), "minhasenha".into(), approval);
+        let new: Vec<_> = entries(pos).split_off(before);
+        let actions: Vec<(&str, &str)> = new
+            .iter()
+            .map(|e| (e.action.as_str(), e.outcome.as_str()))
+            .collect();
+        if allowed(login, Action::ManageSettings) {
+            result.unwrap_or_else(|e| panic!("{login}: {e:?}"));
+            assert_eq!(
+                actions,
+                [
+                    ("session.approve", "succeeded"),
+                    ("manage_settings", "succeeded")
+                ],
+                "{login}"
+            );
+        } else {
+            assert_eq!(result.expect_err("refused").code(), "forbidden", "{login}");
+            assert_eq!(
+                actions,
+                [
+                    ("session.approve", "succeeded"),
+                    ("manage_settings", "denied")
+                ],
+                "{login}"
+            );
+        }
+    }
+}
