@@ -330,16 +330,6 @@ struct Sales {
     card_charged: bool,
 }
 
-async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
-    pos.scan("CAF500".into(), None).expect("scan");
-    pos.checkout(vec![tenda_pos::PaymentRequest::Cash {
-        amount: m(18_90),
-        tendered: m(20_00),
-    }])
-    .await
-    .expect("sale")
-}
-
 fn note_status(pos: &Pos, sale: tenda_domain::SaleId) -> tenda_domain::FiscalStatus {
     pos.inspect_store(|s| s.fiscal_document(sale))
         .expect("read")
@@ -357,12 +347,11 @@ fn sale_status(pos: &Pos, sale: tenda_domain::SaleId) -> tenda_store::SaleStatus
 /// A rejected note, three authorized ones (two of them for one purchase), a sale without a
 /// note, two numbers reserved and never used, and a card charged for a ticket left unpaid.
 async fn sales(f: &Fixture, sim: &tenda_sefaz_sim::Simulator) -> Sales {
-    use tenda_domain::{Actor, Cart, Payment, SaleHeader, SaleId};
     let pos = &f.pos;
     // Offline: a contingency note, which SEFAZ then rejects.
     pos.set_link(tenda_pos::status::LinkState::Offline)
         .expect("link");
-    let rejected = sell(pos).await;
+    let rejected = sell_coffee(pos).await;
     let key = rejected.note.clone().expect("note").access_key;
     sim.update_faults(|faults| {
         faults.reject.insert(key.clone(), 778);
@@ -371,41 +360,16 @@ async fn sales(f: &Fixture, sim: &tenda_sefaz_sim::Simulator) -> Sales {
         .expect("link");
     let summary = pos.transmit_backlog(false).await.expect("transmit");
     assert_eq!(summary.rejected, 1, "{summary:?}");
-    let authorized = sell(pos).await;
-    let superseded_key = sell(pos).await.note.expect("note").access_key;
-    let kept = sell(pos).await;
+    let authorized = sell_coffee(pos).await;
+    let superseded_key = sell_coffee(pos).await.note.expect("note").access_key;
+    let kept = sell_coffee(pos).await;
     for sale in [&authorized, &kept] {
         assert_eq!(
             note_status(pos, sale.sale_id),
             tenda_domain::FiscalStatus::Authorized
         );
     }
-    let plain = {
-        let mut cart = Cart::new();
-        cart.add(&f.bread, Quantity::from_units(1).expect("1"))
-            .expect("add");
-        let header = SaleHeader {
-            id: SaleId::new(),
-            device_id: pos.config().device_id,
-            seller_id: pos.signed_in().expect("seller").user_id,
-            created_at: chrono::Utc::now(),
-        };
-        let sale = cart
-            .checkout(
-                header,
-                vec![Payment::cash(m(16_90), m(16_90)).expect("cash")],
-            )
-            .expect("sale");
-        pos.inspect_store(|s| {
-            s.commit_sale(&tenda_store::SaleCommit {
-                sale: sale.clone(),
-                actor: Actor::Device(pos.config().device_id),
-                register_session_id: None,
-            })
-        })
-        .expect("commit");
-        sale.id
-    };
+    let plain = sale_without_note(f);
     let series = tenda_store::FiscalSeries {
         model: 65,
         series: pos.config().emitter.series,

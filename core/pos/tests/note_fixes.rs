@@ -9,7 +9,7 @@ use common::*;
 use tenda_domain::{FiscalData, FiscalStatus, Mutation};
 use tenda_pos::credentials::Secret;
 use tenda_pos::status::LinkState;
-use tenda_pos::{LineFiscalCorrection, NoteCorrection, PaymentRequest, Pos};
+use tenda_pos::{LineFiscalCorrection, NoteCorrection, Pos};
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
 use tenda_store::FiscalSeries;
 
@@ -20,16 +20,6 @@ async fn sefaz(pos: &Pos) -> Simulator {
     pos.set_sefaz_route(simulator_route(&sim, 3000, 30000))
         .expect("SEFAZ route");
     sim
-}
-
-async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
-    pos.scan("CAF500".into(), None).expect("scan");
-    pos.checkout(vec![PaymentRequest::Cash {
-        amount: m(18_90),
-        tendered: m(20_00),
-    }])
-    .await
-    .expect("sale")
 }
 
 fn doc(pos: &Pos, sale: tenda_domain::SaleId) -> tenda_store::FiscalDocument {
@@ -45,8 +35,8 @@ async fn rejected_note_is_corrected_and_resent_with_the_same_number() {
     pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
     pos.open_register(m(0), Some(manager())).expect("open");
-    let rejected = sell(pos).await;
-    let fine = sell(pos).await;
+    let rejected = sell_coffee(pos).await;
+    let fine = sell_coffee(pos).await;
     let key = rejected.note.clone().expect("note").access_key;
 
     let sim = sefaz(pos).await;
@@ -175,7 +165,7 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     pos.open_register(m(0), None).expect("open");
 
     // A contingency note (link down) cannot be cancelled before SEFAZ authorizes it.
-    let waiting = sell(pos).await;
+    let waiting = sell_coffee(pos).await;
     let err = pos
         .cancel_sale(
             waiting.sale_id,
@@ -196,7 +186,7 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     let summary = pos.transmit_backlog(false).await.expect("drain");
     assert_eq!(summary.authorized, 1);
     assert_eq!(doc(pos, waiting.sale_id).status, FiscalStatus::Authorized);
-    let sale = sell(pos).await;
+    let sale = sell_coffee(pos).await;
     let note = sale.note.clone().expect("note");
     assert_eq!(note.status, FiscalStatus::Authorized);
     let err = pos
@@ -335,8 +325,8 @@ async fn authorized_note_is_cancelled_and_unused_numbers_are_voided() {
     );
     // Two authorized notes for one purchase (the first "timed out" and turned out authorized
     // after its replacement was issued): the superseded one is cancelled by substitution.
-    let superseded = sell(pos).await.note.expect("note");
-    let kept = sell(pos).await;
+    let superseded = sell_coffee(pos).await.note.expect("note");
+    let kept = sell_coffee(pos).await;
     let kept_key = kept.note.clone().expect("note").access_key;
     assert_eq!(
         pos.cancel_by_substitution(

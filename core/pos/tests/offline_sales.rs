@@ -6,22 +6,10 @@
 mod common;
 
 use common::*;
-use tenda_domain::{Actor, Cart, FiscalStatus, Payment, Quantity, SaleHeader, SaleId};
+use tenda_domain::FiscalStatus;
 use tenda_pos::credentials::Secret;
 use tenda_pos::register::PaymentKind;
-use tenda_pos::{PaymentRequest, Pos};
 use tenda_sefaz_sim::{Simulator, SimulatorConfig};
-use tenda_store::SaleCommit;
-
-async fn sell(pos: &Pos) -> tenda_pos::SaleOutcome {
-    pos.scan("CAF500".into(), None).expect("scan");
-    pos.checkout(vec![PaymentRequest::Cash {
-        amount: m(18_90),
-        tendered: m(20_00),
-    }])
-    .await
-    .expect("sale")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
@@ -30,35 +18,10 @@ async fn offline_sales_are_listed_viewed_reprinted_cancelled_and_synced() {
     pos.sign_in("bia".into(), Secret::Pin("1357".into()))
         .expect("sign in");
     pos.open_register(m(0), Some(manager())).expect("open");
-    let first = sell(pos).await;
-    let second = sell(pos).await;
+    let first = sell_coffee(pos).await;
+    let second = sell_coffee(pos).await;
     // A sale recorded without a note (e.g. imported from another till).
-    let plain = {
-        let mut cart = Cart::new();
-        cart.add(&f.bread, Quantity::from_units(1).expect("1"))
-            .expect("add");
-        let header = SaleHeader {
-            id: SaleId::new(),
-            device_id: pos.config().device_id,
-            seller_id: pos.signed_in().expect("seller").user_id,
-            created_at: chrono::Utc::now(),
-        };
-        let sale = cart
-            .checkout(
-                header,
-                vec![Payment::cash(m(16_90), m(16_90)).expect("cash")],
-            )
-            .expect("sale");
-        pos.inspect_store(|s| {
-            s.commit_sale(&SaleCommit {
-                sale: sale.clone(),
-                actor: Actor::Device(pos.config().device_id),
-                register_session_id: None,
-            })
-        })
-        .expect("commit");
-        sale.id
-    };
+    let plain = sale_without_note(&f);
 
     let rows = pos.offline_sales().expect("list");
     assert_eq!(rows.len(), 3);

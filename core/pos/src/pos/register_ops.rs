@@ -2,10 +2,13 @@
 //! counted amounts and a report. Each step is authorized, written with its cash-movement
 //! mutation and audited in one transaction; all of it works offline.
 
+use std::sync::MutexGuard;
+
 use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, RegisterSessionId};
 use tenda_store::{ClosingCount, LocalChange, RegisterClosing};
 
-use super::{Pos, execute, json, keys};
+use super::{DeviceState, Pos, execute, json, keys};
+use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
 use crate::register::{
@@ -125,15 +128,8 @@ impl Pos {
                 "say why, in up to 200 characters",
             ));
         }
-        let not_open = || PosError::state("cash movement", "the register is not open");
-        if self.device().register.is_none() {
-            return Err(not_open());
-        }
-        // The approval is checked before the state is locked; the movement is then added to
-        // the register as it is under the lock (a sale committed meanwhile stays counted).
-        let auth = self.authorize_with(Action::OpenRegister, approval)?;
-        let mut device = self.device();
-        let mut session = device.register.clone().ok_or_else(not_open)?;
+        let (auth, mut device, mut session) =
+            self.authorize_on_open_register("cash movement", Action::OpenRegister, approval)?;
         let movement = match kind {
             CashMovementKind::Supply => RegisterMovement::CashIn {
                 amount,
@@ -176,6 +172,26 @@ impl Pos {
         Ok(())
     }
 
+    /// Authorizes `action` on the open register and returns it as it is now, with the state
+    /// locked for the caller to change it. A closed register is refused before anyone is asked
+    /// for a PIN; the approval is checked (Argon2, slow) before the state is locked, so a sale
+    /// committed meanwhile is in the register the caller gets.
+    fn authorize_on_open_register(
+        &self,
+        doing: &str,
+        action: Action,
+        approval: Option<&Approval>,
+    ) -> PosResult<(Authorization, MutexGuard<'_, DeviceState>, RegisterSession)> {
+        let not_open = || PosError::state(doing, "the register is not open");
+        if self.device().register.is_none() {
+            return Err(not_open());
+        }
+        let auth = self.authorize_with(action, approval)?;
+        let device = self.device();
+        let session = device.register.clone().ok_or_else(not_open)?;
+        Ok((auth, device, session))
+    }
+
     /// Closes the register with what was counted per method and returns the report (expected vs
     /// counted). Methods not counted are taken as expected.
     pub fn close_register(
@@ -186,15 +202,8 @@ impl Pos {
         self.alive()?;
         let approval = approval.as_ref();
 
-        let not_open = || PosError::state("close register", "the register is not open");
-        if self.device().register.is_none() {
-            return Err(not_open());
-        }
-        // The approval is checked before the state is locked; the register is then closed as
-        // it is under the lock, so a sale committed meanwhile is in the closing.
-        let auth = self.authorize_with(Action::CloseRegister, approval)?;
-        let mut device = self.device();
-        let session = device.register.clone().ok_or_else(not_open)?;
+        let (auth, mut device, session) =
+            self.authorize_on_open_register("close register", Action::CloseRegister, approval)?;
         let counted: Vec<(PaymentKind, Money)> =
             counted.into_iter().map(|c| (c.kind, c.amount)).collect();
         let report = session.tally.close(&counted)?;

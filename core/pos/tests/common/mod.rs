@@ -171,3 +171,44 @@ pub fn simulator_route(
     access.probe_interval_ms = 3_600_000;
     SefazRoute::At { access }
 }
+
+/// One coffee rung up and paid in cash (R$ 18,90 of R$ 20,00).
+pub async fn sell_coffee(pos: &Pos) -> tenda_pos::SaleOutcome {
+    pos.scan("CAF500".into(), None).expect("scan");
+    pos.checkout(vec![tenda_pos::PaymentRequest::Cash {
+        amount: m(18_90),
+        tendered: m(20_00),
+    }])
+    .await
+    .expect("sale")
+}
+
+/// A kilo of bread recorded straight in the store, without a note (as a sale imported from
+/// another till would be), by the signed-in seller.
+pub fn sale_without_note(f: &Fixture) -> tenda_domain::SaleId {
+    let pos = &f.pos;
+    let mut cart = tenda_domain::Cart::new();
+    cart.add(&f.bread, tenda_domain::Quantity::from_units(1).expect("1"))
+        .expect("add");
+    let header = tenda_domain::SaleHeader {
+        id: tenda_domain::SaleId::new(),
+        device_id: pos.config().device_id,
+        seller_id: pos.signed_in().expect("seller").user_id,
+        created_at: chrono::Utc::now(),
+    };
+    let sale = cart
+        .checkout(
+            header,
+            vec![tenda_domain::Payment::cash(m(16_90), m(16_90)).expect("cash")],
+        )
+        .expect("sale");
+    pos.inspect_store(|s| {
+        s.commit_sale(&tenda_store::SaleCommit {
+            sale: sale.clone(),
+            actor: tenda_domain::Actor::Device(pos.config().device_id),
+            register_session_id: None,
+        })
+    })
+    .expect("commit");
+    sale.id
+}
