@@ -50,13 +50,25 @@ impl CoreRuntime {
 }
 
 impl CoreRuntime {
-    /// Runs blocking `work` on the core's blocking threads and waits for it from any executor
-    /// (or none), without a stop on an async worker first.
+    /// Runs blocking `work` off the async workers and waits for it from any executor (or none),
+    /// without a stop on an async worker first.
+    ///
+    /// On a thread of a multi-threaded tokio runtime (one of its workers, or a thread in its
+    /// `block_on`, as a desktop app's command is) the work runs right there: `block_in_place`
+    /// hands the worker's other tasks to another thread, and the caller is spared two thread
+    /// hand-offs. Anywhere else (a current-thread runtime, which has nowhere to move its tasks,
+    /// or a host thread polling the future, as the bindings do) it goes to one of the core's
+    /// blocking threads, so the caller's thread never blocks.
     pub async fn run_blocking<T, F>(&self, work: F) -> PosResult<T>
     where
         F: FnOnce() -> PosResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let on_multi_threaded_runtime = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_multi_threaded_runtime {
+            return tokio::task::block_in_place(work);
+        }
         self.handle
             .spawn_blocking(work)
             .await

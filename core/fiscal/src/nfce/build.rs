@@ -617,6 +617,33 @@ pub fn build_and_sign(
         .enumerate()
         .map(|(i, item)| figures(i, item))
         .collect::<Result<_, _>>()?;
+    let mut totals = Totals::default();
+    for (item, f) in input.items.iter().zip(&figures) {
+        totals.add(item, f)?;
+    }
+    let total = totals
+        .gross
+        .checked_sub(totals.discount)?
+        .checked_add(totals.other)?;
+
+    // An offline v3 QR code carries its own RSA signature, of fields known before the document
+    // is written (key, day, total, recipient): it is computed on a second thread while this one
+    // writes, digests and signs the document, so the two signatures, most of a note's cost,
+    // overlap.
+    let mut offline = input.emission.is_offline().then(|| OfflineQrData {
+        day_of_month: input.issued_at.day(),
+        total,
+        digest_value: String::new(),
+        consumer: input.consumer.as_ref().map(|c| c.id.clone()),
+    });
+    let qr_v3_offline = match (qr_version, &offline) {
+        (QrVersion::V3, Some(data)) => {
+            let fields = qr_v3_fields(&key, environment, Some(data));
+            let signature = sign_beside(certificate.private_key(), fields.clone().into_bytes());
+            Some((fields, signature))
+        }
+        _ => None,
+    };
 
     let mut w = XmlWriter::with_capacity(2500 + 1200 * input.items.len());
     w.buf.push_str("<NFe xmlns=\"");
@@ -677,7 +704,6 @@ pub fn build_and_sign(
     }
 
     // det
-    let mut totals = Totals::default();
     for (i, (item, f)) in input.items.iter().zip(&figures).enumerate() {
         let n = i + 1;
         w.open_with("det", &[("nItem", &n.to_string())]);
@@ -765,14 +791,9 @@ pub fn build_and_sign(
             );
         }
         w.close("det");
-        totals.add(item, f)?;
     }
 
     // total
-    let total = totals
-        .gross
-        .checked_sub(totals.discount)?
-        .checked_add(totals.other)?;
     w.open("total");
     w.open("ICMSTot");
     w.money("vBC", totals.icms_base);
@@ -846,19 +867,12 @@ pub fn build_and_sign(
         &w.buf.as_bytes()[infnfe_start + "<infNFe".len()..infnfe_end],
     ]);
 
-    // QR code (infNFeSupl, outside the signed element).
-    let offline = input.emission.is_offline().then(|| OfflineQrData {
-        day_of_month: input.issued_at.day(),
-        total,
-        digest_value: digest_value.clone(),
-        consumer: input.consumer.as_ref().map(|c| c.id.clone()),
-    });
-    // An offline v3 QR carries its own RSA signature, of fields that do not depend on the
-    // document's: the two RSA-2048 signatures, most of a note's cost, run side by side.
-    let (signed, parameters) = match (qr_version, &offline) {
-        (QrVersion::V3, Some(_)) => {
-            let fields = qr_v3_fields(&key, environment, offline.as_ref());
-            let qr_signature = sign_beside(certificate.private_key(), fields.clone().into_bytes());
+    // QR code (infNFeSupl, outside the signed element). An offline v2 QR carries the digest.
+    if let Some(data) = offline.as_mut() {
+        data.digest_value = digest_value.clone();
+    }
+    let (signed, parameters) = match (qr_version, qr_v3_offline) {
+        (QrVersion::V3, Some((fields, qr_signature))) => {
             let signed = sign_digest(&id, digest_value, certificate);
             let parameters = qr_signature
                 .wait()
