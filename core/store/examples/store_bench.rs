@@ -182,17 +182,6 @@ fn bench_dir() -> PathBuf {
 
 const FRAME_SAMPLES: usize = 50;
 
-/// Frames in a WAL file: a 32-byte header (page size at bytes 8..12), then per frame a 24-byte
-/// header and a page.
-fn wal_frames(wal: &std::path::Path) -> usize {
-    let bytes = std::fs::read(wal).unwrap_or_default();
-    let Some(page) = bytes.get(8..12) else {
-        return 0;
-    };
-    let page = u32::from_be_bytes(page.try_into().expect("four bytes")) as usize;
-    (bytes.len() - 32) / (24 + page)
-}
-
 /// A bare SQLCipher database with the same key kind, page MAC and pragmas as the store,
 /// committing one row per transaction.
 fn bare_connection(path: &std::path::Path, key: &DbKey) -> SqliteConnection {
@@ -341,12 +330,12 @@ fn main() {
         };
         store.checkpoint().expect("checkpoints");
         store.commit_sale(&commit).expect("sale commits");
-        sale_frames += wal_frames(&dir.path().join("sales.db-wal"));
+        sale_frames += tenda_store::wal_pages(&dir.path().join("sales.db"));
         bare.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
             .expect("checkpoints");
         bare.batch_execute("BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(64)); COMMIT;")
             .expect("bare commit");
-        bare_frames += wal_frames(&dir.path().join("bare.db-wal"));
+        bare_frames += tenda_store::wal_pages(&dir.path().join("bare.db"));
     }
     println!(
         "sale_commit_wal_pages: {:.1} pages",

@@ -49,5 +49,5 @@ pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::{ClosingCount, RegisterCash, RegisterClosing};
 pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
-pub use store::{Reader, Readers, Store};
+pub use store::{Reader, Readers, Store, wal_pages};
 pub use superseded_notes::SupersededNote;

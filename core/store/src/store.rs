@@ -370,6 +370,20 @@ impl Readers {
     }
 }
 
+/// Pages in the WAL of the database at `db` now: what the commits since the last checkpoint
+/// wrote, each one encrypted, MACed and made durable (the measure of a commit's weight).
+pub fn wal_pages(db: &Path) -> usize {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let bytes = std::fs::read(&wal).unwrap_or_default();
+    // The WAL header (32 bytes) names the page size; each frame is a 24-byte header and a page.
+    let Some(page) = bytes.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()) else {
+        return 0;
+    };
+    let page = u32::from_be_bytes(page) as usize;
+    (bytes.len() - 32) / (24 + page)
+}
+
 /// The counter of the device's sale numbers (1, 2, 3…).
 pub(crate) const SALE_NUMBER: &str = "sale_local_number";
 
@@ -484,6 +498,37 @@ mod tests {
             vec![Payment::cash(total, total).expect("exact")],
         )
         .expect("settled")
+    }
+
+    fn sale_commit(p: &Product) -> crate::SaleCommit {
+        let sale = sale_of(p);
+        crate::SaleCommit {
+            actor: tenda_domain::Actor::User(sale.seller_id),
+            sale,
+            register_session_id: None,
+        }
+    }
+
+    #[test]
+    fn the_wal_holds_the_pages_commits_wrote_until_a_checkpoint_empties_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("d.db");
+        let mut store = Store::open(&path, &DbKey::generate()).expect("opens");
+        let p = product();
+        store.save_product(&p).expect("saves");
+        store.checkpoint().expect("checkpoints");
+        assert_eq!(wal_pages(&path), 0, "a checkpoint empties the WAL");
+        store.commit_sale(&sale_commit(&p)).expect("commits");
+        // A sale writes its row, its outbox entry, its stock delta and its audit entry: each a
+        // page of its own table, at least.
+        let one_sale = wal_pages(&path);
+        assert!(one_sale >= 4, "{one_sale} pages");
+        store.commit_sale(&sale_commit(&p)).expect("commits");
+        assert!(
+            wal_pages(&path) > one_sale,
+            "a second commit adds its pages"
+        );
+        assert_eq!(wal_pages(&dir.path().join("absent.db")), 0);
     }
 
     #[test]
