@@ -381,7 +381,8 @@ pub fn wal_pages(db: &Path) -> usize {
         return 0;
     };
     let page = u32::from_be_bytes(page) as usize;
-    (bytes.len() - 32) / (24 + page)
+    // A WAL still being started may be shorter than its header: no frames yet.
+    bytes.len().saturating_sub(32) / (24 + page)
 }
 
 /// The counter of the device's sale numbers (1, 2, 3…).
