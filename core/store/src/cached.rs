@@ -61,9 +61,10 @@ cached_statement!(
 );
 
 cached_statement!(
-    /// Bumps the next number of a fiscal series; no row changes when it has no counter yet.
-    BumpFiscalCounter { model: i32 => Integer, series: i32 => Integer } =
-        "UPDATE fiscal_counters SET next_number = next_number + 1 WHERE model = ? AND series = ?"
+    /// Bumps the counter holding a fiscal series' next number; no row changes when the series
+    /// has no counter yet.
+    BumpSeriesCounter { name: String => Text } =
+        "UPDATE counters SET value = value + 1 WHERE name = ?"
 );
 
 cached_statement!(

@@ -8,13 +8,13 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::cached::{BumpFiscalCounter, UseReservedNumber};
+use crate::cached::{BumpSeriesCounter, UseReservedNumber};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::packed::{pack_text, unpack_text};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
-use crate::schema::{fiscal_counters, fiscal_documents, fiscal_numbers};
-use crate::store::{Store, parse_ts, ts};
+use crate::schema::{fiscal_documents, fiscal_numbers};
+use crate::store::{Store, parse_ts, read_counter, set_counter, ts};
 
 /// Highest number an NFC-e may carry (`nNF` has 9 digits).
 pub const MAX_FISCAL_NUMBER: u32 = 999_999_999;
@@ -94,11 +94,46 @@ pub struct FiscalUpdate {
     pub deadline: Option<DateTime<Utc>>,
 }
 
-fn validate_signed(doc: &SignedFiscalDocument) -> Result<()> {
-    if doc.access_key.len() != 44 || !doc.access_key.bytes().all(|b| b.is_ascii_digit()) {
+/// A document's row key: its model, series and number in one integer. The table's own b-tree
+/// then keeps a number unique per series, with no index beside it for every sale to write.
+pub(crate) fn document_key(s: FiscalSeries, number: u32) -> i64 {
+    i64::from(s.model) * 1_000_000_000_000 + i64::from(s.series) * 1_000_000_000 + i64::from(number)
+}
+
+/// The model, series and number an access key names (`mod`, `serie` and `nNF`, digits 21–34 of
+/// `cUF AAMM CNPJ mod serie nNF tpEmis cNF cDV`), if it is 44 digits.
+pub(crate) fn numbered_by(access_key: &str) -> Option<(FiscalSeries, u32)> {
+    if access_key.len() != 44 || !access_key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let series = FiscalSeries {
+        model: access_key[20..22].parse().ok()?,
+        series: access_key[22..25].parse().ok()?,
+    };
+    Some((series, access_key[25..34].parse().ok()?))
+}
+
+/// The counter holding the next number of a series, beside the store's other counters.
+fn series_counter(s: FiscalSeries) -> String {
+    format!("fiscal_next_number.{}.{}", s.model, s.series)
+}
+
+/// A document may be stored for `number` of `series` only with the access key of that number:
+/// one number, one key, so no two documents share a key.
+fn validate_signed(doc: &SignedFiscalDocument, series: FiscalSeries, number: u32) -> Result<()> {
+    let Some(named) = numbered_by(&doc.access_key) else {
         return Err(Error::InvalidInput {
             field: "access_key",
             reason: "must be 44 digits".into(),
+        });
+    };
+    if named != (series, number) {
+        return Err(Error::InvalidInput {
+            field: "access_key",
+            reason: format!(
+                "names model {} series {} number {}, not the document's {} {} {number}",
+                named.0.model, named.0.series, named.1, series.model, series.series
+            ),
         });
     }
     if doc.xml.trim().is_empty() {
@@ -128,23 +163,12 @@ pub(crate) fn take_number(
     taken_as: Taken,
     at: DateTime<Utc>,
 ) -> Result<u32> {
-    let (model, series) = (i32::from(s.model), i32::from(s.series));
-    let taken = if (BumpFiscalCounter { model, series }).execute(conn)? == 0 {
-        diesel::insert_into(fiscal_counters::table)
-            .values((
-                fiscal_counters::model.eq(model),
-                fiscal_counters::series.eq(series),
-                fiscal_counters::next_number.eq(2),
-            ))
-            .execute(conn)?;
+    let name = series_counter(s);
+    let taken = if (BumpSeriesCounter { name: name.clone() }).execute(conn)? == 0 {
+        set_counter(conn, &name, 2)?;
         1
     } else {
-        fiscal_counters::table
-            .filter(fiscal_counters::model.eq(model))
-            .filter(fiscal_counters::series.eq(series))
-            .select(fiscal_counters::next_number)
-            .get_result::<i32>(conn)?
-            - 1
+        read_counter(conn, &name)? - 1
     };
     let number = u32::try_from(taken).map_err(|_| corrupt("fiscal counter", "negative"))?;
     if number > MAX_FISCAL_NUMBER {
@@ -196,9 +220,10 @@ pub(crate) fn insert_document(
     doc: &SignedFiscalDocument,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    validate_signed(doc)?;
+    validate_signed(doc, s, number)?;
     diesel::insert_into(fiscal_documents::table)
         .values((
+            fiscal_documents::doc_key.eq(document_key(s, number)),
             fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec()),
             fiscal_documents::model.eq(i32::from(s.model)),
             fiscal_documents::series.eq(i32::from(s.series)),
@@ -215,6 +240,41 @@ pub(crate) fn insert_document(
         .execute(conn)?;
     Ok(())
 }
+
+/// Every column of a document but its row key, which its series and number make.
+const DOC_COLUMNS: (
+    fiscal_documents::sale_id,
+    fiscal_documents::model,
+    fiscal_documents::series,
+    fiscal_documents::number,
+    fiscal_documents::access_key,
+    fiscal_documents::tp_emis,
+    fiscal_documents::status,
+    fiscal_documents::xml,
+    fiscal_documents::protocol,
+    fiscal_documents::rejection_code,
+    fiscal_documents::rejection_reason,
+    fiscal_documents::issued_at,
+    fiscal_documents::deadline,
+    fiscal_documents::updated_at,
+    fiscal_documents::consult_first,
+) = (
+    fiscal_documents::sale_id,
+    fiscal_documents::model,
+    fiscal_documents::series,
+    fiscal_documents::number,
+    fiscal_documents::access_key,
+    fiscal_documents::tp_emis,
+    fiscal_documents::status,
+    fiscal_documents::xml,
+    fiscal_documents::protocol,
+    fiscal_documents::rejection_code,
+    fiscal_documents::rejection_reason,
+    fiscal_documents::issued_at,
+    fiscal_documents::deadline,
+    fiscal_documents::updated_at,
+    fiscal_documents::consult_first,
+);
 
 type DocRow = (
     Vec<u8>,
@@ -285,6 +345,7 @@ pub(crate) fn load_document(
 ) -> Result<Option<FiscalDocument>> {
     let row: Option<DocRow> = fiscal_documents::table
         .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec()))
+        .select(DOC_COLUMNS)
         .first(conn)
         .optional()?;
     row.map(decode).transpose()
@@ -307,27 +368,15 @@ impl Store {
             });
         }
         self.write(|c| {
-            let current: Option<i32> = fiscal_counters::table
-                .filter(fiscal_counters::model.eq(i32::from(series.model)))
-                .filter(fiscal_counters::series.eq(i32::from(series.series)))
-                .select(fiscal_counters::next_number)
-                .first(c)
-                .optional()?;
-            let next = i32::try_from(next).expect("≤ 999999999 fits i32");
-            if current.is_some_and(|cur| cur > next) {
+            let name = series_counter(series);
+            // A series never used reads 0: any first number is ahead of it.
+            if read_counter(c, &name)? > i64::from(next) {
                 return Err(Error::InvalidInput {
                     field: "next",
                     reason: "numbering never goes back".into(),
                 });
             }
-            diesel::replace_into(fiscal_counters::table)
-                .values((
-                    fiscal_counters::model.eq(i32::from(series.model)),
-                    fiscal_counters::series.eq(i32::from(series.series)),
-                    fiscal_counters::next_number.eq(next),
-                ))
-                .execute(c)?;
-            Ok(())
+            set_counter(c, &name, i64::from(next))
         })
     }
 
@@ -457,6 +506,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<FiscalDocument>> {
         let rows: Vec<DocRow> = fiscal_documents::table
+            .select(DOC_COLUMNS)
             .filter(
                 fiscal_documents::status.eq_any(
                     FiscalStatus::ALL
@@ -587,32 +637,33 @@ fn apply_fiscal_update(
         if let Some(d) = update.deadline {
             doc.deadline = Some(d);
         }
-        validate_signed(&SignedFiscalDocument {
-            access_key: doc.access_key.clone(),
-            emission: doc.emission,
-            status: doc.status,
-            xml: doc.xml.clone(),
-            protocol: None,
-            deadline: None,
-        })?;
-        diesel::update(
-            fiscal_documents::table
-                .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec())),
-        )
-        .set((
-            fiscal_documents::status.eq(doc.status.code()),
-            fiscal_documents::protocol.eq(&doc.protocol),
-            fiscal_documents::rejection_code.eq(&doc.rejection_code),
-            fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
-            fiscal_documents::xml.eq(pack_text(&doc.xml)),
-            fiscal_documents::access_key.eq(&doc.access_key),
-            fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
-            fiscal_documents::deadline.eq(doc.deadline.map(ts)),
-            fiscal_documents::updated_at.eq(ts(at)),
-            // An answer settles whether SEFAZ holds the note.
-            fiscal_documents::consult_first.eq(doc.consult_first && update.status.is_none()),
-        ))
-        .execute(c)?;
+        validate_signed(
+            &SignedFiscalDocument {
+                access_key: doc.access_key.clone(),
+                emission: doc.emission,
+                status: doc.status,
+                xml: doc.xml.clone(),
+                protocol: None,
+                deadline: None,
+            },
+            doc.series,
+            doc.number,
+        )?;
+        diesel::update(fiscal_documents::table.find(document_key(doc.series, doc.number)))
+            .set((
+                fiscal_documents::status.eq(doc.status.code()),
+                fiscal_documents::protocol.eq(&doc.protocol),
+                fiscal_documents::rejection_code.eq(&doc.rejection_code),
+                fiscal_documents::rejection_reason.eq(&doc.rejection_reason),
+                fiscal_documents::xml.eq(pack_text(&doc.xml)),
+                fiscal_documents::access_key.eq(&doc.access_key),
+                fiscal_documents::tp_emis.eq(i32::from(doc.emission.code())),
+                fiscal_documents::deadline.eq(doc.deadline.map(ts)),
+                fiscal_documents::updated_at.eq(ts(at)),
+                // An answer settles whether SEFAZ holds the note.
+                fiscal_documents::consult_first.eq(doc.consult_first && update.status.is_none()),
+            ))
+            .execute(c)?;
         let reason = match (&doc.rejection_code, &doc.rejection_reason) {
             (Some(code), Some(r)) => Some(format!("{code} {r}")),
             (Some(code), None) => Some(code.clone()),

@@ -9,6 +9,9 @@ use crate::keys::DbKey;
 use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
+/// How many migrations the schema has: opening a store applies them all.
+const ALL_MIGRATIONS: usize = 11;
+
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
     struct Name {
@@ -53,7 +56,10 @@ fn rows_written_under_the_core_schema_survive_the_fiscal_migration() {
         .expect("old rows insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migrations");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
     let p = store.product_by_sku("PAO").expect("reads").expect("kept");
     assert_eq!((p.name.as_str(), p.version), ("Pão Francês", 7));
     assert_eq!(
@@ -188,6 +194,9 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("documents by number revert");
+    assert!(table_names(&mut conn).contains(&"fiscal_counters".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
         .expect("fiscal notes and closings revert");
     assert!(!table_names(&mut conn).contains(&"register_closings".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
@@ -295,11 +304,28 @@ fn the_table_definitions_match_the_migrated_schema() {
             Option<i64>,
         )>(c)
         .expect("cash movements");
-    fiscal_counters::table
-        .select(fiscal_counters::all_columns)
+    fiscal_documents::table
+        .select(fiscal_documents::all_columns)
         .limit(0)
-        .load::<(i32, i32, i32)>(c)
-        .expect("fiscal counters");
+        .load::<(
+            i64,
+            Vec<u8>,
+            i32,
+            i32,
+            i32,
+            String,
+            i32,
+            String,
+            Vec<u8>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+            bool,
+        )>(c)
+        .expect("fiscal documents");
     fiscal_numbers::table
         .select(fiscal_numbers::all_columns)
         .limit(0)
@@ -430,7 +456,10 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
 
     let sale_id = "01900000-0000-7000-8000-000000000002"
         .parse()
@@ -527,7 +556,10 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         .expect("rows under the previous schema insert");
     }
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
     assert!(
         !stock_level_columns(&mut store.conn).contains(&"pending".to_owned()),
         "the level row keeps only the server's figure"
@@ -572,6 +604,8 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     // Reverting cannot unpack what is stored packed, so it refuses rather than drop rows.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("the documents by number revert");
     conn.revert_last_migration(MIGRATIONS)
         .expect("the fiscal notes and closings revert");
     conn.revert_last_migration(MIGRATIONS)
@@ -789,7 +823,10 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
     }
 
     let mut store = Store::open(&path, &key).expect("opening runs the migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
     let tables = table_names(&mut store.conn);
     assert!(!tables.contains(&"sale_lines".to_owned()));
     assert!(!tables.contains(&"sale_payments".to_owned()));
@@ -888,7 +925,10 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
         );
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migrations");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
 
     let events = store.fiscal_events().expect("reads events");
     assert_eq!(events.len(), 2, "every event, in the order registered");
@@ -938,6 +978,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 9");
     assert_eq!(
@@ -1013,7 +1054,10 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
         );
     }
     let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
-    assert_eq!(store.applied_migrations().expect("reads").len(), 10);
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
 
     let marked = |store: &mut Store, sale: SaleId| {
         store
@@ -1072,7 +1116,8 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
-    conn.revert_last_migration(MIGRATIONS).expect("reverts");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
     let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("json");
     assert_eq!(
         setting_back(&mut conn, "pos.sefaz_consult_first"),
@@ -1089,4 +1134,155 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
         ),
         json(OLD_CLOSING)
     );
+}
+
+#[test]
+fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migration() {
+    use tenda_domain::{FiscalStatus, SaleId};
+
+    use crate::fiscal::FiscalSeries;
+    use crate::record::LocalChange;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("k.db");
+    let key = DbKey::generate();
+    let sale_ids = [SaleId::new(), SaleId::new()];
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..10 {
+            conn.run_next_migration(MIGRATIONS).expect("applies");
+        }
+        // Series 1 has issued numbers 11 and 12 and continues at 13; series 2 at 500.
+        for (n, (sale, access_key)) in sale_ids
+            .iter()
+            .zip([OLD_KEY_TIMED_OUT, OLD_KEY_ANSWERED])
+            .enumerate()
+        {
+            let n = n as i64 + 1;
+            diesel::sql_query(
+                "INSERT INTO sales (id, local_number, device_id, seller_id, created_at, gross,
+                   discount, total, change, status)
+                 VALUES (?, ?, x'00', x'00', '2026-01-02T10:00:00Z', 100, 0, 100, 0, 'completed')",
+            )
+            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+            .bind::<diesel::sql_types::BigInt, _>(n)
+            .execute(&mut conn)
+            .expect("sale row");
+            diesel::sql_query(
+                "INSERT INTO fiscal_documents (sale_id, model, series, number, access_key,
+                   tp_emis, status, xml, issued_at, updated_at)
+                 VALUES (?, 65, 1, ?, ?, 1, 'pending', '<NFe/>', '2026-01-02T10:00:00Z',
+                   '2026-01-02T10:00:00Z')",
+            )
+            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+            .bind::<diesel::sql_types::BigInt, _>(n + 10)
+            .bind::<diesel::sql_types::Text, _>(access_key)
+            .execute(&mut conn)
+            .expect("document row");
+        }
+        conn.batch_execute(
+            "INSERT INTO fiscal_counters (model, series, next_number) VALUES (65, 1, 13), (65, 2, 500);",
+        )
+        .expect("series counters");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
+
+    let document = |store: &mut Store, sale: SaleId| {
+        store
+            .fiscal_document(sale)
+            .expect("reads")
+            .expect("document")
+    };
+    assert_eq!(document(&mut store, sale_ids[0]).number, 11);
+    assert_eq!(
+        document(&mut store, sale_ids[1]).access_key,
+        OLD_KEY_ANSWERED
+    );
+
+    // Numbering carries on where each series stood, and never goes back.
+    let series = |series| FiscalSeries { model: 65, series };
+    assert_eq!(
+        store.reserve_fiscal_number(series(1)).expect("reserves"),
+        13
+    );
+    assert_eq!(
+        store.reserve_fiscal_number(series(2)).expect("reserves"),
+        500
+    );
+    assert_eq!(store.reserve_fiscal_number(series(3)).expect("reserves"), 1);
+    assert!(store.set_next_fiscal_number(series(1), 12).is_err());
+    store
+        .set_next_fiscal_number(series(1), 20)
+        .expect("numbering moves ahead");
+    assert_eq!(
+        store.reserve_fiscal_number(series(1)).expect("reserves"),
+        20
+    );
+
+    // A note is found by its access key through the number it names.
+    store
+        .record_local_change(&LocalChange {
+            notes_to_consult_first: vec![OLD_KEY_TIMED_OUT.to_owned(), "not a key".to_owned()],
+            ..Default::default()
+        })
+        .expect("marks");
+    assert!(document(&mut store, sale_ids[0]).consult_first);
+    assert!(!document(&mut store, sale_ids[1]).consult_first);
+    assert_eq!(
+        store
+            .fiscal_documents_awaiting_transmission(10)
+            .expect("reads")
+            .iter()
+            .map(|d| (d.number, d.status))
+            .collect::<Vec<_>>(),
+        [(11, FiscalStatus::Pending), (12, FiscalStatus::Pending)]
+    );
+    drop(store);
+
+    // Reverting gives the counters and the documents back in the earlier form.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Counter {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        series: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        next_number: i32,
+    }
+    let counters: Vec<Counter> = diesel::sql_query(
+        "SELECT series, next_number FROM fiscal_counters WHERE model = 65 ORDER BY series",
+    )
+    .load(&mut conn)
+    .expect("fiscal counters are back");
+    assert_eq!(
+        counters,
+        [
+            Counter {
+                series: 1,
+                next_number: 21
+            },
+            Counter {
+                series: 2,
+                next_number: 501
+            },
+            Counter {
+                series: 3,
+                next_number: 2
+            },
+        ]
+    );
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let documents: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM fiscal_documents WHERE consult_first AND number = 11",
+    )
+    .get_result(&mut conn)
+    .expect("documents are back");
+    assert_eq!(documents.n, 1);
 }

@@ -9,6 +9,7 @@ use tenda_domain::{AuditEvent, Mutation, SaleId};
 use crate::audit::append_audit;
 use crate::card_captures::{DeclinedCardPayment, drop_card_captures, insert_declined};
 use crate::error::{Error, Result};
+use crate::fiscal::{document_key, numbered_by};
 use crate::fiscal_events::{FiscalEvent, insert_fiscal_event};
 use crate::outbox::append_outbox;
 use crate::registers::{RegisterClosing, insert_closing};
@@ -66,10 +67,15 @@ pub(crate) fn apply_local_change(
     for declined in &change.card_payments_declined {
         insert_declined(conn, declined)?;
     }
-    if !change.notes_to_consult_first.is_empty() {
+    for key in &change.notes_to_consult_first {
+        // A key names its document's number; one that names none matches no document.
+        let Some((series, number)) = numbered_by(key) else {
+            continue;
+        };
         diesel::update(
             fiscal_documents::table
-                .filter(fiscal_documents::access_key.eq_any(&change.notes_to_consult_first)),
+                .find(document_key(series, number))
+                .filter(fiscal_documents::access_key.eq(key)),
         )
         .set(fiscal_documents::consult_first.eq(true))
         .execute(conn)?;

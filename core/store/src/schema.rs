@@ -131,7 +131,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    fiscal_documents (sale_id) {
+    /// Keyed by model, series and number in one integer (`fiscal::document_key`).
+    fiscal_documents (doc_key) {
+        doc_key -> BigInt,
         sale_id -> Binary,
         model -> Integer,
         series -> Integer,
@@ -148,14 +150,6 @@ diesel::table! {
         deadline -> Nullable<Text>,
         updated_at -> Text,
         consult_first -> Bool,
-    }
-}
-
-diesel::table! {
-    fiscal_counters (model, series) {
-        model -> Integer,
-        series -> Integer,
-        next_number -> Integer,
     }
 }
 

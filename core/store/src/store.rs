@@ -632,7 +632,7 @@ mod tests {
                 // The reader saw the last committed state: the catalog, not this sale.
                 assert_eq!((found, sales), (1, 0));
                 Ok(SignedFiscalDocument {
-                    access_key: format!("{number:044}"),
+                    access_key: format!("3526030615725000011665001{number:09}9{number:08}0"),
                     emission: tenda_domain::EmissionType::OfflineContingency,
                     status: tenda_domain::FiscalStatus::Contingency,
                     xml: "<NFe/>".into(),

@@ -523,10 +523,70 @@ fn fiscal_status_changes_are_stored_pushed_and_audited() {
             ..
         })
     ));
+    // A re-signed note keeps its number: a key naming another number is refused.
+    let doc = ts
+        .store
+        .fiscal_document(c.sale_id)
+        .expect("reads")
+        .expect("document");
+    let other_number = signed(doc.number + 1, EmissionType::Normal).access_key;
+    let moved = ts.store.update_fiscal_document(
+        c.sale_id,
+        &FiscalUpdate {
+            access_key: Some(other_number),
+            ..Default::default()
+        },
+        actor,
+        Utc::now(),
+    );
+    assert!(
+        matches!(
+            moved,
+            Err(Error::InvalidInput {
+                field: "access_key",
+                ..
+            })
+        ),
+        "{moved:?}"
+    );
     assert!(matches!(
         ts.store.verify_audit_chain().expect("reads"),
         AuditVerification::Intact { entries: 3 }
     ));
+}
+
+#[test]
+fn a_note_is_stored_only_under_the_number_its_access_key_names() {
+    let mut ts = temp_store();
+    let products = stocked_products(&mut ts, 1);
+    let commit = commit_of(sale_of(&products, None));
+    // The key names number 2 while the series hands out number 1: one number, one key.
+    let refused = ts.store.commit_sale_with_fiscal(&commit, NFCE_1, |number| {
+        Ok(signed(number + 1, EmissionType::OfflineContingency))
+    });
+    assert!(
+        matches!(
+            refused,
+            Err(Error::InvalidInput {
+                field: "access_key",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        ts.store.sale_count().expect("counts"),
+        0,
+        "nothing recorded"
+    );
+    // The refused sale spent no number: the next note takes number 1.
+    let c = ts
+        .store
+        .commit_sale_with_fiscal(&commit, NFCE_1, |number| {
+            Ok(signed(number, EmissionType::OfflineContingency))
+        })
+        .expect("commits");
+    assert_eq!(c.fiscal.map(|f| f.number), Some(1));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
@@ -97,11 +98,34 @@ impl PendingSignature {
     pub(crate) fn wait(self) -> Result<Vec<u8>, SignError> {
         match self {
             PendingSignature::Done(answer) => answer.map_err(SignError::Rsa),
-            PendingSignature::Beside { answer, key, data } => answer
-                .recv()
+            PendingSignature::Beside { answer, key, data } => receive(&answer)
                 // The side thread drops a job unanswered only by dying: sign here instead.
                 .unwrap_or_else(|_| rsa_sha1_sign_with(&key, &data))
                 .map_err(SignError::Rsa),
         }
     }
+}
+
+/// How long a caller checks for the side thread's answer before it sleeps on it. The side
+/// signature started about when the caller's own did, so the answer is usually microseconds
+/// away, while a sleeping caller runs again only when the scheduler gets round to waking it
+/// (tens of microseconds; more on a busy or virtual machine).
+const SPIN_FOR: Duration = Duration::from_micros(200);
+
+fn receive(answer: &mpsc::Receiver<Answer>) -> Result<Answer, mpsc::RecvError> {
+    // With one core, spinning would only keep the side thread from finishing.
+    static SPINNING_PAYS: OnceLock<bool> = OnceLock::new();
+    if *SPINNING_PAYS
+        .get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+    {
+        let start = Instant::now();
+        while start.elapsed() < SPIN_FOR {
+            match answer.try_recv() {
+                Ok(signed) => return Ok(signed),
+                Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+                Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+    }
+    answer.recv()
 }

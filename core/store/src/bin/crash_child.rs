@@ -89,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let committed = if n % 3 == 0 {
             store.commit_sale_with_fiscal(&commit, series, |number| {
                 Ok(SignedFiscalDocument {
-                    access_key: format!("35260306157250000116650070{number:09}9{number:08}"),
+                    access_key: format!("3526030615725000011665007{number:09}9{number:08}0"),
                     emission: EmissionType::OfflineContingency,
                     status: FiscalStatus::Contingency,
                     xml: format!("<NFe><nNF>{number}</nNF></NFe>"),
