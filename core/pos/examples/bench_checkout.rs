@@ -146,6 +146,7 @@ fn main() {
         percentile(&floor, 0.99)
     );
     println!("checkout_over_floor_p50: {:.3} ms", p50 - floor50);
+    println!("checkout_offline_p50_over_floor: {:.2} x", p50 / floor50);
 
     // Pages each commit writes to the WAL, every one encrypted, MACed, written and made durable:
     // after a checkpoint empties the WAL, the frames one commit leaves in it. Unlike the times,
