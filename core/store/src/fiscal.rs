@@ -242,7 +242,7 @@ pub(crate) fn insert_document(
 }
 
 /// Every column of a document but its row key, which its series and number make.
-const DOC_COLUMNS: (
+type DocColumns = (
     fiscal_documents::sale_id,
     fiscal_documents::model,
     fiscal_documents::series,
@@ -258,7 +258,8 @@ const DOC_COLUMNS: (
     fiscal_documents::deadline,
     fiscal_documents::updated_at,
     fiscal_documents::consult_first,
-) = (
+);
+const DOC_COLUMNS: DocColumns = (
     fiscal_documents::sale_id,
     fiscal_documents::model,
     fiscal_documents::series,
