@@ -13,7 +13,7 @@ use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::packed::{pack_text, unpack_text};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
-use crate::schema::{fiscal_documents, fiscal_numbers};
+use crate::schema::{fiscal_documents, fiscal_numbers, sales};
 use crate::store::{Store, parse_ts, read_counter, set_counter, ts};
 
 /// Highest number an NFC-e may carry (`nNF` has 9 digits).
@@ -340,14 +340,32 @@ fn decode(r: DocRow) -> Result<FiscalDocument> {
     })
 }
 
+/// A sale's document, found through the key its sale's row holds.
 pub(crate) fn load_document(
     conn: &mut SqliteConnection,
     sale_id: SaleId,
 ) -> Result<Option<FiscalDocument>> {
+    // get_result, not first: ids are unique, and a `LIMIT ?` bind re-prepares every time.
+    let key: Option<Option<i64>> = sales::table
+        .filter(sales::id.eq(sale_id.as_bytes().to_vec()))
+        .select(sales::fiscal_key)
+        .get_result(conn)
+        .optional()?;
+    match key.flatten() {
+        Some(key) => document_by_key(conn, key),
+        None => Ok(None),
+    }
+}
+
+/// The document stored under row key `key` (see [`document_key`]).
+pub(crate) fn document_by_key(
+    conn: &mut SqliteConnection,
+    key: i64,
+) -> Result<Option<FiscalDocument>> {
     let row: Option<DocRow> = fiscal_documents::table
-        .filter(fiscal_documents::sale_id.eq(sale_id.as_bytes().to_vec()))
+        .find(key)
         .select(DOC_COLUMNS)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(decode).transpose()
 }

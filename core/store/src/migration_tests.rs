@@ -1245,6 +1245,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
+    assert!(!sale_columns(&mut conn).contains(&"fiscal_key".to_owned()));
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Counter {
         #[diesel(sql_type = diesel::sql_types::Integer)]

@@ -17,7 +17,7 @@ use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
     FiscalDocument, FiscalSeries, IssuedFiscalDocument, SignedFiscalDocument, Taken,
-    insert_document, load_document, take_number, use_reserved_number,
+    document_by_key, document_key, insert_document, take_number, use_reserved_number,
 };
 use crate::outbox::{append_outbox, append_sale_recorded};
 use crate::packed::{pack, unpack};
@@ -155,28 +155,33 @@ impl Store {
                     })?)
                     .map_err(Error::Account)?;
             }
-            let local_number = next_counter(c, SALE_NUMBER)?;
-            insert_sale_rows(c, sale, local_number, commit.register_session_id)?;
-
-            let fiscal_ref = match fiscal {
+            // The document first: the sale's row holds its key.
+            let signed;
+            let document = match fiscal {
                 Fiscal::None => None,
                 Fiscal::Sign(series, sign) => {
                     let number = take_number(c, series, Taken::ByDocument, at)?;
-                    let doc = sign(number).map_err(Error::FiscalSigning)?;
-                    insert_document(c, sale.id, series, number, &doc, at)?;
-                    Some(reference(series, number, &doc))
+                    signed = sign(number).map_err(Error::FiscalSigning)?;
+                    Some((series, number, &signed))
                 }
                 Fiscal::Reserved(issued) => {
                     use_reserved_number(c, issued.series, issued.number)?;
-                    insert_document(
-                        c,
-                        sale.id,
-                        issued.series,
-                        issued.number,
-                        &issued.document,
-                        at,
-                    )?;
-                    Some(reference(issued.series, issued.number, &issued.document))
+                    Some((issued.series, issued.number, &issued.document))
+                }
+            };
+            let local_number = next_counter(c, SALE_NUMBER)?;
+            insert_sale_rows(
+                c,
+                sale,
+                local_number,
+                commit.register_session_id,
+                document.map(|(series, number, _)| document_key(series, number)),
+            )?;
+            let fiscal_ref = match document {
+                None => None,
+                Some((series, number, doc)) => {
+                    insert_document(c, sale.id, series, number, doc, at)?;
+                    Some(reference(series, number, doc))
                 }
             };
 
@@ -423,6 +428,7 @@ fn insert_sale_rows(
     sale: &Sale,
     local_number: i64,
     session: Option<RegisterSessionId>,
+    fiscal_key: Option<i64>,
 ) -> Result<()> {
     diesel::insert_into(sales::table)
         .values((
@@ -440,6 +446,7 @@ fn insert_sale_rows(
             sales::change.eq(sale.change.centavos()),
             sales::status.eq("completed"),
             sales::body.eq(pack_body(&sale.lines, &sale.payments)?),
+            sales::fiscal_key.eq(fiscal_key),
         ))
         .execute(c)?;
     Ok(())
@@ -461,6 +468,7 @@ type SaleRow = (
     String,
     Option<i64>,
     Vec<u8>,
+    Option<i64>,
 );
 
 pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<StoredSale>> {
@@ -491,9 +499,13 @@ pub(crate) fn sales_between(
 }
 
 fn stored_sale(c: &mut SqliteConnection, row: SaleRow) -> Result<StoredSale> {
+    let fiscal_key = row.15;
     let d = decode_row(row)?;
     Ok(StoredSale {
-        fiscal: load_document(c, d.sale.id)?,
+        fiscal: fiscal_key
+            .map(|key| document_by_key(c, key))
+            .transpose()?
+            .flatten(),
         sale: d.sale,
         local_number: d.local_number,
         register_session_id: d.register_session_id,
@@ -528,6 +540,7 @@ fn decode_row(row: SaleRow) -> Result<DecodedRow> {
         status,
         folio,
         body,
+        _fiscal_key,
     ) = row;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
     let id = SaleId::from_slice(&id).map_err(bad("sale id"))?;

@@ -76,6 +76,8 @@ diesel::table! {
         status -> Text,
         folio -> Nullable<BigInt>,
         body -> Binary,
+        /// Its fiscal document's row key (`fiscal::document_key`), if it has one.
+        fiscal_key -> Nullable<BigInt>,
     }
 }
 

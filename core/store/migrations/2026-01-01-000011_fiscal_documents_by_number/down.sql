@@ -1,3 +1,5 @@
+ALTER TABLE sales DROP COLUMN fiscal_key;
+
 CREATE TABLE fiscal_counters (
   model INTEGER NOT NULL,
   series INTEGER NOT NULL,
