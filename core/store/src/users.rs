@@ -82,7 +82,7 @@ pub(crate) fn put_setting(
             reason: "must not be empty".into(),
         });
     }
-    serde_json::from_str::<serde_json::Value>(value).map_err(|_| Error::InvalidInput {
+    serde_json::from_str::<serde::de::IgnoredAny>(value).map_err(|_| Error::InvalidInput {
         field: "value",
         reason: "must be JSON".into(),
     })?;
