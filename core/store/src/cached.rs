@@ -3,6 +3,8 @@
 //! these fixed texts are cached by type, so a sale pays no SQL parsing. Rows a sale writes by
 //! the dozen (lines, payments, stock deltas) go in multi-row INSERTs, a few per sale.
 
+use std::borrow::Cow;
+
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
 use diesel::sqlite::Sqlite;
@@ -43,8 +45,9 @@ macro_rules! cached_statement {
 // execution, which costs more than a second, cached SELECT.
 
 cached_statement!(
-    /// Bumps a named counter; no row changes when the counter does not exist.
-    BumpCounter { name: &'static str => Text } =
+    /// Bumps a named counter; no row changes when the counter does not exist. Names are fixed
+    /// (the sale number, the outbox sequence) or built (a fiscal series').
+    BumpCounter { name: Cow<'static, str> => Text } =
         "UPDATE counters SET value = value + 1 WHERE name = ?"
 );
 
@@ -58,13 +61,6 @@ cached_statement!(
     /// Moves the audit chain's head to the newest entry.
     MoveAuditHead { seq: i64 => BigInt, hash: Vec<u8> => Binary } =
         "UPDATE counters SET value = ?, hash = ? WHERE name = 'audit_head'"
-);
-
-cached_statement!(
-    /// Bumps the counter holding a fiscal series' next number; no row changes when the series
-    /// has no counter yet.
-    BumpSeriesCounter { name: String => Text } =
-        "UPDATE counters SET value = value + 1 WHERE name = ?"
 );
 
 cached_statement!(

@@ -8,13 +8,13 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::cached::{BumpSeriesCounter, UseReservedNumber};
+use crate::cached::UseReservedNumber;
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::packed::{pack_text, unpack_text};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{fiscal_documents, fiscal_numbers, sales};
-use crate::store::{Store, parse_ts, read_counter, set_counter, ts};
+use crate::store::{Store, next_counter, parse_ts, read_counter, set_counter, ts};
 
 /// Highest number an NFC-e may carry (`nNF` has 9 digits).
 pub const MAX_FISCAL_NUMBER: u32 = 999_999_999;
@@ -113,9 +113,9 @@ pub(crate) fn numbered_by(access_key: &str) -> Option<(FiscalSeries, u32)> {
     Some((series, access_key[25..34].parse().ok()?))
 }
 
-/// The counter holding the next number of a series, beside the store's other counters.
+/// The counter holding the last number a series gave out, beside the store's other counters.
 fn series_counter(s: FiscalSeries) -> String {
-    format!("fiscal_next_number.{}.{}", s.model, s.series)
+    format!("fiscal_last_number.{}.{}", s.model, s.series)
 }
 
 /// A document may be stored for `number` of `series` only with the access key of that number:
@@ -163,13 +163,7 @@ pub(crate) fn take_number(
     taken_as: Taken,
     at: DateTime<Utc>,
 ) -> Result<u32> {
-    let name = series_counter(s);
-    let taken = if (BumpSeriesCounter { name: name.clone() }).execute(conn)? == 0 {
-        set_counter(conn, &name, 2)?;
-        1
-    } else {
-        read_counter(conn, &name)? - 1
-    };
+    let taken = next_counter(conn, series_counter(s))?;
     let number = u32::try_from(taken).map_err(|_| corrupt("fiscal counter", "negative"))?;
     if number > MAX_FISCAL_NUMBER {
         return Err(Error::InvalidInput {
@@ -241,102 +235,53 @@ pub(crate) fn insert_document(
     Ok(())
 }
 
-/// Every column of a document but its row key, which its series and number make.
-type DocColumns = (
-    fiscal_documents::sale_id,
-    fiscal_documents::model,
-    fiscal_documents::series,
-    fiscal_documents::number,
-    fiscal_documents::access_key,
-    fiscal_documents::tp_emis,
-    fiscal_documents::status,
-    fiscal_documents::xml,
-    fiscal_documents::protocol,
-    fiscal_documents::rejection_code,
-    fiscal_documents::rejection_reason,
-    fiscal_documents::issued_at,
-    fiscal_documents::deadline,
-    fiscal_documents::updated_at,
-    fiscal_documents::consult_first,
-);
-const DOC_COLUMNS: DocColumns = (
-    fiscal_documents::sale_id,
-    fiscal_documents::model,
-    fiscal_documents::series,
-    fiscal_documents::number,
-    fiscal_documents::access_key,
-    fiscal_documents::tp_emis,
-    fiscal_documents::status,
-    fiscal_documents::xml,
-    fiscal_documents::protocol,
-    fiscal_documents::rejection_code,
-    fiscal_documents::rejection_reason,
-    fiscal_documents::issued_at,
-    fiscal_documents::deadline,
-    fiscal_documents::updated_at,
-    fiscal_documents::consult_first,
-);
-
-type DocRow = (
-    Vec<u8>,
-    i32,
-    i32,
-    i32,
-    String,
-    i32,
-    String,
-    Vec<u8>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    bool,
-);
+/// A document's row as stored: every column but its row key, which its series and number make.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = fiscal_documents)]
+pub(crate) struct DocRow {
+    sale_id: Vec<u8>,
+    model: i32,
+    series: i32,
+    number: i32,
+    access_key: String,
+    tp_emis: i32,
+    status: String,
+    xml: Vec<u8>,
+    protocol: Option<String>,
+    rejection_code: Option<String>,
+    rejection_reason: Option<String>,
+    issued_at: String,
+    deadline: Option<String>,
+    updated_at: String,
+    consult_first: bool,
+}
 
 fn decode(r: DocRow) -> Result<FiscalDocument> {
-    let (
-        sale_id,
-        model,
-        series,
-        number,
-        access_key,
-        tp_emis,
-        status,
-        xml,
-        protocol,
-        rc,
-        rr,
-        issued,
-        deadline,
-        updated,
-        consult_first,
-    ) = r;
     Ok(FiscalDocument {
-        sale_id: SaleId::from_slice(&sale_id).map_err(|e| corrupt("fiscal document", e))?,
+        sale_id: SaleId::from_slice(&r.sale_id).map_err(|e| corrupt("fiscal document", e))?,
         series: FiscalSeries {
-            model: u8::try_from(model).map_err(|e| corrupt("fiscal model", e))?,
-            series: u16::try_from(series).map_err(|e| corrupt("fiscal series", e))?,
+            model: u8::try_from(r.model).map_err(|e| corrupt("fiscal model", e))?,
+            series: u16::try_from(r.series).map_err(|e| corrupt("fiscal series", e))?,
         },
-        number: u32::try_from(number).map_err(|e| corrupt("fiscal number", e))?,
-        access_key,
-        emission: u8::try_from(tp_emis)
+        number: u32::try_from(r.number).map_err(|e| corrupt("fiscal number", e))?,
+        access_key: r.access_key,
+        emission: u8::try_from(r.tp_emis)
             .ok()
             .and_then(EmissionType::from_code)
             .ok_or_else(|| corrupt("fiscal document", "tpEmis"))?,
-        status: FiscalStatus::from_code(&status)
+        status: FiscalStatus::from_code(&r.status)
             .ok_or_else(|| corrupt("fiscal document", "status"))?,
-        xml: unpack_text(xml, "fiscal document xml")?,
-        protocol,
-        rejection_code: rc,
-        rejection_reason: rr,
-        issued_at: parse_ts("fiscal document", &issued)?,
-        deadline: deadline
+        xml: unpack_text(r.xml, "fiscal document xml")?,
+        protocol: r.protocol,
+        rejection_code: r.rejection_code,
+        rejection_reason: r.rejection_reason,
+        issued_at: parse_ts("fiscal document", &r.issued_at)?,
+        deadline: r
+            .deadline
             .map(|d| parse_ts("fiscal deadline", &d))
             .transpose()?,
-        updated_at: parse_ts("fiscal document", &updated)?,
-        consult_first,
+        updated_at: parse_ts("fiscal document", &r.updated_at)?,
+        consult_first: r.consult_first,
     })
 }
 
@@ -364,7 +309,7 @@ pub(crate) fn document_by_key(
 ) -> Result<Option<FiscalDocument>> {
     let row: Option<DocRow> = fiscal_documents::table
         .find(key)
-        .select(DOC_COLUMNS)
+        .select(DocRow::as_select())
         .get_result(conn)
         .optional()?;
     row.map(decode).transpose()
@@ -389,13 +334,14 @@ impl Store {
         self.write(|c| {
             let name = series_counter(series);
             // A series never used reads 0: any first number is ahead of it.
-            if read_counter(c, &name)? > i64::from(next) {
+            let last = i64::from(next) - 1;
+            if read_counter(c, &name)? > last {
                 return Err(Error::InvalidInput {
                     field: "next",
                     reason: "numbering never goes back".into(),
                 });
             }
-            set_counter(c, &name, i64::from(next))
+            set_counter(c, &name, last)
         })
     }
 
@@ -525,7 +471,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<FiscalDocument>> {
         let rows: Vec<DocRow> = fiscal_documents::table
-            .select(DOC_COLUMNS)
+            .select(DocRow::as_select())
             .filter(
                 fiscal_documents::status.eq_any(
                     FiscalStatus::ALL

@@ -305,26 +305,12 @@ fn the_table_definitions_match_the_migrated_schema() {
         )>(c)
         .expect("cash movements");
     fiscal_documents::table
-        .select(fiscal_documents::all_columns)
+        .select((
+            fiscal_documents::doc_key,
+            crate::fiscal::DocRow::as_select(),
+        ))
         .limit(0)
-        .load::<(
-            i64,
-            Vec<u8>,
-            i32,
-            i32,
-            i32,
-            String,
-            i32,
-            String,
-            Vec<u8>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-            String,
-            bool,
-        )>(c)
+        .load::<(i64, crate::fiscal::DocRow)>(c)
         .expect("fiscal documents");
     fiscal_numbers::table
         .select(fiscal_numbers::all_columns)
@@ -997,6 +983,38 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
 const OLD_KEY_TIMED_OUT: &str = "35260112345678000190650010000000111000000110";
 const OLD_KEY_ANSWERED: &str = "35260112345678000190650010000000121000000126";
+
+/// Two pending NFC-e of series 1, numbers 11 and 12 (keys [`OLD_KEY_TIMED_OUT`] and
+/// [`OLD_KEY_ANSWERED`]), with their sales, as schemas 2 to 10 stored them.
+fn put_old_notes(conn: &mut SqliteConnection, sale_ids: &[tenda_domain::SaleId; 2]) {
+    for (n, (sale, access_key)) in sale_ids
+        .iter()
+        .zip([OLD_KEY_TIMED_OUT, OLD_KEY_ANSWERED])
+        .enumerate()
+    {
+        let n = n as i64 + 1;
+        diesel::sql_query(
+            "INSERT INTO sales (id, local_number, device_id, seller_id, created_at, gross,
+               discount, total, change, status)
+             VALUES (?, ?, x'00', x'00', '2026-01-02T10:00:00Z', 100, 0, 100, 0, 'completed')",
+        )
+        .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+        .bind::<diesel::sql_types::BigInt, _>(n)
+        .execute(conn)
+        .expect("sale row");
+        diesel::sql_query(
+            "INSERT INTO fiscal_documents (sale_id, model, series, number, access_key,
+               tp_emis, status, xml, issued_at, updated_at)
+             VALUES (?, 65, 1, ?, ?, 1, 'pending', '<NFe/>', '2026-01-02T10:00:00Z',
+               '2026-01-02T10:00:00Z')",
+        )
+        .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
+        .bind::<diesel::sql_types::BigInt, _>(n + 10)
+        .bind::<diesel::sql_types::Text, _>(access_key)
+        .execute(conn)
+        .expect("document row");
+    }
+}
 const OLD_CONSULT_FIRST: &str = r#"["35260112345678000190650010000000111000000110"]"#;
 const OLD_SUPERSEDED: &str = r#"{"01900000-0000-7000-8000-0000000000a1":{"access_key":"35260112345678000190650010000000131000000131","signed_xml":"<NFe><tpEmis>1</tpEmis></NFe>"}}"#;
 const OLD_CLOSED_SESSION: &str = "01900000-0000-7000-8000-0000000000b1";
@@ -1015,33 +1033,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
             conn.run_next_migration(MIGRATIONS).expect("applies");
         }
         // Two notes as schema 9 kept them; the first timed out, so it is in the consult list.
-        for (n, (sale, access_key)) in sale_ids
-            .iter()
-            .zip([OLD_KEY_TIMED_OUT, OLD_KEY_ANSWERED])
-            .enumerate()
-        {
-            let n = n as i64 + 1;
-            diesel::sql_query(
-                "INSERT INTO sales (id, local_number, device_id, seller_id, created_at, gross,
-                   discount, total, change, status)
-                 VALUES (?, ?, x'00', x'00', '2026-01-02T10:00:00Z', 100, 0, 100, 0, 'completed')",
-            )
-            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
-            .bind::<diesel::sql_types::BigInt, _>(n)
-            .execute(&mut conn)
-            .expect("sale row");
-            diesel::sql_query(
-                "INSERT INTO fiscal_documents (sale_id, model, series, number, access_key,
-                   tp_emis, status, xml, issued_at, updated_at)
-                 VALUES (?, 65, 1, ?, ?, 1, 'pending', '<NFe/>', '2026-01-02T10:00:00Z',
-                   '2026-01-02T10:00:00Z')",
-            )
-            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
-            .bind::<diesel::sql_types::BigInt, _>(n + 10)
-            .bind::<diesel::sql_types::Text, _>(access_key)
-            .execute(&mut conn)
-            .expect("document row");
-        }
+        put_old_notes(&mut conn, &sale_ids);
         let closed_key = format!("pos.register_closed.{OLD_CLOSED_SESSION}");
         put_old_settings(
             &mut conn,
@@ -1152,33 +1144,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
             conn.run_next_migration(MIGRATIONS).expect("applies");
         }
         // Series 1 has issued numbers 11 and 12 and continues at 13; series 2 at 500.
-        for (n, (sale, access_key)) in sale_ids
-            .iter()
-            .zip([OLD_KEY_TIMED_OUT, OLD_KEY_ANSWERED])
-            .enumerate()
-        {
-            let n = n as i64 + 1;
-            diesel::sql_query(
-                "INSERT INTO sales (id, local_number, device_id, seller_id, created_at, gross,
-                   discount, total, change, status)
-                 VALUES (?, ?, x'00', x'00', '2026-01-02T10:00:00Z', 100, 0, 100, 0, 'completed')",
-            )
-            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
-            .bind::<diesel::sql_types::BigInt, _>(n)
-            .execute(&mut conn)
-            .expect("sale row");
-            diesel::sql_query(
-                "INSERT INTO fiscal_documents (sale_id, model, series, number, access_key,
-                   tp_emis, status, xml, issued_at, updated_at)
-                 VALUES (?, 65, 1, ?, ?, 1, 'pending', '<NFe/>', '2026-01-02T10:00:00Z',
-                   '2026-01-02T10:00:00Z')",
-            )
-            .bind::<diesel::sql_types::Binary, _>(sale.as_bytes().to_vec())
-            .bind::<diesel::sql_types::BigInt, _>(n + 10)
-            .bind::<diesel::sql_types::Text, _>(access_key)
-            .execute(&mut conn)
-            .expect("document row");
-        }
+        put_old_notes(&mut conn, &sale_ids);
         conn.batch_execute(
             "INSERT INTO fiscal_counters (model, series, next_number) VALUES (65, 1, 13), (65, 2, 500);",
         )

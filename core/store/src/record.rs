@@ -16,7 +16,7 @@ use crate::registers::{RegisterClosing, insert_closing};
 use crate::schema::fiscal_documents;
 use crate::store::Store;
 use crate::superseded_notes::{SupersededNote, drop_superseded, keep_superseded};
-use crate::users::put_setting;
+use crate::users::{check_setting_key, write_setting};
 
 /// What one local change writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,12 +54,14 @@ pub(crate) fn apply_local_change(
 ) -> Result<RecordedChange> {
     let mut recorded = RecordedChange::default();
     for (key, json) in &change.settings {
-        // Checked, not built: a sale writes two settings, and a `Value` allocates every node.
+        // Checked once, not built: a sale writes two settings, and a `Value` allocates every
+        // node.
         serde_json::from_str::<serde::de::IgnoredAny>(json).map_err(|e| Error::InvalidInput {
             field: "settings",
             reason: format!("{key}: {e}"),
         })?;
-        put_setting(conn, key, json, 0)?;
+        check_setting_key(key)?;
+        write_setting(conn, key, json, 0)?;
     }
     for event in &change.fiscal_events {
         insert_fiscal_event(conn, event)?;

@@ -499,10 +499,10 @@ pub(crate) fn sales_between(
 }
 
 fn stored_sale(c: &mut SqliteConnection, row: SaleRow) -> Result<StoredSale> {
-    let fiscal_key = row.15;
     let d = decode_row(row)?;
     Ok(StoredSale {
-        fiscal: fiscal_key
+        fiscal: d
+            .fiscal_key
             .map(|key| document_by_key(c, key))
             .transpose()?
             .flatten(),
@@ -514,13 +514,15 @@ fn stored_sale(c: &mut SqliteConnection, row: SaleRow) -> Result<StoredSale> {
     })
 }
 
-/// A sale row read back: everything of a [`StoredSale`] but the fiscal document.
+/// A sale row read back: everything of a [`StoredSale`] but the fiscal document, which its
+/// key finds.
 struct DecodedRow {
     sale: Sale,
     local_number: u64,
     register_session_id: Option<RegisterSessionId>,
     status: SaleStatus,
     folio: Option<u64>,
+    fiscal_key: Option<i64>,
 }
 
 fn decode_row(row: SaleRow) -> Result<DecodedRow> {
@@ -540,7 +542,7 @@ fn decode_row(row: SaleRow) -> Result<DecodedRow> {
         status,
         folio,
         body,
-        _fiscal_key,
+        fiscal_key,
     ) = row;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
     let id = SaleId::from_slice(&id).map_err(bad("sale id"))?;
@@ -581,5 +583,6 @@ fn decode_row(row: SaleRow) -> Result<DecodedRow> {
             .map(u64::try_from)
             .transpose()
             .map_err(|e| corrupt("sale folio", e))?,
+        fiscal_key,
     })
 }

@@ -1,5 +1,6 @@
 //! Opening the encrypted database: key first, then the pragmas, then the migrations.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -389,15 +390,19 @@ pub fn wal_pages(db: &Path) -> usize {
 pub(crate) const SALE_NUMBER: &str = "sale_local_number";
 
 /// Bumps a named counter and returns its new value (1 the first time).
-pub(crate) fn next_counter(conn: &mut SqliteConnection, name: &'static str) -> Result<i64> {
+pub(crate) fn next_counter(
+    conn: &mut SqliteConnection,
+    name: impl Into<Cow<'static, str>>,
+) -> Result<i64> {
     use crate::schema::counters::dsl;
-    if (BumpCounter { name }).execute(conn)? == 0 {
+    let name = name.into();
+    if (BumpCounter { name: name.clone() }).execute(conn)? == 0 {
         diesel::insert_into(counters::table)
-            .values((dsl::name.eq(name), dsl::value.eq(1i64)))
+            .values((dsl::name.eq(name.as_ref()), dsl::value.eq(1i64)))
             .execute(conn)?;
         return Ok(1);
     }
-    read_counter(conn, name)
+    read_counter(conn, &name)
 }
 
 pub(crate) fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64> {

@@ -76,16 +76,31 @@ pub(crate) fn put_setting(
     value: &str,
     version: i64,
 ) -> Result<()> {
+    check_setting_key(key)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(value).map_err(|_| Error::InvalidInput {
+        field: "value",
+        reason: "must be JSON".into(),
+    })?;
+    write_setting(conn, key, value, version)
+}
+
+pub(crate) fn check_setting_key(key: &str) -> Result<()> {
     if key.trim().is_empty() {
         return Err(Error::InvalidInput {
             field: "key",
             reason: "must not be empty".into(),
         });
     }
-    serde_json::from_str::<serde::de::IgnoredAny>(value).map_err(|_| Error::InvalidInput {
-        field: "value",
-        reason: "must be JSON".into(),
-    })?;
+    Ok(())
+}
+
+/// Writes a setting whose key and JSON the caller has checked.
+pub(crate) fn write_setting(
+    conn: &mut SqliteConnection,
+    key: &str,
+    value: &str,
+    version: i64,
+) -> Result<()> {
     PutSetting {
         key: key.to_owned(),
         value: value.to_owned(),

@@ -6,12 +6,12 @@ CREATE TABLE fiscal_counters (
   next_number INTEGER NOT NULL,
   PRIMARY KEY (model, series)
 );
--- 'fiscal_next_number.' is 19 characters: model and series follow, split by a dot.
+-- 'fiscal_last_number.' is 19 characters: model and series follow, split by a dot.
 INSERT INTO fiscal_counters (model, series, next_number)
   SELECT CAST(substr(name, 20, instr(substr(name, 20), '.') - 1) AS INTEGER),
-    CAST(substr(name, 20 + instr(substr(name, 20), '.')) AS INTEGER), value
-  FROM counters WHERE name LIKE 'fiscal\_next\_number.%' ESCAPE '\';
-DELETE FROM counters WHERE name LIKE 'fiscal\_next\_number.%' ESCAPE '\';
+    CAST(substr(name, 20 + instr(substr(name, 20), '.')) AS INTEGER), value + 1
+  FROM counters WHERE name LIKE 'fiscal\_last\_number.%' ESCAPE '\';
+DELETE FROM counters WHERE name LIKE 'fiscal\_last\_number.%' ESCAPE '\';
 
 CREATE TABLE fiscal_documents_by_sale (
   sale_id BLOB PRIMARY KEY NOT NULL REFERENCES sales(id),

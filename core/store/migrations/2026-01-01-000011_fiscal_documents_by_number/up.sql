@@ -5,8 +5,8 @@
 --   its number, and the key needs no unique index of its own (one number, one key);
 -- - a sale's row holds its document's key, so a document is found by sale through the sale's
 --   own index, not one of its own (the sale row is written anyway);
--- - the next number of each series is a counter beside the sale number, the outbox sequence and
---   the audit head, on the page a sale writes anyway.
+-- - the last number each series gave out is a counter beside the sale number, the outbox
+--   sequence and the audit head, on the page a sale writes anyway.
 CREATE TABLE fiscal_documents_by_number (
   doc_key INTEGER PRIMARY KEY NOT NULL,
   sale_id BLOB NOT NULL REFERENCES sales(id),
@@ -42,5 +42,5 @@ ALTER TABLE sales ADD COLUMN fiscal_key BIGINT;
 UPDATE sales SET fiscal_key = (SELECT d.doc_key FROM fiscal_documents d WHERE d.sale_id = sales.id);
 
 INSERT INTO counters (name, value)
-  SELECT 'fiscal_next_number.' || model || '.' || series, next_number FROM fiscal_counters;
+  SELECT 'fiscal_last_number.' || model || '.' || series, next_number - 1 FROM fiscal_counters;
 DROP TABLE fiscal_counters;
