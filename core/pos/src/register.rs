@@ -99,8 +99,9 @@ pub struct TakenByKind {
     pub amount: Money,
 }
 
-/// An open register session as kept in the device store and updated in each sale's
-/// transaction (faces see its [`RegisterView`]).
+/// An open register session as kept in the device store (faces see its [`RegisterView`]). It is
+/// saved when opened, moved, refunded or closed; the sales in between are counted from their own
+/// rows when the device opens (`saved_state`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RegisterSession {
     pub id: tenda_domain::RegisterSessionId,
@@ -180,6 +181,21 @@ impl RegisterTally {
                 *s = s.checked_sub(*amount)?;
             }
         }
+        Ok(())
+    }
+
+    /// Counts a sale taken in the session: each payment under its kind.
+    pub(crate) fn add_sale(
+        &mut self,
+        payments: &[tenda_domain::Payment],
+    ) -> Result<(), MoneyError> {
+        for p in payments {
+            self.add(&RegisterMovement::SalePayment {
+                kind: crate::reports::payment_kind(&p.method),
+                amount: p.amount,
+            })?;
+        }
+        self.sales_count += 1;
         Ok(())
     }
 

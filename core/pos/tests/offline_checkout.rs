@@ -301,6 +301,64 @@ async fn reopening_the_device_keeps_contingency_and_the_open_register() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_counts_the_sales_recorded_since_the_register_and_contingency_were_saved() {
+    // A checkout does not save the register or the contingency state (that would be one more
+    // page in every sale's commit): a reopened device counts the sales from their own rows.
+    // So whether the last save came before the sales (the register opened, contingency
+    // entered) or between them (cash put in), a restart shows what the screens showed.
+    let f = fixture(|c| c.contingency.automatic = true);
+    let pos = &f.pos;
+    pos.sign_in("bia".into(), Secret::Pin("1357".into()))
+        .expect("sign in");
+    pos.open_register(m(50_00), Some(manager())).expect("open");
+    // The first sale finds SEFAZ unreachable and enters contingency by policy.
+    sell_coffee(pos).await;
+    sell_coffee(pos).await;
+    pos.cash_in(m(10_00), "Troco do cofre".into(), Some(manager()))
+        .expect("cash in");
+    pos.scan("CAF500".into(), None).expect("scan");
+    pos.set_customer(Some(f.customer.id)).expect("customer");
+    pos.checkout(vec![PaymentRequest::CustomerAccount { amount: m(18_90) }])
+        .await
+        .expect("sale on the customer's account");
+    // A sale recorded without the register (as one imported from another till): not counted.
+    sale_without_note(&f);
+
+    let register = pos.register_session().expect("reads").expect("open");
+    let fiscal = pos.fiscal_state();
+    assert_eq!(register.sales_count, 3);
+    assert_eq!(register.expected_cash, m(50_00 + 2 * 18_90 + 10_00));
+    assert_eq!(fiscal.mode, SefazMode::Contingency);
+    assert_eq!(fiscal.notes_issued, 3);
+
+    let reopened = f.reopen();
+    assert_eq!(
+        reopened.register_session().expect("reads"),
+        Some(register.clone()),
+        "the register counts every sale, before and after its last save"
+    );
+    assert_eq!(reopened.fiscal_state(), fiscal);
+
+    // Selling on from the reopened device, and opening it once more, keeps counting.
+    reopened
+        .sign_in("bia".into(), Secret::Pin("1357".into()))
+        .expect("sign in");
+    sell_coffee(&reopened).await;
+    drop(reopened);
+    let again = f.reopen();
+    let register = again.register_session().expect("reads").expect("open");
+    assert_eq!(register.sales_count, 4);
+    assert_eq!(register.expected_cash, m(50_00 + 3 * 18_90 + 10_00));
+    let on_account = register
+        .taken
+        .iter()
+        .find(|t| t.kind == PaymentKind::CustomerAccount)
+        .expect("every kind listed");
+    assert_eq!(on_account.amount, m(18_90));
+    assert_eq!(again.fiscal_state().notes_issued, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_pins_lock_the_user_out_and_are_audited() {
     let f = fixture(|_| {});
     for _ in 0..4 {

@@ -48,6 +48,6 @@ pub use memory::{limit_sqlite_memory, sqlite_memory_in_use};
 pub use migrations::{MIGRATIONS, StoreMigrations};
 pub use record::{LocalChange, RecordedChange};
 pub use registers::{ClosingCount, RegisterCash, RegisterClosing};
-pub use sales::{CommittedSale, SaleCommit, SaleStatus, StoredSale};
+pub use sales::{CommittedSale, SaleCommit, SaleEffects, SaleStatus, StoredSale};
 pub use store::{Reader, Readers, Store, wal_pages};
 pub use superseded_notes::SupersededNote;

@@ -10,7 +10,7 @@ use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
 /// How many migrations the schema has: opening a store applies them all.
-const ALL_MIGRATIONS: usize = 11;
+const ALL_MIGRATIONS: usize = 12;
 
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -193,6 +193,8 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("device state as of a sale reverts");
     conn.revert_last_migration(MIGRATIONS)
         .expect("documents by number revert");
     assert!(table_names(&mut conn).contains(&"fiscal_counters".to_owned()));
@@ -591,6 +593,8 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.revert_last_migration(MIGRATIONS)
+        .expect("the device state as of a sale reverts");
+    conn.revert_last_migration(MIGRATIONS)
         .expect("the documents by number revert");
     conn.revert_last_migration(MIGRATIONS)
         .expect("the fiscal notes and closings revert");
@@ -964,6 +968,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 9");
@@ -1108,6 +1113,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
     let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("json");
@@ -1210,6 +1216,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
 
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     assert!(!sale_columns(&mut conn).contains(&"fiscal_key".to_owned()));
     #[derive(QueryableByName, Debug, PartialEq)]
@@ -1252,4 +1259,71 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
     .get_result(&mut conn)
     .expect("documents are back");
     assert_eq!(documents.n, 1);
+}
+
+#[test]
+fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() {
+    // Before, every sale rewrote both settings, so each stood as of the last sale recorded:
+    // the migration says so, and the device counts only the sales recorded after it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    let key = DbKey::generate();
+    let register = r#"{"id":"01900000-0000-7000-8000-000000000005","tally":{"sales_count":2}}"#;
+    let fiscal = r#"{"Contingency":{"notes_issued":2}}"#;
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..11 {
+            conn.run_next_migration(MIGRATIONS).expect("applies");
+        }
+        conn.batch_execute(&format!(
+            "INSERT INTO settings (key, value, version) VALUES
+               ('pos.register', '{register}', 1), ('pos.fiscal_state', '{fiscal}', 1),
+               ('pos.other', '\"kept\"', 1);
+             INSERT INTO counters (name, value) VALUES ('sale_local_number', 42);"
+        ))
+        .expect("old settings");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the pending migration");
+    assert_eq!(
+        store.applied_migrations().expect("reads").len(),
+        ALL_MIGRATIONS
+    );
+    let json = |store: &mut Store, key: &str| -> serde_json::Value {
+        serde_json::from_str(&store.setting_json(key).expect("reads").expect("kept")).expect("JSON")
+    };
+    assert_eq!(
+        json(&mut store, "pos.register"),
+        serde_json::json!({"through_sale": 42, "state": serde_json::from_str::<serde_json::Value>(register).expect("JSON")})
+    );
+    assert_eq!(
+        json(&mut store, "pos.fiscal_state"),
+        serde_json::json!({"through_sale": 42, "state": {"Contingency": {"notes_issued": 2}}})
+    );
+    assert_eq!(json(&mut store, "pos.other"), serde_json::json!("kept"));
+    drop(store);
+
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
+    #[derive(QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let values: Vec<Value> =
+        diesel::sql_query("SELECT value FROM settings WHERE key LIKE 'pos.%' ORDER BY key")
+            .load(&mut conn)
+            .expect("reads");
+    let values: Vec<serde_json::Value> = values
+        .iter()
+        .map(|v| serde_json::from_str(&v.value).expect("JSON"))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            serde_json::from_str::<serde_json::Value>(fiscal).expect("JSON"),
+            serde_json::json!("kept"),
+            serde_json::from_str::<serde_json::Value>(register).expect("JSON"),
+        ],
+        "each state back in its bare form"
+    );
 }

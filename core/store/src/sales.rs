@@ -22,8 +22,8 @@ use crate::fiscal::{
 use crate::outbox::{append_outbox, append_sale_recorded};
 use crate::packed::{pack, unpack};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
-use crate::schema::sales;
-use crate::store::{SALE_NUMBER, Store, next_counter, parse_ts, stored_instant, ts};
+use crate::schema::{fiscal_documents, sales};
+use crate::store::{SALE_NUMBER, Store, next_counter, parse_ts, read_counter, stored_instant, ts};
 
 /// A sale to record and who records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,19 @@ pub struct StoredSale {
     pub fiscal: Option<FiscalDocument>,
     /// The store-wide folio the server assigned on arrival; `None` until the sale is synced.
     pub folio: Option<u64>,
+}
+
+/// What a recorded sale adds to the state of its device: to its register session (its
+/// payments) and to a contingency period (an offline note). Read back to bring a state saved
+/// before the sale up to date, so that a sale's commit need not rewrite that state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleEffects {
+    pub local_number: u64,
+    pub device_id: DeviceId,
+    pub register_session_id: Option<RegisterSessionId>,
+    pub payments: Vec<Payment>,
+    /// Its note was issued offline, in contingency (tpEmis 9).
+    pub offline_note: bool,
 }
 
 enum Fiscal<'a, F> {
@@ -300,6 +313,58 @@ impl Store {
             let seq = void_sale_in(c, sale_id, actor, reason, at)?;
             Ok((seq, apply_local_change(c, change)?))
         })
+    }
+
+    /// The local number of the last sale recorded (0 before the first).
+    pub fn last_sale_number(&mut self) -> Result<u64> {
+        let n = read_counter(&mut self.conn, SALE_NUMBER)?;
+        u64::try_from(n).map_err(|_| corrupt("sale number", "negative"))
+    }
+
+    /// What each sale recorded after local number `after` adds to its device's state, in the
+    /// order they were recorded.
+    pub fn sale_effects_after(&mut self, after: u64) -> Result<Vec<SaleEffects>> {
+        type Row = (i64, Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<i64>);
+        let rows: Vec<Row> = sales::table
+            .filter(sales::local_number.gt(i64::try_from(after).unwrap_or(i64::MAX)))
+            .order(sales::local_number)
+            .select((
+                sales::local_number,
+                sales::device_id,
+                sales::register_session_id,
+                sales::body,
+                sales::fiscal_key,
+            ))
+            .load(&mut self.conn)?;
+        let keys: Vec<i64> = rows.iter().filter_map(|r| r.4).collect();
+        let mut offline = std::collections::HashSet::new();
+        // In slices, within SQLite's limit on bound values.
+        for slice in keys.chunks(500) {
+            let found: Vec<i64> = fiscal_documents::table
+                .filter(fiscal_documents::doc_key.eq_any(slice))
+                .filter(fiscal_documents::tp_emis.eq(i32::from(
+                    tenda_domain::EmissionType::OfflineContingency.code(),
+                )))
+                .select(fiscal_documents::doc_key)
+                .load(&mut self.conn)?;
+            offline.extend(found);
+        }
+        rows.into_iter()
+            .map(|(number, device, session, body, fiscal_key)| {
+                let body: SaleBody = unpack(&body, true, "sale body")?;
+                Ok(SaleEffects {
+                    local_number: u64::try_from(number).map_err(|e| corrupt("sale number", e))?,
+                    device_id: DeviceId::from_slice(&device)
+                        .map_err(|e| corrupt("sale device", e))?,
+                    register_session_id: session
+                        .map(|b| RegisterSessionId::from_slice(&b))
+                        .transpose()
+                        .map_err(|e| corrupt("sale session", e))?,
+                    payments: body.payments,
+                    offline_note: fiscal_key.is_some_and(|k| offline.contains(&k)),
+                })
+            })
+            .collect()
     }
 
     pub fn sale_count(&mut self) -> Result<u64> {

@@ -18,7 +18,8 @@ use tenda_store::{
 
 use super::correction_ops::note_facts;
 use super::execute::{self, execute_in};
-use super::{Pos, blocking, json, keys, lock, storage};
+use super::saved_state::register_setting;
+use super::{Pos, blocking, lock, storage};
 use crate::authorize::Execution;
 use crate::error::{PosError, PosResult, event_error};
 use crate::fiscal_doc::local_time;
@@ -88,11 +89,12 @@ pub(crate) fn refunded(
 }
 
 /// The register's setting to write with a change, when it changed.
-pub(crate) fn register_setting(
+pub(crate) fn changed_register_setting(
     register: Option<&RegisterSession>,
+    through_sale: u64,
 ) -> PosResult<Vec<(String, String)>> {
     register
-        .map(|r| Ok((keys::REGISTER.to_owned(), json(&Some(r))?)))
+        .map(|r| register_setting(Some(r), through_sale))
         .into_iter()
         .collect()
 }
@@ -335,7 +337,7 @@ impl Pos {
         let register = refunded(device.register.as_ref(), &stored.sale)?;
         let change = LocalChange {
             fiscal_events,
-            settings: register_setting(register.as_ref())?,
+            settings: changed_register_setting(register.as_ref(), device.last_sale)?,
             ..Default::default()
         };
         let cancelled = FiscalUpdate {

@@ -12,13 +12,11 @@ use tenda_fiscal::nfce::{SignedNfce, build_and_sign};
 use tenda_fiscal::sefaz::{NoteOutcome, PendingNote};
 use tenda_store::{FiscalSeries, FiscalUpdate, LocalChange, SaleCommit, SignedFiscalDocument};
 
-use super::{FiscalCause, Pos, json, keys, lock, storage, transition_audit};
+use super::{FiscalCause, Pos, lock, saved_state, storage, transition_audit};
 use crate::checkout::payments::{PaymentRequest, precheck};
 use crate::contingency::{ContingencyEvent, Emission};
 use crate::error::{PosError, PosResult, cart_error, fiscal_error_text, payment_error, sale_error};
 use crate::fiscal_doc::{NoteEmission, NoteForReceipt, danfe, local_time, nfce_input};
-use crate::register::RegisterMovement;
-use crate::reports::payment_kind;
 
 /// The sale's note as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -257,6 +255,13 @@ impl Pos {
             }) => Some((entered_at, justification)),
             Err(e) => return Err(e.into()),
         };
+        // A transition (SEFAZ found unreachable) is saved with the sale, as of the sales before
+        // it; the sale's own note and payments are not: its row holds them, and they are
+        // counted from it when the device opens (`saved_state`).
+        let mut settings = Vec::new();
+        if fiscal != state.fiscal {
+            settings.push(saved_state::fiscal_setting(&fiscal, state.last_sale)?);
+        }
         if emission.is_some() {
             let (next, _) = fiscal.apply(
                 ContingencyEvent::ContingencyNoteIssued { at },
@@ -265,23 +270,14 @@ impl Pos {
             fiscal = next;
         }
 
-        for p in &sale.payments {
-            register.tally.add(&RegisterMovement::SalePayment {
-                kind: payment_kind(&p.method),
-                amount: p.amount,
-            })?;
-        }
-        register.tally.sales_count += 1;
+        register.tally.add_sale(&sale.payments)?;
         for approval in &ticket.approvals {
             // Each approval the ticket collected, audited as the action it was given for.
             audit.push(approval.succeeded(approval.action(), &format!("sale:{}", sale.id), at)?);
         }
         audit.extend(cards.audit.iter().cloned());
         let extra = LocalChange {
-            settings: vec![
-                (keys::REGISTER.to_owned(), json(&Some(&register))?),
-                (keys::FISCAL_STATE.to_owned(), json(&fiscal)?),
-            ],
+            settings,
             mutations: vec![],
             audit,
             ..Default::default()
@@ -387,6 +383,7 @@ impl Pos {
         state.card_risk = None;
         state.register = Some(register);
         state.fiscal = fiscal.clone();
+        state.last_sale = committed.local_number;
         if let Some(s) = state.session.as_mut() {
             s.ticket = Default::default();
         }

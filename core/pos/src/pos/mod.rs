@@ -11,6 +11,7 @@ mod execute;
 mod register_ops;
 mod reports_ops;
 mod sales_list_ops;
+mod saved_state;
 mod session;
 pub(crate) mod sync_ops;
 mod ticket_ops;
@@ -104,6 +105,9 @@ pub(crate) struct DeviceState {
     pub session: Option<Session>,
     pub register: Option<RegisterSession>,
     pub fiscal: FiscalState,
+    /// The local number of the last sale recorded: the register and the fiscal state above
+    /// count every sale up to it, and are saved as of it.
+    pub last_sale: u64,
     /// The one record of the link (the status shows it).
     pub link: LinkState,
     /// The seller's acceptance of the offline card risk, and the ticket it was given for.
@@ -214,12 +218,11 @@ impl Pos {
             .ok_or_else(|| {
                 PosError::state("open", "this device is not set up yet (enroll it first)")
             })?;
-        let fiscal: FiscalState = store
-            .setting(keys::FISCAL_STATE)
-            .map_err(storage)?
-            .unwrap_or(FiscalState::Normal);
-        let register: Option<RegisterSession> =
-            store.setting(keys::REGISTER).map_err(storage)?.flatten();
+        let saved_state::CurrentState {
+            register,
+            fiscal,
+            last_sale,
+        } = saved_state::load(&mut store, config.device_id)?;
         let certificate = match store
             .setting::<StoredCertificate>(keys::CERTIFICATE)
             .map_err(storage)?
@@ -239,6 +242,7 @@ impl Pos {
                     session: None,
                     register,
                     fiscal: fiscal.clone(),
+                    last_sale,
                     link: LinkState::Offline,
                     card_risk: None,
                     card_charged: None,
@@ -434,7 +438,7 @@ impl Pos {
         cause: FiscalCause,
     ) -> PosResult<()> {
         let change = LocalChange {
-            settings: vec![(keys::FISCAL_STATE.to_owned(), json(next)?)],
+            settings: vec![saved_state::fiscal_setting(next, state.last_sale)?],
             ..Default::default()
         };
         match cause {

@@ -7,7 +7,8 @@ use std::sync::MutexGuard;
 use tenda_domain::{Action, Actor, CashMovementKind, Money, Mutation, RegisterSessionId};
 use tenda_store::{ClosingCount, LocalChange, RegisterClosing};
 
-use super::{DeviceState, Pos, execute, json, keys};
+use super::saved_state::register_setting;
+use super::{DeviceState, Pos, execute};
 use crate::authorize::Authorization;
 use crate::error::{PosError, PosResult};
 use crate::pos::Approval;
@@ -64,7 +65,7 @@ impl Pos {
         };
         let actor = Actor::User(auth.performer().user_id);
         let change = LocalChange {
-            settings: vec![(keys::REGISTER.to_owned(), json(&Some(&session))?)],
+            settings: vec![register_setting(Some(&session), device.last_sale)?],
             mutations: vec![Mutation::CashMovement {
                 session_id: session.id,
                 movement: CashMovementKind::Opening,
@@ -154,7 +155,7 @@ impl Pos {
         }
         let at = self.now();
         let change = LocalChange {
-            settings: vec![(keys::REGISTER.to_owned(), json(&Some(&session))?)],
+            settings: vec![register_setting(Some(&session), device.last_sale)?],
             mutations: vec![Mutation::CashMovement {
                 session_id: session.id,
                 movement: kind,
@@ -214,7 +215,7 @@ impl Pos {
             .map_or(Money::ZERO, |l| l.counted);
         let at = self.now();
         let change = LocalChange {
-            settings: vec![(keys::REGISTER.to_owned(), "null".to_owned())],
+            settings: vec![register_setting(None, device.last_sale)?],
             register_closing: Some(RegisterClosing {
                 session_id: session.id,
                 counts: report

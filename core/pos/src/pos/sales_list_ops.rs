@@ -10,7 +10,7 @@ use tenda_devices::layout_danfe;
 use tenda_domain::{Action, FiscalStatus, Money, Mutation, SaleId};
 use tenda_store::{LocalChange, SaleStatus, StoredSale};
 
-use super::cancel_ops::{refunded, register_setting};
+use super::cancel_ops::{changed_register_setting, refunded};
 use super::correction_ops::note_facts;
 use super::{Pos, execute, lock, storage};
 use crate::error::{PosError, PosResult};
@@ -380,7 +380,7 @@ impl Pos {
         let mut device = self.device();
         let register = refunded(device.register.as_ref(), &stored.sale)?;
         let change = LocalChange {
-            settings: register_setting(register.as_ref())?,
+            settings: changed_register_setting(register.as_ref(), device.last_sale)?,
             ..Default::default()
         };
         let execution = auth.execution(
