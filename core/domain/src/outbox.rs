@@ -155,6 +155,27 @@ pub enum Mutation {
 }
 
 impl Mutation {
+    /// The stock this change moves on the device that made it (a sale's lines out, a void's
+    /// back in, an adjustment), product by product.
+    pub fn stock_moved(&self) -> Vec<(ProductId, Quantity)> {
+        let of = |deltas: &[StockDelta]| deltas.iter().map(|d| (d.product_id, d.delta)).collect();
+        match self {
+            Mutation::SaleRecorded(recorded) => of(&recorded.stock_deltas),
+            Mutation::SaleVoided { stock_deltas, .. } => of(stock_deltas),
+            Mutation::StockAdjusted {
+                product_id, delta, ..
+            } => vec![(*product_id, *delta)],
+            Mutation::FiscalStatusChanged { .. }
+            | Mutation::FiscalNumbersVoided { .. }
+            | Mutation::CustomerBalanceAdjusted { .. }
+            | Mutation::CashMovement { .. }
+            | Mutation::CustomerRegistered { .. }
+            | Mutation::CardPaymentForwarded { .. }
+            | Mutation::NoteCancelledBySubstitution { .. }
+            | Mutation::AuditAppended { .. } => Vec::new(),
+        }
+    }
+
     /// The wire `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

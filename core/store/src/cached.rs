@@ -1,7 +1,6 @@
 //! Write statements of the sale commit that the connection keeps prepared. Diesel prepares its
 //! UPDATE and upsert statements afresh on every call (their text may vary with the changeset);
-//! these fixed texts are cached by type, so a sale pays no SQL parsing. Rows a sale writes by
-//! the dozen (lines, payments, stock deltas) go in multi-row INSERTs, a few per sale.
+//! these fixed texts are cached by type, so a sale pays no SQL parsing.
 
 use std::borrow::Cow;
 
@@ -69,100 +68,6 @@ cached_statement!(
         "UPDATE fiscal_numbers SET state = 'used' \
          WHERE model = ? AND series = ? AND number = ? AND state = 'reserved'"
 );
-
-/// One row of a multi-row INSERT: its values bound in column order.
-pub(crate) trait RowValues {
-    fn bind_values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
-}
-
-/// `row_values!(Name { field: RustType => SqlType, … })`: a row whose fields bind in order.
-macro_rules! row_values {
-    ($(#[$attr:meta])* $name:ident { $first:ident: $fty:ty => $fsty:ty $(, $field:ident: $ty:ty => $sty:ty)* $(,)? }) => {
-        $(#[$attr])*
-        pub(crate) struct $name {
-            pub(crate) $first: $fty,
-            $(pub(crate) $field: $ty,)*
-        }
-        impl RowValues for $name {
-            fn bind_values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-                out.push_bind_param::<$fsty, _>(&self.$first)?;
-                $(
-                    out.push_sql(", ");
-                    out.push_bind_param::<$sty, _>(&self.$field)?;
-                )*
-                Ok(())
-            }
-        }
-    };
-}
-
-/// `head` + `(row), (row), …` + `tail`. The text depends on the number of rows, so diesel caches
-/// it by text; [`insert_rows`] keeps the number of distinct texts small.
-struct ManyRows<'a, R> {
-    head: &'static str,
-    tail: &'static str,
-    rows: &'a [R],
-}
-
-impl<R> QueryId for ManyRows<'_, R> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<R: RowValues> QueryFragment<Sqlite> for ManyRows<'_, R> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql(self.head);
-        for (i, row) in self.rows.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            row.bind_values(&mut out)?;
-            out.push_sql(")");
-        }
-        out.push_sql(self.tail);
-        Ok(())
-    }
-}
-
-impl<R, Conn> RunQueryDsl<Conn> for ManyRows<'_, R> {}
-
-/// Most rows one statement carries.
-const MAX_ROWS: usize = 64;
-
-/// Inserts `rows` with `head` (`INSERT INTO t (cols) VALUES `) and `tail` (e.g. an upsert
-/// clause), a power-of-two number of rows per statement (10 rows: 8 + 2): a handful of
-/// statements per sale, and at most 7 texts per table for the connection to keep prepared.
-pub(crate) fn insert_rows<R: RowValues>(
-    conn: &mut diesel::SqliteConnection,
-    head: &'static str,
-    tail: &'static str,
-    mut rows: &[R],
-) -> QueryResult<usize> {
-    let mut written = 0;
-    while !rows.is_empty() {
-        let n = rows.len().min(MAX_ROWS);
-        let chunk = 1 << n.ilog2();
-        let (now, rest) = rows.split_at(chunk);
-        written += ManyRows {
-            head,
-            tail,
-            rows: now,
-        }
-        .execute(conn)?;
-        rows = rest;
-    }
-    Ok(written)
-}
-
-row_values!(
-    /// A stock delta as stored.
-    StockDeltaValues {
-        id: i64 => BigInt,
-        product_id: Vec<u8> => Binary,
-        delta: i64 => BigInt,
-    }
-);
-
-pub(crate) const INSERT_STOCK_DELTAS: &str =
-    "INSERT INTO stock_deltas (id, product_id, delta) VALUES ";
 
 cached_statement!(
     /// Writes a setting, updating its row in place when the key exists (REPLACE would delete the

@@ -9,11 +9,10 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::cached::{INSERT_STOCK_DELTAS, StockDeltaValues, insert_rows};
 use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::schema::{products, stock_levels};
-use crate::store::{Store, child_key, ts};
+use crate::store::{Store, ts};
 
 #[derive(Queryable, Selectable, QueryableByName, Insertable, AsChangeset)]
 #[diesel(table_name = products, treat_none_as_null = true)]
@@ -198,28 +197,6 @@ pub(crate) fn fts_query(text: &str, prefix: bool) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Records the stock deltas one mutation carries inside the caller's transaction, in a few
-/// multi-row statements. No level row is written: the local level is the server's plus the
-/// unacknowledged deltas (see `pending_stock`). Only product and quantity are kept here; the
-/// reason and time travel in the mutation itself.
-pub(crate) fn apply_stock_deltas(
-    conn: &mut SqliteConnection,
-    deltas: &[StockDelta],
-    outbox_seq: u64,
-) -> Result<()> {
-    let seq = i64::try_from(outbox_seq).map_err(|_| corrupt("outbox", "sequence out of range"))?;
-    let mut rows = Vec::with_capacity(deltas.len());
-    for (i, d) in deltas.iter().enumerate() {
-        rows.push(StockDeltaValues {
-            id: child_key("stock deltas", seq, i64::try_from(i).unwrap_or(i64::MAX))?,
-            product_id: d.product_id.as_bytes().to_vec(),
-            delta: d.delta.thousandths(),
-        });
-    }
-    insert_rows(conn, INSERT_STOCK_DELTAS, "", &rows)?;
-    Ok(())
-}
-
 /// Sets the server's stock level (the local one adds the unacknowledged deltas on read).
 pub(crate) fn set_server_stock(
     conn: &mut SqliteConnection,
@@ -399,7 +376,6 @@ impl Store {
                     at,
                 },
             )?;
-            apply_stock_deltas(c, std::slice::from_ref(delta), seq)?;
             append_audit(
                 c,
                 &AuditEvent {

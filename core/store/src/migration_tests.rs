@@ -10,7 +10,7 @@ use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
 /// How many migrations the schema has: opening a store applies them all.
-const ALL_MIGRATIONS: usize = 12;
+const ALL_MIGRATIONS: usize = 13;
 
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -194,6 +194,9 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("stock read from the outbox reverts while nothing is pending");
+    assert!(table_names(&mut conn).contains(&"stock_deltas".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
         .expect("device state as of a sale reverts");
     conn.revert_last_migration(MIGRATIONS)
         .expect("documents by number revert");
@@ -319,11 +322,6 @@ fn the_table_definitions_match_the_migrated_schema() {
         .limit(0)
         .load::<(i32, i32, i32, String, String, Option<String>)>(c)
         .expect("fiscal numbers");
-    stock_deltas::table
-        .select(stock_deltas::all_columns)
-        .limit(0)
-        .load::<(i64, Vec<u8>, i64)>(c)
-        .expect("stock deltas");
     fiscal_events::table
         .select(fiscal_events::all_columns)
         .limit(0)
@@ -589,20 +587,13 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         8500
     );
 
-    // Reverting cannot unpack what is stored packed, so it refuses rather than drop rows.
+    // Reverting cannot unpack what is stored packed, so it refuses rather than lose the
+    // unacknowledged stock.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
-    conn.revert_last_migration(MIGRATIONS)
-        .expect("the device state as of a sale reverts");
-    conn.revert_last_migration(MIGRATIONS)
-        .expect("the documents by number revert");
-    conn.revert_last_migration(MIGRATIONS)
-        .expect("the fiscal notes and closings revert");
-    conn.revert_last_migration(MIGRATIONS)
-        .expect("the typed lists revert");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
-        "stored stock deltas block the revert"
+        "unacknowledged stock in the outbox blocks the revert"
     );
     let mut store = Store::open(&path, &key).expect("still at the new schema");
     assert_eq!(
@@ -820,9 +811,9 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
     let tables = table_names(&mut store.conn);
     assert!(!tables.contains(&"sale_lines".to_owned()));
     assert!(!tables.contains(&"sale_payments".to_owned()));
-    assert_eq!(
-        columns(&mut store.conn, "stock_deltas"),
-        vec!["id", "product_id", "delta"]
+    assert!(
+        !tables.contains(&"stock_deltas".to_owned()),
+        "migration 13 reads stock from the outbox entries"
     );
 
     // Every sale reads back whole, lines in order, payments with their card details.
@@ -968,6 +959,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
@@ -1113,6 +1105,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 10");
@@ -1216,6 +1209,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
 
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
     assert!(!sale_columns(&mut conn).contains(&"fiscal_key".to_owned()));
@@ -1303,6 +1297,7 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
     drop(store);
 
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     #[derive(QueryableByName)]
     struct Value {
@@ -1326,4 +1321,67 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
         ],
         "each state back in its bare form"
     );
+}
+
+#[test]
+fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
+    use tenda_domain::{Actor, Mutation, Quantity, StockReason, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("o.db");
+    let key = DbKey::generate();
+    let product: tenda_domain::ProductId = "01900000-0000-7000-8000-000000000001"
+        .parse()
+        .expect("valid id");
+    let adjusted = |delta: i64| {
+        serde_json::to_string(&Mutation::StockAdjusted {
+            product_id: product,
+            delta: Quantity::from_thousandths(delta),
+            reason: StockReason::Count,
+            actor: Actor::User(UserId::new()),
+            at: chrono::Utc::now(),
+        })
+        .expect("serializes")
+    };
+    {
+        let mut conn = open_connection(&path, &key).expect("opens");
+        for _ in 0..12 {
+            conn.run_next_migration(MIGRATIONS).expect("applies");
+        }
+        // Server level 10; entry 1 (-2) acknowledged, entry 2 (-1) not: 9 on the device.
+        conn.batch_execute(&format!(
+            "INSERT INTO products (id, sku, name, unit, price, fiscal, active, version)
+               VALUES (x'01900000000070008000000000000001', 'PAO', 'Pão', 'KG', 1499, '{{}}', 1, 1);
+             INSERT INTO stock_levels (product_id, server_quantity, updated_at)
+               VALUES (x'01900000000070008000000000000001', 10000, '2026-01-02T10:00:00.000000Z');
+             INSERT INTO stock_deltas (id, product_id, delta) VALUES
+               (1048576, x'01900000000070008000000000000001', -2000),
+               (2097152, x'01900000000070008000000000000001', -1000);
+             INSERT INTO outbox (seq, kind, payload, packed, created_at) VALUES
+               (1, 'stock_adjusted', CAST('{m1}' AS BLOB), 0, '2026-01-02T10:00:00.000000Z'),
+               (2, 'stock_adjusted', CAST('{m2}' AS BLOB), 0, '2026-01-02T10:00:00.000000Z');
+             INSERT INTO counters (name, value) VALUES ('outbox_seq', 2),
+               ('outbox_pushed_through', 1);",
+            m1 = adjusted(-2000),
+            m2 = adjusted(-1000),
+        ))
+        .expect("rows under the previous schema");
+    }
+    let mut store = Store::open(&path, &key).expect("opening runs the migration");
+    assert!(!table_names(&mut store.conn).contains(&"stock_deltas".to_owned()));
+    assert_eq!(
+        store.stock_level(product).expect("reads").thousandths(),
+        9000,
+        "the unacknowledged -1 comes from its outbox entry"
+    );
+    drop(store);
+
+    // Older code would count the pending -1 from rows this revert cannot rebuild: refused.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    assert!(conn.revert_last_migration(MIGRATIONS).is_err());
+    assert!(!table_names(&mut conn).contains(&"stock_deltas".to_owned()));
+    // Once the server has acknowledged it, nothing is pending and the revert goes through.
+    conn.batch_execute("UPDATE counters SET value = 2 WHERE name = 'outbox_pushed_through'")
+        .expect("acknowledged");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
+    assert!(table_names(&mut conn).contains(&"stock_deltas".to_owned()));
 }

@@ -119,6 +119,39 @@ fn decode_entry(kind: &str, payload: &[u8], packed: bool) -> Result<Stored> {
     })
 }
 
+/// The stock moved by the outbox entries numbered `first..=last` that are still stored, delta by
+/// delta (product id, thousandths), and how many entries that was.
+pub(crate) fn stock_moved(
+    conn: &mut SqliteConnection,
+    first: i64,
+    last: i64,
+) -> Result<(usize, Vec<(Vec<u8>, i64)>)> {
+    if first > last {
+        return Ok((0, Vec::new()));
+    }
+    let rows: Vec<(String, Vec<u8>, bool)> = outbox::table
+        .filter(outbox::seq.between(first, last))
+        .select((outbox::kind, outbox::payload, outbox::packed))
+        .load(conn)?;
+    let mut moved = Vec::new();
+    for (kind, payload, packed) in &rows {
+        let deltas = match decode_entry(kind, payload, *packed)? {
+            Stored::Sale(facts) => facts
+                .stock_deltas
+                .iter()
+                .map(|d| (d.product_id, d.delta))
+                .collect(),
+            Stored::Whole(mutation) => mutation.stock_moved(),
+        };
+        moved.extend(
+            deltas
+                .into_iter()
+                .map(|(product, delta)| (product.as_bytes().to_vec(), delta.thousandths())),
+        );
+    }
+    Ok((rows.len(), moved))
+}
+
 /// The sale number a `SaleRecorded` entry refers to.
 fn sale_number(facts: &SaleFacts) -> Result<i64> {
     i64::try_from(facts.local_number)

@@ -12,7 +12,6 @@ use tenda_domain::{
 };
 
 use crate::audit::append_audit;
-use crate::catalog::apply_stock_deltas;
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
@@ -206,7 +205,6 @@ impl Store {
                 &stock,
                 &balances,
             )?;
-            apply_stock_deltas(c, &stock, outbox_seq)?;
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
             }
@@ -442,7 +440,6 @@ pub(crate) fn void_sale_in(
                 balance_deltas: balances.clone(),
             },
         )?;
-        apply_stock_deltas(c, &stock, seq)?;
         for d in &balances {
             apply_balance_delta(c, d, seq, at)?;
         }

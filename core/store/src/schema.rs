@@ -82,14 +82,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    stock_deltas (id) {
-        id -> BigInt,
-        product_id -> Binary,
-        delta -> BigInt,
-    }
-}
-
-diesel::table! {
     balance_deltas (id) {
         id -> BigInt,
         customer_id -> Binary,

@@ -427,31 +427,6 @@ pub(crate) fn set_counter(conn: &mut SqliteConnection, name: &str, value: i64) -
     Ok(())
 }
 
-/// Rows that belong to one parent (a sale's lines and payments, a mutation's stock deltas) are
-/// keyed `parent × 2^20 + n`: they sit together in their table's own b-tree, found by key range,
-/// with no separate index for a commit to write.
-pub(crate) const CHILD_KEYS: i64 = 1 << 20;
-
-/// The key of child `n` of `parent` (see [`CHILD_KEYS`]).
-pub(crate) fn child_key(field: &'static str, parent: i64, n: i64) -> Result<i64> {
-    if !(0..CHILD_KEYS).contains(&n) {
-        return Err(Error::InvalidInput {
-            field,
-            reason: format!("at most {} per record", CHILD_KEYS - 1),
-        });
-    }
-    parent
-        .checked_mul(CHILD_KEYS)
-        .map(|k| k + n)
-        .ok_or_else(|| corrupt(field, "parent number out of range"))
-}
-
-/// The range of keys of `parent`'s children.
-pub(crate) fn child_keys(parent: i64) -> (i64, i64) {
-    let first = parent.saturating_mul(CHILD_KEYS);
-    (first, first.saturating_add(CHILD_KEYS - 1))
-}
-
 /// Timestamps are stored as RFC 3339 UTC with microseconds, so the text (which the audit chain
 /// hashes) reads back to the same instant.
 pub(crate) fn ts(at: DateTime<Utc>) -> String {

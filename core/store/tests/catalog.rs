@@ -617,7 +617,7 @@ fn customers_registered_at_the_till_are_pushed_and_audited() {
 }
 
 #[test]
-fn unacknowledged_stock_is_rebuilt_from_the_stored_deltas_on_reopen() {
+fn unacknowledged_stock_is_rebuilt_from_the_outbox_on_reopen() {
     let mut ts = temp_store();
     let (a, b) = (
         product("P1", "Leite Integral", Some(&ean13(1)), 499),
@@ -655,7 +655,7 @@ fn unacknowledged_stock_is_rebuilt_from_the_stored_deltas_on_reopen() {
     assert_eq!(before.0, Quantity::from_units(18).expect("fits"));
     assert_eq!(before.1, Quantity::ZERO, "b's sale was acknowledged");
     // Dropping the store without any shutdown step is what a crash leaves: the pending stock
-    // is not stored anywhere but the delta rows, and comes back from them.
+    // is not stored anywhere but the outbox entries that carry it, and comes back from them.
     let common::TempStore {
         dir: _dir,
         path,
@@ -732,5 +732,34 @@ fn a_second_handle_on_the_same_file_sees_sales_and_acknowledgements() {
     assert_eq!(
         ts.store.stock_level(p.id).expect("reads"),
         Quantity::from_units(7).expect("fits")
+    );
+
+    // Acknowledged and pruned through the other handle before this one reads again: the
+    // entries it would subtract are gone, so it counts what is still pending afresh.
+    let last = ts
+        .store
+        .commit_sale(&commit_of(sale_of(std::slice::from_ref(&p), None)))
+        .expect("commits");
+    assert_eq!(
+        reader.stock_level(p.id).expect("reads"),
+        Quantity::from_units(6).expect("fits")
+    );
+    ts.store
+        .outbox_mark_pushed(last.outbox_seq - 1)
+        .expect("acknowledged");
+    ts.store.outbox_prune_pushed().expect("prunes");
+    ts.store
+        .apply_changes(
+            vec![PullChange::StockLevel {
+                product_id: p.id,
+                quantity: Quantity::from_units(7).expect("fits"),
+            }],
+            &mut |_| {},
+        )
+        .expect("applies");
+    assert_eq!(
+        reader.stock_level(p.id).expect("reads"),
+        Quantity::from_units(6).expect("fits"),
+        "the server's 7 less the one sale still unacknowledged"
     );
 }
