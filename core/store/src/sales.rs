@@ -1,6 +1,6 @@
 //! Recording a sale: one `BEGIN IMMEDIATE` transaction holds the sale (its lines and payments
-//! packed in its row), the stock and balance deltas, the fiscal document and its number, the
-//! outbox mutation and the audit entry. It commits durably (WAL, `synchronous = FULL`) or not at
+//! packed in its row), the balance deltas, the fiscal document and its number, the outbox
+//! mutation (which carries the stock it moves) and the audit entry. It commits durably (WAL, `synchronous = FULL`) or not at
 //! all.
 
 use diesel::prelude::*;

@@ -500,8 +500,8 @@ mod tests {
         store.checkpoint().expect("checkpoints");
         assert_eq!(wal_pages(&path), 0, "a checkpoint empties the WAL");
         store.commit_sale(&sale_commit(&p)).expect("commits");
-        // A sale writes its row, its outbox entry, its stock delta and its audit entry: each a
-        // page of its own table, at least.
+        // A sale writes its row, its outbox entry (with the stock it moves), its audit entry
+        // and the counters that number them: each a page of its own table, at least.
         let one_sale = wal_pages(&path);
         assert!(one_sale >= 4, "{one_sale} pages");
         store.commit_sale(&sale_commit(&p)).expect("commits");
