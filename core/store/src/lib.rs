@@ -17,6 +17,7 @@ mod memory;
 mod migrations;
 pub mod outbox;
 mod packed;
+mod page_cipher;
 mod pending_stock;
 mod product_cache;
 pub mod record;

@@ -24,6 +24,8 @@ pub fn start_sqlite() {
         // with its own error, so it is only logged.
         if rc != ffi::SQLITE_OK {
             tracing::error!(rc, "the SQLite library did not start");
+        } else {
+            crate::page_cipher::register();
         }
     });
 }

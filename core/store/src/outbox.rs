@@ -119,15 +119,25 @@ fn decode_entry(kind: &str, payload: &[u8], packed: bool) -> Result<Stored> {
     })
 }
 
-/// The stock moved by the outbox entries numbered `first..=last` that are still stored, delta by
-/// delta (product id, thousandths), and how many entries that was.
+/// The stock some outbox entries move.
+pub(crate) struct StockMoved {
+    /// How many of the entries asked for are still stored (pushed ones may be pruned).
+    pub entries: usize,
+    /// Delta by delta: product id and thousandths.
+    pub deltas: Vec<(Vec<u8>, i64)>,
+}
+
+/// The stock moved by the outbox entries numbered `first..=last` that are still stored.
 pub(crate) fn stock_moved(
     conn: &mut SqliteConnection,
     first: i64,
     last: i64,
-) -> Result<(usize, Vec<(Vec<u8>, i64)>)> {
+) -> Result<StockMoved> {
     if first > last {
-        return Ok((0, Vec::new()));
+        return Ok(StockMoved {
+            entries: 0,
+            deltas: Vec::new(),
+        });
     }
     let rows: Vec<(String, Vec<u8>, bool)> = outbox::table
         .filter(outbox::seq.between(first, last))
@@ -149,7 +159,10 @@ pub(crate) fn stock_moved(
                 .map(|(product, delta)| (product.as_bytes().to_vec(), delta.thousandths())),
         );
     }
-    Ok((rows.len(), moved))
+    Ok(StockMoved {
+        entries: rows.len(),
+        deltas: moved,
+    })
 }
 
 /// The sale number a `SaleRecorded` entry refers to.

@@ -54,9 +54,9 @@ impl PendingStock {
         // pruned meanwhile: then what they added is not known, and the rest is counted afresh.
         let acknowledged = pushed.min(c.seen);
         if acknowledged > c.pushed {
-            let (found, moved) = stock_moved(conn, c.pushed + 1, acknowledged)?;
-            if i64::try_from(found).ok() == Some(acknowledged - c.pushed) {
-                for (product, delta) in moved {
+            let moved = stock_moved(conn, c.pushed + 1, acknowledged)?;
+            if i64::try_from(moved.entries).ok() == Some(acknowledged - c.pushed) {
+                for (product, delta) in moved.deltas {
                     add(&mut c.by_product, product, -delta);
                 }
             } else {
@@ -64,8 +64,8 @@ impl PendingStock {
             }
         }
         // Written since last time (and not yet acknowledged).
-        let (_, moved) = stock_moved(conn, c.seen.max(pushed) + 1, seen)?;
-        for (product, delta) in moved {
+        let moved = stock_moved(conn, c.seen.max(pushed) + 1, seen)?;
+        for (product, delta) in moved.deltas {
             add(&mut c.by_product, product, delta);
         }
         c.pushed = pushed;
