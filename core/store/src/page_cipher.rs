@@ -384,7 +384,10 @@ mod tests {
             .load(&mut store.conn)
             .expect("reads");
         assert_eq!(
-            names.iter().map(|n| n.cipher_provider.as_str()).collect::<Vec<_>>(),
+            names
+                .iter()
+                .map(|n| n.cipher_provider.as_str())
+                .collect::<Vec<_>>(),
             ["rustcrypto"]
         );
     }
