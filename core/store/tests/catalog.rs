@@ -347,15 +347,7 @@ fn pull_pages_are_last_writer_wins_and_keep_local_deltas() {
     // Once the server has the sale, its levels already include it.
     let last = ts.store.outbox_last_seq().expect("reads");
     ts.store.outbox_mark_pushed(last).expect("acked");
-    ts.store
-        .apply_changes(
-            vec![PullChange::StockLevel {
-                product_id: p.id,
-                quantity: Quantity::from_units(7).expect("fits"),
-            }],
-            &mut |_| {},
-        )
-        .expect("applies");
+    pull_level(&mut ts.store, p.id, 7);
     assert_eq!(
         ts.store.stock_level(p.id).expect("reads"),
         Quantity::from_units(7).expect("fits")
@@ -367,15 +359,7 @@ fn only_acknowledged_sales_leave_the_pending_stock() {
     let mut ts = temp_store();
     let p = product("P1", "Leite Integral", Some(&ean13(1)), 499);
     let level = |ts: &mut common::TempStore, units: i64| {
-        ts.store
-            .apply_changes(
-                vec![PullChange::StockLevel {
-                    product_id: p.id,
-                    quantity: Quantity::from_units(units).expect("fits"),
-                }],
-                &mut |_| {},
-            )
-            .expect("applies");
+        pull_level(&mut ts.store, p.id, units);
         ts.store.stock_level(p.id).expect("reads")
     };
     ts.store
@@ -708,15 +692,7 @@ fn a_second_handle_on_the_same_file_sees_sales_and_acknowledgements() {
     ts.store
         .outbox_mark_pushed(sold.outbox_seq)
         .expect("acknowledged");
-    ts.store
-        .apply_changes(
-            vec![PullChange::StockLevel {
-                product_id: p.id,
-                quantity: Quantity::from_units(8).expect("fits"),
-            }],
-            &mut |_| {},
-        )
-        .expect("applies");
+    pull_level(&mut ts.store, p.id, 8);
     assert_eq!(
         reader.stock_level(p.id).expect("reads"),
         Quantity::from_units(8).expect("fits"),
@@ -748,18 +724,23 @@ fn a_second_handle_on_the_same_file_sees_sales_and_acknowledgements() {
         .outbox_mark_pushed(last.outbox_seq - 1)
         .expect("acknowledged");
     ts.store.outbox_prune_pushed().expect("prunes");
-    ts.store
-        .apply_changes(
-            vec![PullChange::StockLevel {
-                product_id: p.id,
-                quantity: Quantity::from_units(7).expect("fits"),
-            }],
-            &mut |_| {},
-        )
-        .expect("applies");
+    pull_level(&mut ts.store, p.id, 7);
     assert_eq!(
         reader.stock_level(p.id).expect("reads"),
         Quantity::from_units(6).expect("fits"),
         "the server's 7 less the one sale still unacknowledged"
     );
+}
+
+/// The server's stock level for `product`, as a pull brings it.
+fn pull_level(store: &mut Store, product: ProductId, units: i64) {
+    store
+        .apply_changes(
+            vec![PullChange::StockLevel {
+                product_id: product,
+                quantity: Quantity::from_units(units).expect("fits"),
+            }],
+            &mut |_| {},
+        )
+        .expect("applies");
 }

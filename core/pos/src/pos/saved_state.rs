@@ -27,13 +27,7 @@ pub(crate) fn register_setting(
     register: Option<&RegisterSession>,
     through_sale: u64,
 ) -> PosResult<(String, String)> {
-    Ok((
-        keys::REGISTER.to_owned(),
-        json(&AsOfSale {
-            through_sale,
-            state: register,
-        })?,
-    ))
+    setting(keys::REGISTER, register, through_sale)
 }
 
 /// The fiscal state's setting.
@@ -41,8 +35,12 @@ pub(crate) fn fiscal_setting(
     state: &FiscalState,
     through_sale: u64,
 ) -> PosResult<(String, String)> {
+    setting(keys::FISCAL_STATE, state, through_sale)
+}
+
+fn setting<T: Serialize>(key: &str, state: T, through_sale: u64) -> PosResult<(String, String)> {
     Ok((
-        keys::FISCAL_STATE.to_owned(),
+        key.to_owned(),
         json(&AsOfSale {
             through_sale,
             state,
