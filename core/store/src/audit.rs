@@ -1,18 +1,18 @@
 //! The hash-chained audit log. Each entry's hash covers the previous entry's hash and every
 //! field of the entry, so editing, inserting or deleting any entry breaks the chain at that
-//! point; the `audit_head` counter holds the last link (seq and hash), so deleting the newest
-//! entries is caught too.
+//! point. Deleting the newest entries is caught by the head: every entry is written with an
+//! `AuditAppended` outbox entry naming it, in the same transaction, and pruning pushed outbox
+//! entries keeps the last one they named in the `audit_head` counter.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use tenda_domain::{Actor, AuditEvent, Mutation, Outcome};
 
-use crate::cached::MoveAuditHead;
 use crate::error::{Result, corrupt};
-use crate::outbox::append_outbox;
-use crate::schema::{audit_log, counters};
-use crate::store::{Store, parse_ts, ts};
+use crate::outbox::{append_outbox, last_audit_appended};
+use crate::schema::audit_log;
+use crate::store::{Store, parse_ts, read_counter, ts};
 
 /// The hash before the first entry.
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
@@ -39,7 +39,8 @@ pub enum ChainBreak {
     BrokenLink,
     /// The entry with this number is missing (deleted).
     Missing,
-    /// The newest entries are gone or the head does not match the last entry.
+    /// The last entry is not the one the outbox names last: the newest entries are gone, or
+    /// entries were added without their outbox entries.
     HeadMismatch,
     /// A stored field cannot be read.
     Unreadable,
@@ -79,18 +80,20 @@ pub fn entry_hash(
     h.finalize().into()
 }
 
-/// Name of the counter that holds the chain's last link.
-const HEAD: &str = "audit_head";
+/// Name of the counter that holds the last entry named by a pruned `AuditAppended` outbox entry.
+pub(crate) const PRUNED_HEAD: &str = "audit_head";
 
-/// The last link (seq, hash), if any entry was ever written.
+/// The last entry's (seq, hash), if any entry was written.
 fn read_head(conn: &mut SqliteConnection) -> Result<Option<(i64, Vec<u8>)>> {
-    // get_result, not first: a `LIMIT ?` bind makes SQLite re-prepare the statement each time.
-    let head: Option<(i64, Option<Vec<u8>>)> = counters::table
-        .filter(counters::name.eq(HEAD))
-        .select((counters::value, counters::hash))
+    // The row with the largest seq, not `ORDER BY … LIMIT ?`: a `LIMIT ?` bind makes SQLite
+    // re-prepare the statement each time.
+    let later = diesel::alias!(audit_log as later);
+    let last = later.select(diesel::dsl::max(later.field(audit_log::seq)));
+    Ok(audit_log::table
+        .filter(audit_log::seq.nullable().eq(last.single_value()))
+        .select((audit_log::seq, audit_log::hash))
         .get_result(conn)
-        .optional()?;
-    Ok(head.map(|(seq, hash)| (seq, hash.unwrap_or_default())))
+        .optional()?)
 }
 
 /// Appends an entry (and its `AuditAppended` outbox mutation) inside the caller's transaction.
@@ -128,20 +131,6 @@ pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> R
             audit_log::hash.eq(hash.as_slice()),
         ))
         .execute(conn)?;
-    let moved = MoveAuditHead {
-        seq,
-        hash: hash.to_vec(),
-    }
-    .execute(conn)?;
-    if moved == 0 {
-        diesel::insert_into(counters::table)
-            .values((
-                counters::name.eq(HEAD),
-                counters::value.eq(seq),
-                counters::hash.eq(hash.as_slice()),
-            ))
-            .execute(conn)?;
-    }
     let entry = AuditEntry {
         seq: seq_u,
         actor: event.actor,
@@ -245,13 +234,11 @@ impl Store {
                 expected_seq += 1;
             }
         }
-        let head = read_head(&mut self.conn)?;
+        // The last entry named in the outbox, or by the entries pruned from it.
+        let pruned = u64::try_from(read_counter(&mut self.conn, PRUNED_HEAD)?).unwrap_or(0);
+        let head = last_audit_appended(&mut self.conn, i64::MAX)?.map_or(pruned, |s| s.max(pruned));
         let last = expected_seq - 1;
-        let head_ok = match head {
-            None => last == 0,
-            Some((s, h)) => u64::try_from(s).ok() == Some(last) && h.as_slice() == prev.as_slice(),
-        };
-        if !head_ok {
+        if head != last {
             // The entry after the last one present is where the chain stops short.
             return Ok(AuditVerification::Broken {
                 seq: last + 1,

@@ -45,7 +45,7 @@ macro_rules! cached_statement {
 
 cached_statement!(
     /// Bumps a named counter; no row changes when the counter does not exist. Names are fixed
-    /// (the sale number, the outbox sequence) or built (a fiscal series').
+    /// (a fiscal series').
     BumpCounter { name: Cow<'static, str> => Text } =
         "UPDATE counters SET value = value + 1 WHERE name = ?"
 );
@@ -54,12 +54,6 @@ cached_statement!(
     /// Adds a delta to a customer's current balance.
     AddBalance { delta: i64 => BigInt, customer_id: Vec<u8> => Binary } =
         "UPDATE customers SET balance = balance + ? WHERE id = ?"
-);
-
-cached_statement!(
-    /// Moves the audit chain's head to the newest entry.
-    MoveAuditHead { seq: i64 => BigInt, hash: Vec<u8> => Binary } =
-        "UPDATE counters SET value = ?, hash = ? WHERE name = 'audit_head'"
 );
 
 cached_statement!(

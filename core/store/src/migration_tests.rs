@@ -10,7 +10,7 @@ use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
 /// How many migrations the schema has: opening a store applies them all.
-const ALL_MIGRATIONS: usize = 13;
+const ALL_MIGRATIONS: usize = 14;
 
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -194,6 +194,9 @@ fn every_migration_reverts_and_applies_again() {
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
     conn.revert_last_migration(MIGRATIONS)
+        .expect("counters read from their tables revert");
+    assert!(columns(&mut conn, "counters").contains(&"hash".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
         .expect("stock read from the outbox reverts while nothing is pending");
     assert!(table_names(&mut conn).contains(&"stock_deltas".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
@@ -287,7 +290,7 @@ fn the_table_definitions_match_the_migrated_schema() {
     counters::table
         .select(counters::all_columns)
         .limit(0)
-        .load::<(String, i64, Option<Vec<u8>>)>(c)
+        .load::<(String, i64)>(c)
         .expect("counters");
     secrets::table
         .select(secrets::all_columns)
@@ -591,6 +594,7 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     // unacknowledged stock.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
         "unacknowledged stock in the outbox blocks the revert"
@@ -603,6 +607,35 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
 }
 
 /// A sale as the till builds it: two lines (one weighed, with a GTIN), paid by card and cash.
+fn products_for_migration() -> Vec<tenda_domain::Product> {
+    use tenda_domain::*;
+    let gtin = Gtin::parse("7891000315507").expect("valid GTIN");
+    vec![
+        Product {
+            id: ProductId::new(),
+            sku: "PAO".into(),
+            gtin: None,
+            name: "Pão Francês".into(),
+            unit: Unit::Kilogram,
+            price: Money::from_centavos(1499),
+            fiscal: FiscalData::simples_nacional("19052090"),
+            active: true,
+            version: 1,
+        },
+        Product {
+            id: ProductId::new(),
+            sku: "CAFE".into(),
+            gtin: Some(gtin),
+            name: "Café Pilão 500g".into(),
+            unit: Unit::Each,
+            price: Money::from_centavos(1899),
+            fiscal: FiscalData::simples_nacional("09012100"),
+            active: true,
+            version: 1,
+        },
+    ]
+}
+
 fn sale_for_migration(products: &[tenda_domain::Product]) -> tenda_domain::Sale {
     use tenda_domain::*;
     let mut cart = Cart::new();
@@ -644,31 +677,7 @@ fn sales_and_their_outbox_entries_survive_the_packed_sale_rows_migration() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("b.db");
     let key = DbKey::generate();
-    let gtin = Gtin::parse("7891000315507").expect("valid GTIN");
-    let products = vec![
-        Product {
-            id: ProductId::new(),
-            sku: "PAO".into(),
-            gtin: None,
-            name: "Pão Francês".into(),
-            unit: Unit::Kilogram,
-            price: Money::from_centavos(1499),
-            fiscal: FiscalData::simples_nacional("19052090"),
-            active: true,
-            version: 1,
-        },
-        Product {
-            id: ProductId::new(),
-            sku: "CAFE".into(),
-            gtin: Some(gtin),
-            name: "Café Pilão 500g".into(),
-            unit: Unit::Each,
-            price: Money::from_centavos(1899),
-            fiscal: FiscalData::simples_nacional("09012100"),
-            active: true,
-            version: 1,
-        },
-    ];
+    let products = products_for_migration();
     let sales = [sale_for_migration(&products), sale_for_migration(&products)];
     let recorded: Vec<Mutation> = sales
         .iter()
@@ -959,6 +968,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
@@ -1105,6 +1115,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
@@ -1209,6 +1220,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
 
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 11");
@@ -1297,6 +1309,7 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
     drop(store);
 
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
     #[derive(QueryableByName)]
@@ -1377,6 +1390,7 @@ fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
 
     // Older code would count the pending -1 from rows this revert cannot rebuild: refused.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     assert!(conn.revert_last_migration(MIGRATIONS).is_err());
     assert!(!table_names(&mut conn).contains(&"stock_deltas".to_owned()));
     // Once the server has acknowledged it, nothing is pending and the revert goes through.
@@ -1384,4 +1398,84 @@ fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
         .expect("acknowledged");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     assert!(table_names(&mut conn).contains(&"stock_deltas".to_owned()));
+}
+
+#[test]
+fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_migration() {
+    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("c.db");
+    let key = DbKey::generate();
+    let products = products_for_migration();
+    let sign_in = AuditEvent {
+        actor: Actor::User(UserId::new()),
+        action: "session.sign_in".into(),
+        subject: "user".into(),
+        outcome: Outcome::Succeeded,
+        at: crate::store::stored_instant(chrono::Utc::now()),
+    };
+    let commit = |store: &mut Store| {
+        store
+            .commit_sale(&crate::SaleCommit {
+                sale: sale_for_migration(&products),
+                actor: Actor::User(UserId::new()),
+                register_session_id: None,
+            })
+            .expect("commits")
+    };
+    let mut store = Store::open(&path, &key).expect("opens");
+    commit(&mut store);
+    commit(&mut store);
+    let last = store.outbox_last_seq().expect("reads");
+    store.outbox_mark_pushed(last).expect("acknowledged");
+    store.outbox_prune_pushed().expect("prunes");
+    let audited = store.audit(&sign_in).expect("audits");
+    drop(store);
+
+    // Older code reads each number from its counter alone: the revert writes the latest ones,
+    // from the sales, the outbox number kept by the prune and the newest audit entry.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Counter {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+        hash: Option<Vec<u8>>,
+    }
+    let counters: Vec<Counter> = diesel::sql_query(
+        "SELECT name, value, hash FROM counters
+          WHERE name IN ('sale_local_number', 'outbox_seq', 'audit_head') ORDER BY name",
+    )
+    .load(&mut conn)
+    .expect("reads");
+    let counter = |name: &str, value: i64, hash: Option<Vec<u8>>| Counter {
+        name: name.into(),
+        value,
+        hash,
+    };
+    assert_eq!(
+        counters,
+        [
+            counter("audit_head", 3, Some(audited.hash.to_vec())),
+            counter("outbox_seq", i64::try_from(last + 1).expect("small"), None),
+            counter("sale_local_number", 2, None),
+        ],
+        "two sales, each with its entry and its audit entry's, then the sign-in's"
+    );
+    drop(conn);
+
+    // Applied again over what older code leaves: every number carries on.
+    let mut store = Store::open(&path, &key).expect("migrates");
+    assert!(!columns(&mut store.conn, "counters").contains(&"hash".to_owned()));
+    let third = commit(&mut store);
+    assert_eq!(third.local_number, 3);
+    assert_eq!(third.outbox_seq, last + 2);
+    assert_eq!(third.audit_seq, 4);
+    assert_eq!(
+        store.verify_audit_chain().expect("reads"),
+        crate::AuditVerification::Intact { entries: 4 }
+    );
 }

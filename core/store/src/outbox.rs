@@ -15,8 +15,9 @@ use crate::error::{Error, Result, corrupt};
 use crate::packed::{pack, unpack};
 use crate::sales::sales_between;
 use crate::schema::outbox;
-use crate::store::{Store, next_counter, read_counter, set_counter, ts};
+use crate::store::{Store, read_counter, set_counter, ts};
 
+/// The number of the last entry pruned: numbering goes on from it once every entry is gone.
 pub(crate) const SEQ: &str = "outbox_seq";
 pub(crate) const PUSHED: &str = "outbox_pushed_through";
 
@@ -56,6 +57,7 @@ impl SaleFacts {
 }
 
 const SALE_RECORDED: &str = "sale_recorded";
+const AUDIT_APPENDED: &str = "audit_appended";
 
 /// Appends a mutation inside the caller's transaction and returns its number. A sale's
 /// `SaleRecorded` comes only with the sale's rows ([`append_sale_recorded`]).
@@ -91,8 +93,21 @@ pub(crate) fn append_sale_recorded(
     append_packed(conn, SALE_RECORDED, payload)
 }
 
+/// The number of the last entry written (0 before the first): the largest one stored or, once
+/// pruning has deleted them all, the last one it deleted. Entries are numbered on from it without
+/// a counter, which would cost every commit one more page.
+pub(crate) fn last_seq(conn: &mut SqliteConnection) -> Result<i64> {
+    let stored: Option<i64> = outbox::table
+        .select(diesel::dsl::max(outbox::seq))
+        .get_result(conn)?;
+    match stored {
+        Some(seq) => Ok(seq),
+        None => read_counter(conn, SEQ),
+    }
+}
+
 fn append_packed(conn: &mut SqliteConnection, kind: &'static str, payload: Vec<u8>) -> Result<u64> {
-    let seq = next_counter(conn, SEQ)?;
+    let seq = last_seq(conn)? + 1;
     diesel::insert_into(outbox::table)
         .values((
             outbox::seq.eq(seq),
@@ -163,6 +178,27 @@ pub(crate) fn stock_moved(
         entries: rows.len(),
         deltas: moved,
     })
+}
+
+/// The audit entry named by the newest `AuditAppended` entry numbered `through` or less.
+pub(crate) fn last_audit_appended(
+    conn: &mut SqliteConnection,
+    through: i64,
+) -> Result<Option<u64>> {
+    let newest: Option<(Vec<u8>, bool)> = outbox::table
+        .filter(outbox::kind.eq(AUDIT_APPENDED))
+        .filter(outbox::seq.le(through))
+        .order(outbox::seq.desc())
+        .select((outbox::payload, outbox::packed))
+        .first(conn)
+        .optional()?;
+    let Some((payload, packed)) = newest else {
+        return Ok(None);
+    };
+    match unpack(&payload, packed, "outbox mutation")? {
+        Mutation::AuditAppended { seq, .. } => Ok(Some(seq)),
+        _ => Err(corrupt("outbox mutation", "an audit entry of another kind")),
+    }
 }
 
 /// The sale number a `SaleRecorded` entry refers to.
@@ -236,7 +272,7 @@ impl Store {
 
     /// The number of the last mutation written (0 if none).
     pub fn outbox_last_seq(&mut self) -> Result<u64> {
-        Ok(u64::try_from(read_counter(&mut self.conn, SEQ)?).unwrap_or(0))
+        Ok(u64::try_from(last_seq(&mut self.conn)?).unwrap_or(0))
     }
 
     /// The server has applied every mutation up to `seq`.
@@ -248,7 +284,7 @@ impl Store {
     /// moves backwards; acknowledging more than was written is an error.
     pub fn outbox_mark_pushed(&mut self, seq: u64) -> Result<()> {
         self.write(|c| {
-            let last = u64::try_from(read_counter(c, SEQ)?).unwrap_or(0);
+            let last = u64::try_from(last_seq(c)?).unwrap_or(0);
             if seq > last {
                 return Err(Error::Outbox(format!(
                     "server acknowledged {seq} but only {last} were written"
@@ -269,10 +305,23 @@ impl Store {
         Ok(last - pushed_through(&mut self.conn)?.min(last))
     }
 
-    /// Deletes pushed entries, keeping the numbering (the counter never goes back).
+    /// Deletes pushed entries, keeping the numbering (it never goes back) and the audit chain's
+    /// head (see [`Store::verify_audit_chain`]): what the deleted entries showed is kept in
+    /// counters.
     pub fn outbox_prune_pushed(&mut self) -> Result<usize> {
         self.write(|c| {
             let through = to_i64(pushed_through(c)?);
+            let last_deleted: Option<i64> = outbox::table
+                .filter(outbox::seq.le(through))
+                .select(diesel::dsl::max(outbox::seq))
+                .get_result(c)?;
+            let Some(last_deleted) = last_deleted else {
+                return Ok(0);
+            };
+            set_counter(c, SEQ, last_deleted)?;
+            if let Some(audit_seq) = last_audit_appended(c, through)? {
+                set_counter(c, crate::audit::PRUNED_HEAD, to_i64(audit_seq))?;
+            }
             Ok(diesel::delete(outbox::table.filter(outbox::seq.le(through))).execute(c)?)
         })
     }

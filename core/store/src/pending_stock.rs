@@ -33,10 +33,10 @@ struct Counted {
 }
 
 impl PendingStock {
-    /// Brings the sums up to what `conn` sees. Call inside a transaction, so the counters and
+    /// Brings the sums up to what `conn` sees. Call inside a transaction, so the numbers and
     /// the rows read are one snapshot.
     fn refresh(&mut self, conn: &mut SqliteConnection) -> Result<&HashMap<Vec<u8>, i64>> {
-        let seen = read_counter(conn, crate::outbox::SEQ)?;
+        let seen = crate::outbox::last_seq(conn)?;
         let pushed = read_counter(conn, crate::outbox::PUSHED)?.min(seen);
         let afresh = || Counted {
             pushed,

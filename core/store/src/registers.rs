@@ -12,8 +12,9 @@ use crate::error::{Error, Result, corrupt};
 use crate::outbox::append_outbox;
 use crate::packed::unpack;
 use crate::sales::SaleBody;
+use crate::sales::last_sale_number;
 use crate::schema::{cash_movements, register_closings, sales};
-use crate::store::{SALE_NUMBER, Store, read_counter, ts};
+use crate::store::{Store, ts};
 
 fn kind_code(k: CashMovementKind) -> &'static str {
     match k {
@@ -183,7 +184,7 @@ impl Store {
             )?;
             // Sales of this session can only come after this one: the cash count scans from it.
             let sales_after = (movement == CashMovementKind::Opening)
-                .then(|| read_counter(c, SALE_NUMBER))
+                .then(|| last_sale_number(c))
                 .transpose()?;
             diesel::insert_into(cash_movements::table)
                 .values((

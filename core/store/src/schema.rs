@@ -120,7 +120,6 @@ diesel::table! {
     counters (name) {
         name -> Text,
         value -> BigInt,
-        hash -> Nullable<Binary>,
     }
 }
 

@@ -386,9 +386,6 @@ pub fn wal_pages(db: &Path) -> usize {
     bytes.len().saturating_sub(32) / (24 + page)
 }
 
-/// The counter of the device's sale numbers (1, 2, 3…).
-pub(crate) const SALE_NUMBER: &str = "sale_local_number";
-
 /// Bumps a named counter and returns its new value (1 the first time).
 pub(crate) fn next_counter(
     conn: &mut SqliteConnection,

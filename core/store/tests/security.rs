@@ -289,7 +289,7 @@ fn deleting_any_audit_entry_is_detected() {
             reason: ChainBreak::Missing
         }
     );
-    // The newest entry: only the head notices.
+    // The newest entry: only the head (the last entry the outbox names) notices.
     assert_eq!(
         tampered("DELETE FROM audit_log WHERE seq = 3"),
         AuditVerification::Broken {
@@ -304,19 +304,31 @@ fn deleting_any_audit_entry_is_detected() {
             reason: ChainBreak::HeadMismatch
         }
     );
-    // The head itself: removed, or moved back along with the newest entry.
+    // The head itself: the outbox entries naming the audit entries removed.
     assert_eq!(
-        tampered("DELETE FROM counters WHERE name = 'audit_head'"),
+        tampered("DELETE FROM outbox WHERE kind = 'audit_appended'"),
         AuditVerification::Broken {
             seq: 4,
             reason: ChainBreak::HeadMismatch
         }
     );
+}
+
+#[test]
+fn deleting_the_newest_audit_entries_is_detected_after_their_outbox_entries_are_pruned() {
+    let (mut ts, _, _) = populated();
+    let last = ts.store.outbox_last_seq().expect("reads");
+    ts.store.outbox_mark_pushed(last).expect("acknowledged");
+    assert!(ts.store.outbox_prune_pushed().expect("prunes") > 0);
     assert_eq!(
-        tampered(
-            "DELETE FROM audit_log WHERE seq = 3;
-             UPDATE counters SET value = 2 WHERE name = 'audit_head'"
-        ),
+        ts.store.verify_audit_chain().expect("reads"),
+        AuditVerification::Intact { entries: 3 },
+        "pruning keeps the head"
+    );
+    execute_raw(&ts.path, &ts.key, "DELETE FROM audit_log WHERE seq = 3");
+    // The outbox is empty: the head kept when its entries were pruned still names entry 3.
+    assert_eq!(
+        ts.store.verify_audit_chain().expect("reads"),
         AuditVerification::Broken {
             seq: 3,
             reason: ChainBreak::HeadMismatch
