@@ -10,7 +10,7 @@ use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
 /// How many migrations the schema has: opening a store applies them all.
-const ALL_MIGRATIONS: usize = 14;
+const ALL_MIGRATIONS: usize = 15;
 
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -196,6 +196,8 @@ fn every_migration_reverts_and_applies_again() {
     conn.revert_last_migration(MIGRATIONS)
         .expect("counters read from their tables revert");
     assert!(columns(&mut conn, "counters").contains(&"hash".to_owned()));
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("records packed as MessagePack revert while none is stored");
     conn.revert_last_migration(MIGRATIONS)
         .expect("stock read from the outbox reverts while nothing is pending");
     assert!(table_names(&mut conn).contains(&"stock_deltas".to_owned()));
@@ -590,14 +592,14 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
         8500
     );
 
-    // Reverting cannot unpack what is stored packed, so it refuses rather than lose the
-    // unacknowledged stock.
+    // Reverting would leave entries older code cannot read and lose the unacknowledged stock,
+    // so it refuses.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
-    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
-        "unacknowledged stock in the outbox blocks the revert"
+        "unacknowledged entries in the outbox block the revert"
     );
     let mut store = Store::open(&path, &key).expect("still at the new schema");
     assert_eq!(
@@ -968,6 +970,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
@@ -1115,6 +1118,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
@@ -1220,6 +1224,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
 
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
@@ -1309,6 +1314,7 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
     drop(store);
 
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 12");
@@ -1390,6 +1396,7 @@ fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
 
     // Older code would count the pending -1 from rows this revert cannot rebuild: refused.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     assert!(conn.revert_last_migration(MIGRATIONS).is_err());
     assert!(!table_names(&mut conn).contains(&"stock_deltas".to_owned()));
@@ -1435,7 +1442,7 @@ fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_mi
     // Older code reads each number from its counter alone: the revert writes the latest ones,
     // from the sales, the outbox number kept by the prune and the newest audit entry.
     let mut conn = open_connection(&path, &key).expect("opens");
-    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Counter {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -1478,4 +1485,34 @@ fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_mi
         store.verify_audit_chain().expect("reads"),
         crate::AuditVerification::Intact { entries: 4 }
     );
+}
+
+#[test]
+fn reverting_messagepack_records_is_refused_while_one_is_stored() {
+    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("m.db");
+    let key = DbKey::generate();
+    let mut store = Store::open(&path, &key).expect("opens");
+    store
+        .audit(&AuditEvent {
+            actor: Actor::User(UserId::new()),
+            action: "session.sign_in".into(),
+            subject: "user".into(),
+            outcome: Outcome::Succeeded,
+            at: crate::store::stored_instant(chrono::Utc::now()),
+        })
+        .expect("audits");
+    drop(store);
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
+    // The audit entry's outbox entry is MessagePack, which older code cannot read.
+    assert!(conn.revert_last_migration(MIGRATIONS).is_err());
+    // Once the server has it and it is pruned, nothing older code cannot read is left.
+    conn.batch_execute(
+        "INSERT INTO counters (name, value) VALUES ('outbox_pushed_through', 1);
+         DELETE FROM outbox WHERE seq <= 1;",
+    )
+    .expect("acknowledged and pruned");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
 }

@@ -1,0 +1,2 @@
+-- Packed records (a sale's body, an outbox entry's payload) are written as MessagePack from now
+-- on, tagged so that those packed as JSON before still read. Nothing to rewrite.
