@@ -44,6 +44,16 @@ macro_rules! cached_statement {
 // execution, which costs more than a second, cached SELECT.
 
 cached_statement!(
+    /// Starts a write transaction, taking the write lock at once.
+    BeginImmediate {} = "BEGIN IMMEDIATE"
+);
+
+cached_statement!(
+    /// Ends a write transaction.
+    Commit {} = "COMMIT"
+);
+
+cached_statement!(
     /// Bumps a named counter; no row changes when the counter does not exist. Names are fixed
     /// (a fiscal series').
     BumpCounter { name: Cow<'static, str> => Text } =

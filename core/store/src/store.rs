@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, SimpleConnection, TransactionDepthChange, TransactionManager,
+    TransactionManagerStatus,
+};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_migrations::MigrationHarness;
 
-use crate::cached::BumpCounter;
+use crate::cached::{BeginImmediate, BumpCounter, Commit};
 use crate::error::{Error, Result, corrupt};
 use crate::keys::{DbKey, KeyVault};
 pub use crate::migrations::MIGRATIONS;
@@ -230,7 +233,49 @@ impl Store {
         if self.read_only {
             return Err(Error::ReaderCannotWrite);
         }
-        self.conn.immediate_transaction(f)
+        immediate_transaction(&mut self.conn, f)
+    }
+}
+
+/// Diesel's `immediate_transaction`, with `BEGIN IMMEDIATE` and `COMMIT` kept prepared: diesel
+/// runs them through `sqlite3_exec`, which parses them again on every call, a few microseconds
+/// of every sale's commit. Diesel's transaction depth is kept, so nested transactions still
+/// become savepoints, and a failed commit is rolled back as diesel would.
+fn immediate_transaction<T>(
+    conn: &mut SqliteConnection,
+    f: impl FnOnce(&mut SqliteConnection) -> Result<T>,
+) -> Result<T> {
+    use diesel::connection::TransactionDepthChange::{DecreaseDepth, IncreaseDepth};
+    fn depth(conn: &mut SqliteConnection, change: TransactionDepthChange) -> Result<()> {
+        match AnsiTransactionManager::transaction_manager_status_mut(conn) {
+            TransactionManagerStatus::Valid(status) => Ok(status.change_transaction_depth(change)?),
+            TransactionManagerStatus::InError => {
+                Err(diesel::result::Error::BrokenTransactionManager.into())
+            }
+        }
+    }
+    if AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some()
+    {
+        return Err(diesel::result::Error::AlreadyInTransaction.into());
+    }
+    BeginImmediate {}.execute(conn)?;
+    depth(conn, IncreaseDepth)?;
+    let rollback = |conn: &mut SqliteConnection, error: Error| {
+        AnsiTransactionManager::rollback_transaction(conn)?;
+        Err(error)
+    };
+    match f(conn) {
+        Ok(value) => match (Commit {}).execute(conn) {
+            Ok(_) => {
+                depth(conn, DecreaseDepth)?;
+                Ok(value)
+            }
+            // SQLite leaves the transaction open when COMMIT fails (busy, I/O).
+            Err(e) => rollback(conn, e.into()),
+        },
+        Err(e) => rollback(conn, e),
     }
 }
 
