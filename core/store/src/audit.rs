@@ -3,15 +3,19 @@
 //! point. Deleting the newest entries is caught by the head: every entry is written with an
 //! `AuditAppended` outbox entry naming it, in the same transaction, and pruning pushed outbox
 //! entries keeps the last one they named in the `audit_head` counter.
+//!
+//! The entry recording a sale is kept in the sale's row (`sales.audit_*`), the others in
+//! `audit_log`; the chain runs through both, in one numbering.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
-use tenda_domain::{Actor, AuditEvent, Mutation, Outcome};
+use tenda_domain::{Actor, AuditEvent, Mutation, Outcome, SaleId};
 
 use crate::error::{Result, corrupt};
 use crate::outbox::{append_outbox, last_audit_appended};
-use crate::schema::audit_log;
+use crate::sales::last_sale_number;
+use crate::schema::{audit_log, sales};
 use crate::store::{Store, parse_ts, read_counter, ts};
 
 /// The hash before the first entry.
@@ -83,21 +87,84 @@ pub fn entry_hash(
 /// Name of the counter that holds the last entry named by a pruned `AuditAppended` outbox entry.
 pub(crate) const PRUNED_HEAD: &str = "audit_head";
 
-/// The last entry's (seq, hash), if any entry was written.
+/// The action of the entry a sale's row keeps.
+const SALE_RECORD: &str = "sale.record";
+
+/// The last entry's (seq, hash), if any entry was written: the log's last row, or the last sale's
+/// if its row keeps a later entry.
 fn read_head(conn: &mut SqliteConnection) -> Result<Option<(i64, Vec<u8>)>> {
-    // The row with the largest seq, not `ORDER BY … LIMIT ?`: a `LIMIT ?` bind makes SQLite
+    // The rows with the largest keys, not `ORDER BY … LIMIT ?`: a `LIMIT ?` bind makes SQLite
     // re-prepare the statement each time.
     let later = diesel::alias!(audit_log as later);
     let last = later.select(diesel::dsl::max(later.field(audit_log::seq)));
-    Ok(audit_log::table
+    let logged: Option<(i64, Vec<u8>)> = audit_log::table
         .filter(audit_log::seq.nullable().eq(last.single_value()))
         .select((audit_log::seq, audit_log::hash))
         .get_result(conn)
-        .optional()?)
+        .optional()?;
+    let later_sale = diesel::alias!(sales as later_sale);
+    let last_sale = later_sale.select(diesel::dsl::max(later_sale.field(sales::local_number)));
+    let in_sale: Option<(Option<i64>, Option<Vec<u8>>)> = sales::table
+        .filter(sales::local_number.nullable().eq(last_sale.single_value()))
+        .select((sales::audit_seq, sales::audit_hash))
+        .get_result(conn)
+        .optional()?;
+    Ok(match (logged, in_sale) {
+        (logged, Some((Some(seq), Some(hash)))) if logged.as_ref().is_none_or(|l| l.0 < seq) => {
+            Some((seq, hash))
+        }
+        (logged, _) => logged,
+    })
+}
+
+/// The next link of the chain: an entry's number, its time and actor as hashed, and the hashes.
+pub(crate) struct Link {
+    pub(crate) seq: i64,
+    pub(crate) actor: String,
+    pub(crate) at: String,
+    pub(crate) prev_hash: [u8; 32],
+    pub(crate) hash: [u8; 32],
 }
 
 /// Appends an entry (and its `AuditAppended` outbox mutation) inside the caller's transaction.
 pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<AuditEntry> {
+    let link = next_link(conn, event)?;
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::seq.eq(link.seq),
+            audit_log::actor.eq(&link.actor),
+            audit_log::action.eq(&event.action),
+            audit_log::subject.eq(&event.subject),
+            audit_log::outcome.eq(event.outcome.code()),
+            audit_log::at.eq(&link.at),
+            audit_log::prev_hash.eq(link.prev_hash.as_slice()),
+            audit_log::hash.eq(link.hash.as_slice()),
+        ))
+        .execute(conn)?;
+    record_link(conn, event, &link)
+}
+
+/// The event of the entry recording a sale, which the sale's own row keeps rather than a row of
+/// the log: one b-tree fewer for each sale to write. The caller takes its [`next_link`], stores
+/// it with the sale, then records it with [`record_link`]. Only the actor and the hashes need
+/// columns: the action is always `sale.record`, the subject `sale:<id>`, the time the sale's
+/// (`created_at`, as hashed), and it succeeded.
+pub(crate) fn sale_event(sale: SaleId, actor: Actor, at: DateTime<Utc>) -> AuditEvent {
+    AuditEvent {
+        actor,
+        action: SALE_RECORD.into(),
+        subject: sale_subject(sale),
+        outcome: Outcome::Succeeded,
+        at,
+    }
+}
+
+fn sale_subject(sale: SaleId) -> String {
+    format!("sale:{sale}")
+}
+
+/// The link `event` would add to the chain, written nowhere yet.
+pub(crate) fn next_link(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<Link> {
     let head = read_head(conn)?;
     let (prev_seq, prev_hash) = match head {
         Some((s, h)) => (
@@ -119,25 +186,29 @@ pub(crate) fn append_audit(conn: &mut SqliteConnection, event: &AuditEvent) -> R
         event.outcome.code(),
         &at,
     );
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::seq.eq(seq),
-            audit_log::actor.eq(&actor),
-            audit_log::action.eq(&event.action),
-            audit_log::subject.eq(&event.subject),
-            audit_log::outcome.eq(event.outcome.code()),
-            audit_log::at.eq(&at),
-            audit_log::prev_hash.eq(prev_hash.as_slice()),
-            audit_log::hash.eq(hash.as_slice()),
-        ))
-        .execute(conn)?;
+    Ok(Link {
+        seq,
+        actor,
+        at,
+        prev_hash,
+        hash,
+    })
+}
+
+/// Writes a stored link's `AuditAppended` outbox entry and returns the entry.
+pub(crate) fn record_link(
+    conn: &mut SqliteConnection,
+    event: &AuditEvent,
+    link: &Link,
+) -> Result<AuditEntry> {
+    let (prev_hash, hash) = (link.prev_hash, link.hash);
     let entry = AuditEntry {
-        seq: seq_u,
+        seq: u64::try_from(link.seq).map_err(|_| corrupt("audit head", "negative sequence"))?,
         actor: event.actor,
         action: event.action.clone(),
         subject: event.subject.clone(),
         outcome: event.outcome,
-        at: parse_ts("audit time", &at)?,
+        at: parse_ts("audit time", &link.at)?,
         prev_hash,
         hash,
     };
@@ -177,12 +248,11 @@ impl Store {
 
     /// Audit entries with `seq > after`, oldest first, at most `limit`.
     pub fn audit_entries(&mut self, after: u64, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<Row> = audit_log::table
-            .filter(audit_log::seq.gt(i64::try_from(after).unwrap_or(i64::MAX)))
-            .order(audit_log::seq)
-            .limit(i64::from(limit))
-            .load(&mut self.conn)?;
-        rows.into_iter().map(decode).collect()
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        rows_after(&mut self.conn, after, i64::from(limit))?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 
     /// Walks the whole chain and reports the first entry where it breaks.
@@ -191,11 +261,7 @@ impl Store {
         let mut prev = GENESIS_HASH;
         let mut after: i64 = 0;
         loop {
-            let rows: Vec<Row> = audit_log::table
-                .filter(audit_log::seq.gt(after))
-                .order(audit_log::seq)
-                .limit(10_000)
-                .load(&mut self.conn)?;
+            let rows = rows_after(&mut self.conn, after, 10_000)?;
             if rows.is_empty() {
                 break;
             }
@@ -247,6 +313,91 @@ impl Store {
         }
         Ok(AuditVerification::Intact { entries: last })
     }
+}
+
+/// Entries numbered after `after`, oldest first, at most `limit`, as stored: rows of the log
+/// and entries kept in their sales' rows.
+fn rows_after(conn: &mut SqliteConnection, after: i64, limit: i64) -> Result<Vec<Row>> {
+    let mut rows: Vec<Row> = audit_log::table
+        .filter(audit_log::seq.gt(after))
+        .order(audit_log::seq)
+        .limit(limit)
+        .load(conn)?;
+    let Some(first) = first_sale_entry_after(conn, after)? else {
+        return Ok(rows);
+    };
+    type SaleEntry = (
+        i64,
+        Option<String>,
+        Vec<u8>,
+        String,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    );
+    let kept: Vec<SaleEntry> = sales::table
+        .filter(sales::local_number.ge(first))
+        .filter(sales::audit_seq.is_not_null())
+        .order(sales::local_number)
+        .limit(limit)
+        .select((
+            sales::audit_seq.assume_not_null(),
+            sales::audit_actor,
+            sales::id,
+            sales::created_at,
+            sales::audit_prev_hash,
+            sales::audit_hash,
+        ))
+        .load(conn)?;
+    rows.extend(kept.into_iter().map(|(seq, actor, id, at, prev, hash)| {
+        // An id that is not one (edited) still names the row, and its hash tells.
+        let subject = match SaleId::from_slice(&id) {
+            Ok(id) => sale_subject(id),
+            Err(_) => format!("sale:{}", hex::encode(&id)),
+        };
+        (
+            seq,
+            actor.unwrap_or_default(),
+            SALE_RECORD.to_owned(),
+            subject,
+            Outcome::Succeeded.code().to_owned(),
+            at,
+            prev.unwrap_or_default(),
+            hash.unwrap_or_default(),
+        )
+    }));
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(rows)
+}
+
+/// The first sale whose row keeps an entry numbered after `after`. Sales are numbered 1, 2, 3…
+/// and never deleted, and the entries their rows keep are numbered in the same order (sales
+/// recorded before rows kept entries keep none): halving the range of sale numbers finds it
+/// without an index on the entries' numbers, which every sale would have to write.
+fn first_sale_entry_after(conn: &mut SqliteConnection, after: i64) -> Result<Option<i64>> {
+    let entry_of = |conn: &mut SqliteConnection, n: i64| -> Result<i64> {
+        let seq: Option<Option<i64>> = sales::table
+            .filter(sales::local_number.eq(n))
+            .select(sales::audit_seq)
+            .get_result(conn)
+            .optional()?;
+        Ok(seq.flatten().unwrap_or(0))
+    };
+    let last = last_sale_number(conn)?;
+    if last == 0 || entry_of(conn, last)? <= after {
+        return Ok(None);
+    }
+    // The last sale keeps a later entry; find the first that does.
+    let (mut low, mut high) = (1, last);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if entry_of(conn, middle)? > after {
+            high = middle;
+        } else {
+            low = middle + 1;
+        }
+    }
+    Ok(Some(low))
 }
 
 fn decode(r: Row) -> Result<AuditEntry> {

@@ -10,7 +10,7 @@ use crate::schema::*;
 use crate::store::{MIGRATIONS, Store, open_connection};
 
 /// How many migrations the schema has: opening a store applies them all.
-const ALL_MIGRATIONS: usize = 15;
+const ALL_MIGRATIONS: usize = 16;
 
 fn table_names(conn: &mut SqliteConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -193,6 +193,9 @@ fn every_migration_reverts_and_applies_again() {
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("applies");
     let all = table_names(&mut conn);
+    conn.revert_last_migration(MIGRATIONS)
+        .expect("sale audit entries in their rows revert");
+    assert!(!sale_columns(&mut conn).contains(&"audit_seq".to_owned()));
     conn.revert_last_migration(MIGRATIONS)
         .expect("counters read from their tables revert");
     assert!(columns(&mut conn, "counters").contains(&"hash".to_owned()));
@@ -596,6 +599,7 @@ fn stock_and_outbox_survive_the_derived_stock_migration() {
     // so it refuses.
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     assert!(
         conn.revert_last_migration(MIGRATIONS).is_err(),
@@ -970,6 +974,7 @@ fn lists_kept_as_settings_become_rows_and_revert_to_the_same_settings() {
 
     // Reverting puts each list back as the same JSON values (the migration after it first).
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
@@ -1118,6 +1123,7 @@ fn fiscal_marks_superseded_notes_and_closings_kept_as_settings_become_rows() {
 
     // Reverting gives back the same settings, as the point of sale wrote them.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
@@ -1224,6 +1230,7 @@ fn fiscal_documents_keyed_by_number_and_series_counters_carry_on_after_the_migra
 
     // Reverting gives the counters and the documents back in the earlier form.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
@@ -1314,6 +1321,7 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
     drop(store);
 
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 13");
@@ -1396,6 +1404,7 @@ fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
 
     // Older code would count the pending -1 from rows this revert cannot rebuild: refused.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
     assert!(conn.revert_last_migration(MIGRATIONS).is_err());
@@ -1442,6 +1451,7 @@ fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_mi
     // Older code reads each number from its counter alone: the revert writes the latest ones,
     // from the sales, the outbox number kept by the prune and the newest audit entry.
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Counter {
@@ -1505,6 +1515,7 @@ fn reverting_messagepack_records_is_refused_while_one_is_stored() {
         .expect("audits");
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 15");
     // The audit entry's outbox entry is MessagePack, which older code cannot read.
     assert!(conn.revert_last_migration(MIGRATIONS).is_err());
@@ -1515,4 +1526,74 @@ fn reverting_messagepack_records_is_refused_while_one_is_stored() {
     )
     .expect("acknowledged and pruned");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 14");
+}
+
+#[test]
+fn sale_audit_entries_kept_in_their_rows_go_back_to_the_log_as_hashed() {
+    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("a.db");
+    let key = DbKey::generate();
+    let products = products_for_migration();
+    let commit = |store: &mut Store| {
+        store
+            .commit_sale(&crate::SaleCommit {
+                sale: sale_for_migration(&products),
+                actor: Actor::User(UserId::new()),
+                register_session_id: None,
+            })
+            .expect("commits")
+    };
+    let mut store = Store::open(&path, &key).expect("opens");
+    commit(&mut store);
+    store
+        .audit(&AuditEvent {
+            actor: Actor::User(UserId::new()),
+            action: "session.sign_in".into(),
+            subject: "user".into(),
+            outcome: Outcome::Succeeded,
+            at: chrono::Utc::now(),
+        })
+        .expect("audits");
+    commit(&mut store);
+    let entries = store.audit_entries(0, 10).expect("reads");
+    assert_eq!(entries.len(), 3);
+    drop(store);
+
+    // Older code reads the whole chain from the log: the revert puts the sales' entries there.
+    let mut conn = open_connection(&path, &key).expect("opens");
+    conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
+    let logged: Vec<(i64, String, String)> = audit_log::table
+        .order(audit_log::seq)
+        .select((audit_log::seq, audit_log::action, audit_log::subject))
+        .load(&mut conn)
+        .expect("reads");
+    assert_eq!(
+        logged,
+        entries
+            .iter()
+            .map(|e| (e.seq as i64, e.action.clone(), e.subject.clone()))
+            .collect::<Vec<_>>(),
+        "every entry in the log, with the subject it was hashed with"
+    );
+    drop(conn);
+
+    // Applied again, the chain reads whole from the log's rows alone, then grows in sales' rows.
+    let mut store = Store::open(&path, &key).expect("migrates");
+    assert_eq!(
+        store.verify_audit_chain().expect("reads"),
+        crate::AuditVerification::Intact { entries: 3 },
+        "each moved entry hashes as it did in its sale's row"
+    );
+    let fourth = commit(&mut store);
+    assert_eq!(fourth.audit_seq, 4);
+    assert_eq!(store.audit_entries(0, 10).expect("reads"), {
+        let mut all = entries;
+        all.extend(store.audit_entries(3, 1).expect("reads"));
+        all
+    });
+    assert_eq!(
+        store.verify_audit_chain().expect("reads"),
+        crate::AuditVerification::Intact { entries: 4 }
+    );
 }

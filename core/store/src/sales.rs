@@ -11,7 +11,7 @@ use tenda_domain::{
     TaxId, UserId,
 };
 
-use crate::audit::append_audit;
+use crate::audit::{Link, append_audit, next_link, record_link, sale_event};
 use crate::customers::{apply_balance_delta, load_customer};
 use crate::error::{Error, Result, corrupt};
 use crate::fiscal::{
@@ -22,7 +22,7 @@ use crate::outbox::{append_outbox, append_sale_recorded};
 use crate::packed::{pack, unpack};
 use crate::record::{LocalChange, RecordedChange, apply_local_change};
 use crate::schema::{fiscal_documents, sales};
-use crate::store::{Store, parse_ts, stored_instant, ts};
+use crate::store::{Store, parse_ts, stored_instant};
 
 /// A sale to record and who records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,12 +182,15 @@ impl Store {
                 }
             };
             let local_number = last_sale_number(c)? + 1;
+            let audit_event = sale_event(sale.id, commit.actor, at);
+            let audit_link = next_link(c, &audit_event)?;
             insert_sale_rows(
                 c,
                 sale,
                 local_number,
                 commit.register_session_id,
                 document.map(|(series, number, _)| document_key(series, number)),
+                &audit_link,
             )?;
             let fiscal_ref = match document {
                 None => None,
@@ -208,16 +211,7 @@ impl Store {
             for d in &balances {
                 apply_balance_delta(c, d, outbox_seq, at)?;
             }
-            let audit = append_audit(
-                c,
-                &AuditEvent {
-                    actor: commit.actor,
-                    action: "sale.record".into(),
-                    subject: format!("sale:{}", sale.id),
-                    outcome: Outcome::Succeeded,
-                    at,
-                },
-            )?;
+            let audit = record_link(c, &audit_event, &audit_link)?;
             apply_local_change(c, extra)?;
             Ok(CommittedSale {
                 sale_id: sale.id,
@@ -501,6 +495,7 @@ fn insert_sale_rows(
     local_number: i64,
     session: Option<RegisterSessionId>,
     fiscal_key: Option<i64>,
+    audit: &Link,
 ) -> Result<()> {
     diesel::insert_into(sales::table)
         .values((
@@ -511,7 +506,8 @@ fn insert_sale_rows(
             sales::customer_id.eq(sale.customer_id.map(|c| c.as_bytes().to_vec())),
             sales::consumer_tax_id.eq(sale.consumer_tax_id.as_ref().map(|t| t.as_str().to_owned())),
             sales::register_session_id.eq(session.map(|s| s.as_bytes().to_vec())),
-            sales::created_at.eq(ts(sale.created_at)),
+            // The time its audit entry hashed (the same instant, as stored).
+            sales::created_at.eq(&audit.at),
             sales::gross.eq(sale.gross.centavos()),
             sales::discount.eq(sale.discount.centavos()),
             sales::total.eq(sale.total.centavos()),
@@ -519,10 +515,53 @@ fn insert_sale_rows(
             sales::status.eq("completed"),
             sales::body.eq(pack_body(&sale.lines, &sale.payments)?),
             sales::fiscal_key.eq(fiscal_key),
+            sales::audit_seq.eq(audit.seq),
+            sales::audit_actor.eq(&audit.actor),
+            sales::audit_prev_hash.eq(audit.prev_hash.as_slice()),
+            sales::audit_hash.eq(audit.hash.as_slice()),
         ))
         .execute(c)?;
     Ok(())
 }
+
+/// A sale's columns, without the audit entry its row keeps (the audit log reads that).
+type SaleColumns = (
+    sales::id,
+    sales::local_number,
+    sales::device_id,
+    sales::seller_id,
+    sales::customer_id,
+    sales::consumer_tax_id,
+    sales::register_session_id,
+    sales::created_at,
+    sales::gross,
+    sales::discount,
+    sales::total,
+    sales::change,
+    sales::status,
+    sales::folio,
+    sales::body,
+    sales::fiscal_key,
+);
+
+const SALE_COLUMNS: SaleColumns = (
+    sales::id,
+    sales::local_number,
+    sales::device_id,
+    sales::seller_id,
+    sales::customer_id,
+    sales::consumer_tax_id,
+    sales::register_session_id,
+    sales::created_at,
+    sales::gross,
+    sales::discount,
+    sales::total,
+    sales::change,
+    sales::status,
+    sales::folio,
+    sales::body,
+    sales::fiscal_key,
+);
 
 type SaleRow = (
     Vec<u8>,
@@ -547,6 +586,7 @@ pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<S
     // get_result, not first: ids are unique, and a `LIMIT ?` bind re-prepares every time.
     let row: Option<SaleRow> = sales::table
         .filter(sales::id.eq(id.as_bytes().to_vec()))
+        .select(SALE_COLUMNS)
         .get_result(c)
         .optional()?;
     row.map(|row| stored_sale(c, row)).transpose()
@@ -561,6 +601,7 @@ pub(crate) fn sales_between(
 ) -> Result<Vec<(i64, Sale)>> {
     let rows: Vec<SaleRow> = sales::table
         .filter(sales::local_number.between(first, last))
+        .select(SALE_COLUMNS)
         .load(c)?;
     rows.into_iter()
         .map(|row| {

@@ -78,6 +78,11 @@ diesel::table! {
         body -> Binary,
         /// Its fiscal document's row key (`fiscal::document_key`), if it has one.
         fiscal_key -> Nullable<BigInt>,
+        /// The audit entry recording the sale (`audit::sale_link`), kept in its row.
+        audit_seq -> Nullable<BigInt>,
+        audit_actor -> Nullable<Text>,
+        audit_prev_hash -> Nullable<Binary>,
+        audit_hash -> Nullable<Binary>,
     }
 }
 

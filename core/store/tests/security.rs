@@ -12,14 +12,20 @@ const CUSTOMER_NAME: &str = "Wilhelmina Quaresma";
 const PRODUCT_NAME: &str = "Queijo Canastra Zanzibar";
 const SKU: &str = "ZQX-SKU-4471";
 
-/// A store with a product, a customer (name + CPF) and sales on account.
-fn populated() -> (TempStore, Product, Customer) {
+/// A store with a product and a customer (name + CPF).
+fn populated_without_sales() -> (TempStore, Product, Customer) {
     let mut ts = temp_store();
     let p = product(SKU, PRODUCT_NAME, Some("7891000315507"), 5_990);
     ts.store.save_product(&p).expect("saves");
     let mut c = customer(CUSTOMER_NAME, Some(CPF), 0, 1_000_000);
     c.phone = Some("(11) 98765-4321".into());
     ts.store.save_customer(&c).expect("saves");
+    (ts, p, c)
+}
+
+/// [`populated_without_sales`] and three sales on the customer's account.
+fn populated() -> (TempStore, Product, Customer) {
+    let (mut ts, p, c) = populated_without_sales();
     for _ in 0..3 {
         let mut sale = sale_of(std::slice::from_ref(&p), Some(&c));
         sale.consumer_tax_id = c.tax_id.clone();
@@ -211,14 +217,41 @@ fn keyring_vault_stores_keys_in_the_secret_service() {
     vault.delete(&account).expect("deleting twice is fine");
 }
 
+/// Four audit entries of both kinds: 1 and 3 record sales (kept in the sales' rows), 2 and 4
+/// are sign-ins (rows of the log).
+fn audited() -> TempStore {
+    let (mut ts, p, _) = populated_without_sales();
+    for n in 0..4 {
+        if n % 2 == 0 {
+            let sale = sale_of(std::slice::from_ref(&p), None);
+            ts.store.commit_sale(&commit_of(sale)).expect("commits");
+        } else {
+            ts.store
+                .audit(&AuditEvent {
+                    actor: Actor::User(UserId::new()),
+                    action: "session.sign_in".into(),
+                    subject: "user".into(),
+                    outcome: Outcome::Succeeded,
+                    at: Utc::now(),
+                })
+                .expect("audits");
+        }
+    }
+    ts
+}
+
 fn tampered(sql: &str) -> AuditVerification {
-    let (mut ts, _, _) = populated();
+    let mut ts = audited();
     assert_eq!(
         ts.store.verify_audit_chain().expect("reads"),
-        AuditVerification::Intact { entries: 3 }
+        AuditVerification::Intact { entries: 4 }
     );
     execute_raw(&ts.path, &ts.key, sql);
     ts.store.verify_audit_chain().expect("reads")
+}
+
+fn broken(seq: u64, reason: ChainBreak) -> AuditVerification {
+    AuditVerification::Broken { seq, reason }
 }
 
 #[test]
@@ -227,25 +260,27 @@ fn editing_any_audit_field_is_detected_at_that_entry() {
         let v = tampered(&format!(
             "UPDATE audit_log SET {column} = {column} || 'x' WHERE seq = 2"
         ));
-        assert_eq!(
-            v,
-            AuditVerification::Broken {
-                seq: 2,
-                reason: ChainBreak::HashMismatch
-            },
-            "{column}"
-        );
+        assert_eq!(v, broken(2, ChainBreak::HashMismatch), "{column}");
     }
-    let v = tampered("UPDATE audit_log SET prev_hash = zeroblob(32) WHERE seq = 3");
+    // A sale's entry hashes its actor, its id (the subject) and its time (`created_at`).
+    for edit in [
+        "audit_actor = audit_actor || 'x'",
+        "id = randomblob(16)",
+        "created_at = created_at || 'x'",
+    ] {
+        let v = tampered(&format!("UPDATE sales SET {edit} WHERE audit_seq = 3"));
+        assert_eq!(v, broken(3, ChainBreak::HashMismatch), "{edit}");
+    }
     assert_eq!(
-        v,
-        AuditVerification::Broken {
-            seq: 3,
-            reason: ChainBreak::BrokenLink
-        }
+        tampered("UPDATE audit_log SET prev_hash = zeroblob(32) WHERE seq = 4"),
+        broken(4, ChainBreak::BrokenLink)
+    );
+    assert_eq!(
+        tampered("UPDATE sales SET audit_prev_hash = zeroblob(32) WHERE audit_seq = 3"),
+        broken(3, ChainBreak::BrokenLink)
     );
     // Re-hashing the edited entry does not help: the next entry's link breaks.
-    let (mut ts, _, _) = populated();
+    let mut ts = audited();
     let e2 = ts.store.audit_entries(1, 1).expect("reads").remove(0);
     let forged = tenda_store::audit::entry_hash(
         &e2.prev_hash,
@@ -266,73 +301,86 @@ fn editing_any_audit_field_is_detected_at_that_entry() {
     );
     assert_eq!(
         ts.store.verify_audit_chain().expect("reads"),
-        AuditVerification::Broken {
-            seq: 3,
-            reason: ChainBreak::BrokenLink
-        }
+        broken(3, ChainBreak::BrokenLink)
     );
 }
 
 #[test]
 fn deleting_any_audit_entry_is_detected() {
     assert_eq!(
-        tampered("DELETE FROM audit_log WHERE seq = 1"),
-        AuditVerification::Broken {
-            seq: 1,
-            reason: ChainBreak::Missing
-        }
+        tampered("DELETE FROM sales WHERE audit_seq = 1"),
+        broken(1, ChainBreak::Missing),
+        "deleting a sale deletes the entry its row keeps"
     );
     assert_eq!(
         tampered("DELETE FROM audit_log WHERE seq = 2"),
-        AuditVerification::Broken {
-            seq: 2,
-            reason: ChainBreak::Missing
-        }
+        broken(2, ChainBreak::Missing)
     );
-    // The newest entry: only the head (the last entry the outbox names) notices.
+    // The newest entries: only the head (the last entry the outbox names) notices.
     assert_eq!(
-        tampered("DELETE FROM audit_log WHERE seq = 3"),
-        AuditVerification::Broken {
-            seq: 3,
-            reason: ChainBreak::HeadMismatch
-        }
+        tampered("DELETE FROM audit_log WHERE seq = 4"),
+        broken(4, ChainBreak::HeadMismatch)
     );
     assert_eq!(
-        tampered("DELETE FROM audit_log"),
-        AuditVerification::Broken {
-            seq: 1,
-            reason: ChainBreak::HeadMismatch
-        }
+        tampered("DELETE FROM audit_log WHERE seq = 4; DELETE FROM sales WHERE audit_seq = 3"),
+        broken(3, ChainBreak::HeadMismatch)
+    );
+    assert_eq!(
+        tampered("DELETE FROM audit_log; DELETE FROM sales"),
+        broken(1, ChainBreak::HeadMismatch)
     );
     // The head itself: the outbox entries naming the audit entries removed.
     assert_eq!(
         tampered("DELETE FROM outbox WHERE kind = 'audit_appended'"),
-        AuditVerification::Broken {
-            seq: 4,
-            reason: ChainBreak::HeadMismatch
-        }
+        broken(5, ChainBreak::HeadMismatch)
     );
 }
 
 #[test]
 fn deleting_the_newest_audit_entries_is_detected_after_their_outbox_entries_are_pruned() {
-    let (mut ts, _, _) = populated();
+    let mut ts = audited();
     let last = ts.store.outbox_last_seq().expect("reads");
     ts.store.outbox_mark_pushed(last).expect("acknowledged");
     assert!(ts.store.outbox_prune_pushed().expect("prunes") > 0);
     assert_eq!(
         ts.store.verify_audit_chain().expect("reads"),
-        AuditVerification::Intact { entries: 3 },
+        AuditVerification::Intact { entries: 4 },
         "pruning keeps the head"
     );
-    execute_raw(&ts.path, &ts.key, "DELETE FROM audit_log WHERE seq = 3");
-    // The outbox is empty: the head kept when its entries were pruned still names entry 3.
+    execute_raw(&ts.path, &ts.key, "DELETE FROM audit_log WHERE seq = 4");
+    // The outbox is empty: the head kept when its entries were pruned still names entry 4.
     assert_eq!(
         ts.store.verify_audit_chain().expect("reads"),
-        AuditVerification::Broken {
-            seq: 3,
-            reason: ChainBreak::HeadMismatch
+        broken(4, ChainBreak::HeadMismatch)
+    );
+}
+
+#[test]
+fn audit_entries_read_in_order_from_the_log_and_the_sales_rows() {
+    let mut ts = audited();
+    let all = ts.store.audit_entries(0, 10).expect("reads");
+    let seen: Vec<(u64, &str)> = all.iter().map(|e| (e.seq, e.action.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "sale.record"),
+            (2, "session.sign_in"),
+            (3, "sale.record"),
+            (4, "session.sign_in")
+        ]
+    );
+    // Pages of any size, from any point, meet without gaps or repeats.
+    for after in 0..4 {
+        for limit in 1..4 {
+            let page = ts.store.audit_entries(after, limit).expect("reads");
+            let expected: Vec<u64> = (after + 1..=4).take(limit as usize).collect();
+            let got: Vec<u64> = page.iter().map(|e| e.seq).collect();
+            assert_eq!(got, expected, "after {after}, limit {limit}");
         }
+    }
+    assert_eq!(
+        all[0].subject,
+        format!("sale:{}", ts.store.sale_ids_after(0, 1).expect("reads")[0])
     );
 }
 
