@@ -259,46 +259,40 @@ impl Store {
     pub fn verify_audit_chain(&mut self) -> Result<AuditVerification> {
         let mut expected_seq: u64 = 1;
         let mut prev = GENESIS_HASH;
-        let mut after: i64 = 0;
-        loop {
-            let rows = rows_after(&mut self.conn, after, 10_000)?;
-            if rows.is_empty() {
-                break;
+        let mut walk = ChainWalk::default();
+        while let Some((seq, actor, action, subject, outcome, at, prev_hash, hash)) =
+            walk.next(&mut self.conn)?
+        {
+            let seq_u = u64::try_from(seq).unwrap_or(0);
+            if seq_u != expected_seq {
+                return Ok(AuditVerification::Broken {
+                    seq: expected_seq,
+                    reason: ChainBreak::Missing,
+                });
             }
-            for (seq, actor, action, subject, outcome, at, prev_hash, hash) in rows {
-                after = seq;
-                let seq_u = u64::try_from(seq).unwrap_or(0);
-                if seq_u != expected_seq {
-                    return Ok(AuditVerification::Broken {
-                        seq: expected_seq,
-                        reason: ChainBreak::Missing,
-                    });
-                }
-                let (Ok(stored_prev), Ok(stored_hash)) = (
-                    <[u8; 32]>::try_from(prev_hash.as_slice()),
-                    <[u8; 32]>::try_from(hash.as_slice()),
-                ) else {
-                    return Ok(AuditVerification::Broken {
-                        seq: seq_u,
-                        reason: ChainBreak::Unreadable,
-                    });
-                };
-                if stored_prev != prev {
-                    return Ok(AuditVerification::Broken {
-                        seq: seq_u,
-                        reason: ChainBreak::BrokenLink,
-                    });
-                }
-                if entry_hash(&prev, seq_u, &actor, &action, &subject, &outcome, &at) != stored_hash
-                {
-                    return Ok(AuditVerification::Broken {
-                        seq: seq_u,
-                        reason: ChainBreak::HashMismatch,
-                    });
-                }
-                prev = stored_hash;
-                expected_seq += 1;
+            let (Ok(stored_prev), Ok(stored_hash)) = (
+                <[u8; 32]>::try_from(prev_hash.as_slice()),
+                <[u8; 32]>::try_from(hash.as_slice()),
+            ) else {
+                return Ok(AuditVerification::Broken {
+                    seq: seq_u,
+                    reason: ChainBreak::Unreadable,
+                });
+            };
+            if stored_prev != prev {
+                return Ok(AuditVerification::Broken {
+                    seq: seq_u,
+                    reason: ChainBreak::BrokenLink,
+                });
             }
+            if entry_hash(&prev, seq_u, &actor, &action, &subject, &outcome, &at) != stored_hash {
+                return Ok(AuditVerification::Broken {
+                    seq: seq_u,
+                    reason: ChainBreak::HashMismatch,
+                });
+            }
+            prev = stored_hash;
+            expected_seq += 1;
         }
         // The last entry named in the outbox, or by the entries pruned from it.
         let pruned = u64::try_from(read_counter(&mut self.conn, PRUNED_HEAD)?).unwrap_or(0);
@@ -326,7 +320,26 @@ fn rows_after(conn: &mut SqliteConnection, after: i64, limit: i64) -> Result<Vec
     let Some(first) = first_sale_entry_after(conn, after)? else {
         return Ok(rows);
     };
-    type SaleEntry = (
+    rows.extend(
+        sale_entries(conn, first - 1, limit)?
+            .into_iter()
+            .map(|(_, row)| row)
+            .filter(|row| row.0 > after),
+    );
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(rows)
+}
+
+/// The entries kept in the rows of sales numbered after `after_sale`, in sale order, at most
+/// `limit`, each with its sale's number.
+fn sale_entries(
+    conn: &mut SqliteConnection,
+    after_sale: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Row)>> {
+    type Kept = (
+        i64,
         i64,
         Option<String>,
         Vec<u8>,
@@ -334,12 +347,13 @@ fn rows_after(conn: &mut SqliteConnection, after: i64, limit: i64) -> Result<Vec
         Option<Vec<u8>>,
         Option<Vec<u8>>,
     );
-    let kept: Vec<SaleEntry> = sales::table
-        .filter(sales::local_number.ge(first))
+    let kept: Vec<Kept> = sales::table
+        .filter(sales::local_number.gt(after_sale))
         .filter(sales::audit_seq.is_not_null())
         .order(sales::local_number)
         .limit(limit)
         .select((
+            sales::local_number,
             sales::audit_seq.assume_not_null(),
             sales::audit_actor,
             sales::id,
@@ -348,36 +362,83 @@ fn rows_after(conn: &mut SqliteConnection, after: i64, limit: i64) -> Result<Vec
             sales::audit_hash,
         ))
         .load(conn)?;
-    rows.extend(kept.into_iter().map(|(seq, actor, id, at, prev, hash)| {
-        // An id that is not one (edited) still names the row, and its hash tells.
-        let subject = match SaleId::from_slice(&id) {
-            Ok(id) => sale_subject(id),
-            Err(_) => format!("sale:{}", hex::encode(&id)),
-        };
-        (
-            seq,
-            actor.unwrap_or_default(),
-            SALE_RECORD.to_owned(),
-            subject,
-            Outcome::Succeeded.code().to_owned(),
-            at,
-            prev.unwrap_or_default(),
-            hash.unwrap_or_default(),
-        )
-    }));
-    rows.sort_unstable_by_key(|r| r.0);
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(rows)
+    Ok(kept
+        .into_iter()
+        .map(|(number, seq, actor, id, at, prev, hash)| {
+            // An id that is not one (edited) still names the row, and its hash tells.
+            let subject = match SaleId::from_slice(&id) {
+                Ok(id) => sale_subject(id),
+                Err(_) => format!("sale:{}", hex::encode(&id)),
+            };
+            let row = (
+                seq,
+                actor.unwrap_or_default(),
+                SALE_RECORD.to_owned(),
+                subject,
+                Outcome::Succeeded.code().to_owned(),
+                at,
+                prev.unwrap_or_default(),
+                hash.unwrap_or_default(),
+            );
+            (number, row)
+        })
+        .collect())
+}
+
+/// Every entry in number order, read a batch at a time from the log and from the sales' rows
+/// side by side, each source in its own order: a row missing or moved shows as a gap or a
+/// break at its own number.
+#[derive(Default)]
+struct ChainWalk {
+    logged: std::collections::VecDeque<Row>,
+    logged_after: i64,
+    logged_done: bool,
+    kept: std::collections::VecDeque<Row>,
+    kept_after_sale: i64,
+    kept_done: bool,
+}
+
+impl ChainWalk {
+    const BATCH: i64 = 10_000;
+
+    fn next(&mut self, conn: &mut SqliteConnection) -> Result<Option<Row>> {
+        if self.logged.is_empty() && !self.logged_done {
+            let rows: Vec<Row> = audit_log::table
+                .filter(audit_log::seq.gt(self.logged_after))
+                .order(audit_log::seq)
+                .limit(Self::BATCH)
+                .load(conn)?;
+            self.logged_done = rows.is_empty();
+            self.logged_after = rows.last().map_or(self.logged_after, |r| r.0);
+            self.logged.extend(rows);
+        }
+        if self.kept.is_empty() && !self.kept_done {
+            let rows = sale_entries(conn, self.kept_after_sale, Self::BATCH)?;
+            self.kept_done = rows.is_empty();
+            self.kept_after_sale = rows.last().map_or(self.kept_after_sale, |r| r.0);
+            self.kept.extend(rows.into_iter().map(|(_, row)| row));
+        }
+        Ok(match (self.logged.front(), self.kept.front()) {
+            (Some(l), Some(k)) if k.0 < l.0 => self.kept.pop_front(),
+            (Some(_), _) => self.logged.pop_front(),
+            (None, _) => self.kept.pop_front(),
+        })
+    }
 }
 
 /// The first sale whose row keeps an entry numbered after `after`. Sales are numbered 1, 2, 3…
 /// and never deleted, and the entries their rows keep are numbered in the same order (sales
 /// recorded before rows kept entries keep none): halving the range of sale numbers finds it
-/// without an index on the entries' numbers, which every sale would have to write.
+/// without an index on the entries' numbers, which every sale would have to write. Each probe
+/// reads the nearest sale at or below its number, so a missing row cannot send it past one.
 fn first_sale_entry_after(conn: &mut SqliteConnection, after: i64) -> Result<Option<i64>> {
     let entry_of = |conn: &mut SqliteConnection, n: i64| -> Result<i64> {
+        let below = diesel::alias!(sales as below);
+        let nearest = below
+            .filter(below.field(sales::local_number).le(n))
+            .select(diesel::dsl::max(below.field(sales::local_number)));
         let seq: Option<Option<i64>> = sales::table
-            .filter(sales::local_number.eq(n))
+            .filter(sales::local_number.nullable().eq(nearest.single_value()))
             .select(sales::audit_seq)
             .get_result(conn)
             .optional()?;

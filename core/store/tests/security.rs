@@ -316,6 +316,15 @@ fn deleting_any_audit_entry_is_detected() {
         tampered("DELETE FROM audit_log WHERE seq = 2"),
         broken(2, ChainBreak::Missing)
     );
+    assert_eq!(
+        tampered("DELETE FROM sales WHERE audit_seq = 3"),
+        broken(3, ChainBreak::Missing),
+        "a sale missing between others is named, not the entries around it"
+    );
+    assert_eq!(
+        tampered("UPDATE sales SET audit_seq = NULL WHERE audit_seq = 1"),
+        broken(1, ChainBreak::Missing)
+    );
     // The newest entries: only the head (the last entry the outbox names) notices.
     assert_eq!(
         tampered("DELETE FROM audit_log WHERE seq = 4"),
@@ -382,6 +391,16 @@ fn audit_entries_read_in_order_from_the_log_and_the_sales_rows() {
         all[0].subject,
         format!("sale:{}", ts.store.sale_ids_after(0, 1).expect("reads")[0])
     );
+    // A sale missing (tampered with) does not hide the entries after it.
+    execute_raw(&ts.path, &ts.key, "DELETE FROM sales WHERE audit_seq = 1");
+    let left: Vec<u64> = ts
+        .store
+        .audit_entries(0, 10)
+        .expect("reads")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, [2, 3, 4]);
 }
 
 #[test]
