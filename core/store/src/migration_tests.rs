@@ -642,6 +642,32 @@ fn products_for_migration() -> Vec<tenda_domain::Product> {
     ]
 }
 
+/// A sign-in, the audit entry of an action that is not a sale.
+fn sign_in_event() -> tenda_domain::AuditEvent {
+    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
+    AuditEvent {
+        actor: Actor::User(UserId::new()),
+        action: "session.sign_in".into(),
+        subject: "user".into(),
+        outcome: Outcome::Succeeded,
+        at: crate::store::stored_instant(chrono::Utc::now()),
+    }
+}
+
+/// Commits one of [`sale_for_migration`]'s sales.
+fn commit_for_migration(
+    store: &mut Store,
+    products: &[tenda_domain::Product],
+) -> crate::CommittedSale {
+    store
+        .commit_sale(&crate::SaleCommit {
+            sale: sale_for_migration(products),
+            actor: tenda_domain::Actor::User(tenda_domain::UserId::new()),
+            register_session_id: None,
+        })
+        .expect("commits")
+}
+
 fn sale_for_migration(products: &[tenda_domain::Product]) -> tenda_domain::Sale {
     use tenda_domain::*;
     let mut cart = Cart::new();
@@ -1418,34 +1444,18 @@ fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
 
 #[test]
 fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_migration() {
-    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("c.db");
     let key = DbKey::generate();
     let products = products_for_migration();
-    let sign_in = AuditEvent {
-        actor: Actor::User(UserId::new()),
-        action: "session.sign_in".into(),
-        subject: "user".into(),
-        outcome: Outcome::Succeeded,
-        at: crate::store::stored_instant(chrono::Utc::now()),
-    };
-    let commit = |store: &mut Store| {
-        store
-            .commit_sale(&crate::SaleCommit {
-                sale: sale_for_migration(&products),
-                actor: Actor::User(UserId::new()),
-                register_session_id: None,
-            })
-            .expect("commits")
-    };
+    let commit = |store: &mut Store| commit_for_migration(store, &products);
     let mut store = Store::open(&path, &key).expect("opens");
     commit(&mut store);
     commit(&mut store);
     let last = store.outbox_last_seq().expect("reads");
     store.outbox_mark_pushed(last).expect("acknowledged");
     store.outbox_prune_pushed().expect("prunes");
-    let audited = store.audit(&sign_in).expect("audits");
+    let audited = store.audit(&sign_in_event()).expect("audits");
     drop(store);
 
     // Older code reads each number from its counter alone: the revert writes the latest ones,
@@ -1499,20 +1509,11 @@ fn sale_outbox_and_audit_numbers_carry_on_from_their_rows_across_the_counters_mi
 
 #[test]
 fn reverting_messagepack_records_is_refused_while_one_is_stored() {
-    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("m.db");
     let key = DbKey::generate();
     let mut store = Store::open(&path, &key).expect("opens");
-    store
-        .audit(&AuditEvent {
-            actor: Actor::User(UserId::new()),
-            action: "session.sign_in".into(),
-            subject: "user".into(),
-            outcome: Outcome::Succeeded,
-            at: crate::store::stored_instant(chrono::Utc::now()),
-        })
-        .expect("audits");
+    store.audit(&sign_in_event()).expect("audits");
     drop(store);
     let mut conn = open_connection(&path, &key).expect("opens");
     conn.revert_last_migration(MIGRATIONS).expect("reverts 16");
@@ -1530,31 +1531,14 @@ fn reverting_messagepack_records_is_refused_while_one_is_stored() {
 
 #[test]
 fn sale_audit_entries_kept_in_their_rows_go_back_to_the_log_as_hashed() {
-    use tenda_domain::{Actor, AuditEvent, Outcome, UserId};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("a.db");
     let key = DbKey::generate();
     let products = products_for_migration();
-    let commit = |store: &mut Store| {
-        store
-            .commit_sale(&crate::SaleCommit {
-                sale: sale_for_migration(&products),
-                actor: Actor::User(UserId::new()),
-                register_session_id: None,
-            })
-            .expect("commits")
-    };
+    let commit = |store: &mut Store| commit_for_migration(store, &products);
     let mut store = Store::open(&path, &key).expect("opens");
     commit(&mut store);
-    store
-        .audit(&AuditEvent {
-            actor: Actor::User(UserId::new()),
-            action: "session.sign_in".into(),
-            subject: "user".into(),
-            outcome: Outcome::Succeeded,
-            at: chrono::Utc::now(),
-        })
-        .expect("audits");
+    store.audit(&sign_in_event()).expect("audits");
     commit(&mut store);
     let entries = store.audit_entries(0, 10).expect("reads");
     assert_eq!(entries.len(), 3);

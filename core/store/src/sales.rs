@@ -525,68 +525,32 @@ fn insert_sale_rows(
 }
 
 /// A sale's columns, without the audit entry its row keeps (the audit log reads that).
-type SaleColumns = (
-    sales::id,
-    sales::local_number,
-    sales::device_id,
-    sales::seller_id,
-    sales::customer_id,
-    sales::consumer_tax_id,
-    sales::register_session_id,
-    sales::created_at,
-    sales::gross,
-    sales::discount,
-    sales::total,
-    sales::change,
-    sales::status,
-    sales::folio,
-    sales::body,
-    sales::fiscal_key,
-);
-
-const SALE_COLUMNS: SaleColumns = (
-    sales::id,
-    sales::local_number,
-    sales::device_id,
-    sales::seller_id,
-    sales::customer_id,
-    sales::consumer_tax_id,
-    sales::register_session_id,
-    sales::created_at,
-    sales::gross,
-    sales::discount,
-    sales::total,
-    sales::change,
-    sales::status,
-    sales::folio,
-    sales::body,
-    sales::fiscal_key,
-);
-
-type SaleRow = (
-    Vec<u8>,
-    i64,
-    Vec<u8>,
-    Vec<u8>,
-    Option<Vec<u8>>,
-    Option<String>,
-    Option<Vec<u8>>,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    Vec<u8>,
-    Option<i64>,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sales, check_for_backend(diesel::sqlite::Sqlite))]
+struct SaleRow {
+    id: Vec<u8>,
+    local_number: i64,
+    device_id: Vec<u8>,
+    seller_id: Vec<u8>,
+    customer_id: Option<Vec<u8>>,
+    consumer_tax_id: Option<String>,
+    register_session_id: Option<Vec<u8>>,
+    created_at: String,
+    gross: i64,
+    discount: i64,
+    total: i64,
+    change: i64,
+    status: String,
+    folio: Option<i64>,
+    body: Vec<u8>,
+    fiscal_key: Option<i64>,
+}
 
 pub(crate) fn load_sale(c: &mut SqliteConnection, id: SaleId) -> Result<Option<StoredSale>> {
     // get_result, not first: ids are unique, and a `LIMIT ?` bind re-prepares every time.
     let row: Option<SaleRow> = sales::table
         .filter(sales::id.eq(id.as_bytes().to_vec()))
-        .select(SALE_COLUMNS)
+        .select(SaleRow::as_select())
         .get_result(c)
         .optional()?;
     row.map(|row| stored_sale(c, row)).transpose()
@@ -601,11 +565,11 @@ pub(crate) fn sales_between(
 ) -> Result<Vec<(i64, Sale)>> {
     let rows: Vec<SaleRow> = sales::table
         .filter(sales::local_number.between(first, last))
-        .select(SALE_COLUMNS)
+        .select(SaleRow::as_select())
         .load(c)?;
     rows.into_iter()
         .map(|row| {
-            let number = row.1;
+            let number = row.local_number;
             Ok((number, decode_row(row)?.sale))
         })
         .collect()
@@ -639,14 +603,14 @@ struct DecodedRow {
 }
 
 fn decode_row(row: SaleRow) -> Result<DecodedRow> {
-    let (
+    let SaleRow {
         id,
         local_number,
-        device,
-        seller,
-        customer,
-        tax_id,
-        session,
+        device_id: device,
+        seller_id: seller,
+        customer_id: customer,
+        consumer_tax_id: tax_id,
+        register_session_id: session,
         created_at,
         gross,
         discount,
@@ -656,7 +620,7 @@ fn decode_row(row: SaleRow) -> Result<DecodedRow> {
         folio,
         body,
         fiscal_key,
-    ) = row;
+    } = row;
     let bad = |what: &'static str| move |e: tenda_domain::IdError| corrupt(what, e);
     let id = SaleId::from_slice(&id).map_err(bad("sale id"))?;
     let body: SaleBody = unpack(&body, true, "sale body")?;

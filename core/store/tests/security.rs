@@ -307,42 +307,55 @@ fn editing_any_audit_field_is_detected_at_that_entry() {
 
 #[test]
 fn deleting_any_audit_entry_is_detected() {
-    assert_eq!(
-        tampered("DELETE FROM sales WHERE audit_seq = 1"),
-        broken(1, ChainBreak::Missing),
-        "deleting a sale deletes the entry its row keeps"
-    );
-    assert_eq!(
-        tampered("DELETE FROM audit_log WHERE seq = 2"),
-        broken(2, ChainBreak::Missing)
-    );
-    assert_eq!(
-        tampered("DELETE FROM sales WHERE audit_seq = 3"),
-        broken(3, ChainBreak::Missing),
-        "a sale missing between others is named, not the entries around it"
-    );
-    assert_eq!(
-        tampered("UPDATE sales SET audit_seq = NULL WHERE audit_seq = 1"),
-        broken(1, ChainBreak::Missing)
-    );
-    // The newest entries: only the head (the last entry the outbox names) notices.
-    assert_eq!(
-        tampered("DELETE FROM audit_log WHERE seq = 4"),
-        broken(4, ChainBreak::HeadMismatch)
-    );
-    assert_eq!(
-        tampered("DELETE FROM audit_log WHERE seq = 4; DELETE FROM sales WHERE audit_seq = 3"),
-        broken(3, ChainBreak::HeadMismatch)
-    );
-    assert_eq!(
-        tampered("DELETE FROM audit_log; DELETE FROM sales"),
-        broken(1, ChainBreak::HeadMismatch)
-    );
-    // The head itself: the outbox entries naming the audit entries removed.
-    assert_eq!(
-        tampered("DELETE FROM outbox WHERE kind = 'audit_appended'"),
-        broken(5, ChainBreak::HeadMismatch)
-    );
+    let cases = [
+        // Deleting a sale deletes the entry its row keeps.
+        (
+            "DELETE FROM sales WHERE audit_seq = 1",
+            1,
+            ChainBreak::Missing,
+        ),
+        (
+            "DELETE FROM audit_log WHERE seq = 2",
+            2,
+            ChainBreak::Missing,
+        ),
+        // A sale missing between others is named, not the entries around it.
+        (
+            "DELETE FROM sales WHERE audit_seq = 3",
+            3,
+            ChainBreak::Missing,
+        ),
+        (
+            "UPDATE sales SET audit_seq = NULL WHERE audit_seq = 1",
+            1,
+            ChainBreak::Missing,
+        ),
+        // The newest entries: only the head (the last entry the outbox names) notices.
+        (
+            "DELETE FROM audit_log WHERE seq = 4",
+            4,
+            ChainBreak::HeadMismatch,
+        ),
+        (
+            "DELETE FROM audit_log WHERE seq = 4; DELETE FROM sales WHERE audit_seq = 3",
+            3,
+            ChainBreak::HeadMismatch,
+        ),
+        (
+            "DELETE FROM audit_log; DELETE FROM sales",
+            1,
+            ChainBreak::HeadMismatch,
+        ),
+        // The head itself: the outbox entries naming the audit entries removed.
+        (
+            "DELETE FROM outbox WHERE kind = 'audit_appended'",
+            5,
+            ChainBreak::HeadMismatch,
+        ),
+    ];
+    for (sql, seq, reason) in cases {
+        assert_eq!(tampered(sql), broken(seq, reason), "{sql}");
+    }
 }
 
 #[test]
