@@ -249,64 +249,71 @@ impl Store {
     /// Audit entries with `seq > after`, oldest first, at most `limit`.
     pub fn audit_entries(&mut self, after: u64, limit: u32) -> Result<Vec<AuditEntry>> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        rows_after(&mut self.conn, after, i64::from(limit))?
-            .into_iter()
-            .map(decode)
-            .collect()
+        // One snapshot for both sources: an entry committed between two reads could otherwise
+        // be passed over by a later one.
+        self.conn.transaction(|c| {
+            rows_after(c, after, i64::from(limit))?
+                .into_iter()
+                .map(decode)
+                .collect()
+        })
     }
 
-    /// Walks the whole chain and reports the first entry where it breaks.
+    /// Walks the whole chain and reports the first entry where it breaks, in one snapshot.
     pub fn verify_audit_chain(&mut self) -> Result<AuditVerification> {
-        let mut expected_seq: u64 = 1;
-        let mut prev = GENESIS_HASH;
-        let mut walk = ChainWalk::default();
-        while let Some((seq, actor, action, subject, outcome, at, prev_hash, hash)) =
-            walk.next(&mut self.conn)?
-        {
-            let seq_u = u64::try_from(seq).unwrap_or(0);
-            if seq_u != expected_seq {
-                return Ok(AuditVerification::Broken {
-                    seq: expected_seq,
-                    reason: ChainBreak::Missing,
-                });
-            }
-            let (Ok(stored_prev), Ok(stored_hash)) = (
-                <[u8; 32]>::try_from(prev_hash.as_slice()),
-                <[u8; 32]>::try_from(hash.as_slice()),
-            ) else {
-                return Ok(AuditVerification::Broken {
-                    seq: seq_u,
-                    reason: ChainBreak::Unreadable,
-                });
-            };
-            if stored_prev != prev {
-                return Ok(AuditVerification::Broken {
-                    seq: seq_u,
-                    reason: ChainBreak::BrokenLink,
-                });
-            }
-            if entry_hash(&prev, seq_u, &actor, &action, &subject, &outcome, &at) != stored_hash {
-                return Ok(AuditVerification::Broken {
-                    seq: seq_u,
-                    reason: ChainBreak::HashMismatch,
-                });
-            }
-            prev = stored_hash;
-            expected_seq += 1;
-        }
-        // The last entry named in the outbox, or by the entries pruned from it.
-        let pruned = u64::try_from(read_counter(&mut self.conn, PRUNED_HEAD)?).unwrap_or(0);
-        let head = last_audit_appended(&mut self.conn, i64::MAX)?.map_or(pruned, |s| s.max(pruned));
-        let last = expected_seq - 1;
-        if head != last {
-            // The entry after the last one present is where the chain stops short.
+        self.conn.transaction(verify_chain)
+    }
+}
+
+/// [`Store::verify_audit_chain`], inside the caller's transaction.
+fn verify_chain(conn: &mut SqliteConnection) -> Result<AuditVerification> {
+    let mut expected_seq: u64 = 1;
+    let mut prev = GENESIS_HASH;
+    let mut walk = ChainWalk::default();
+    while let Some((seq, actor, action, subject, outcome, at, prev_hash, hash)) = walk.next(conn)? {
+        let seq_u = u64::try_from(seq).unwrap_or(0);
+        if seq_u != expected_seq {
             return Ok(AuditVerification::Broken {
-                seq: last + 1,
-                reason: ChainBreak::HeadMismatch,
+                seq: expected_seq,
+                reason: ChainBreak::Missing,
             });
         }
-        Ok(AuditVerification::Intact { entries: last })
+        let (Ok(stored_prev), Ok(stored_hash)) = (
+            <[u8; 32]>::try_from(prev_hash.as_slice()),
+            <[u8; 32]>::try_from(hash.as_slice()),
+        ) else {
+            return Ok(AuditVerification::Broken {
+                seq: seq_u,
+                reason: ChainBreak::Unreadable,
+            });
+        };
+        if stored_prev != prev {
+            return Ok(AuditVerification::Broken {
+                seq: seq_u,
+                reason: ChainBreak::BrokenLink,
+            });
+        }
+        if entry_hash(&prev, seq_u, &actor, &action, &subject, &outcome, &at) != stored_hash {
+            return Ok(AuditVerification::Broken {
+                seq: seq_u,
+                reason: ChainBreak::HashMismatch,
+            });
+        }
+        prev = stored_hash;
+        expected_seq += 1;
     }
+    // The last entry named in the outbox, or by the entries pruned from it.
+    let pruned = u64::try_from(read_counter(conn, PRUNED_HEAD)?).unwrap_or(0);
+    let head = last_audit_appended(conn, i64::MAX)?.map_or(pruned, |s| s.max(pruned));
+    let last = expected_seq - 1;
+    if head != last {
+        // The entry after the last one present is where the chain stops short.
+        return Ok(AuditVerification::Broken {
+            seq: last + 1,
+            reason: ChainBreak::HeadMismatch,
+        });
+    }
+    Ok(AuditVerification::Intact { entries: last })
 }
 
 /// Entries numbered after `after`, oldest first, at most `limit`, as stored: rows of the log
