@@ -507,22 +507,33 @@ fn sales_outbox_audit_and_pending_stock_survive_the_sale_commit_pages_migration(
     );
 }
 
+/// The product the stock migration tests count: `x'01900000000070008000000000000001'` in SQL.
+fn counted_product() -> tenda_domain::ProductId {
+    "01900000-0000-7000-8000-000000000001"
+        .parse()
+        .expect("valid id")
+}
+
+/// A stock count that moved `product` by `delta` thousandths.
+fn stock_counted(product: tenda_domain::ProductId, delta: i64) -> tenda_domain::Mutation {
+    use tenda_domain::{Actor, Mutation, Quantity, StockReason, UserId};
+    Mutation::StockAdjusted {
+        product_id: product,
+        delta: Quantity::from_thousandths(delta),
+        reason: StockReason::Count,
+        actor: Actor::User(UserId::new()),
+        at: chrono::Utc::now(),
+    }
+}
+
 #[test]
 fn stock_and_outbox_survive_the_derived_stock_migration() {
     use tenda_domain::{Actor, Mutation, Quantity, StockDelta, StockReason, UserId};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("d.db");
     let key = DbKey::generate();
-    let product: tenda_domain::ProductId = "01900000-0000-7000-8000-000000000001"
-        .parse()
-        .expect("valid id");
-    let mutation = |delta: i64| Mutation::StockAdjusted {
-        product_id: product,
-        delta: Quantity::from_thousandths(delta),
-        reason: StockReason::Count,
-        actor: Actor::User(UserId::new()),
-        at: chrono::Utc::now(),
-    };
+    let product = counted_product();
+    let mutation = |delta: i64| stock_counted(product, delta);
     let at = "2026-01-02T10:00:00.000000Z";
     {
         let mut conn = open_connection(&path, &key).expect("opens");
@@ -1378,23 +1389,12 @@ fn the_register_and_fiscal_state_become_states_as_of_the_last_sale_and_revert() 
 
 #[test]
 fn pending_stock_is_read_from_the_outbox_once_its_rows_are_gone() {
-    use tenda_domain::{Actor, Mutation, Quantity, StockReason, UserId};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("o.db");
     let key = DbKey::generate();
-    let product: tenda_domain::ProductId = "01900000-0000-7000-8000-000000000001"
-        .parse()
-        .expect("valid id");
-    let adjusted = |delta: i64| {
-        serde_json::to_string(&Mutation::StockAdjusted {
-            product_id: product,
-            delta: Quantity::from_thousandths(delta),
-            reason: StockReason::Count,
-            actor: Actor::User(UserId::new()),
-            at: chrono::Utc::now(),
-        })
-        .expect("serializes")
-    };
+    let product = counted_product();
+    let adjusted =
+        |delta: i64| serde_json::to_string(&stock_counted(product, delta)).expect("serializes");
     {
         let mut conn = open_connection(&path, &key).expect("opens");
         for _ in 0..12 {

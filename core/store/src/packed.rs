@@ -3,8 +3,9 @@
 //! a fraction, so the sale fits on the leaf page its commit writes anyway instead of spilling
 //! onto pages that would each be encrypted, MACed and written too. MessagePack keeps what JSON
 //! kept (fields by name, so types grow as they do in JSON) in fewer bytes, without the text
-//! formatting, so a sale packs in about half the time and a fifth fewer bytes. Records packed
-//! before as JSON (LZ4-compressed) read as they were written.
+//! formatting: a ten-line sale packs in about 60% of JSON's time into a fifth fewer bytes, and
+//! reads back in about 60% of the time. Records packed before as JSON (LZ4-compressed) read as
+//! they were written.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

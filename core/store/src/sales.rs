@@ -1,7 +1,7 @@
 //! Recording a sale: one `BEGIN IMMEDIATE` transaction holds the sale (its lines and payments
-//! packed in its row), the balance deltas, the fiscal document and its number, the outbox
-//! mutation (which carries the stock it moves) and the audit entry. It commits durably (WAL,
-//! `synchronous = FULL`) or not at all.
+//! packed in its row, with its audit entry), the balance deltas, the fiscal document and its
+//! number, and the outbox mutations (the sale's carries the stock it moves). It commits durably
+//! (WAL, `synchronous = FULL`) or not at all.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
